@@ -1,0 +1,68 @@
+/**
+ * The base of every command: --json (the return value is the JSON contract), one error path (no stack traces for
+ * user errors), exit codes from the one table, and the host-targeting flags shared by commands that touch hosts.
+ */
+import {Command, Flags, Errors} from '@oclif/core'
+import {DopsError, EXIT_CODE_HELP, ExitCode} from '../errors.js'
+import {colorFor, formatProblems} from './format.js'
+
+export abstract class BaseCommand extends Command {
+  static override enableJsonFlag = true
+  static override baseFlags = {}
+
+  /** Structured error output; never a stack trace for a user error. */
+  protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<void> {
+    if (err instanceof Errors.ExitError) throw err
+    let exitCode: number = ExitCode.INTERNAL
+    let body: Record<string, unknown>
+    if (err instanceof DopsError) {
+      exitCode = err.exitCode
+      body = {code: err.code, message: err.message, problems: err.problems}
+    } else if (err.oclif?.exit !== undefined || err.name === 'CLIError' || /Parse|Flag|Arg/.test(err.constructor?.name ?? '')) {
+      exitCode = ExitCode.INVALID_INPUT
+      body = {code: 'USAGE', message: err.message}
+    } else {
+      body = {code: 'INTERNAL', message: err.message}
+    }
+    process.exitCode = exitCode
+    if (this.jsonEnabled()) {
+      this.logJson({error: body, exitCode})
+      return
+    }
+    const c = colorFor(process.stderr)
+    const lines = [c.red(`error: ${err.message}`)]
+    if (err instanceof DopsError && err.problems.length) lines.push(formatProblems(c, err.problems))
+    if (exitCode === ExitCode.INTERNAL) {
+      lines.push(c.dim('this is a bug in dops; run again with DOPS_DEBUG=1 for a stack trace'))
+      if (process.env.DOPS_DEBUG) lines.push(err.stack ?? '')
+    }
+    if (exitCode === ExitCode.INVALID_INPUT && !(err instanceof DopsError)) lines.push(c.dim(`see: dops ${this.id?.replace(/:/g, ' ') ?? ''} --help`))
+    process.stderr.write(lines.join('\n') + '\n')
+  }
+
+  /** Set the exit code for a result that is returned (and printed as JSON) rather than thrown. */
+  protected setExitCode(code: number): void {
+    process.exitCode = code
+  }
+}
+
+export const exitCodesHelp = EXIT_CODE_HELP
+
+/** Flags of commands that resolve hosts: plan/env or inventory, then selection. */
+export const targetFlags = {
+  file: Flags.string({char: 'f', description: 'plan file (default: dops.yml in the current directory)', helpGroup: 'TARGET'}),
+  env: Flags.string({char: 'e', description: 'environment of the plan (default: its only environment)', helpGroup: 'TARGET'}),
+  inventory: Flags.string({char: 'i', description: 'Ansible inventory (INI or YAML) to target instead of a plan', helpGroup: 'TARGET'}),
+  group: Flags.string({char: 'g', description: 'only hosts of this group (repeatable, or comma-separated)', multiple: true, helpGroup: 'TARGET'}),
+  label: Flags.string({char: 'l', description: 'only hosts with this label: key=value or key (repeatable)', multiple: true, helpGroup: 'TARGET'}),
+  hosts: Flags.string({char: 'H', description: 'only hosts whose name or address matches: glob, comma list, !pattern excludes (repeatable)', multiple: true, helpGroup: 'TARGET'}),
+}
+
+export const connectionFlags = {
+  'ssh-config': Flags.string({description: 'ssh_config file to honour (default ~/.ssh/config)', helpGroup: 'CONNECTION'}),
+  identity: Flags.string({description: 'private key file', helpGroup: 'CONNECTION'}),
+  user: Flags.string({char: 'u', description: 'login user for every host', helpGroup: 'CONNECTION'}),
+  'known-hosts': Flags.string({description: 'known_hosts file (repeatable; default .dops/known_hosts and ~/.ssh/known_hosts)', multiple: true, helpGroup: 'CONNECTION'}),
+  'host-key-checking': Flags.string({description: 'strict: refuse unknown host keys; accept-new: record keys of hosts never seen. A changed key is always refused.', options: ['strict', 'accept-new'], helpGroup: 'CONNECTION'}),
+  'max-handshakes': Flags.integer({description: 'SSH handshakes in progress at once', min: 1, helpGroup: 'CONNECTION'}),
+}

@@ -1,0 +1,28 @@
+import {BaseCommand, targetFlags} from '../cli/base.js'
+import {DopsError, ExitCode} from '../errors.js'
+import {selectHosts} from '../fleet/select.js'
+import type {Host} from '../inventory/host.js'
+import {resolveTargets} from '../targets.js'
+
+export default class Hosts extends BaseCommand {
+  static override summary = 'List the resolved hosts with their group, labels and address.'
+  static override examples = ['<%= config.bin %> hosts', '<%= config.bin %> hosts -e prod -g web --json', '<%= config.bin %> hosts -i inventory.yml -g dbservers']
+
+  static override flags = {...targetFlags}
+
+  async run(): Promise<{hosts: Array<Omit<Host, 'ssh'>>}> {
+    const {flags} = await this.parse(Hosts)
+    const t = await resolveTargets({cwd: process.cwd(), planFile: flags.file, env: flags.env, inventory: flags.inventory, inventoryGroup: flags.inventory ? flags.group?.[0] : undefined})
+    const hosts = selectHosts(t.hosts, {groups: flags.inventory ? flags.group?.slice(1) : flags.group, labels: flags.label, names: flags.hosts})
+    if (!hosts.length && t.hosts.length) throw new DopsError('NO_HOSTS', `no host matches the selection (${t.hosts.length} host(s) known)`, {exitCode: ExitCode.NOTHING_TO_DO})
+    // vars can hold secrets; they are left out of the listing
+    const list = hosts.map(({ssh: _ssh, vars: _vars, ...h}) => ({...h, vars: Object.fromEntries(Object.keys(_vars).map((k) => [k, '…']))}))
+    if (!this.jsonEnabled()) {
+      const rows = list.map((h) => [h.name, h.group, `${h.user ? h.user + '@' : ''}${h.address}${h.port ? ':' + h.port : ''}`, Object.entries(h.labels).filter(([k]) => k !== 'group' && k !== 'env').map(([k, v]) => `${k}=${v}`).join(',')])
+      const head = ['NAME', 'GROUP', 'ADDRESS', 'LABELS']
+      const widths = head.map((_, i) => Math.max(head[i]!.length, ...rows.map((r) => r[i]!.length)))
+      for (const r of [head, ...rows]) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n')
+    }
+    return {hosts: list as Array<Omit<Host, 'ssh'>>}
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * Progress events: the core reports through a callback and never prints. The CLI turns them into listr2 progress,
+ * plain lines or nothing (--json); a future REST API can stream them.
+ */
+import type {HostResult} from './fleet/types.js'
+
+export type DopsEvent =
+  | {type: 'run.start'; runId: string; hosts: number; batches: number[]}
+  | {type: 'batch.start'; index: number; total: number; hosts: string[]}
+  | {type: 'batch.end'; index: number; ok: number; failed: number}
+  | {type: 'host.output'; host: string; stream: 'stdout' | 'stderr'; line: string}
+  | {type: 'host.end'; result: HostResult}
+  | {type: 'run.stopped'; reason: 'budget' | 'interrupted'; message: string}
+  | {type: 'hostkey.learned'; host: string; fingerprint: string; file: string}
+  | {type: 'warning'; message: string}
+
+export type Reporter = (event: DopsEvent) => void
+export const silentReporter: Reporter = () => {}

@@ -1,0 +1,65 @@
+/**
+ * The run journal: every run's hosts, options and per-host results under `<project>/.dops/runs/<id>.json`, written
+ * atomically, so `dops run --retry-failed` can run again on exactly the hosts that did not succeed.
+ */
+import {randomBytes} from 'node:crypto'
+import {mkdir, readdir, readFile, rename, writeFile} from 'node:fs/promises'
+import path from 'node:path'
+import {DopsError, ExitCode, InvalidInputError} from '../errors.js'
+import type {Host} from '../inventory/host.js'
+import type {RunOutcome, RunSpec} from './run.js'
+
+export interface RunJournal extends RunOutcome {
+  version: 1
+  runId: string
+  retryOf?: string
+  startedAt: string
+  durationMs: number
+  exitCode: number
+  spec: RunSpec
+  options: Record<string, unknown>
+  /** the targeted hosts, as resolved, so a retry needs neither the plan nor the inventory */
+  hosts: Host[]
+}
+
+export function newRunId(now = new Date()): string {
+  const ts = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)
+  return `${ts}-${randomBytes(3).toString('hex')}`
+}
+
+export function runsDir(projectDir: string): string {
+  return path.join(projectDir, '.dops', 'runs')
+}
+
+export async function writeJournal(projectDir: string, j: RunJournal): Promise<string> {
+  const dir = runsDir(projectDir)
+  await mkdir(dir, {recursive: true})
+  const file = path.join(dir, `${j.runId}.json`)
+  const tmp = `${file}.${process.pid}.tmp`
+  await writeFile(tmp, JSON.stringify(j, null, 2), {mode: 0o600})
+  await rename(tmp, file)
+  return file
+}
+
+export async function readJournal(projectDir: string, runId?: string): Promise<RunJournal> {
+  const dir = runsDir(projectDir)
+  let id = runId
+  if (!id) {
+    const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => /^\d{8}-\d{6}-[0-9a-f]+\.json$/.test(f)).sort()
+    if (!files.length) throw new DopsError('NO_RUNS', `no run journal in ${dir}: there is nothing to retry`, {exitCode: ExitCode.NOTHING_TO_DO})
+    id = files[files.length - 1]!.replace(/\.json$/, '')
+  }
+  if (!/^[0-9a-zA-Z-]+$/.test(id)) throw new InvalidInputError(`invalid run id \`${id}\``)
+  const file = path.join(dir, `${id}.json`)
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as RunJournal
+  } catch (e) {
+    throw new InvalidInputError(`cannot read run journal ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+  }
+}
+
+/** Hosts of a run that did not succeed: failed, unreachable, timed out, or never started. */
+export function hostsToRetry(j: RunJournal): Host[] {
+  const bad = new Set(j.results.filter((r) => r.status !== 'ok').map((r) => r.host))
+  return j.hosts.filter((h) => bad.has(h.name))
+}

@@ -1,0 +1,60 @@
+/** Ansible YAML inventories: `all: {hosts, vars, children}` with nested groups and host ranges. */
+import {isMap} from 'yaml'
+import {InvalidInputError, type Problem} from '../errors.js'
+import {formatPath, locate, parseYamlSource, type PathSegment} from '../plan/yaml-source.js'
+import {addHost, ensureGroup, newInventory, type Inventory, type InvVars} from './ansible-model.js'
+import {expandHostRange} from './host-range.js'
+
+const GROUP_KEYS = ['hosts', 'vars', 'children']
+
+export function parseAnsibleYaml(file: string, text: string): Inventory {
+  const {source, problems} = parseYamlSource(file, text)
+  const errors = problems.filter((p) => p.severity !== 'warning')
+  if (errors.length) throw new InvalidInputError(`${file}: invalid YAML`, errors)
+  const inv = newInventory(file)
+  const out: Problem[] = []
+  const bad = (path: PathSegment[], message: string, onKey = false) => out.push({file, ...locate(source, path, onKey), path: formatPath(path), message})
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+  const walkGroup = (name: string, body: unknown, path: PathSegment[]) => {
+    const g = ensureGroup(inv, name)
+    if (body === null || body === undefined) return
+    if (!isObj(body)) return bad(path, `group \`${name}\` must be a mapping with hosts, vars or children`)
+    for (const key of Object.keys(body)) if (!GROUP_KEYS.includes(key)) bad([...path, key], `unknown key \`${key}\` in group \`${name}\`; expected hosts, vars or children`, true)
+    const {hosts, vars, children} = body
+    if (hosts !== null && hosts !== undefined) {
+      if (!isObj(hosts)) bad([...path, 'hosts'], 'expected a mapping of host names (to their vars or nothing)')
+      else
+        for (const [pattern, hv] of Object.entries(hosts)) {
+          if (hv !== null && !isObj(hv)) {
+            bad([...path, 'hosts', pattern], `vars of host \`${pattern}\` must be a mapping`)
+            continue
+          }
+          try {
+            for (const h of expandHostRange(pattern)) addHost(inv, name, h, {...((hv as InvVars) ?? {})})
+          } catch (e) {
+            bad([...path, 'hosts', pattern], (e as Error).message)
+          }
+        }
+    }
+    if (vars !== null && vars !== undefined) {
+      if (!isObj(vars)) bad([...path, 'vars'], 'expected a mapping of variables')
+      else Object.assign(g.vars, vars)
+    }
+    if (children !== null && children !== undefined) {
+      if (!isObj(children)) bad([...path, 'children'], 'expected a mapping of child groups')
+      else
+        for (const [child, cb] of Object.entries(children)) {
+          g.children.add(child)
+          walkGroup(child, cb, [...path, 'children', child])
+        }
+    }
+  }
+  const data = source.doc.toJS() as unknown
+  if (!isMap(source.doc.contents) || !isObj(data)) throw new InvalidInputError(`${file}: an inventory must be a mapping of groups`, [{file, line: 1, column: 1, message: 'expected a mapping of groups (e.g. `all:`)'}])
+  for (const [group, body] of Object.entries(data)) walkGroup(group, body, [group])
+  // top-level groups other than all are children of all
+  for (const g of inv.groups.keys()) if (g !== 'all' && ![...inv.groups.values()].some((p) => p.children.has(g))) inv.groups.get('all')!.children.add(g)
+  if (out.length) throw new InvalidInputError(`${file}: ${out.length} problem(s) in the inventory`, out)
+  return inv
+}

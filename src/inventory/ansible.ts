@@ -1,0 +1,87 @@
+/**
+ * Read an Ansible inventory (INI or YAML, told apart by content), plus `group_vars/` and `host_vars/` files beside
+ * it, and turn its hosts into dops hosts (ansible_host, ansible_port, ansible_user, ansible_ssh_private_key_file).
+ */
+import {existsSync, readFileSync} from 'node:fs'
+import path from 'node:path'
+import {parse as parseYaml} from 'yaml'
+import {InvalidInputError} from '../errors.js'
+import {ensureGroup, groupsOf, hostsOf, varsOf, type Inventory} from './ansible-model.js'
+import {parseAnsibleIni} from './ansible-ini.js'
+import {parseAnsibleYaml} from './ansible-yaml.js'
+import type {Host} from './host.js'
+
+export function looksLikeYaml(file: string, text: string): boolean {
+  if (/\.ya?ml$/i.test(file)) return true
+  if (/\.(ini|cfg|hosts)$/i.test(file)) return false
+  const first = text.split(/\r?\n/).find((l) => l.trim() && !/^\s*[#;]/.test(l))
+  return first !== undefined && /^[^\s[=]+:\s*($|#)/.test(first) && !first.includes('=')
+}
+
+export function readAnsibleInventory(file: string): Inventory {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (e) {
+    throw new InvalidInputError(`cannot read inventory ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`)
+  }
+  const inv = looksLikeYaml(file, text) ? parseAnsibleYaml(file, text) : parseAnsibleIni(file, text)
+  loadVarsDirs(inv, path.dirname(file))
+  return inv
+}
+
+function readVarsFile(dir: string, name: string): Record<string, unknown> | undefined {
+  for (const ext of ['', '.yml', '.yaml', '.json']) {
+    const f = path.join(dir, name + ext)
+    if (existsSync(f) && !f.endsWith(path.sep)) {
+      try {
+        const v = parseYaml(readFileSync(f, 'utf8')) as unknown
+        return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined
+      } catch {
+        // a directory of vars files or an unreadable file: not supported, skip
+        return undefined
+      }
+    }
+  }
+  return undefined
+}
+
+function loadVarsDirs(inv: Inventory, dir: string): void {
+  for (const g of inv.groups.values()) {
+    const v = readVarsFile(path.join(dir, 'group_vars'), g.name)
+    if (v) g.vars = {...v, ...g.vars}
+  }
+  for (const [h, hv] of inv.hostVars) {
+    const v = readVarsFile(path.join(dir, 'host_vars'), h)
+    if (v) inv.hostVars.set(h, {...v, ...hv})
+  }
+}
+
+const CONNECTION_VARS = new Set(['ansible_host', 'ansible_ssh_host', 'ansible_port', 'ansible_ssh_port', 'ansible_user', 'ansible_ssh_user', 'ansible_ssh_private_key_file', 'ansible_private_key_file'])
+
+/** Hosts of `group` (default all) as dops hosts. `dopsGroup` names the dops group they join (default: their first inventory group). */
+export function inventoryHosts(inv: Inventory, group = 'all', dopsGroup?: string): Host[] {
+  if (group !== 'all' && !inv.groups.has(group)) {
+    const known = [...inv.groups.keys()].filter((g) => g !== 'ungrouped' || hostsOf(inv, g).length)
+    throw new InvalidInputError(`inventory ${inv.file} has no group \`${group}\` (groups: ${known.join(', ')})`)
+  }
+  ensureGroup(inv, group)
+  return hostsOf(inv, group).map((name) => {
+    const vars = varsOf(inv, name)
+    const groups = groupsOf(inv, name).filter((g) => g !== 'ungrouped' || groupsOf(inv, name).length === 1)
+    const str = (k: string) => (vars[k] === undefined ? undefined : String(vars[k]))
+    const port = str('ansible_port') ?? str('ansible_ssh_port')
+    const key = str('ansible_ssh_private_key_file') ?? str('ansible_private_key_file')
+    return {
+      name,
+      address: str('ansible_host') ?? str('ansible_ssh_host') ?? name,
+      port: port ? Number(port) : undefined,
+      user: str('ansible_user') ?? str('ansible_ssh_user'),
+      identityFile: key ? path.resolve(path.dirname(inv.file), key.replace(/^~(?=\/)/, process.env.HOME ?? '~')) : undefined,
+      group: dopsGroup ?? groups[0] ?? 'ungrouped',
+      groups: dopsGroup ? [dopsGroup, ...groups.filter((g) => g !== dopsGroup)] : groups,
+      labels: {},
+      vars: Object.fromEntries(Object.entries(vars).filter(([k]) => !CONNECTION_VARS.has(k))),
+    }
+  })
+}

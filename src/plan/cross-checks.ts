@@ -1,0 +1,99 @@
+/**
+ * Checks the schema cannot express: references between groups, apps and providers, dependency cycles, duplicate
+ * hosts. Each problem points at the offending field.
+ */
+import type {Problem} from '../errors.js'
+import {closest} from './suggest.js'
+import type {Plan} from './types.js'
+import {formatPath, locate, type PathSegment, type YamlSource} from './yaml-source.js'
+
+export const BUILTIN_PROVIDER_TYPES = ['static', 'local', 'aws']
+
+export function crossCheck(plan: Plan, source: YamlSource, providerTypes: string[] = BUILTIN_PROVIDER_TYPES): Problem[] {
+  const problems: Problem[] = []
+  const at = (path: PathSegment[], message: string, suggestion?: string, onKey = false): void => {
+    problems.push({file: source.file, ...locate(source, path, onKey), path: formatPath(path), message, suggestion})
+  }
+  const providers = plan.providers ?? {}
+  for (const [name, p] of Object.entries(providers)) {
+    if (!providerTypes.includes(p.type)) {
+      const guess = closest(p.type, providerTypes)
+      at(['providers', name, 'type'], `unknown provider type \`${p.type}\`${guess ? `; did you mean \`${guess}\`?` : ''}`, guess ? undefined : `known types: ${providerTypes.join(', ')}`)
+    }
+  }
+  const apps = Object.keys(plan.apps ?? {})
+  for (const [envName, env] of Object.entries(plan.environments ?? {})) {
+    const groups = env.groups ?? {}
+    const groupNames = Object.keys(groups)
+    const ref = (path: PathSegment[], name: string, what: string) => {
+      if (!groupNames.includes(name)) {
+        const guess = closest(name, groupNames)
+        at(path, `${what} \`${name}\` is not a group of environment ${envName}${guess ? `; did you mean \`${guess}\`?` : ''}`, guess ? undefined : `groups: ${groupNames.join(', ') || '(none)'}`)
+      }
+    }
+    const seenHosts = new Map<string, string>()
+    for (const [gName, g] of Object.entries(groups)) {
+      const base: PathSegment[] = ['environments', envName, 'groups', gName]
+      const providerName = g.provider ?? 'static'
+      const providerType = providers[providerName]?.type ?? (providerTypes.includes(providerName) ? providerName : undefined)
+      if (!providerType) {
+        const guess = closest(providerName, [...Object.keys(providers), ...providerTypes])
+        at([...base, 'provider'], `unknown provider \`${providerName}\`${guess ? `; did you mean \`${guess}\`?` : ''}`, guess ? undefined : `define it under \`providers\` or use one of: ${providerTypes.join(', ')}`)
+      }
+      if (providerType === 'static') {
+        if (g.instance) at([...base, 'instance'], 'a static group uses existing hosts and cannot have `instance`', 'set `provider: local` or `provider: aws`, or list `hosts`')
+        if (!g.hosts && !g.inventory) at(base, 'a static group needs `hosts` or `inventory`', undefined, true)
+      } else if (providerType && (g.hosts || g.inventory)) {
+        at([...base, g.hosts ? 'hosts' : 'inventory'], `\`${g.hosts ? 'hosts' : 'inventory'}\` is only for static groups; provider \`${providerName}\` creates hosts from \`instance\``)
+      }
+      ;(g.dependsOn ?? []).forEach((d, i) => {
+        if (d === gName) at([...base, 'dependsOn', i], `group ${gName} cannot depend on itself`)
+        else ref([...base, 'dependsOn', i], d, 'dependency')
+      })
+      ;(g.apps ?? []).forEach((a, i) => {
+        if (!apps.includes(a)) {
+          const guess = closest(a, apps)
+          at([...base, 'apps', i], `app \`${a}\` is not defined under \`apps\`${guess ? `; did you mean \`${guess}\`?` : ''}`)
+        }
+      })
+      for (const kind of ['hostsJoined', 'hostsLeft'] as const) {
+        ;(g.on?.[kind] ?? []).forEach((h, i) => ref([...base, 'on', kind, i, 'group'], h.group, 'event handler group'))
+      }
+      ;((g.instance?.firewall ?? []) as Array<{from?: string[]}>).forEach((r, i) =>
+        (r.from ?? []).forEach((src, j) => {
+          if (src.startsWith('group:')) ref([...base, 'instance', 'firewall', i, 'from', j], src.slice(6), 'firewall source')
+        }),
+      )
+      ;(g.hosts ?? []).forEach((h, i) => {
+        const name = typeof h === 'string' ? h.replace(/^[^@]*@/, '') : (h.name ?? h.address)
+        const prev = seenHosts.get(name)
+        if (prev === gName) at([...base, 'hosts', i], `duplicate host \`${name}\` in group ${gName}`)
+        else if (prev === undefined) seenHosts.set(name, gName)
+      })
+    }
+    for (const cycle of findCycles(Object.fromEntries(Object.entries(groups).map(([n, g]) => [n, g.dependsOn ?? []])))) {
+      at(['environments', envName, 'groups', cycle[0]!, 'dependsOn'], `dependency cycle: ${[...cycle, cycle[0]].join(' -> ')}`)
+    }
+  }
+  return problems
+}
+
+/** Every elementary cycle found by a depth-first walk (each reported once, starting at its first group). */
+export function findCycles(graph: Record<string, string[]>): string[][] {
+  const cycles: string[][] = []
+  const state = new Map<string, 'active' | 'done'>()
+  const stack: string[] = []
+  const walk = (n: string) => {
+    state.set(n, 'active')
+    stack.push(n)
+    for (const m of graph[n] ?? []) {
+      if (!(m in graph)) continue
+      if (state.get(m) === 'active') cycles.push(stack.slice(stack.indexOf(m)))
+      else if (!state.has(m)) walk(m)
+    }
+    stack.pop()
+    state.set(n, 'done')
+  }
+  for (const n of Object.keys(graph)) if (!state.has(n)) walk(n)
+  return cycles
+}

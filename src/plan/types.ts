@@ -1,0 +1,101 @@
+/** The plan as loaded from dops.yml (shape defined by schemas/plan.schema.json). */
+export type Duration = number | string
+export type CountOrPercent = number | string
+export type Vars = Record<string, string | number | boolean>
+
+export interface SshSettings {
+  user?: string
+  port?: number
+  identityFile?: string
+  passphraseEnv?: string
+  agent?: boolean
+  config?: string | boolean
+  knownHosts?: string[]
+  hostKeyChecking?: 'strict' | 'accept-new'
+  proxyJump?: string
+  connectTimeout?: Duration
+  commandTimeout?: Duration
+  keepaliveInterval?: Duration
+  maxHandshakes?: number
+  concurrency?: number
+}
+
+export interface HostObject {
+  name?: string
+  address: string
+  port?: number
+  user?: string
+  identityFile?: string
+  labels?: Vars
+  vars?: Vars
+}
+export type HostEntry = string | HostObject
+
+export interface ScriptSpec {
+  name?: string
+  run?: string
+  script?: string
+  args?: string[]
+  runAs?: string
+  timeout?: Duration
+}
+
+export interface GroupSpec {
+  description?: string
+  provider?: string
+  hosts?: HostEntry[]
+  inventory?: string | {path: string; group?: string}
+  instance?: Record<string, unknown> & {count?: number; firewall?: Array<{port: number | string; from?: string[]}>}
+  labels?: Vars
+  vars?: Vars
+  ssh?: SshSettings
+  dependsOn?: string[]
+  bootstrap?: ScriptSpec[]
+  apps?: string[]
+  on?: {hostsJoined?: EventHandlerSpec[]; hostsLeft?: EventHandlerSpec[]}
+}
+
+export interface EventHandlerSpec {
+  group: string
+  run?: string
+  script?: string
+}
+
+export interface EnvironmentSpec {
+  description?: string
+  vars?: Vars
+  ssh?: SshSettings
+  groups?: Record<string, GroupSpec>
+}
+
+export interface ProviderSpec {
+  type: string
+  [key: string]: unknown
+}
+
+export interface AppSpec {
+  source: string
+  build?: string
+  [key: string]: unknown
+}
+
+export interface Plan {
+  version: 1
+  project: string
+  description?: string
+  ssh?: SshSettings
+  vars?: Vars
+  providers?: Record<string, ProviderSpec>
+  environments?: Record<string, EnvironmentSpec>
+  apps?: Record<string, AppSpec>
+}
+
+/** A plan with where it came from: the file, its directory (relative paths), positions, and secret values. */
+export interface LoadedPlan {
+  file: string
+  dir: string
+  plan: Plan
+  source: import('./yaml-source.js').YamlSource
+  /** values that came from ${env:..} or ${file:..}; redacted from all output */
+  secrets: string[]
+}

@@ -1,0 +1,88 @@
+/**
+ * YAML documents with positions: parse a file keeping a LineCounter, and find the line and column of any field path.
+ */
+import {LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, type Document, type Node} from 'yaml'
+import type {Problem} from '../errors.js'
+
+export interface YamlSource {
+  file: string
+  doc: Document
+  lineCounter: LineCounter
+}
+
+export type PathSegment = string | number
+
+export function parseYamlSource(file: string, text: string): {source: YamlSource; problems: Problem[]} {
+  const lineCounter = new LineCounter()
+  const problems: Problem[] = []
+  if (text.charCodeAt(0) === 0xfeff) {
+    problems.push({file, line: 1, column: 1, severity: 'warning', message: 'file starts with a byte order mark (BOM); it was ignored'})
+    text = text.slice(1)
+  }
+  const doc = parseDocument(text, {lineCounter, prettyErrors: true, uniqueKeys: true, merge: false})
+  for (const e of doc.errors) {
+    const [line, column] = e.linePos?.[0] ? [e.linePos[0].line, e.linePos[0].col] : [undefined, undefined]
+    problems.push({file, line, column, message: `YAML syntax: ${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`})
+  }
+  for (const w of doc.warnings) {
+    const pos = w.linePos?.[0]
+    problems.push({file, line: pos?.line, column: pos?.col, severity: 'warning', message: w.message.split('\n')[0] ?? w.message})
+  }
+  return {source: {file, doc, lineCounter}, problems}
+}
+
+/** The node at a path, and (when `key` is set) the key node of the last segment instead of its value. */
+function nodeAt(doc: Document, path: PathSegment[], key = false): Node | undefined {
+  let node: unknown = doc.contents
+  let last: Node | undefined = isNodeLike(node) ? (node as Node) : undefined
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i]
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && String(isScalar(p.key) ? p.key.value : p.key) === String(seg))
+      if (!pair) return last
+      if (key && i === path.length - 1 && isNodeLike(pair.key)) return pair.key as Node
+      node = pair.value
+    } else if (isSeq(node) && typeof seg === 'number') {
+      node = node.items[seg]
+    } else if (isSeq(node) && typeof seg === 'string' && /^\d+$/.test(seg)) {
+      node = node.items[Number(seg)]
+    } else {
+      return last
+    }
+    if (isNodeLike(node)) last = node as Node
+    else return last
+  }
+  return last
+}
+
+function isNodeLike(x: unknown): boolean {
+  return typeof x === 'object' && x !== null && 'range' in x
+}
+
+export function locate(source: YamlSource, path: PathSegment[], key = false): {line?: number; column?: number} {
+  const node = nodeAt(source.doc, path, key)
+  const offset = node?.range?.[0]
+  if (offset === undefined) return {}
+  const pos = source.lineCounter.linePos(offset)
+  return {line: pos.line, column: pos.col}
+}
+
+/** `environments.prod.groups.web.hosts[2]` */
+export function formatPath(path: PathSegment[]): string {
+  let out = ''
+  for (const seg of path) {
+    if (typeof seg === 'number' || /^\d+$/.test(seg)) out += `[${seg}]`
+    else out += out ? `.${seg}` : seg
+  }
+  return out
+}
+
+/** Ajv's instancePath (`/a/b/0`) as segments. */
+export function pointerToPath(pointer: string): PathSegment[] {
+  if (!pointer) return []
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s))
+}

@@ -1,0 +1,139 @@
+/**
+ * `dops run` as a library call: resolve and select hosts (or take them from a journal to retry), connect, run,
+ * write the journal. The result is the command's JSON contract.
+ */
+import {readFile} from 'node:fs/promises'
+import path from 'node:path'
+import {DopsError, ExitCode, InvalidInputError} from './errors.js'
+import type {Reporter} from './events.js'
+import type {BatchSpec} from './fleet/batches.js'
+import {planBatches, failureBudget} from './fleet/batches.js'
+import {exitCodeFor} from './fleet/exit-code.js'
+import {hostsToRetry, newRunId, readJournal, writeJournal, type RunJournal} from './fleet/journal.js'
+import {runFleet, type RunSpec} from './fleet/run.js'
+import {selectHosts, type Selection} from './fleet/select.js'
+import type {Host} from './inventory/host.js'
+import type {CountOrPercent} from './plan/types.js'
+import {resolveTargets, type TargetSource} from './targets.js'
+import {createSshTransport, type TransportSettings} from './transport/factory.js'
+import {parseDuration} from './util/duration.js'
+import {makeRedactor} from './util/redact.js'
+
+export interface RunJobParams {
+  source: TargetSource
+  selection: Selection
+  connection: Omit<TransportSettings, 'projectDir' | 'planSsh' | 'onHostKeyLearned'>
+  command?: string
+  scriptFile?: string
+  args?: string[]
+  sudo?: boolean
+  runAs?: string
+  timeout?: string
+  batch?: BatchSpec
+  maxFailures?: CountOrPercent
+  concurrency?: number
+  pause?: string
+  stream?: boolean
+  /** run again on the failed/unreached hosts of this run ('' = the latest) */
+  retryFailed?: string
+  reporter?: Reporter
+  stopSignal?: AbortSignal
+  abortSignal?: AbortSignal
+}
+
+function checkOptions(p: RunJobParams, hostCount: number): void {
+  try {
+    planBatches(Math.max(1, hostCount), p.batch)
+    failureBudget(Math.max(1, hostCount), p.maxFailures)
+    if (p.timeout !== undefined) parseDuration(p.timeout)
+    if (p.pause !== undefined) parseDuration(p.pause)
+  } catch (e) {
+    throw new InvalidInputError((e as Error).message)
+  }
+}
+
+export async function runJob(p: RunJobParams): Promise<RunJournal> {
+  let hosts: Host[]
+  let projectDir: string
+  let spec: RunSpec
+  let secrets: string[] = []
+  let retryOf: string | undefined
+  let planSsh
+  if (p.retryFailed !== undefined) {
+    projectDir = p.source.planFile ? path.dirname(path.resolve(p.source.cwd, p.source.planFile)) : p.source.cwd
+    const prev = await readJournal(projectDir, p.retryFailed || undefined)
+    retryOf = prev.runId
+    hosts = hostsToRetry(prev)
+    spec = prev.spec
+    if (p.command || p.scriptFile) throw new InvalidInputError('--retry-failed reruns the recorded command; do not give a new one')
+    if (!hosts.length) throw new DopsError('NOTHING_TO_RETRY', `run ${prev.runId}: every host succeeded; nothing to retry`, {exitCode: ExitCode.NOTHING_TO_DO})
+    Object.assign(p, {batch: p.batch ?? (prev.options.batch as BatchSpec | undefined), maxFailures: p.maxFailures ?? prev.options.maxFailures, concurrency: p.concurrency ?? prev.options.concurrency})
+    p.connection = {...(prev.options.connection as RunJobParams['connection']), ...Object.fromEntries(Object.entries(p.connection).filter(([, v]) => v !== undefined))}
+  } else {
+    const t = await resolveTargets(p.source)
+    projectDir = t.projectDir
+    secrets = t.secrets
+    planSsh = t.loaded?.plan.ssh
+    hosts = selectHosts(t.hosts, p.selection)
+    if (!hosts.length) throw new DopsError('NO_HOSTS', `no host matches the selection (${t.hosts.length} host(s) known${t.envName ? ` in environment ${t.envName}` : ''})`, {exitCode: ExitCode.NOTHING_TO_DO})
+    if (p.scriptFile) {
+      const file = path.resolve(p.source.cwd, p.scriptFile)
+      const content = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+        throw new InvalidInputError(`cannot read script ${file}: ${e.code ?? e.message}`)
+      })
+      spec = {script: {path: file, content}, args: p.args}
+    } else {
+      if (!p.command?.trim()) throw new InvalidInputError('nothing to run: give a command after `--` (dops run -g web -- uptime) or --script FILE')
+      spec = {command: p.command}
+    }
+    spec.sudo = p.sudo
+    spec.runAs = p.runAs
+  }
+  checkOptions(p, hosts.length)
+  if (p.timeout !== undefined) spec.timeoutSec = (parseDuration(p.timeout) ?? 0) / 1000
+
+  const redact = makeRedactor(secrets)
+  const runId = newRunId()
+  const transport = createSshTransport({
+    ...p.connection,
+    projectDir,
+    planSsh,
+    onHostKeyLearned: (host, fingerprint, file) => p.reporter?.({type: 'hostkey.learned', host, fingerprint, file}),
+  })
+  const started = new Date()
+  const t0 = performance.now()
+  try {
+    const outcome = await runFleet({
+      hosts,
+      transport,
+      spec,
+      batch: p.batch,
+      maxFailures: p.maxFailures,
+      concurrency: p.concurrency,
+      pauseMs: parseDuration(p.pause),
+      stream: p.stream,
+      reporter: p.reporter,
+      stopSignal: p.stopSignal,
+      abortSignal: p.abortSignal,
+      redact,
+      runId,
+    })
+    const journal: RunJournal = {
+      version: 1,
+      runId,
+      retryOf,
+      startedAt: started.toISOString(),
+      durationMs: performance.now() - t0,
+      exitCode: exitCodeFor(outcome),
+      spec: {...spec, command: spec.command === undefined ? undefined : redact(spec.command)},
+      options: {batch: p.batch, maxFailures: p.maxFailures, concurrency: p.concurrency, connection: p.connection},
+      // host vars may hold secrets from ${env:..}; the journal keeps what a retry needs, redacted
+      hosts: hosts.map((h) => ({...h, vars: Object.fromEntries(Object.entries(h.vars).map(([k, v]) => [k, typeof v === 'string' ? redact(v) : v]))})),
+      ...outcome,
+    }
+    await writeJournal(projectDir, journal)
+    return journal
+  } finally {
+    await transport.close()
+  }
+}

@@ -1,0 +1,49 @@
+/** Build the SSH transport for a run from the plan's settings and command-line overrides. */
+import {existsSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {InvalidInputError} from '../errors.js'
+import type {SshSettings} from '../plan/types.js'
+import {SshConfigFile} from './ssh-config.js'
+import {SshTransport} from './ssh.js'
+
+export interface TransportSettings {
+  projectDir: string
+  /** plan-level ssh settings (for `config` and `maxHandshakes`) */
+  planSsh?: SshSettings
+  sshConfig?: string
+  identityFile?: string
+  user?: string
+  knownHosts?: string[]
+  hostKeyChecking?: 'strict' | 'accept-new'
+  maxHandshakes?: number
+  env?: NodeJS.ProcessEnv
+  onHostKeyLearned?: (host: string, fingerprint: string, file: string) => void
+}
+
+export function createSshTransport(s: TransportSettings): SshTransport {
+  const planConfig = s.planSsh?.config
+  let sshConfig = SshConfigFile.empty()
+  const explicit = s.sshConfig ?? (typeof planConfig === 'string' ? path.resolve(s.projectDir, planConfig.replace(/^~(?=\/)/, os.homedir())) : undefined)
+  try {
+    if (explicit) sshConfig = SshConfigFile.read(explicit, true)
+    else if (planConfig !== false) {
+      const def = path.join(os.homedir(), '.ssh', 'config')
+      if (existsSync(def)) sshConfig = SshConfigFile.read(def, false)
+    }
+  } catch (e) {
+    throw new InvalidInputError((e as Error).message)
+  }
+  if (s.identityFile && !existsSync(s.identityFile)) throw new InvalidInputError(`identity file ${s.identityFile} does not exist`)
+  return new SshTransport({
+    projectDir: s.projectDir,
+    sshConfig,
+    identityFile: s.identityFile,
+    user: s.user,
+    knownHosts: s.knownHosts,
+    hostKeyChecking: s.hostKeyChecking,
+    maxHandshakes: s.maxHandshakes ?? s.planSsh?.maxHandshakes,
+    env: s.env,
+    onHostKeyLearned: s.onHostKeyLearned,
+  })
+}

@@ -1,0 +1,224 @@
+/**
+ * The SSH transport: one pooled connection per host (node-ssh over ssh2) reused for every command of a run, a bound
+ * on simultaneous handshakes, ProxyJump chains, keep-alives, and host keys verified against known_hosts.
+ */
+import {readFile} from 'node:fs/promises'
+import type {Duplex} from 'node:stream'
+import {NodeSSH} from 'node-ssh'
+import type {Client, ClientChannel} from 'ssh2'
+import type {Host} from '../inventory/host.js'
+import {Semaphore} from '../util/semaphore.js'
+import {blobKeyType, fingerprint, KnownHosts, type HostKeyVerdict} from './known-hosts.js'
+import {SshConfigFile} from './ssh-config.js'
+import {parseProxyJump, resolveTarget, type SshTarget, type TargetDefaults} from './ssh-target.js'
+import {ConnectError, type Connection, type ExecOptions, type ExecResult, type Transport} from './types.js'
+
+export interface SshTransportOptions extends TargetDefaults {
+  sshConfig?: SshConfigFile
+  maxHandshakes?: number
+  /** called when accept-new records a key */
+  onHostKeyLearned?: (host: string, fingerprint: string, file: string) => void
+}
+
+const RSA_ALGOS = ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']
+/** How long to wait for the channel to close after the command exited, before closing it ourselves. */
+const OUTPUT_GRACE_MS = 2000
+
+export class SshTransport implements Transport {
+  private readonly pool = new Map<string, Promise<SshConnection>>()
+  private readonly knownHosts = new Map<string, Promise<KnownHosts>>()
+  private readonly handshakes: Semaphore
+  private readonly config: SshConfigFile
+  private readonly clients: NodeSSH[] = []
+
+  constructor(private readonly opts: SshTransportOptions) {
+    this.handshakes = new Semaphore(opts.maxHandshakes ?? 64)
+    this.config = opts.sshConfig ?? SshConfigFile.empty()
+  }
+
+  target(host: Host): SshTarget {
+    return resolveTarget(host, this.config, this.opts)
+  }
+
+  connect(host: Host): Promise<Connection> {
+    const t = this.target(host)
+    return this.open(t, host.name)
+  }
+
+  private open(t: SshTarget, label: string, via?: SshConnection): Promise<SshConnection> {
+    const key = `${t.user}@${t.address}:${t.port}`
+    let p = this.pool.get(key)
+    if (!p) {
+      p = this.dial(t, label, via)
+      this.pool.set(key, p)
+      p.catch(() => this.pool.delete(key))
+    }
+    return p
+  }
+
+  private known(files: string[]): Promise<KnownHosts> {
+    const k = files.join('\0')
+    let p = this.knownHosts.get(k)
+    if (!p) {
+      p = KnownHosts.load(files)
+      this.knownHosts.set(k, p)
+    }
+    return p
+  }
+
+  private async dial(t: SshTarget, label: string, via?: SshConnection): Promise<SshConnection> {
+    let sock: Duplex | undefined
+    if (!via && t.proxyJump) {
+      // -J a,b: a is reached as configured (its own ProxyJump included), b through a, the target through b
+      for (const [i, hop] of parseProxyJump(t.proxyJump).entries()) {
+        const ht = resolveTarget({name: hop.alias, address: hop.alias, port: hop.port, user: hop.user, group: '', groups: [], labels: {}, vars: {}}, this.config, {...this.opts, user: undefined})
+        if (i > 0) ht.proxyJump = undefined
+        via = await this.open(ht, hop.alias, via)
+      }
+    }
+    if (via) sock = await via.forward(t.address, t.port, label)
+
+    const kh = await this.known(t.knownHostsFiles)
+    const knownTypes = kh.knownTypes(t.address, t.port).flatMap((ty) => (ty === 'ssh-rsa' ? RSA_ALGOS : [ty]))
+    let privateKey: string | undefined
+    for (const f of t.identityFiles) {
+      privateKey = await readFile(f, 'utf8').catch(() => undefined)
+      if (privateKey) break
+    }
+    if (!privateKey && !t.agent) {
+      throw new ConnectError('config', t.identityFiles.length ? `cannot read any identity file (${t.identityFiles.join(', ')}) and no ssh-agent (SSH_AUTH_SOCK) is available` : 'no identity file configured and no ssh-agent (SSH_AUTH_SOCK) is available')
+    }
+    const passphrase = t.passphraseEnv ? (this.opts.env ?? process.env)[t.passphraseEnv] : undefined
+
+    let verdict: HostKeyVerdict | undefined
+    let presented: Buffer | undefined
+    let learning: Promise<unknown> = Promise.resolve()
+    const hostVerifier = (keyBlob: Buffer, verify: (ok: boolean) => void) => {
+      presented = keyBlob
+      verdict = kh.verify(t.address, t.port, keyBlob)
+      if (verdict.status === 'match') return verify(true)
+      if (verdict.status === 'unknown' && t.hostKeyChecking === 'accept-new') {
+        learning = kh.learn(t.address, t.port, keyBlob).then((file) => this.opts.onHostKeyLearned?.(label, fingerprint(keyBlob), file))
+        learning.then(() => verify(true), () => verify(false))
+        return
+      }
+      verify(false)
+    }
+
+    const ssh = new NodeSSH()
+    const release = await this.handshakes.acquire()
+    try {
+      await ssh.connect({
+        host: sock ? undefined : t.address,
+        port: t.port,
+        sock: sock as never,
+        username: t.user,
+        privateKey,
+        passphrase,
+        agent: t.agent,
+        readyTimeout: t.connectTimeoutMs,
+        keepaliveInterval: t.keepaliveMs,
+        keepaliveCountMax: 3,
+        hostVerifier: hostVerifier as never,
+        algorithms: knownTypes.length ? {serverHostKey: {prepend: knownTypes}} as never : undefined,
+      })
+    } catch (e) {
+      ssh.dispose()
+      throw classify(e as Error & {level?: string; code?: string}, t, verdict, presented)
+    } finally {
+      release()
+    }
+    await learning
+    this.clients.push(ssh)
+    const client = ssh.connection!
+    // node-ssh stops listening for errors once connected; a later reset must not crash the process
+    client.on('error', () => {})
+    return new SshConnection(client)
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.clients.reverse()) c.dispose()
+    this.clients.length = 0
+    this.pool.clear()
+  }
+}
+
+function classify(e: Error & {level?: string; code?: string}, t: SshTarget, verdict: HostKeyVerdict | undefined, presented: Buffer | undefined): ConnectError {
+  const where = `${t.user}@${t.address}:${t.port}`
+  if (verdict && verdict.status !== 'match' && presented) {
+    const got = fingerprint(presented)
+    if (verdict.status === 'changed') {
+      const expected = verdict.expected.map((k) => `${k.type} ${fingerprint(k.blob)} (${k.file}:${k.line})`)
+      return new ConnectError('hostkey', `HOST KEY CHANGED for ${t.address}:${t.port}: it presented ${blobKeyType(presented)} ${got}, but known_hosts has ${expected.join(', ')}. Refusing to connect: this may be a man-in-the-middle attack. If the host was really reinstalled, remove its old entry (ssh-keygen -R) and connect again.`, {presented: got, expected})
+    }
+    if (verdict.status === 'revoked') return new ConnectError('hostkey', `host key ${got} of ${t.address}:${t.port} is marked @revoked in ${verdict.entry.file}:${verdict.entry.line}`, {presented: got})
+    return new ConnectError('hostkey', `unknown host key for ${t.address}:${t.port} (${blobKeyType(presented)} ${got}) in ${t.knownHostsFiles.join(', ')}; verify it, then add it (ssh-keyscan) or run with --host-key-checking accept-new`, {presented: got})
+  }
+  const msg = e.message ?? String(e)
+  if (e.level === 'client-authentication' || /authentication methods failed/i.test(msg)) return new ConnectError('auth', `authentication failed for ${where} (tried ${t.identityFiles.length ? 'key ' + t.identityFiles.join(', ') : 'no key'}${t.agent ? ' and ssh-agent' : ''})`)
+  if (/timed out|ETIMEDOUT|No response/i.test(msg + (e.code ?? ''))) return new ConnectError('timeout', `connection to ${where} timed out after ${t.connectTimeoutMs / 1000}s`)
+  if (/passphrase|Encrypted private key|Cannot parse privateKey/i.test(msg)) return new ConnectError('config', `cannot use private key for ${where}: ${msg}${t.passphraseEnv ? '' : ' (set ssh.passphraseEnv for an encrypted key)'}`)
+  return new ConnectError('unreachable', `cannot connect to ${where}: ${msg}`)
+}
+
+class SshConnection implements Connection {
+  constructor(private readonly client: Client) {}
+
+  forward(address: string, port: number, label: string): Promise<Duplex> {
+    return new Promise((resolve, reject) =>
+      this.client.forwardOut('127.0.0.1', 0, address, port, (err, stream) => (err ? reject(new ConnectError('unreachable', `jump host cannot reach ${label} (${address}:${port}): ${err.message}`)) : resolve(stream))),
+    )
+  }
+
+  exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    const max = opts.maxBuffer ?? 1024 * 1024
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, (err, stream: ClientChannel) => {
+        if (err) return reject(new ConnectError('unreachable', `cannot open a channel: ${err.message}`))
+        const out = {stdout: '', stderr: ''}
+        let truncated = false
+        let exitCode: number | null = null
+        let signal: string | undefined
+        let deadlineExceeded = false
+        let outputLeftOpen = false
+        let graceTimer: NodeJS.Timeout | undefined
+        const collect = (which: 'stdout' | 'stderr') => (chunk: Buffer) => {
+          const s = chunk.toString('utf8')
+          opts.onOutput?.(which, s)
+          if (out[which].length < max) out[which] += s.slice(0, max - out[which].length)
+          else truncated = true
+        }
+        stream.on('data', collect('stdout'))
+        stream.stderr.on('data', collect('stderr'))
+        stream.on('exit', (code: number | null, sig?: string) => {
+          exitCode = code
+          signal = sig ?? undefined
+          graceTimer = setTimeout(() => {
+            outputLeftOpen = true
+            stream.close()
+          }, OUTPUT_GRACE_MS)
+        })
+        const deadline = opts.deadlineMs
+          ? setTimeout(() => {
+              deadlineExceeded = true
+              stream.signal?.('KILL')
+              stream.close()
+            }, opts.deadlineMs)
+          : undefined
+        const onAbort = () => {
+          stream.signal?.('TERM')
+          stream.close()
+        }
+        opts.signal?.addEventListener('abort', onAbort, {once: true})
+        stream.on('close', () => {
+          clearTimeout(graceTimer)
+          clearTimeout(deadline)
+          opts.signal?.removeEventListener('abort', onAbort)
+          resolve({exitCode, signal, stdout: out.stdout, stderr: out.stderr, deadlineExceeded, outputLeftOpen, truncated})
+        })
+        if (opts.stdin !== undefined) stream.end(opts.stdin)
+        else stream.end()
+      })
+    })
+  }
+}

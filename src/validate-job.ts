@@ -1,0 +1,39 @@
+/**
+ * `dops validate` as a library call: load and check the plan (schema, references, secrets), then resolve every
+ * static group (its inventory files included) so a plan that validates also resolves.
+ */
+import path from 'node:path'
+import {DopsError, InvalidInputError, type Problem} from './errors.js'
+import {resolveGroup} from './inventory/resolve.js'
+import {findPlanFile, loadPlan} from './plan/load.js'
+
+export interface ValidateResult {
+  file: string
+  valid: boolean
+  environments: Array<{name: string; groups: Array<{name: string; provider: string; hosts: number}>}>
+  warnings: Problem[]
+}
+
+export async function validateJob(p: {cwd: string; planFile?: string; env?: NodeJS.ProcessEnv}): Promise<ValidateResult> {
+  const file = p.planFile ? path.resolve(p.cwd, p.planFile) : await findPlanFile(p.cwd)
+  if (!file) throw new InvalidInputError(`no plan: there is no dops.yml in ${p.cwd}; pass -f PLAN`)
+  const {loaded, warnings} = await loadPlan(file, {env: p.env})
+  const problems: Problem[] = []
+  const environments: ValidateResult['environments'] = []
+  for (const [envName, env] of Object.entries(loaded.plan.environments ?? {})) {
+    const groups: ValidateResult['environments'][number]['groups'] = []
+    for (const [gName, g] of Object.entries(env.groups ?? {})) {
+      try {
+        const provider = g.provider ?? 'static'
+        const type = loaded.plan.providers?.[provider]?.type ?? provider
+        groups.push({name: gName, provider: type, hosts: type === 'static' ? resolveGroup(loaded, envName, gName, g).length : ((g.instance?.count as number | undefined) ?? 0)})
+      } catch (e) {
+        if (e instanceof DopsError) problems.push(...(e.problems.length ? e.problems : [{file, message: e.message}]))
+        else throw e
+      }
+    }
+    environments.push({name: envName, groups})
+  }
+  if (problems.length) throw new InvalidInputError(`${file}: ${problems.length} problem(s)`, problems)
+  return {file, valid: true, environments, warnings}
+}

@@ -1,0 +1,29 @@
+import {execFile} from 'node:child_process'
+import path from 'node:path'
+
+export const ROOT = path.resolve(import.meta.dirname, '..')
+export const BIN = path.join(ROOT, 'bin', 'run.js')
+
+export interface CliResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** Run the built CLI as a user or a CI job would (no TTY). */
+export function dops(args: string[], opts: {cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number} = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], {cwd: opts.cwd ?? ROOT, env: {...process.env, CI: 'true', ...opts.env}, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024}, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as NodeJS.ErrnoException).code === 'number' ? ((err as unknown as {code: number}).code) : 1) : 0
+      resolve({code, stdout, stderr})
+    })
+  })
+}
+
+export function json<T = Record<string, unknown>>(r: CliResult): T {
+  try {
+    return JSON.parse(r.stdout) as T
+  } catch {
+    throw new Error(`stdout is not JSON (exit ${r.code}):\n${r.stdout}\n--- stderr:\n${r.stderr}`)
+  }
+}

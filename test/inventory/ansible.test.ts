@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict'
+import path from 'node:path'
+import {test} from 'node:test'
+import {formatProblem, InvalidInputError} from '../../src/errors.js'
+import {inventoryHosts, readAnsibleInventory} from '../../src/inventory/ansible.js'
+import {dops, json, ROOT} from '../helpers.js'
+
+const fx = (n: string) => path.join(ROOT, 'test/fixtures/inventories', n)
+
+for (const form of ['hosts.ini', 'hosts.yml']) {
+  test(`${form}: groups, children, ranges, connection vars and var precedence`, () => {
+    const inv = readAnsibleInventory(fx(form))
+    const all = inventoryHosts(inv)
+    assert.deepEqual(
+      all.map((h) => h.name).sort(),
+      ['bar.example.com', 'foo.example.com', 'host1', 'host2', 'host3', 'mail.example.com', 'one.example.com', 'two.example.com', 'www01.example.com', 'www02.example.com', 'www03.example.com'],
+    )
+    const web = inventoryHosts(inv, 'webservers')
+    assert.deepEqual(web.map((h) => h.name), ['foo.example.com', 'bar.example.com', 'www01.example.com', 'www02.example.com', 'www03.example.com'])
+    const bar = web[1]!
+    assert.equal(bar.port, 2222)
+    assert.equal(bar.user, 'deploy user')
+    assert.equal(bar.address, 'bar.example.com')
+    assert.equal(web[0]!.vars.http_port, 80)
+    const db = inventoryHosts(inv, 'dbservers')
+    assert.equal(db[0]!.address, '192.0.2.50')
+    assert.equal(db[1]!.port, 5555)
+    assert.equal(db[1]!.identityFile, fx('keys/db.pem'))
+    assert.equal(db[1]!.vars.ntp_server, 'ntp.example.com')
+    assert.equal('ansible_host' in db[1]!.vars, false, 'connection vars are not host vars')
+    const se = inventoryHosts(inv, 'southeast')
+    assert.deepEqual(se.map((h) => h.name).sort(), ['host1', 'host2', 'host3'])
+    const byName = Object.fromEntries(se.map((h) => [h.name, h]))
+    // child group (atlanta) overrides parent (southeast); raleigh-only host3 gets the parent's value
+    assert.equal(String(byName.host1!.vars.halon_system_timeout), '10')
+    assert.equal(String(byName.host3!.vars.halon_system_timeout), '30')
+    assert.equal(byName.host2!.address, '10.1.0.2')
+    assert.ok(byName.host2!.groups.includes('atlanta') && byName.host2!.groups.includes('raleigh'))
+    assert.throws(() => inventoryHosts(inv, 'nosuch'), /has no group `nosuch`/)
+  })
+}
+
+test('a malformed INI inventory names the file, line and problem', () => {
+  try {
+    readAnsibleInventory(fx('broken.ini'))
+    assert.fail('accepted')
+  } catch (e) {
+    assert.ok(e instanceof InvalidInputError)
+    const text = e.problems.map(formatProblem).join('\n')
+    assert.match(text, /broken\.ini:3:1: expected `key=value` after the host name, got `port`/)
+    assert.match(text, /broken\.ini:5:1: unknown section suffix `:nonsense`/)
+  }
+})
+
+test('a malformed YAML inventory names the field and its line', () => {
+  try {
+    readAnsibleInventory(fx('broken.yml'))
+    assert.fail('accepted')
+  } catch (e) {
+    assert.ok(e instanceof InvalidInputError)
+    assert.match(e.problems.map(formatProblem).join('\n'), /broken\.yml:4:7: all\.children\.web\.hostz: unknown key `hostz` in group `web`; expected hosts, vars or children/)
+  }
+})
+
+test('dops hosts -i lists an inventory group with --json', async () => {
+  const r = await dops(['hosts', '-i', fx('hosts.ini'), '-g', 'dbservers', '--json'])
+  assert.equal(r.code, 0, r.stderr)
+  const body = json<{hosts: Array<{name: string; address: string; port?: number}>}>(r)
+  assert.deepEqual(body.hosts.map((h) => [h.name, h.address, h.port]), [['one.example.com', '192.0.2.50', undefined], ['two.example.com', '192.0.2.51', 5555]])
+  const bad = await dops(['hosts', '-i', fx('broken.yml')])
+  assert.equal(bad.code, 2)
+  assert.match(bad.stderr, /broken\.yml:4:7/)
+})
