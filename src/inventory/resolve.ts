@@ -46,10 +46,17 @@ function parseHostString(s: string): {user?: string; address: string; port?: num
 
 export function resolveGroup(loaded: LoadedPlan, envName: string, groupName: string, group: GroupSpec): Host[] {
   const env = loaded.plan.environments?.[envName]
-  const ssh = mergeSsh(loaded.plan.ssh, env?.ssh, group.ssh)
+  const merged = mergeSsh(loaded.plan.ssh, env?.ssh, group.ssh)
   const vars = {...loaded.plan.vars, ...env?.vars, ...group.vars}
   const labels = {group: groupName, env: envName, ...stringify(group.labels)}
   const rel = (p: string | undefined) => (p === undefined ? undefined : p.startsWith('~') ? p : path.resolve(loaded.dir, p))
+  // plan-level SSH settings are defaults: an explicit host field or ssh_config wins over them (see ssh-target.ts)
+  const ssh: SshSettings = {
+    ...merged,
+    identityFile: rel(merged.identityFile),
+    knownHosts: merged.knownHosts?.map((f) => rel(f)!),
+    config: typeof merged.config === 'string' ? rel(merged.config) : merged.config,
+  }
   const hosts: Host[] = []
   ;(group.hosts ?? []).forEach((entry: HostEntry) => {
     const h = typeof entry === 'string' ? parseHostString(entry) : entry
@@ -57,9 +64,9 @@ export function resolveGroup(loaded: LoadedPlan, envName: string, groupName: str
     hosts.push({
       name: obj?.name ?? h.address,
       address: h.address,
-      port: h.port ?? ssh.port,
-      user: h.user ?? ssh.user,
-      identityFile: rel(obj?.identityFile ?? ssh.identityFile),
+      port: h.port,
+      user: h.user,
+      identityFile: rel(obj?.identityFile),
       group: groupName,
       groups: [groupName],
       env: envName,
@@ -85,9 +92,6 @@ export function resolveGroup(loaded: LoadedPlan, envName: string, groupName: str
     for (const h of imported)
       hosts.push({
         ...h,
-        port: h.port ?? ssh.port,
-        user: h.user ?? ssh.user,
-        identityFile: h.identityFile ?? rel(ssh.identityFile),
         env: envName,
         labels: {...labels, ...h.labels},
         vars: {...vars, ...h.vars},
