@@ -3,7 +3,7 @@
  * lines, no spinners, no control codes. With --json: nothing but warnings on stderr. Host output (the data) goes to
  * stdout, grouped per host or streamed line by line.
  */
-import {Listr, ProcessOutput, type ListrTaskWrapper} from 'listr2'
+import type {ListrTaskWrapper} from 'listr2'
 import type {DopsEvent, Reporter} from '../events.js'
 import {colorFor, formatHostBlock} from './format.js'
 
@@ -69,6 +69,8 @@ export async function withRunProgress<T>(view: RunView, fn: (reporter: Reporter)
   }
   if (view.mode !== 'tty' || view.stream) return fn(reporter)
   let result: T | undefined
+  // loaded only on a terminal: CI and --json runs skip its start-up cost
+  const {Listr, ProcessOutput} = await import('listr2')
   const list = new Listr(
     [
       {
