@@ -13,7 +13,7 @@ import {hostsToRetry, newRunId, readJournal, writeJournal, type RunJournal} from
 import {runFleet, type RunSpec} from './fleet/run.js'
 import {selectHosts, type Selection} from './fleet/select.js'
 import type {Host} from './inventory/host.js'
-import type {CountOrPercent} from './plan/types.js'
+import type {CountOrPercent, SshSettings} from './plan/types.js'
 import {resolveTargets, type TargetSource} from './targets.js'
 import {createSshTransport, type TransportSettings} from './transport/factory.js'
 import {parseDuration} from './util/duration.js'
@@ -58,7 +58,7 @@ export async function runJob(p: RunJobParams): Promise<RunJournal> {
   let spec: RunSpec
   let secrets: string[] = []
   let retryOf: string | undefined
-  let planSsh
+  let planSsh: SshSettings | undefined
   if (p.retryFailed !== undefined) {
     projectDir = p.source.planFile ? path.dirname(path.resolve(p.source.cwd, p.source.planFile)) : p.source.cwd
     const prev = await readJournal(projectDir, p.retryFailed || undefined)
@@ -89,6 +89,9 @@ export async function runJob(p: RunJobParams): Promise<RunJournal> {
     spec.sudo = p.sudo
     spec.runAs = p.runAs
   }
+  // plan defaults for what the command line leaves unset
+  p.timeout ??= planSsh?.commandTimeout === undefined ? undefined : String(planSsh.commandTimeout)
+  p.concurrency ??= planSsh?.concurrency
   checkOptions(p, hosts.length)
   if (p.timeout !== undefined) spec.timeoutSec = (parseDuration(p.timeout) ?? 0) / 1000
 

@@ -17,6 +17,8 @@ export interface KnownKey {
 
 interface Entry extends KnownKey {
   patterns: string[]
+  /** compiled once: wildcard and negated patterns */
+  globs?: Array<{re: RegExp; negated: boolean}>
   hashed?: {salt: Buffer; hash: Buffer}
 }
 
@@ -41,10 +43,11 @@ export function hostField(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`
 }
 
-function globMatch(pattern: string, text: string): boolean {
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'i')
-  return re.test(text)
+function globRegExp(pattern: string): RegExp {
+  return new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'i')
 }
+
+const isPlain = (patterns: string[]) => patterns.every((p) => !/[*?!]/.test(p))
 
 function parseLine(text: string, file: string, line: number): Entry | undefined {
   const t = text.trim()
@@ -61,23 +64,41 @@ function parseLine(text: string, file: string, line: number): Entry | undefined 
     const [, , salt, hash] = hosts.split('|')
     if (!salt || !hash) return undefined
     entry.hashed = {salt: Buffer.from(salt, 'base64'), hash: Buffer.from(hash, 'base64')}
-  } else entry.patterns = hosts.split(',')
+  } else {
+    entry.patterns = hosts.split(',')
+    if (!isPlain(entry.patterns)) entry.globs = entry.patterns.map((p) => ({negated: p.startsWith('!'), re: globRegExp(p.replace(/^!/, ''))}))
+  }
   return entry
 }
 
 function entryMatches(e: Entry, name: string): boolean {
   if (e.hashed) return createHmac('sha1', e.hashed.salt).update(name).digest().equals(e.hashed.hash)
+  if (!e.globs) return e.patterns.some((p) => p.toLowerCase() === name.toLowerCase())
   let ok = false
-  for (const p of e.patterns) {
-    if (p.startsWith('!')) {
-      if (globMatch(p.slice(1), name)) return false
-    } else if (globMatch(p, name)) ok = true
+  for (const g of e.globs) {
+    if (g.negated) {
+      if (g.re.test(name)) return false
+    } else if (g.re.test(name)) ok = true
   }
   return ok
 }
 
 export class KnownHosts {
   private entries: Entry[] = []
+  /** plain entries by lower-cased host field, for the common case of exact names */
+  private byName = new Map<string, Entry[]>()
+  /** hashed and pattern entries, tried one by one */
+  private others: Entry[] = []
+
+  private add(e: Entry): void {
+    this.entries.push(e)
+    if (e.hashed || e.globs) this.others.push(e)
+    else for (const p of e.patterns) this.byName.set(p.toLowerCase(), [...(this.byName.get(p.toLowerCase()) ?? []), e])
+  }
+
+  private candidates(name: string): Entry[] {
+    return [...(this.byName.get(name.toLowerCase()) ?? []), ...this.others.filter((e) => entryMatches(e, name))]
+  }
   private writeQueue: Promise<void> = Promise.resolve()
 
   /** @param files known_hosts files, read in order; `accept-new` writes to the first */
@@ -89,7 +110,7 @@ export class KnownHosts {
       const text = await readFile(file, 'utf8').catch(() => '')
       text.split('\n').forEach((l, i) => {
         const e = parseLine(l, file, i + 1)
-        if (e) kh.entries.push(e)
+        if (e) kh.add(e)
       })
     }
     return kh
@@ -97,13 +118,11 @@ export class KnownHosts {
 
   /** Key types known for a host, to ask the server for one of them first (as OpenSSH does). */
   knownTypes(host: string, port: number): string[] {
-    const name = hostField(host, port)
-    return [...new Set(this.entries.filter((e) => !e.revoked && entryMatches(e, name)).map((e) => e.type))]
+    return [...new Set(this.candidates(hostField(host, port)).filter((e) => !e.revoked).map((e) => e.type))]
   }
 
   verify(host: string, port: number, blob: Buffer): HostKeyVerdict {
-    const name = hostField(host, port)
-    const matching = this.entries.filter((e) => entryMatches(e, name))
+    const matching = this.candidates(hostField(host, port))
     const revoked = this.entries.find((e) => e.revoked && e.blob.equals(blob))
     if (revoked) return {status: 'revoked', entry: revoked}
     const live = matching.filter((e) => !e.revoked)
@@ -118,7 +137,7 @@ export class KnownHosts {
     if (!file) return Promise.reject(new Error('no known_hosts file to record new host keys in'))
     const type = blobKeyType(blob)
     const line = `${hostField(host, port)} ${type} ${blob.toString('base64')}\n`
-    this.entries.push({patterns: [hostField(host, port)], type, blob, revoked: false, file, line: -1})
+    this.add({patterns: [hostField(host, port)], type, blob, revoked: false, file, line: -1})
     const write = this.writeQueue.then(async () => {
       await mkdir(path.dirname(file), {recursive: true})
       await appendFile(file, line, {mode: 0o600})

@@ -30,6 +30,8 @@ export class SshTransport implements Transport {
   private readonly handshakes: Semaphore
   private readonly config: SshConfigFile
   private readonly clients: NodeSSH[] = []
+  /** private keys by path, read once per run rather than once per host */
+  private readonly keys = new Map<string, Promise<string | undefined>>()
 
   constructor(private readonly opts: SshTransportOptions) {
     this.handshakes = new Semaphore(opts.maxHandshakes ?? 64)
@@ -82,7 +84,8 @@ export class SshTransport implements Transport {
     const knownTypes = kh.knownTypes(t.address, t.port).flatMap((ty) => (ty === 'ssh-rsa' ? RSA_ALGOS : [ty]))
     let privateKey: string | undefined
     for (const f of t.identityFiles) {
-      privateKey = await readFile(f, 'utf8').catch(() => undefined)
+      if (!this.keys.has(f)) this.keys.set(f, readFile(f, 'utf8').catch(() => undefined))
+      privateKey = await this.keys.get(f)
       if (privateKey) break
     }
     if (!privateKey && !t.agent) {

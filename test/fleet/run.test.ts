@@ -239,6 +239,45 @@ test('bad input exits 2 before touching any host; an empty selection exits 7', a
   assert.match(nocmd.stderr, /nothing to run/)
 })
 
+test('an encrypted key with its passphrase from the environment, and ssh-agent', async () => {
+  const dir = project()
+  const key = path.join(dir, 'enc_key')
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'correct horse', '-f', key])
+  writeFileSync(path.join(fleet.dir, 'authorized_keys'), readFileSync(fleet.clientKey + '.pub', 'utf8') + readFileSync(key + '.pub', 'utf8'))
+  const h = fleet.hosts[0]!
+  const plan = (ssh: string) => `version: 1\nproject: t\nssh:\n  user: root\n  config: false\n  knownHosts: [${fleet.knownHosts}]\n${ssh}environments:\n  t:\n    groups:\n      g:\n        hosts: [${h.address}]\n`
+  writeFileSync(path.join(dir, 'dops.yml'), plan(`  identityFile: ${key}\n  passphraseEnv: DOPS_T_PASS\n`))
+  const ok = await dops(['run', '--json', '--', 'echo in'], {cwd: dir, env: {DOPS_T_PASS: 'correct horse'}})
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr)
+  const noPass = await dops(['run', '--json', '--', 'true'], {cwd: dir, env: {DOPS_T_PASS: undefined}})
+  assert.equal(noPass.code, 4)
+  const res = json<Journal>(noPass).results[0]!
+  assert.equal(res.errorKind, 'config')
+  assert.match(res.error!, /passphrase/i)
+  assert.doesNotMatch(noPass.stdout, /correct horse/)
+
+  const sock = path.join(dir, 'agent.sock')
+  const agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(execFileSync('ssh-agent', ['-a', sock]).toString())![1])
+  try {
+    execFileSync('ssh-add', ['-q', fleet.clientKey], {env: {...process.env, SSH_AUTH_SOCK: sock}, stdio: 'ignore'})
+    writeFileSync(path.join(dir, 'dops.yml'), plan(''))
+    const viaAgent = await dops(['run', '--json', '--', 'echo agent'], {cwd: dir, env: {SSH_AUTH_SOCK: sock}})
+    assert.equal(viaAgent.code, 0, viaAgent.stdout)
+    const noAgent = await dops(['run', '--json', '--', 'true'], {cwd: dir, env: {SSH_AUTH_SOCK: ''}})
+    assert.equal(noAgent.code, 4)
+    assert.match(json<Journal>(noAgent).results[0]!.error!, /no identity file configured and no ssh-agent/)
+  } finally {
+    process.kill(agentPid)
+  }
+})
+
+test('plan defaults: ssh.commandTimeout applies when --timeout is not given', async () => {
+  const dir = project()
+  writeFileSync(path.join(dir, 'dops.yml'), `version: 1\nproject: t\nssh:\n  config: ${fleet.sshConfig}\n  commandTimeout: 1s\nenvironments:\n  t:\n    groups:\n      g:\n        hosts: [host06]\n`)
+  const r = await dops(['run', '--json', '--', 'sleep 20'], {cwd: dir})
+  assert.equal(json<Journal>(r).results[0]!.status, 'timedout')
+})
+
 test('a changed host key is refused, naming the host and both fingerprints', async () => {
   const before = execFileSync('ssh-keygen', ['-l', '-f', path.join(fleet.dir, 'hosts/host05/ssh_host_ed25519_key.pub')]).toString().split(' ')[1]!
   await fleet.stopHost('host05')
