@@ -11,10 +11,10 @@ import {planBatches, failureBudget} from './fleet/batches.js'
 import {exitCodeFor} from './fleet/exit-code.js'
 import {hostsToRetry, newRunId, readJournal, writeJournal, type RunJournal} from './fleet/journal.js'
 import {runFleet, type RunSpec} from './fleet/run.js'
-import {selectHosts, type Selection} from './fleet/select.js'
+import type {Selection} from './fleet/select.js'
 import type {Host} from './inventory/host.js'
 import type {CountOrPercent, SshSettings} from './plan/types.js'
-import {resolveTargets, type TargetSource} from './targets.js'
+import {resolveTargets, selectTargets, type TargetSource} from './targets.js'
 import {createSshTransport, type TransportSettings} from './transport/factory.js'
 import {parseDuration} from './util/duration.js'
 import {makeRedactor} from './util/redact.js'
@@ -74,8 +74,7 @@ export async function runJob(p: RunJobParams): Promise<RunJournal> {
     projectDir = t.projectDir
     secrets = t.secrets
     planSsh = t.loaded?.plan.ssh
-    hosts = selectHosts(t.hosts, p.selection)
-    if (!hosts.length) throw new DopsError('NO_HOSTS', `no host matches the selection (${t.hosts.length} host(s) known${t.envName ? ` in environment ${t.envName}` : ''})`, {exitCode: ExitCode.NOTHING_TO_DO})
+    hosts = selectTargets(t, p.selection)
     if (p.scriptFile) {
       const file = path.resolve(p.source.cwd, p.scriptFile)
       const content = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {

@@ -9,15 +9,14 @@ import type {Host} from './inventory/host.js'
 import {pickEnvironment, resolveEnvironment} from './inventory/resolve.js'
 import {findPlanFile, loadPlan} from './plan/load.js'
 import type {LoadedPlan} from './plan/types.js'
-import type {Problem} from './errors.js'
+import {DopsError, ExitCode, type Problem} from './errors.js'
+import {selectHosts, type Selection} from './fleet/select.js'
 
 export interface TargetSource {
   cwd: string
   planFile?: string
   env?: string
   inventory?: string
-  /** inventory group (with -i); with a plan, groups are selected afterwards */
-  inventoryGroup?: string
   processEnv?: NodeJS.ProcessEnv
 }
 
@@ -34,7 +33,7 @@ export async function resolveTargets(src: TargetSource): Promise<ResolvedTargets
   if (src.inventory) {
     if (src.planFile) throw new InvalidInputError('use either a plan (-f) or an inventory (-i), not both')
     const file = path.resolve(src.cwd, src.inventory)
-    const hosts = inventoryHosts(readAnsibleInventory(file), src.inventoryGroup ?? 'all')
+    const hosts = inventoryHosts(readAnsibleInventory(file))
     return {hosts, projectDir: src.cwd, secrets: [], warnings: []}
   }
   const planFile = src.planFile ? path.resolve(src.cwd, src.planFile) : await findPlanFile(src.cwd)
@@ -42,4 +41,15 @@ export async function resolveTargets(src: TargetSource): Promise<ResolvedTargets
   const {loaded, warnings} = await loadPlan(planFile, {env: src.processEnv})
   const envName = pickEnvironment(loaded, src.env)
   return {hosts: resolveEnvironment(loaded, envName), projectDir: loaded.dir, loaded, envName, secrets: loaded.secrets, warnings}
+}
+
+/** Apply a selection; an empty result is an error that says what exists (exit 7). */
+export function selectTargets(t: ResolvedTargets, sel: Selection): Host[] {
+  const hosts = selectHosts(t.hosts, sel)
+  if (hosts.length) return hosts
+  const known = [...new Set(t.hosts.flatMap((h) => h.groups))]
+  const unknown = (sel.groups ?? []).flatMap((g) => g.split(',')).filter((g) => g && !known.includes(g))
+  const where = t.envName ? ` in environment ${t.envName}` : ''
+  const hint = unknown.length ? `; no group ${unknown.map((g) => `\`${g}\``).join(', ')}${where} (groups: ${known.join(', ') || 'none'})` : ''
+  throw new DopsError('NO_HOSTS', `no host matches the selection (${t.hosts.length} host(s) known${where})${hint}`, {exitCode: ExitCode.NOTHING_TO_DO})
 }

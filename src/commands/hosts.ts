@@ -1,8 +1,6 @@
 import {BaseCommand, targetFlags} from '../cli/base.js'
-import {DopsError, ExitCode} from '../errors.js'
-import {selectHosts} from '../fleet/select.js'
 import type {Host} from '../inventory/host.js'
-import {resolveTargets} from '../targets.js'
+import {resolveTargets, selectTargets} from '../targets.js'
 
 export default class Hosts extends BaseCommand {
   static override summary = 'List the resolved hosts with their group, labels and address.'
@@ -12,9 +10,8 @@ export default class Hosts extends BaseCommand {
 
   async run(): Promise<{hosts: Array<Omit<Host, 'ssh'>>}> {
     const {flags} = await this.parse(Hosts)
-    const t = await resolveTargets({cwd: process.cwd(), planFile: flags.file, env: flags.env, inventory: flags.inventory, inventoryGroup: flags.inventory ? flags.group?.[0] : undefined})
-    const hosts = selectHosts(t.hosts, {groups: flags.inventory ? flags.group?.slice(1) : flags.group, labels: flags.label, names: flags.hosts})
-    if (!hosts.length && t.hosts.length) throw new DopsError('NO_HOSTS', `no host matches the selection (${t.hosts.length} host(s) known)`, {exitCode: ExitCode.NOTHING_TO_DO})
+    const t = await resolveTargets({cwd: process.cwd(), planFile: flags.file, env: flags.env, inventory: flags.inventory})
+    const hosts = selectTargets(t, {groups: flags.group, labels: flags.label, names: flags.hosts})
     // vars can hold secrets; they are left out of the listing
     const list = hosts.map(({ssh: _ssh, vars: _vars, ...h}) => ({...h, vars: Object.fromEntries(Object.keys(_vars).map((k) => [k, '…']))}))
     if (!this.jsonEnabled()) {

@@ -60,8 +60,8 @@ ${exitCodesHelp}`
     try {
       const journal = await withRunProgress({mode, stream: flags.stream, total: 0, title: 'running'}, (reporter) =>
         runJob({
-          source: {cwd: process.cwd(), planFile: flags.file, env: flags.env, inventory: flags.inventory, inventoryGroup: flags.inventory ? flags.group?.[0] : undefined},
-          selection: {groups: flags.inventory ? flags.group?.slice(1) : flags.group, labels: flags.label, names: flags.hosts},
+          source: {cwd: process.cwd(), planFile: flags.file, env: flags.env, inventory: flags.inventory},
+          selection: {groups: flags.group, labels: flags.label, names: flags.hosts},
           connection: {
             sshConfig: flags['ssh-config'],
             identityFile: flags.identity,
