@@ -8,18 +8,20 @@ export interface YamlSource {
   file: string
   doc: Document
   lineCounter: LineCounter
+  /** the parsed text (after a BOM, if any, was removed) */
+  text: string
 }
 
 export type PathSegment = string | number
 
-export function parseYamlSource(file: string, text: string): {source: YamlSource; problems: Problem[]} {
+export function parseYamlSource(file: string, text: string, opts: {version?: '1.1' | '1.2'} = {}): {source: YamlSource; problems: Problem[]} {
   const lineCounter = new LineCounter()
   const problems: Problem[] = []
   if (text.charCodeAt(0) === 0xfeff) {
     problems.push({file, line: 1, column: 1, severity: 'warning', message: 'file starts with a byte order mark (BOM); it was ignored'})
     text = text.slice(1)
   }
-  const doc = parseDocument(text, {lineCounter, prettyErrors: true, uniqueKeys: true, merge: false})
+  const doc = parseDocument(text, {lineCounter, prettyErrors: true, uniqueKeys: true, merge: opts.version === '1.1', version: opts.version ?? '1.2'})
   for (const e of doc.errors) {
     const [line, column] = e.linePos?.[0] ? [e.linePos[0].line, e.linePos[0].col] : [undefined, undefined]
     problems.push({file, line, column, message: `YAML syntax: ${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`})
@@ -28,7 +30,7 @@ export function parseYamlSource(file: string, text: string): {source: YamlSource
     const pos = w.linePos?.[0]
     problems.push({file, line: pos?.line, column: pos?.col, severity: 'warning', message: w.message.split('\n')[0] ?? w.message})
   }
-  return {source: {file, doc, lineCounter}, problems}
+  return {source: {file, doc, lineCounter, text}, problems}
 }
 
 /** The node at a path, and (when `key` is set) the key node of the last segment instead of its value. */
@@ -85,4 +87,11 @@ export function pointerToPath(pointer: string): PathSegment[] {
     .slice(1)
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s))
+}
+
+/** The text of the node at a path exactly as written in the file (e.g. to tell `0644` from `'0644'`). */
+export function sourceText(source: YamlSource, path: PathSegment[]): string | undefined {
+  const node = source.doc.getIn(path, true) as Node | undefined
+  const r = node && typeof node === 'object' ? node.range : undefined
+  return r ? source.text.slice(r[0], r[1]) : undefined
 }
