@@ -6,11 +6,15 @@ import path from 'node:path'
 import {DopsError, InvalidInputError, type Problem} from './errors.js'
 import {resolveGroup} from './inventory/resolve.js'
 import {findPlanFile, loadPlan} from './plan/load.js'
+import {locate} from './plan/yaml-source.js'
+import {checkRevision, type RevisionCheck} from './deploy/validate-revision.js'
+import {existsSync} from 'node:fs'
 
 export interface ValidateResult {
   file: string
   valid: boolean
   environments: Array<{name: string; groups: Array<{name: string; provider: string; hosts: number}>}>
+  apps: Array<{name: string; source: string; revision?: RevisionCheck['revision']; built: boolean}>
   warnings: Problem[]
 }
 
@@ -34,6 +38,21 @@ export async function validateJob(p: {cwd: string; planFile?: string; env?: Node
     }
     environments.push({name: envName, groups})
   }
-  if (problems.length) throw new InvalidInputError(`${file}: ${problems.length} problem(s)`, problems)
-  return {file, valid: true, environments, warnings}
+  const apps: ValidateResult['apps'] = []
+  for (const [name, app] of Object.entries(loaded.plan.apps ?? {})) {
+    const source = path.resolve(loaded.dir, app.source)
+    if (!existsSync(source)) {
+      const where = {file, ...locate(loaded.source, ['apps', name, 'source']), path: `apps.${name}.source`}
+      if (app.build) warnings.push({...where, severity: 'warning', message: `${source} does not exist yet; \`${app.build}\` builds it before a deploy`})
+      else problems.push({...where, message: `revision ${source} does not exist`})
+      apps.push({name, source, built: false})
+      continue
+    }
+    const check = await checkRevision(source)
+    problems.push(...check.problems.filter((p) => p.severity !== 'warning'))
+    warnings.push(...check.problems.filter((p) => p.severity === 'warning'))
+    apps.push({name, source, revision: check.revision, built: true})
+  }
+  if (problems.length) throw new InvalidInputError(`${file}: ${problems.length} problem(s)`, [...problems, ...warnings])
+  return {file, valid: true, environments, apps, warnings}
 }

@@ -6,7 +6,7 @@
 import {visit} from 'yaml'
 import type {Problem} from '../../errors.js'
 import {closest} from '../../plan/suggest.js'
-import {formatPath, locate, parseYamlSource, sourceText, type PathSegment} from '../../plan/yaml-source.js'
+import {formatPath, locate, parseYamlSource, sourceText, type PathSegment, type YamlSource} from '../../plan/yaml-source.js'
 import {parseHooks} from './hooks.js'
 import {absoluteDestination, bundleRelative} from './paths.js'
 import {parsePermissions, type SectionContext} from './permissions.js'
@@ -19,6 +19,8 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 
 export interface AppspecResult {
   appspec?: Appspec
+  /** the parsed document, to locate later findings (e.g. against the revision's contents) */
+  source?: YamlSource
   /** errors and warnings (severity 'warning'), in file order */
   problems: Problem[]
 }
@@ -77,7 +79,7 @@ export function parseAppspec(file: string, text: string, mode: AppspecMode = 'st
   }
   problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0))
   if (errorsSoFar()) return {problems}
-  return {appspec: {version: 0, os: 'linux', files, permissions, hooks, fileExistsBehavior}, problems}
+  return {appspec: {version: 0, os: 'linux', files, permissions, hooks, fileExistsBehavior}, problems, source}
 }
 
 function parseFiles(value: unknown, cx: SectionContext): FileMapping[] {
