@@ -7,8 +7,8 @@ import type {Host} from '../inventory/host.js'
 import type {CountOrPercent} from '../plan/types.js'
 import {buildRemoteCommand, TIMEOUT_EXIT_CODES, type CommandSpec} from '../transport/remote-command.js'
 import {ConnectError, type Transport} from '../transport/types.js'
-import {Semaphore} from '../util/semaphore.js'
-import {failureBudget, planBatches, type BatchSpec} from './batches.js'
+import type {BatchSpec} from './batches.js'
+import {schedule, summarize} from './schedule.js'
 import type {HostResult, RunSummary} from './types.js'
 
 export interface RunSpec {
@@ -46,78 +46,37 @@ export interface RunOutcome {
   results: HostResult[]
   summary: RunSummary
   batches: number[]
-  stopped?: {reason: 'budget' | 'interrupted'; message: string}
+  stopped?: {reason: 'budget' | 'interrupted' | 'gate'; message: string}
 }
 
-export function summarize(results: HostResult[]): RunSummary {
-  const s: RunSummary = {total: results.length, ok: 0, failed: 0, unreachable: 0, timedout: 0, skipped: 0}
-  for (const r of results) s[r.status]++
-  return s
-}
+export {summarize}
 
 export async function runFleet(o: RunFleetOptions): Promise<RunOutcome> {
-  const report: Reporter = o.reporter ?? (() => {})
   const redact = o.redact ?? ((s: string) => s)
-  const emit = (e: DopsEvent) => report(e)
+  const emit = (e: DopsEvent) => o.reporter?.(e)
   const command = buildRemoteCommand(toCommandSpec(o.spec))
   const stdin = o.spec.script?.content
-  const batches = planBatches(o.hosts.length, o.batch)
-  const budget = failureBudget(o.hosts.length, o.maxFailures)
-  const results = new Map<string, HostResult>()
-  let failures = 0
-  let stopped: RunOutcome['stopped']
-  const stop = (reason: 'budget' | 'interrupted', message: string) => {
-    if (stopped) return
-    stopped = {reason, message}
-    emit({type: 'run.stopped', reason, message})
-  }
-  const onStop = () => stop('interrupted', 'interrupted: no new host started; in-flight hosts were allowed to finish')
-  o.stopSignal?.addEventListener('abort', onStop, {once: true})
-  if (o.stopSignal?.aborted) onStop()
-  emit({type: 'run.start', runId: o.runId ?? '', hosts: o.hosts.length, batches})
-
-  let offset = 0
-  for (const [bi, size] of batches.entries()) {
-    const batchHosts = o.hosts.slice(offset, offset + size)
-    offset += size
-    if (stopped) {
-      for (const h of batchHosts) results.set(h.name, skipped(h, bi + 1, stopped.reason))
-      continue
-    }
-    emit({type: 'batch.start', index: bi + 1, total: batches.length, hosts: batchHosts.map((h) => h.name)})
-    const limit = new Semaphore(o.concurrency ?? Math.max(1, batchHosts.length))
-    await Promise.all(
-      batchHosts.map((h) =>
-        limit.use(async () => {
-          if (stopped) {
-            results.set(h.name, skipped(h, bi + 1, stopped.reason))
-            return
-          }
-          const r = await runOnHost(h, bi + 1, command, stdin, o, redact, emit)
-          results.set(h.name, r)
-          emit({type: 'host.end', result: r})
-          if (r.status !== 'ok') {
-            failures++
-            if (budget !== undefined && failures > budget) stop('budget', `failure budget exceeded: ${failures} host(s) failed, the budget allows ${budget}; no new host started`)
-          }
-        }),
-      ),
-    )
-    const batchResults = batchHosts.map((h) => results.get(h.name)!)
-    emit({type: 'batch.end', index: bi + 1, ok: batchResults.filter((r) => r.status === 'ok').length, failed: batchResults.filter((r) => r.status !== 'ok' && r.status !== 'skipped').length})
-    if (o.pauseMs && bi < batches.length - 1 && !stopped) await sleep(o.pauseMs, o.stopSignal)
-  }
-  o.stopSignal?.removeEventListener('abort', onStop)
-  const ordered = o.hosts.map((h) => results.get(h.name)!).filter(Boolean)
-  return {results: ordered, summary: summarize(ordered), batches, stopped}
+  return schedule({
+    hosts: o.hosts,
+    work: (h, batch) => runOnHost(h, batch, command, stdin, o, redact, emit),
+    batch: o.batch,
+    maxFailures: o.maxFailures,
+    concurrency: o.concurrency,
+    pauseMs: o.pauseMs,
+    reporter: o.reporter,
+    stopSignal: o.stopSignal,
+    runId: o.runId,
+    skipped,
+  })
 }
 
 function toCommandSpec(spec: RunSpec): CommandSpec {
   return {command: spec.command, script: !!spec.script, args: spec.args, sudo: spec.sudo, runAs: spec.runAs, timeoutSec: spec.timeoutSec, env: spec.env}
 }
 
-function skipped(h: Host, batch: number, reason: 'budget' | 'interrupted'): HostResult {
-  return {host: h.name, address: h.address, group: h.group, status: 'skipped', exitCode: null, stdout: '', stderr: '', durationMs: 0, batch, errorKind: reason, error: reason === 'budget' ? 'not started: the failure budget was exceeded' : 'not started: the run was interrupted'}
+export function skipped(h: Host, batch: number, reason: 'budget' | 'interrupted' | 'gate'): HostResult {
+  const why = {budget: 'the failure budget was exceeded', interrupted: 'the run was interrupted', gate: 'a health gate failed'}[reason]
+  return {host: h.name, address: h.address, group: h.group, status: 'skipped', exitCode: null, stdout: '', stderr: '', durationMs: 0, batch, errorKind: reason, error: `not started: ${why}`}
 }
 
 async function runOnHost(h: Host, batch: number, command: string, stdin: string | undefined, o: RunFleetOptions, redact: (s: string) => string, emit: (e: DopsEvent) => void): Promise<HostResult> {
@@ -150,14 +109,4 @@ async function runOnHost(h: Host, batch: number, command: string, stdin: string 
     if (e instanceof ConnectError) return {...base, status: 'unreachable', exitCode: null, stdout: '', stderr: '', durationMs, error: redact(e.message), errorKind: e.kind}
     return {...base, status: 'unreachable', exitCode: null, stdout: '', stderr: '', durationMs, error: redact((e as Error).message ?? String(e)), errorKind: 'unreachable'}
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms)
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t)
-      resolve()
-    }, {once: true})
-  })
 }
