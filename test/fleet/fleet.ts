@@ -2,7 +2,7 @@
  * A fleet of real OpenSSH test hosts on this machine.
  *
  * Host i is an `sshd` listening on its own loopback address (127.0.<slot>.<i+2>:22) inside its own mount, UTS and
- * PID namespaces: its own hostname, its own /root, /opt, /srv, /var/www, /etc/dops and /tmp (bind-mounted from
+ * PID namespaces: its own hostname, its own /root, /opt, /srv, /var/www, /var/lib/dops, /etc/dops and /tmp (bind-mounted from
  * `<dir>/hosts/<name>/fs/...`) and its own host key. Killing the `unshare` parent kills every process of the host,
  * so a stopped host really is gone (sessions included). Needs root on Linux.
  */
@@ -15,7 +15,7 @@ import path from 'node:path'
 
 const exec = promisify(execFile)
 const SLOT_DIR = '/var/tmp/dops-fleet-slots'
-const HOST_DIRS = ['root', 'opt', 'srv', 'var/www', 'etc/dops', 'tmp']
+const HOST_DIRS = ['root', 'opt', 'srv', 'var/www', 'var/lib/dops', 'etc/dops', 'tmp']
 
 export interface FleetHost {
   name: string

@@ -1,0 +1,191 @@
+/**
+ * One host's deployment over its pooled SSH connection: send the revision if the host lacks it, run the driver,
+ * keep the log and a history line on the host. Everything that happens is returned as data.
+ */
+import type {DopsEvent} from '../events.js'
+import type {HostResult} from '../fleet/types.js'
+import type {Host} from '../inventory/host.js'
+import {ConnectError, type Connection, type Transport} from '../transport/types.js'
+import type {HostLayout} from './host-layout.js'
+import type {PreparedRevision} from './prepare.js'
+import {buildDriver, type DriverStep} from './steps/driver.js'
+import {CONFLICT_EXIT} from './steps/install-script.js'
+import {parseMarker} from './steps/markers.js'
+import {buildHasRevision, buildReceiveRevision, CHECKSUM_EXIT} from './steps/upload.js'
+import {shQuote} from '../transport/remote-command.js'
+import {PREVIOUS_REVISION_EVENTS} from './appspec/types.js'
+
+export interface ScriptRun {
+  location: string
+  rc: number
+  ms: number
+}
+
+export interface EventRun {
+  event: string
+  from: 'current' | 'previous'
+  status: 'ok' | 'failed' | 'skipped' | 'ignored'
+  rc?: number
+  reason?: string
+  scripts: ScriptRun[]
+}
+
+export interface DeployHostResult extends HostResult {
+  revision: string
+  previousRevision?: string
+  uploaded: boolean
+  events: EventRun[]
+  failedEvent?: string
+  conflicts: string[]
+  /** Install completed: `current` now points to the new revision (this host changed) */
+  switched: boolean
+}
+
+export interface DeployHostOptions {
+  transport: Transport
+  host: Host
+  batch: number
+  layout: HostLayout
+  revision: PreparedRevision
+  deploymentId: string
+  steps: DriverStep[]
+  env: Record<string, string>
+  ignoreStopFailures?: boolean
+  /** run the driver through sudo (login user is not root) */
+  sudo?: boolean
+  stream?: boolean
+  emit?: (e: DopsEvent) => void
+  signal?: AbortSignal
+}
+
+export function lifecycleSteps(install: string, traffic: boolean): DriverStep[] {
+  const prev = (event: string): DriverStep => ({event, from: 'previous'})
+  const cur = (event: string): DriverStep => ({event, from: 'current'})
+  return [
+    ...(traffic ? [prev('BeforeBlockTraffic'), prev('AfterBlockTraffic')] : []),
+    prev('ApplicationStop'),
+    cur('BeforeInstall'),
+    {install},
+    cur('AfterInstall'),
+    cur('ApplicationStart'),
+    cur('ValidateService'),
+    ...(traffic ? [cur('BeforeAllowTraffic'), cur('AfterAllowTraffic')] : []),
+  ]
+}
+
+function deadlineMs(o: DeployHostOptions): number {
+  let sec = 600
+  for (const [event, scripts] of Object.entries(o.revision.appspec.hooks)) {
+    if (o.steps.some((s) => 'event' in s && s.event === event)) sec += (scripts ?? []).reduce((n, s) => n + s.timeoutSec + 5, 0)
+  }
+  // previous-revision events may have other timeouts: allow the agent's maximum for each
+  sec += o.steps.filter((s) => 'event' in s && PREVIOUS_REVISION_EVENTS.includes(s.event as never)).length * 3600
+  return sec * 1000
+}
+
+export async function deployHost(o: DeployHostOptions): Promise<DeployHostResult> {
+  const start = performance.now()
+  const h = o.host
+  const base: DeployHostResult = {host: h.name, address: h.address, group: h.group, batch: o.batch, status: 'ok', exitCode: null, stdout: '', stderr: '', durationMs: 0, revision: o.revision.id, uploaded: false, events: [], conflicts: [], switched: false}
+  const done = (r: Partial<DeployHostResult>): DeployHostResult => ({...base, ...r, durationMs: performance.now() - start})
+  let conn: Connection
+  try {
+    conn = await o.transport.connect(h)
+  } catch (e) {
+    const err = e as Error
+    return done({status: 'unreachable', error: err.message, errorKind: e instanceof ConnectError ? e.kind : 'unreachable'})
+  }
+  try {
+    const wrap = (cmd: string) => (o.sudo ? `sudo -n sh -c ${shQuote(cmd)}` : cmd)
+    const has = await conn.exec(wrap(buildHasRevision(o.layout, o.revision.id)))
+    if (has.exitCode !== 0) return done({status: 'failed', exitCode: has.exitCode, stderr: has.stderr, error: `cannot inspect ${o.layout.root}: ${has.stderr.trim() || `exit ${has.exitCode}`}`})
+    if (has.stdout.trim() !== 'have') {
+      const up = await conn.exec(wrap(buildReceiveRevision(o.layout, o.revision.id, o.revision.sha256, o.revision.hookScripts)), {stdin: o.revision.bundle, signal: o.signal})
+      if (up.exitCode !== 0) return done({status: 'failed', exitCode: up.exitCode, stderr: up.stderr, error: up.exitCode === CHECKSUM_EXIT ? 'the revision arrived damaged (sha256 mismatch)' : `cannot unpack the revision: ${up.stderr.trim() || `exit ${up.exitCode}`}`})
+      base.uploaded = true
+    }
+    const events: EventRun[] = []
+    const conflicts: string[] = []
+    let previous: string | undefined
+    let switched = false
+    let buf = ''
+    const log: string[] = []
+    const onLine = (stream: 'stdout' | 'stderr', line: string) => {
+      const m = stream === 'stdout' ? parseMarker(line) : undefined
+      if (!m) {
+        log.push(`${new Date().toISOString()} [${stream}] ${line}`)
+        if (o.stream) o.emit?.({type: 'host.output', host: h.name, stream, line})
+        return
+      }
+      const cur = events[events.length - 1]
+      switch (m.kind) {
+        case 'previous':
+          previous = m.revision
+          break
+        case 'event-start':
+          events.push({event: m.event, from: m.from, status: 'ok', scripts: []})
+          log.push(`${new Date().toISOString()} LifecycleEvent - ${m.event}${m.from === 'previous' ? ` (previous revision ${previous})` : ''}`)
+          break
+        case 'event-skip':
+          events.push({event: m.event, from: 'current', status: 'skipped', reason: m.reason, scripts: []})
+          break
+        case 'script-start':
+          log.push(`${new Date().toISOString()} Script - ${m.location}`)
+          break
+        case 'script-end':
+          cur?.scripts.push({location: m.location, rc: m.rc, ms: m.ms})
+          break
+        case 'event-end':
+          if (cur) {
+            cur.rc = m.rc
+            cur.status = m.rc === 0 ? 'ok' : 'failed'
+            if (m.event === 'Install' && m.rc === 0) switched = true
+          }
+          break
+        case 'ignored':
+          if (cur) cur.status = 'ignored'
+          break
+        case 'conflict':
+          conflicts.push(m.path)
+          break
+        default:
+          break
+      }
+    }
+    const partial = {stdout: '', stderr: ''}
+    const res = await conn.exec(o.sudo ? 'sudo -n sh -s' : 'sh -s', {
+      stdin: buildDriver({layout: o.layout, revision: o.revision.id, env: o.env, steps: o.steps, ignoreStopFailures: o.ignoreStopFailures}),
+      deadlineMs: deadlineMs(o),
+      signal: o.signal,
+      onOutput: (stream, chunk) => {
+        const lines = (partial[stream] + chunk).split('\n')
+        partial[stream] = lines.pop() ?? ''
+        for (const l of lines) onLine(stream, l)
+      },
+    })
+    for (const s of ['stdout', 'stderr'] as const) if (partial[s]) onLine(s, partial[s])
+    const failed = events.find((e) => e.status === 'failed')
+    const out = {exitCode: res.exitCode, stdout: res.stdout.split('\n').filter((l) => !parseMarker(l)).join('\n'), stderr: res.stderr, events, conflicts, previousRevision: previous === o.revision.id ? undefined : previous, switched}
+    let result: DeployHostResult
+    if (res.exitCode === 0 && !res.deadlineExceeded) result = done({...out, status: 'ok', warning: res.outputLeftOpen ? 'a hook left a background process holding its output; dops closed the session (redirect it: cmd >/dev/null 2>&1 &)' : undefined})
+    else result = done({...out, status: res.deadlineExceeded ? 'timedout' : 'failed', failedEvent: failed?.event, errorKind: conflicts.length ? 'conflict' : 'hook', error: describeFailure(failed, res.exitCode, conflicts, previous, res.deadlineExceeded, o)})
+    // the log and a history line stay on the host
+    const history = JSON.stringify({deployment: o.deploymentId, revision: o.revision.id, previous: result.previousRevision ?? null, status: result.status, failedEvent: result.failedEvent ?? null, at: new Date().toISOString()})
+    await conn.exec(o.sudo ? `sudo -n sh -c ${shQuote(`cat >> ${shQuote(o.layout.log(o.deploymentId))}; printf '%s\\n' ${shQuote(history)} >> ${shQuote(o.layout.history)}`)}` : `mkdir -p ${shQuote(o.layout.root + '/logs')} && cat >> ${shQuote(o.layout.log(o.deploymentId))}; printf '%s\\n' ${shQuote(history)} >> ${shQuote(o.layout.history)}`, {stdin: log.join('\n') + '\n'}).catch(() => undefined)
+    return result
+  } catch (e) {
+    const err = e as Error
+    return done({status: 'unreachable', error: `the connection was lost: ${err.message}`, errorKind: 'unreachable'})
+  }
+}
+
+function describeFailure(failed: EventRun | undefined, rc: number | null, conflicts: string[], previous: string | undefined, deadline: boolean, o: DeployHostOptions): string {
+  if (deadline) return 'the deployment did not finish before its deadline; the session was closed'
+  if (conflicts.length) return `Install refused: ${conflicts.length} file(s) already exist and were not installed by the previous deployment (file_exists_behavior DISALLOW): ${conflicts.slice(0, 3).join(', ')}${conflicts.length > 3 ? ', …' : ''}; nothing was changed`
+  if (!failed) return rc === null ? 'the driver was killed' : `the deployment failed with exit code ${rc}`
+  const script = failed.scripts.find((s) => s.rc !== 0)
+  const hook = failed.event === 'Install' ? undefined : (o.revision.appspec.hooks[failed.event as keyof typeof o.revision.appspec.hooks] ?? []).find((s) => s.location === script?.location)
+  const what = script ? `script ${script.location} ${script.rc === 124 || script.rc === 137 ? `timed out after ${hook?.timeoutSec ?? '?'}s (its process group was killed)` : script.rc === 1 && script.ms === 0 ? 'does not exist' : `failed with exit code ${script.rc}`}` : `exit code ${failed.rc}`
+  if (failed.from === 'previous') return `${failed.event} of the previous revision (${previous}) failed: ${what}. It is the previous revision's script that failed; deploy with --ignore-application-stop-failures to go on`
+  return `${failed.event} failed: ${what}`
+}

@@ -1,0 +1,88 @@
+/**
+ * Everything about a revision that does not depend on the host, computed once per deployment: the bundle bytes and
+ * checksum, the parsed appspec, the install plan and permissions (checked: nothing on any host changes when they
+ * are wrong), the hook scripts and the Install fragment.
+ */
+import {createHash} from 'node:crypto'
+import {mkdir, mkdtemp, readFile, rm, stat} from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import {InvalidInputError, type Problem} from '../errors.js'
+import {SCRIPTED_EVENTS, type Appspec, type AppspecMode, type FileExistsBehavior} from './appspec/types.js'
+import {bundleDirectory} from './bundle.js'
+import type {HostLayout} from './host-layout.js'
+import {planInstall, type InstallOp} from './install-plan.js'
+import {planPermissions} from './permissions-plan.js'
+import {formatOf} from './revision.js'
+import {buildHookScript} from './steps/hooks-script.js'
+import {buildInstallScript} from './steps/install-script.js'
+import {checkRevision} from './validate-revision.js'
+
+export interface PreparedRevision {
+  id: string
+  bundleFile: string
+  bundle: Buffer
+  sha256: string
+  appspec: Appspec
+  ops: InstallOp[]
+  hookScripts: Record<string, string>
+  install: string
+  warnings: Problem[]
+}
+
+/** Turn any revision source into a bundle in the project's cache (`.dops/bundles/<id>.tgz`). */
+export async function bundleRevision(source: string, cacheDir: string, mode: AppspecMode = 'strict'): Promise<{file: string; id: string; problems: Problem[]}> {
+  const st = await stat(source).catch(() => undefined)
+  if (!st) throw new InvalidInputError(`revision ${source} does not exist`)
+  let dir = source
+  let tmp: string | undefined
+  if (!st.isDirectory()) {
+    const format = formatOf(source)
+    if (format !== 'tgz' && format !== 'tar') throw new InvalidInputError(`${source}: deploy takes a directory, .tar, .tar.gz or .tgz revision${format === 'zip' ? ' (unzip it first: .zip is supported by validate only)' : ''}`)
+    const check = await checkRevision(source, mode)
+    if (check.problems.some((p) => p.severity !== 'warning') || !check.revision) throw new InvalidInputError(`${source}: the revision is not valid; nothing was deployed`, check.problems)
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'dops-unpack-'))
+    const tar = await import('tar')
+    await tar.extract({file: source, cwd: tmp, strip: check.revision.strippedPrefix ? 1 : 0, preservePaths: false})
+    dir = tmp
+  }
+  try {
+    await mkdir(cacheDir, {recursive: true})
+    const probe = await checkRevision(dir, mode)
+    if (probe.problems.some((p) => p.severity !== 'warning') || !probe.revision) throw new InvalidInputError(`${source}: the revision is not valid; nothing was deployed`, probe.problems)
+    const file = path.join(cacheDir, `${probe.revision.id}.tgz`)
+    if (!(await stat(file).catch(() => undefined))) await bundleDirectory(dir, {cwd: cacheDir, out: file, mode})
+    return {file, id: probe.revision.id, problems: probe.problems}
+  } finally {
+    if (tmp) await rm(tmp, {recursive: true, force: true})
+  }
+}
+
+export async function prepareRevision(bundleFile: string, layout: HostLayout, opts: {mode?: AppspecMode; behavior?: FileExistsBehavior} = {}): Promise<PreparedRevision> {
+  const check = await checkRevision(bundleFile, opts.mode)
+  const errors = check.problems.filter((p) => p.severity !== 'warning')
+  if (errors.length || !check.appspec || !check.revision) throw new InvalidInputError(`${bundleFile}: the revision is not valid; nothing was deployed`, check.problems)
+  const {openRevision} = await import('./revision.js')
+  const rev = await openRevision(bundleFile)
+  const plan = planInstall(check.appspec, rev)
+  const perms = planPermissions(check.appspec.permissions, plan.ops)
+  if (plan.problems.length || perms.problems.length) throw new InvalidInputError(`${bundleFile}: the install plan is not valid; nothing was deployed`, [...plan.problems, ...perms.problems])
+  const id = check.revision.id.slice(0, 16)
+  const hookScripts: Record<string, string> = {}
+  for (const e of SCRIPTED_EVENTS) {
+    const scripts = check.appspec.hooks[e]
+    if (scripts?.length) hookScripts[e] = buildHookScript(e, layout.archive(id), scripts)
+  }
+  const bundle = await readFile(bundleFile)
+  return {
+    id,
+    bundleFile,
+    bundle,
+    sha256: createHash('sha256').update(bundle).digest('hex'),
+    appspec: check.appspec,
+    ops: plan.ops,
+    hookScripts,
+    install: buildInstallScript({appspec: check.appspec, ops: plan.ops, permissions: perms.actions, layout, revision: id, behavior: opts.behavior}),
+    warnings: check.problems,
+  }
+}

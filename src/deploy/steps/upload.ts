@@ -1,0 +1,34 @@
+/**
+ * Getting a revision onto a host: a check (the host may have it already: nothing is sent), then the bundle streamed
+ * on stdin, verified by its sha256, unpacked beside its generated hook scripts, and moved into place; `complete` is
+ * written last so a half-sent revision is never used.
+ */
+import {shQuote} from '../../transport/remote-command.js'
+import type {HostLayout} from '../host-layout.js'
+
+export const CHECKSUM_EXIT = 42
+
+export function buildHasRevision(layout: HostLayout, id: string): string {
+  return `test -f ${shQuote(layout.revision(id) + '/complete')} && echo have || echo need`
+}
+
+export function buildReceiveRevision(layout: HostLayout, id: string, sha256: string, hookScripts: Record<string, string>): string {
+  const q = shQuote
+  const lines = [
+    'set -e',
+    'umask 022',
+    `R=${q(layout.root)}; D=${q(layout.revision(id))}; T="$R/revisions/.${id}.$$"`,
+    'mkdir -p "$R/revisions" "$R/logs"',
+    'rm -rf "$T"; mkdir -p "$T/archive" "$T/hooks"',
+    'cat > "$T/bundle.tgz"',
+    `if ! echo ${q(sha256)}'  '"$T/bundle.tgz" | sha256sum -c --status; then echo "the revision arrived damaged (sha256 mismatch)" >&2; rm -rf "$T"; exit ${CHECKSUM_EXIT}; fi`,
+    'tar -xzf "$T/bundle.tgz" -C "$T/archive"',
+    'rm -f "$T/bundle.tgz"',
+  ]
+  for (const [event, text] of Object.entries(hookScripts)) {
+    if (!/^[A-Za-z]+$/.test(event)) throw new Error(`invalid event name ${event}`)
+    lines.push(`cat > "$T/hooks/${event}.sh" <<'DOPS_HOOK_EOF'\n${text}DOPS_HOOK_EOF`)
+  }
+  lines.push('rm -rf "$D"', 'mv "$T" "$D"', 'touch "$D/complete"')
+  return lines.join('\n')
+}
