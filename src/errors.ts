@@ -18,6 +18,12 @@ export const ExitCode = {
   INTERRUPTED: 6,
   /** nothing matched: no host selected, no run to retry */
   NOTHING_TO_DO: 7,
+  /** a deployment failed and the changed hosts were rolled back to the last good revision */
+  DEPLOY_ROLLED_BACK: 20,
+  /** a deployment failed and was not (or could not be) rolled back */
+  DEPLOY_FAILED: 21,
+  /** the deploy lock is held by another deployment */
+  DEPLOY_LOCKED: 22,
 } as const
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
 
@@ -29,7 +35,10 @@ export const EXIT_CODE_HELP = `EXIT CODES
   4  no host succeeded (none reached, or all failed)
   5  stopped early: the failure budget was exceeded
   6  interrupted (Ctrl-C); in-flight hosts were allowed to finish
-  7  nothing to do: no host matched the selection`
+  7  nothing to do: no host matched the selection
+  20 deployment failed; the changed hosts were rolled back
+  21 deployment failed and was not rolled back
+  22 the deploy lock is held by another deployment`
 
 export interface ProblemLocation {
   file?: string

@@ -48,7 +48,9 @@ export interface DeployHostOptions {
   layout: HostLayout
   revision: PreparedRevision
   deploymentId: string
-  steps: DriverStep[]
+  /** driver runs, in order; between two of them `between(i)` runs (traffic, health gate) and may fail the host */
+  phases: DriverStep[][]
+  between?: (index: number) => Promise<string | undefined>
   env: Record<string, string>
   ignoreStopFailures?: boolean
   /** run the driver through sudo (login user is not root) */
@@ -58,28 +60,25 @@ export interface DeployHostOptions {
   signal?: AbortSignal
 }
 
-export function lifecycleSteps(install: string, traffic: boolean): DriverStep[] {
+/**
+ * The lifecycle as driver phases. Without traffic control: one phase. With it: BeforeBlockTraffic | (BlockTraffic)
+ * | AfterBlockTraffic .. ValidateService | (health gate) BeforeAllowTraffic | (AllowTraffic) | AfterAllowTraffic.
+ */
+export function lifecyclePhases(install: string, traffic: boolean): DriverStep[][] {
   const prev = (event: string): DriverStep => ({event, from: 'previous'})
   const cur = (event: string): DriverStep => ({event, from: 'current'})
-  return [
-    ...(traffic ? [prev('BeforeBlockTraffic'), prev('AfterBlockTraffic')] : []),
-    prev('ApplicationStop'),
-    cur('BeforeInstall'),
-    {install},
-    cur('AfterInstall'),
-    cur('ApplicationStart'),
-    cur('ValidateService'),
-    ...(traffic ? [cur('BeforeAllowTraffic'), cur('AfterAllowTraffic')] : []),
-  ]
+  const main: DriverStep[] = [prev('ApplicationStop'), cur('BeforeInstall'), {install}, cur('AfterInstall'), cur('ApplicationStart'), cur('ValidateService')]
+  if (!traffic) return [main]
+  return [[prev('BeforeBlockTraffic')], [prev('AfterBlockTraffic'), ...main], [cur('BeforeAllowTraffic')], [cur('AfterAllowTraffic')]]
 }
 
 function deadlineMs(o: DeployHostOptions): number {
   let sec = 600
   for (const [event, scripts] of Object.entries(o.revision.appspec.hooks)) {
-    if (o.steps.some((s) => 'event' in s && s.event === event)) sec += (scripts ?? []).reduce((n, s) => n + s.timeoutSec + 5, 0)
+    if (o.phases.flat().some((s) => 'event' in s && s.event === event)) sec += (scripts ?? []).reduce((n, s) => n + s.timeoutSec + 5, 0)
   }
   // previous-revision events may have other timeouts: allow the agent's maximum for each
-  sec += o.steps.filter((s) => 'event' in s && PREVIOUS_REVISION_EVENTS.includes(s.event as never)).length * 3600
+  sec += o.phases.flat().filter((s) => 'event' in s && PREVIOUS_REVISION_EVENTS.includes(s.event as never)).length * 3600
   return sec * 1000
 }
 
@@ -120,7 +119,7 @@ export async function deployHost(o: DeployHostOptions): Promise<DeployHostResult
       const cur = events[events.length - 1]
       switch (m.kind) {
         case 'previous':
-          previous = m.revision
+          previous ??= m.revision
           break
         case 'event-start':
           events.push({event: m.event, from: m.from, status: 'ok', scripts: []})
@@ -153,21 +152,38 @@ export async function deployHost(o: DeployHostOptions): Promise<DeployHostResult
       }
     }
     const partial = {stdout: '', stderr: ''}
-    const res = await conn.exec(o.sudo ? 'sudo -n sh -s' : 'sh -s', {
-      stdin: buildDriver({layout: o.layout, revision: o.revision.id, env: o.env, steps: o.steps, ignoreStopFailures: o.ignoreStopFailures}),
-      deadlineMs: deadlineMs(o),
-      signal: o.signal,
-      onOutput: (stream, chunk) => {
-        const lines = (partial[stream] + chunk).split('\n')
-        partial[stream] = lines.pop() ?? ''
-        for (const l of lines) onLine(stream, l)
-      },
-    })
-    for (const s of ['stdout', 'stderr'] as const) if (partial[s]) onLine(s, partial[s])
+    const collected = {stdout: '', stderr: ''}
+    let res = {exitCode: 0 as number | null, deadlineExceeded: false, outputLeftOpen: false}
+    let betweenError: string | undefined
+    for (const [i, steps] of o.phases.entries()) {
+      const r = await conn.exec(o.sudo ? 'sudo -n sh -s' : 'sh -s', {
+        stdin: buildDriver({layout: o.layout, revision: o.revision.id, env: o.env, steps, ignoreStopFailures: o.ignoreStopFailures}),
+        deadlineMs: deadlineMs(o),
+        signal: o.signal,
+        onOutput: (stream, chunk) => {
+          const lines = (partial[stream] + chunk).split('\n')
+          partial[stream] = lines.pop() ?? ''
+          for (const l of lines) onLine(stream, l)
+        },
+      })
+      for (const s of ['stdout', 'stderr'] as const) {
+        if (partial[s]) onLine(s, partial[s])
+        partial[s] = ''
+      }
+      collected.stdout += r.stdout
+      collected.stderr += r.stderr
+      res = {exitCode: r.exitCode, deadlineExceeded: r.deadlineExceeded, outputLeftOpen: res.outputLeftOpen || r.outputLeftOpen}
+      if (r.exitCode !== 0 || r.deadlineExceeded) break
+      if (i < o.phases.length - 1 && o.between) {
+        betweenError = await o.between(i)
+        if (betweenError) break
+      }
+    }
     const failed = events.find((e) => e.status === 'failed')
-    const out = {exitCode: res.exitCode, stdout: res.stdout.split('\n').filter((l) => !parseMarker(l)).join('\n'), stderr: res.stderr, events, conflicts, previousRevision: previous === o.revision.id ? undefined : previous, switched}
+    const out = {exitCode: res.exitCode, stdout: collected.stdout.split('\n').filter((l) => !parseMarker(l)).join('\n'), stderr: collected.stderr, events, conflicts, previousRevision: previous === o.revision.id ? undefined : previous, switched}
     let result: DeployHostResult
-    if (res.exitCode === 0 && !res.deadlineExceeded) result = done({...out, status: 'ok', warning: res.outputLeftOpen ? 'a hook left a background process holding its output; dops closed the session (redirect it: cmd >/dev/null 2>&1 &)' : undefined})
+    if (betweenError) result = done({...out, status: 'failed', errorKind: 'gate', error: betweenError})
+    else if (res.exitCode === 0 && !res.deadlineExceeded) result = done({...out, status: 'ok', warning: res.outputLeftOpen ? 'a hook left a background process holding its output; dops closed the session (redirect it: cmd >/dev/null 2>&1 &)' : undefined})
     else result = done({...out, status: res.deadlineExceeded ? 'timedout' : 'failed', failedEvent: failed?.event, errorKind: conflicts.length ? 'conflict' : 'hook', error: describeFailure(failed, res.exitCode, conflicts, previous, res.deadlineExceeded, o)})
     // the log and a history line stay on the host
     const history = JSON.stringify({deployment: o.deploymentId, revision: o.revision.id, previous: result.previousRevision ?? null, status: result.status, failedEvent: result.failedEvent ?? null, at: new Date().toISOString()})

@@ -22,6 +22,10 @@ export function crossCheck(plan: Plan, source: YamlSource, providerTypes: string
     }
   }
   const apps = Object.keys(plan.apps ?? {})
+  for (const [name, app] of Object.entries(plan.apps ?? {})) {
+    const traffic = (app as {traffic?: {group: string}}).traffic
+    if (traffic && !Object.values(plan.environments ?? {}).some((e) => traffic.group in (e.groups ?? {}))) at(['apps', name, 'traffic', 'group'], `traffic group \`${traffic.group}\` is not a group of any environment`)
+  }
   for (const [envName, env] of Object.entries(plan.environments ?? {})) {
     const groups = env.groups ?? {}
     const groupNames = Object.keys(groups)

@@ -7,7 +7,7 @@ import {chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync
 import os from 'node:os'
 import path from 'node:path'
 import {after, before, test} from 'node:test'
-import {deployHost, lifecycleSteps, type DeployHostResult} from '../../src/deploy/deploy-host.js'
+import {deployHost, lifecyclePhases, type DeployHostResult} from '../../src/deploy/deploy-host.js'
 import {hostLayout} from '../../src/deploy/host-layout.js'
 import {bundleRevision, prepareRevision} from '../../src/deploy/prepare.js'
 import {resolveEnvironment} from '../../src/inventory/resolve.js'
@@ -53,7 +53,7 @@ async function deploy(hostIndex: number, revDir: string, extra: {ignoreStopFailu
   const revision = await prepareRevision(file, layout)
   const transport = createSshTransport({projectDir: cache, planSsh: loaded.plan.ssh})
   try {
-    return await deployHost({transport, host, batch: 1, layout, revision, deploymentId: `d-test${++n}`, steps: lifecycleSteps(revision.install, false), env: {DEPLOYMENT_ID: `d-test${n}`, APPLICATION_NAME: 'web', DOPS_HOST: host.name}, ...extra})
+    return await deployHost({transport, host, batch: 1, layout, revision, deploymentId: `d-test${++n}`, phases: lifecyclePhases(revision.install, false), env: {DEPLOYMENT_ID: `d-test${n}`, APPLICATION_NAME: 'web', DOPS_HOST: host.name}, ...extra})
   } finally {
     await transport.close()
   }

@@ -1,0 +1,26 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand, connectionFlags, targetFlags} from '../../cli/base.js'
+import {colorFor} from '../../cli/format.js'
+import {statusJob, type StatusReport} from '../../deploy/status-job.js'
+
+export default class DeployStatus extends BaseCommand {
+  static override summary = 'Which revision each host runs, and which hosts differ from their group.'
+  static override examples = ['<%= config.bin %> deploy status -e prod', '<%= config.bin %> deploy status -e prod -a storefront --json']
+  static override flags = {...targetFlags, ...connectionFlags, app: Flags.string({char: 'a', description: 'app (default: the plan\'s only app)'})}
+
+  async run(): Promise<StatusReport> {
+    const {flags} = await this.parse(DeployStatus)
+    const r = await statusJob({
+      source: {cwd: process.cwd(), planFile: flags.file, env: flags.env},
+      selection: {groups: flags.group, labels: flags.label, names: flags.hosts},
+      connection: {sshConfig: flags['ssh-config'], identityFile: flags.identity, user: flags.user, knownHosts: flags['known-hosts'], hostKeyChecking: flags['host-key-checking'] as 'strict' | 'accept-new' | undefined},
+      app: flags.app,
+    })
+    if (!this.jsonEnabled()) {
+      const c = colorFor(process.stdout)
+      for (const [g, s] of Object.entries(r.groups)) process.stdout.write(`${c.bold(g)}: ${s.revision?.slice(0, 12) ?? 'not deployed'} on ${s.hosts - s.differing.length}/${s.hosts} hosts${s.differing.length ? c.yellow(`; differing: ${s.differing.join(', ')}`) : ''}\n`)
+      for (const h of r.hosts) process.stdout.write(`  ${h.host.padEnd(16)} ${h.reachable ? (h.revision?.slice(0, 12) ?? 'none') : c.red('unreachable')}${h.differs ? c.yellow(' (differs)') : ''}${h.last ? c.dim(`  last: ${h.last.deployment} ${h.last.status}`) : ''}\n`)
+    }
+    return r
+  }
+}

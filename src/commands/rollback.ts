@@ -1,0 +1,60 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand, exitCodesHelp} from '../cli/base.js'
+import {formatDeployPlan, formatDeployReport} from '../cli/deploy-format.js'
+import {colorFor} from '../cli/format.js'
+import {outputMode, withRunProgress} from '../cli/progress.js'
+import {deployJob, readDeployments, type DeployReport} from '../deploy/deploy-job.js'
+import {previousGoodRevision} from '../deploy/status-job.js'
+import {InvalidInputError} from '../errors.js'
+import {resolveTargets} from '../targets.js'
+import {deployFlags} from './deploy/index.js'
+
+export default class Rollback extends BaseCommand {
+  static override summary = 'Deploy the previous good revision again (or --to REVISION), from the revisions kept on the hosts.'
+  static override description = `A rollback is a deployment of an earlier revision: the same batches, hooks, health gates and lock.
+The revision comes from the local bundle cache (.dops/bundles) and is usually still on the hosts, so nothing
+is downloaded. The failing revision's ApplicationStop is allowed to fail.
+
+${exitCodesHelp}`
+
+  static override examples = ['<%= config.bin %> rollback -e prod', '<%= config.bin %> rollback -e prod --to 3f2a9c1b7d40']
+  static override flags = {...deployFlags, to: Flags.string({description: 'revision id (or its first characters) to go back to'}), plan: Flags.boolean({description: 'print the plan and stop'})}
+
+  async run(): Promise<DeployReport> {
+    const {flags} = await this.parse(Rollback)
+    const source = {cwd: process.cwd(), planFile: flags.file, env: flags.env}
+    let to = flags.to
+    if (!to) {
+      const t = await resolveTargets(source)
+      const apps = Object.keys(t.loaded?.plan.apps ?? {})
+      const app = flags.app ?? (apps.length === 1 ? apps[0] : undefined)
+      to = app && t.envName ? previousGoodRevision(await readDeployments(t.projectDir), t.envName, app) : undefined
+      if (!to) throw new InvalidInputError('no earlier successful revision is recorded in .dops/deployments; name one with --to (see dops deploy history)')
+    }
+    const mode = outputMode(flags.json ?? false)
+    const report = await withRunProgress({mode, stream: flags.stream || flags.plan, total: 0, title: 'rolling back'}, (reporter) =>
+      deployJob({
+        source,
+        selection: {groups: flags.group, labels: flags.label, names: flags.hosts},
+        connection: {sshConfig: flags['ssh-config'], identityFile: flags.identity, user: flags.user, knownHosts: flags['known-hosts'], hostKeyChecking: flags['host-key-checking'] as 'strict' | 'accept-new' | undefined},
+        app: flags.app,
+        revisionId: to,
+        kind: 'rollback',
+        planOnly: flags.plan,
+        ignoreStopFailures: true,
+        rollback: false,
+        wait: flags.wait,
+        steal: flags.steal,
+        stream: flags.stream,
+        reporter: flags.plan ? undefined : reporter,
+      }),
+    )
+    if (mode !== 'json') {
+      const c = colorFor(process.stderr)
+      process.stderr.write(formatDeployPlan(c, report) + '\n')
+      if (report.status !== 'planned') process.stderr.write(formatDeployReport(c, report) + '\n')
+    }
+    this.setExitCode(report.exitCode)
+    return report
+  }
+}

@@ -1,0 +1,318 @@
+/**
+ * `dops deploy` as a library call: build and bundle the app's revision, plan the rollout (and stop there with
+ * planOnly), take the deploy lock, roll out in batches with health gates and traffic control, roll the changed hosts
+ * back on failure, record the deployment. The report is the command's JSON contract.
+ */
+import {randomBytes} from 'node:crypto'
+import {mkdir, readdir, readFile, rename, writeFile} from 'node:fs/promises'
+import path from 'node:path'
+import {DopsError, ExitCode, InvalidInputError} from '../errors.js'
+import type {Reporter} from '../events.js'
+import {failureBudget} from '../fleet/batches.js'
+import {schedule} from '../fleet/schedule.js'
+import type {Selection} from '../fleet/select.js'
+import type {RunSummary} from '../fleet/types.js'
+import type {Host} from '../inventory/host.js'
+import type {AppSpec} from '../plan/types.js'
+import {resolveTargets, selectTargets, type TargetSource} from '../targets.js'
+import {createSshTransport, type TransportSettings} from '../transport/factory.js'
+import {shQuote} from '../transport/remote-command.js'
+import type {Transport} from '../transport/types.js'
+import {parseDuration} from '../util/duration.js'
+import {makeRedactor} from '../util/redact.js'
+import {SCRIPTED_EVENTS} from './appspec/types.js'
+import {deployHost, lifecyclePhases, type DeployHostResult} from './deploy-host.js'
+import {checkHealth, type HealthCheckSpec} from './health.js'
+import {DEFAULT_DEPLOY_ROOT, hostLayout, type HostLayout} from './host-layout.js'
+import {acquireLock} from './lock.js'
+import {bundleRevision, prepareRevision, type PreparedRevision} from './prepare.js'
+import {planRollout, type StrategySpec} from './strategy.js'
+
+export interface DeployParams {
+  source: TargetSource
+  selection: Selection
+  connection: Omit<TransportSettings, 'projectDir' | 'planSsh' | 'onHostKeyLearned'>
+  app?: string
+  /** deploy this revision (directory or archive) instead of the app's source */
+  revision?: string
+  /** roll back: deploy this cached revision id (prefix) */
+  revisionId?: string
+  planOnly?: boolean
+  ignoreStopFailures?: boolean
+  rollback?: boolean
+  wait?: string
+  steal?: boolean
+  stream?: boolean
+  reporter?: Reporter
+  stopSignal?: AbortSignal
+  /** for tests: a deploy that needs a fixed id */
+  deploymentId?: string
+  kind?: 'deploy' | 'rollback'
+}
+
+export interface PlannedHost {
+  host: string
+  address: string
+  group: string
+  from?: string
+  reachable: boolean
+}
+
+export interface DeployReport {
+  version: 1
+  kind: 'deploy' | 'rollback'
+  deploymentId: string
+  project: string
+  env: string
+  app: string
+  revision: {id: string; source: string}
+  status: 'planned' | 'succeeded' | 'failed-rolled-back' | 'failed' | 'aborted'
+  exitCode: number
+  plan: {strategy: string; batches: PlannedHost[][]; maxFailures: string | number; minHealthy: number; hooks: string[]; healthCheck?: HealthCheckSpec; traffic?: AppTraffic; lockHost?: string}
+  results: DeployHostResult[]
+  summary?: RunSummary
+  stopped?: {reason: string; message: string}
+  rollback?: {revision?: string; results: DeployHostResult[]; message?: string}
+  startedAt: string
+  durationMs: number
+  lock?: {takenOverFrom?: string}
+}
+
+interface AppTraffic {
+  group: string
+  block: string
+  allow: string
+}
+
+interface AppPlan extends AppSpec {
+  strategy?: StrategySpec
+  healthCheck?: HealthCheckSpec
+  env?: Record<string, string | number | boolean>
+  deployRoot?: string
+  fileExistsBehavior?: 'DISALLOW' | 'OVERWRITE' | 'RETAIN'
+  ignoreApplicationStopFailures?: boolean
+  traffic?: AppTraffic
+  sudo?: boolean
+}
+
+export function deploymentsDir(projectDir: string): string {
+  return path.join(projectDir, '.dops', 'deployments')
+}
+
+export function newDeploymentId(): string {
+  return `d-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(3).toString('hex')}`
+}
+
+async function runBuild(command: string, cwd: string): Promise<void> {
+  const {execa} = await import('execa')
+  const r = await execa(command, {shell: true, cwd, reject: false, all: true, stdin: 'ignore'})
+  if (r.exitCode !== 0) throw new DopsError('BUILD_FAILED', `the build \`${command}\` failed with exit code ${r.exitCode}; nothing was deployed\n${String(r.all ?? '').split('\n').slice(-20).join('\n')}`, {exitCode: ExitCode.DEPLOY_FAILED})
+}
+
+async function currentRevisions(transport: Transport, hosts: Host[], layout: HostLayout): Promise<Map<string, string | undefined | null>> {
+  const out = new Map<string, string | undefined | null>()
+  await Promise.all(
+    hosts.map(async (h) => {
+      try {
+        const c = await transport.connect(h)
+        const r = await c.exec(`readlink ${shQuote(layout.current)} 2>/dev/null || true`)
+        out.set(h.name, r.stdout.trim().split('/').pop() || undefined)
+      } catch {
+        out.set(h.name, null)
+      }
+    }),
+  )
+  return out
+}
+
+/** Find a cached bundle by host revision id (the first 16 hex digits of its content id). */
+async function cachedBundle(cacheDir: string, id: string): Promise<string | undefined> {
+  const names = await readdir(cacheDir).catch(() => [] as string[])
+  const hit = names.find((n) => n.startsWith(id) && n.endsWith('.tgz'))
+  return hit ? path.join(cacheDir, hit) : undefined
+}
+
+export async function deployJob(p: DeployParams): Promise<DeployReport> {
+  const t = await resolveTargets(p.source)
+  if (!t.loaded || !t.envName) throw new InvalidInputError('dops deploy needs a plan (dops.yml or -f) with apps')
+  const plan = t.loaded.plan
+  const apps = Object.keys(plan.apps ?? {})
+  const appName = p.app ?? (apps.length === 1 ? apps[0]! : undefined)
+  if (!appName) throw new InvalidInputError(apps.length ? `choose an app: ${apps.join(', ')}` : `${t.loaded.file} defines no apps`)
+  const app = plan.apps?.[appName] as AppPlan | undefined
+  if (!app) throw new InvalidInputError(`app \`${appName}\` is not defined in ${t.loaded.file} (apps: ${apps.join(', ') || 'none'})`)
+  const env = plan.environments![t.envName]!
+  const groups = Object.entries(env.groups ?? {}).filter(([, g]) => g.apps?.includes(appName)).map(([n]) => n)
+  if (!groups.length) throw new InvalidInputError(`no group of environment ${t.envName} lists app ${appName} in its \`apps\``)
+  const appHosts = t.hosts.filter((h) => groups.includes(h.group))
+  const hosts = selectTargets({...t, hosts: appHosts}, p.selection)
+  // the lock lives on the first of all the app's hosts, whatever this deployment selects
+  const lockHost = [...appHosts].sort((a, b) => (a.name < b.name ? -1 : 1))[0]!
+  const layout = hostLayout(appName, app.deployRoot ?? DEFAULT_DEPLOY_ROOT)
+  const cacheDir = path.join(t.projectDir, '.dops', 'bundles')
+  const started = new Date()
+  const t0 = performance.now()
+  const deploymentId = p.deploymentId ?? newDeploymentId()
+  const redact = makeRedactor(t.secrets)
+
+  // the revision: built, bundled, checked and prepared before any host is touched
+  let bundleFile: string
+  let sourceLabel: string
+  if (p.revisionId) {
+    const hit = await cachedBundle(cacheDir, p.revisionId)
+    if (!hit) throw new InvalidInputError(`revision ${p.revisionId} is not in ${cacheDir}; deploy it from its source instead`)
+    bundleFile = hit
+    sourceLabel = hit
+  } else {
+    const src = path.resolve(t.loaded.dir, p.revision ?? app.source)
+    if (!p.revision && app.build) await runBuild(app.build, t.loaded.dir)
+    bundleFile = (await bundleRevision(src, cacheDir)).file
+    sourceLabel = src
+  }
+  const prepared = await prepareRevision(bundleFile, layout, {behavior: app.fileExistsBehavior})
+  const rollout = planRollout(hosts.length, app.strategy)
+  const traffic = app.traffic
+  if (traffic && !Object.keys(env.groups ?? {}).includes(traffic.group)) throw new InvalidInputError(`apps.${appName}.traffic.group \`${traffic.group}\` is not a group of environment ${t.envName}`)
+
+  const transport = createSshTransport({...p.connection, projectDir: t.projectDir, planSsh: plan.ssh})
+  try {
+    const current = await currentRevisions(transport, hosts, layout)
+    // CodeDeploy's order: hosts not yet on this revision first
+    const ordered = [...hosts].sort((a, b) => Number(current.get(a.name) === prepared.id) - Number(current.get(b.name) === prepared.id))
+    let offset = 0
+    const batches = rollout.sizes.map((size) => ordered.slice(offset, (offset += size)).map((h) => ({host: h.name, address: h.address, group: h.group, from: current.get(h.name) ?? undefined, reachable: current.get(h.name) !== null})))
+    const hooks = SCRIPTED_EVENTS.filter((e) => prepared.appspec.hooks[e]?.length && (traffic || !e.includes('Traffic')))
+    const report: DeployReport = {
+      version: 1,
+      kind: p.kind ?? 'deploy',
+      deploymentId,
+      project: plan.project,
+      env: t.envName,
+      app: appName,
+      revision: {id: prepared.id, source: sourceLabel},
+      status: 'planned',
+      exitCode: ExitCode.OK,
+      plan: {strategy: rollout.describe, batches, maxFailures: rollout.maxFailures, minHealthy: rollout.minHealthy, hooks, healthCheck: app.healthCheck, traffic, lockHost: lockHost.name},
+      results: [],
+      startedAt: started.toISOString(),
+      durationMs: 0,
+    }
+    if (p.planOnly) return {...report, durationMs: performance.now() - t0}
+
+    const lock = await acquireLock({conn: await transport.connect(lockHost), host: lockHost.name, name: `${plan.project}-${t.envName}-${appName}`, deployment: deploymentId, waitMs: parseDuration(p.wait) ?? 0, steal: p.steal})
+    if (lock.takenOver) report.lock = {takenOverFrom: `${lock.takenOver.owner} (deployment ${lock.takenOver.deployment}, lease expired ${new Date(lock.takenOver.expiresAt * 1000).toISOString()})`}
+    const heartbeat = setInterval(() => void lock.renew().catch(() => undefined), 60_000)
+    try {
+      const trafficHosts = traffic ? t.hosts.filter((h) => h.group === traffic.group) : []
+      const runTraffic = async (what: 'block' | 'allow', h: Host): Promise<string | undefined> => {
+        for (const lb of trafficHosts) {
+          const c = await transport.connect(lb)
+          const r = await c.exec(`DOPS_HOST=${shQuote(h.name)} DOPS_HOST_ADDRESS=${shQuote(h.address)} DOPS_APP=${shQuote(appName)} sh -c ${shQuote(traffic![what])}`)
+          if (r.exitCode !== 0) return `${what === 'block' ? 'BlockTraffic' : 'AllowTraffic'} on ${lb.name} failed with exit code ${r.exitCode}: ${(r.stderr || r.stdout).trim().slice(0, 200)}`
+        }
+        return undefined
+      }
+      const gate = async (h: Host): Promise<string | undefined> => {
+        if (!app.healthCheck) return undefined
+        const h2 = await checkHealth(await transport.connect(h), app.healthCheck, p.stopSignal)
+        return h2.ok ? undefined : `health check failed: ${h2.reason}${h2.excerpt ? `; last output: ${h2.excerpt}` : ''}`
+      }
+      const deployOne = (h: Host, batch: number, rev: PreparedRevision, ignoreStop: boolean) =>
+        deployHost({
+          transport,
+          host: h,
+          batch,
+          layout,
+          revision: rev,
+          deploymentId,
+          phases: lifecyclePhases(rev.install, !!traffic),
+          between: traffic ? (i) => (i === 0 ? runTraffic('block', h) : i === 1 ? gate(h) : i === 2 ? runTraffic('allow', h) : Promise.resolve(undefined)) : undefined,
+          env: {
+            ...Object.fromEntries(Object.entries(app.env ?? {}).map(([k, v]) => [k, String(v)])),
+            DEPLOYMENT_ID: deploymentId,
+            APPLICATION_NAME: appName,
+            DEPLOYMENT_GROUP_NAME: `${t.envName}-${h.group}`,
+            DEPLOYMENT_GROUP_ID: `${plan.project}-${t.envName}-${appName}`,
+            DOPS_REVISION: rev.id,
+            DOPS_HOST: h.name,
+            DOPS_GROUP: h.group,
+            DOPS_ENV: t.envName!,
+            DOPS_BATCH: String(batch),
+            DOPS_DEPLOYMENT_KIND: p.kind ?? 'deploy',
+          },
+          ignoreStopFailures: ignoreStop,
+          sudo: app.sudo,
+          stream: p.stream,
+          emit: p.reporter,
+          signal: undefined,
+        })
+      const outcome = await schedule<DeployHostResult>({
+        hosts: ordered,
+        batchSizes: rollout.sizes,
+        maxFailures: rollout.maxFailures,
+        pauseMs: parseDuration(app.strategy?.pause),
+        reporter: p.reporter,
+        stopSignal: p.stopSignal,
+        runId: deploymentId,
+        work: async (h, batch) => {
+          const r = await deployOne(h, batch, prepared, p.ignoreStopFailures ?? app.ignoreApplicationStopFailures ?? false)
+          if (r.status !== 'ok' || traffic) return r
+          const why = await gate(h)
+          return why ? {...r, status: 'failed', errorKind: 'gate', error: why} : r
+        },
+        skipped: (h, batch, reason) => ({host: h.name, address: h.address, group: h.group, batch, status: 'skipped', exitCode: null, stdout: '', stderr: '', durationMs: 0, errorKind: reason, error: `not started: ${reason === 'interrupted' ? 'the deployment was interrupted' : 'the rollout stopped'}`, revision: prepared.id, uploaded: false, events: [], conflicts: [], switched: false}),
+      })
+      report.results = outcome.results.map((r) => ({...r, stdout: redact(r.stdout), stderr: redact(r.stderr)}))
+      report.summary = outcome.summary
+      report.stopped = outcome.stopped
+      // within the failure budget the deployment succeeds (the failed hosts are reported, exit 3)
+      const notOk = outcome.summary.total - outcome.summary.ok
+      const failed = !!outcome.stopped || notOk > (failureBudget(outcome.summary.total, rollout.maxFailures) ?? Infinity)
+      if (!failed) report.status = 'succeeded'
+      else if (outcome.stopped?.reason === 'interrupted') report.status = 'aborted'
+      else if (p.rollback ?? app.strategy?.rollback ?? true) {
+        // roll the hosts this deployment changed back to the revision they ran before
+        const changed = outcome.results.filter((r) => r.switched && r.previousRevision)
+        const results: DeployHostResult[] = []
+        let message: string | undefined
+        for (const prevId of new Set(changed.map((r) => r.previousRevision!))) {
+          const file = await cachedBundle(cacheDir, prevId)
+          if (!file) {
+            message = `revision ${prevId} is not in the local cache ${cacheDir}: the hosts on it were not rolled back`
+            continue
+          }
+          const prev = await prepareRevision(file, layout, {behavior: 'OVERWRITE'})
+          const targets = ordered.filter((h) => changed.some((r) => r.host === h.name && r.previousRevision === prevId))
+          results.push(...(await Promise.all(targets.map((h) => deployOne(h, 0, prev, true)))))
+        }
+        report.rollback = {revision: [...new Set(changed.map((r) => r.previousRevision!))].join(','), results, message}
+        const allBack = !message && results.every((r) => r.status === 'ok')
+        report.status = allBack ? 'failed-rolled-back' : 'failed'
+        if (!changed.length) report.status = 'failed-rolled-back'
+      } else report.status = 'failed'
+      report.exitCode = {planned: 0, succeeded: notOk ? ExitCode.SOME_FAILED : ExitCode.OK, 'failed-rolled-back': ExitCode.DEPLOY_ROLLED_BACK, failed: ExitCode.DEPLOY_FAILED, aborted: ExitCode.INTERRUPTED}[report.status]
+    } finally {
+      clearInterval(heartbeat)
+      await lock.release().catch(() => undefined)
+    }
+    report.durationMs = performance.now() - t0
+    await writeDeployment(t.projectDir, report)
+    return report
+  } finally {
+    await transport.close()
+  }
+}
+
+export async function writeDeployment(projectDir: string, r: DeployReport): Promise<void> {
+  const dir = deploymentsDir(projectDir)
+  await mkdir(dir, {recursive: true})
+  const file = path.join(dir, `${r.deploymentId}.json`)
+  await writeFile(`${file}.tmp`, JSON.stringify(r, null, 2))
+  await rename(`${file}.tmp`, file)
+}
+
+export async function readDeployments(projectDir: string): Promise<DeployReport[]> {
+  const dir = deploymentsDir(projectDir)
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort()
+  return Promise.all(names.map(async (n) => JSON.parse(await readFile(path.join(dir, n), 'utf8')) as DeployReport))
+}

@@ -1,0 +1,58 @@
+/**
+ * The health gate after a host's ValidateService: a command run on the host, or an HTTP URL fetched from the host
+ * (curl, else wget), retried. A failure says why: status, body excerpt, attempts, timings.
+ */
+import {shQuote} from '../transport/remote-command.js'
+import type {Connection} from '../transport/types.js'
+import {parseDuration} from '../util/duration.js'
+
+export interface HealthCheckSpec {
+  http?: string
+  command?: string
+  expectStatus?: number
+  retries?: number
+  interval?: number | string
+  timeout?: number | string
+}
+
+export interface HealthReport {
+  ok: boolean
+  attempts: number
+  durationMs: number
+  /** last HTTP status, when the check is HTTP */
+  status?: number
+  /** last response body or command output, trimmed to 200 characters */
+  excerpt?: string
+  reason?: string
+}
+
+export function buildHealthCommand(spec: HealthCheckSpec): string {
+  const t = Math.max(1, Math.ceil((parseDuration(spec.timeout) ?? 5000) / 1000))
+  if (spec.http) {
+    const url = shQuote(spec.http)
+    return `if command -v curl >/dev/null 2>&1; then curl -s -m ${t} -o /tmp/.dops-health.$$ -w '%{http_code}' ${url}; else wget -q -T ${t} -S -O /tmp/.dops-health.$$ ${url} 2>&1 | awk '/HTTP\\//{c=$2} END{printf "%s", c}'; fi; echo; head -c 200 /tmp/.dops-health.$$ 2>/dev/null; rm -f /tmp/.dops-health.$$`
+  }
+  return `out=$(timeout -k 2 ${t} sh -c ${shQuote(spec.command ?? 'true')} 2>&1 </dev/null); rc=$?; printf '%s' "$out" | head -c 200; exit $rc`
+}
+
+export async function checkHealth(conn: Connection, spec: HealthCheckSpec, signal?: AbortSignal): Promise<HealthReport> {
+  const tries = (spec.retries ?? 0) + 1
+  const interval = parseDuration(spec.interval) ?? 1000
+  const start = performance.now()
+  let last: HealthReport = {ok: false, attempts: 0, durationMs: 0}
+  for (let i = 1; i <= tries && !signal?.aborted; i++) {
+    const r = await conn.exec(buildHealthCommand(spec), {signal})
+    const durationMs = performance.now() - start
+    if (spec.http) {
+      const [code, ...body] = r.stdout.split('\n')
+      const status = Number(code) || 0
+      const want = spec.expectStatus ?? 200
+      last = {ok: status === want, attempts: i, durationMs, status, excerpt: body.join('\n').trim().slice(0, 200), reason: status === want ? undefined : status === 0 ? `no HTTP response from ${spec.http}` : `HTTP ${status} from ${spec.http}, expected ${want}`}
+    } else {
+      last = {ok: r.exitCode === 0, attempts: i, durationMs, excerpt: r.stdout.trim().slice(0, 200), reason: r.exitCode === 0 ? undefined : `\`${spec.command}\` exited with ${r.exitCode}`}
+    }
+    if (last.ok) return last
+    if (i < tries) await new Promise((res) => setTimeout(res, interval))
+  }
+  return {...last, reason: `${last.reason} after ${last.attempts} attempt(s) over ${(last.durationMs / 1000).toFixed(1)}s`}
+}

@@ -1,0 +1,89 @@
+/**
+ * The deploy lock of an environment and app: a directory created atomically on the lock host (the first target host
+ * by name), holding its owner, the deployment and a lease. Held until the last hook (and any rollback) is done,
+ * renewed while the deployment runs; an expired lease (a killed process) is taken over with a message saying whose
+ * it was; `steal` takes a live one on purpose; `wait` polls until it is free.
+ */
+import os from 'node:os'
+import {DopsError, ExitCode} from '../errors.js'
+import {shQuote} from '../transport/remote-command.js'
+import type {Connection} from '../transport/types.js'
+
+export const LOCK_DIR = '/var/lib/dops/locks'
+
+export interface LockOwner {
+  owner: string
+  deployment: string
+  acquiredAt: string
+  expiresAt: number
+}
+
+export interface LockOptions {
+  conn: Connection
+  name: string
+  deployment: string
+  leaseSec?: number
+  waitMs?: number
+  steal?: boolean
+  host: string
+}
+
+export interface HeldLock {
+  takenOver?: LockOwner
+  renew(): Promise<void>
+  release(): Promise<void>
+}
+
+function ownerJson(deployment: string, leaseSec: number): string {
+  const now = Math.floor(Date.now() / 1000)
+  return JSON.stringify({owner: `${os.userInfo().username}@${os.hostname()} pid ${process.pid}`, deployment, acquiredAt: new Date().toISOString(), expiresAt: now + leaseSec} satisfies LockOwner)
+}
+
+export async function acquireLock(o: LockOptions): Promise<HeldLock> {
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(o.name)) throw new Error(`invalid lock name ${o.name}`)
+  const lease = o.leaseSec ?? 300
+  const L = `${LOCK_DIR}/${o.name}`
+  const q = shQuote
+  const deadline = Date.now() + (o.waitMs ?? 0)
+  for (let attempt = 0; attempt < 100_000; attempt++) {
+    const info = ownerJson(o.deployment, lease)
+    const script = [
+      `L=${q(L)}; mkdir -p ${q(LOCK_DIR)}`,
+      o.steal ? 'rm -rf "$L"' : ':',
+      `if mkdir "$L" 2>/dev/null; then printf '%s' ${q(info)} > "$L/owner"; echo acquired; exit 0; fi`,
+      `exp=$(sed -n 's/.*"expiresAt":\\([0-9]*\\).*/\\1/p' "$L/owner" 2>/dev/null)`,
+      `if [ -n "$exp" ] && [ "$exp" -lt "$(date +%s)" ] && mkdir "$L.takeover" 2>/dev/null; then old=$(cat "$L/owner"); printf '%s' ${q(info)} > "$L/owner"; rmdir "$L.takeover"; echo expired; printf '%s\\n' "$old"; exit 0; fi`,
+      'echo held; cat "$L/owner" 2>/dev/null; exit 3',
+    ].join('\n')
+    const r = await o.conn.exec(script)
+    const [word, ...rest] = r.stdout.trim().split('\n')
+    if (word === 'acquired' || word === 'expired') {
+      const takenOver = word === 'expired' ? parse(rest.join('\n')) : undefined
+      return {
+        takenOver,
+        renew: async () => {
+          await o.conn.exec(`grep -q ${q(`"deployment":"${o.deployment}"`)} ${q(L + '/owner')} && printf '%s' ${q(ownerJson(o.deployment, lease))} > ${q(L + '/owner')}`)
+        },
+        release: async () => {
+          await o.conn.exec(`grep -q ${q(`"deployment":"${o.deployment}"`)} ${q(L + '/owner')} 2>/dev/null && rm -rf ${q(L)}`)
+        },
+      }
+    }
+    if (word !== 'held') throw new DopsError('LOCK_ERROR', `cannot take the deploy lock on ${o.host}: ${r.stderr.trim() || r.stdout.trim() || `exit ${r.exitCode}`}`, {exitCode: ExitCode.DEPLOY_LOCKED})
+    const holder = parse(rest.join('\n'))
+    if (Date.now() >= deadline) {
+      const who = holder ? `${holder.owner}, deployment ${holder.deployment}, since ${holder.acquiredAt}, lease until ${new Date(holder.expiresAt * 1000).toISOString()}` : 'an unknown owner'
+      throw new DopsError('LOCKED', `the deploy lock ${o.name} on ${o.host} is held by ${who}; wait with --wait 10m, or take it with --steal if that deployment is dead`, {exitCode: ExitCode.DEPLOY_LOCKED})
+    }
+    await new Promise((res) => setTimeout(res, Math.min(2000, Math.max(100, deadline - Date.now()))))
+  }
+  throw new DopsError('LOCKED', `the deploy lock ${o.name} stayed held`, {exitCode: ExitCode.DEPLOY_LOCKED})
+}
+
+function parse(text: string): LockOwner | undefined {
+  try {
+    return JSON.parse(text) as LockOwner
+  } catch {
+    return undefined
+  }
+}
