@@ -12,6 +12,7 @@ import {buildDriver, type DriverStep} from './steps/driver.js'
 import {CONFLICT_EXIT} from './steps/install-script.js'
 import {parseMarker} from './steps/markers.js'
 import {buildHasRevision, buildReceiveRevision, CHECKSUM_EXIT} from './steps/upload.js'
+import {buildPrune} from './steps/prune.js'
 import {shQuote} from '../transport/remote-command.js'
 import {PREVIOUS_REVISION_EVENTS} from './appspec/types.js'
 
@@ -53,6 +54,8 @@ export interface DeployHostOptions {
   between?: (index: number) => Promise<string | undefined>
   env: Record<string, string>
   ignoreStopFailures?: boolean
+  /** revisions kept on the host (default 5) */
+  keepReleases?: number
   /** run the driver through sudo (login user is not root) */
   sudo?: boolean
   stream?: boolean
@@ -187,7 +190,8 @@ export async function deployHost(o: DeployHostOptions): Promise<DeployHostResult
     else result = done({...out, status: res.deadlineExceeded ? 'timedout' : 'failed', failedEvent: failed?.event, errorKind: conflicts.length ? 'conflict' : 'hook', error: describeFailure(failed, res.exitCode, conflicts, previous, res.deadlineExceeded, o)})
     // the log and a history line stay on the host
     const history = JSON.stringify({deployment: o.deploymentId, revision: o.revision.id, previous: result.previousRevision ?? null, status: result.status, failedEvent: result.failedEvent ?? null, at: new Date().toISOString()})
-    await conn.exec(o.sudo ? `sudo -n sh -c ${shQuote(`cat >> ${shQuote(o.layout.log(o.deploymentId))}; printf '%s\\n' ${shQuote(history)} >> ${shQuote(o.layout.history)}`)}` : `mkdir -p ${shQuote(o.layout.root + '/logs')} && cat >> ${shQuote(o.layout.log(o.deploymentId))}; printf '%s\\n' ${shQuote(history)} >> ${shQuote(o.layout.history)}`, {stdin: log.join('\n') + '\n'}).catch(() => undefined)
+    const finish = [`mkdir -p ${shQuote(o.layout.root + '/logs')}`, `cat >> ${shQuote(o.layout.log(o.deploymentId))}`, `printf '%s\\n' ${shQuote(history)} >> ${shQuote(o.layout.history)}`, buildPrune(o.layout, o.revision.id, o.keepReleases ?? 5)].join('\n')
+    await conn.exec(o.sudo ? `sudo -n sh -c ${shQuote(finish)}` : finish, {stdin: log.join('\n') + '\n'}).catch(() => undefined)
     return result
   } catch (e) {
     const err = e as Error

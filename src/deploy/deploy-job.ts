@@ -241,6 +241,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
             DOPS_DEPLOYMENT_KIND: p.kind ?? 'deploy',
           },
           ignoreStopFailures: ignoreStop,
+          keepReleases: app.keepReleases as number | undefined,
           sudo: app.sudo,
           stream: p.stream,
           emit: p.reporter,

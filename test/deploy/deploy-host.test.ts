@@ -14,6 +14,7 @@ import {resolveEnvironment} from '../../src/inventory/resolve.js'
 import {parsePlan} from '../../src/plan/load.js'
 import {createSshTransport} from '../../src/transport/factory.js'
 import {startFleet, type Fleet} from '../fleet/fleet.js'
+import {ROOT} from '../helpers.js'
 
 let fleet: Fleet
 before(async () => {
@@ -46,7 +47,7 @@ const layout = hostLayout('web')
 const cache = mkdtempSync(path.join(os.tmpdir(), 'dops-cache-'))
 let n = 0
 
-async function deploy(hostIndex: number, revDir: string, extra: {ignoreStopFailures?: boolean} = {}): Promise<DeployHostResult> {
+async function deploy(hostIndex: number, revDir: string, extra: {ignoreStopFailures?: boolean; keepReleases?: number} = {}): Promise<DeployHostResult> {
   const {loaded} = parsePlan(path.join(fleet.dir, 'dops.yml'), `version: 1\nproject: t\nssh:\n  config: ${fleet.sshConfig}\nenvironments:\n  e:\n    groups:\n      web:\n        hosts: [${fleet.hosts[hostIndex]!.name}]\n`)
   const host = resolveEnvironment(loaded, 'e')[0]!
   const {file} = await bundleRevision(revDir, cache)
@@ -125,6 +126,56 @@ test('DISALLOW: a file the previous deployment did not install is a conflict, an
   assert.equal(ow.status, 'ok', ow.error)
   assert.equal(readFileSync(www(2, 'app/handmade.txt'), 'utf8'), 'from the revision\n', 'OVERWRITE replaces it')
   assert.ok(hooksLog(2).length > logBefore)
+})
+
+test('the previous revision\'s failing ApplicationStop is named as such; --ignore-application-stop-failures goes on', async () => {
+  const broken = await deploy(1, makeRevision('stopbroken', {script: {ApplicationStop: 'exit 9'}}))
+  assert.equal(broken.status, 'ok', broken.error)
+  const next = await deploy(1, makeRevision('afterbroken'))
+  assert.equal(next.status, 'failed')
+  assert.match(next.error!, new RegExp(`ApplicationStop of the previous revision \\(${broken.revision}\\) failed: script scripts/ApplicationStop\\.sh failed with exit code 9\\. It is the previous revision's script that failed; deploy with --ignore-application-stop-failures`))
+  assert.equal(next.switched, false, 'nothing was installed')
+  const ignored = await deploy(1, makeRevision('afterbroken'), {ignoreStopFailures: true})
+  assert.equal(ignored.status, 'ok', ignored.error)
+  assert.equal(ignored.events.find((e) => e.event === 'ApplicationStop')?.status, 'ignored')
+})
+
+test('permissions: modes and owners apply to what this deployment created, in the agent\'s matching', async () => {
+  const dir = makeRevision('perm', {files: {'run.sh': '#!/bin/sh\n', 'data.txt': 'x\n'}, appspecExtra: 'permissions:\n  - object: /var/www/app\n    pattern: "*.sh"\n    mode: 750\n    owner: nobody\n    type: [file]\n  - object: /var/www/app\n    pattern: "*.txt"\n    mode: "0600"\n    type: [file]\n'})
+  const r = await deploy(0, dir)
+  assert.equal(r.status, 'ok', r.error)
+  const {statSync} = await import('node:fs')
+  const st = statSync(www(0, 'app/run.sh'))
+  assert.equal((st.mode & 0o777).toString(8), '750')
+  assert.equal(st.uid, 65534, 'owned by nobody')
+  assert.equal((statSync(www(0, 'app/data.txt')).mode & 0o777).toString(8), '600')
+  assert.equal((statSync(www(0, 'app/index.html')).mode & 0o777).toString(8), '644', 'untouched by the patterns')
+})
+
+test('releases are pruned to N good ones; a failed one never counts and the newest failed one is kept', async () => {
+  const revs: string[] = []
+  for (const v of ['p1', 'p2', 'p3']) revs.push((await deploy(0, makeRevision(v), {keepReleases: 2})).revision)
+  const bad = await deploy(0, makeRevision('pbad', {script: {AfterInstall: 'exit 1'}}), {keepReleases: 2})
+  assert.equal(bad.status, 'failed')
+  const last = await deploy(0, makeRevision('p4'), {keepReleases: 2})
+  assert.equal(last.status, 'ok', last.error)
+  const kept = readdirSync(path.join(fsOf(0), 'var/lib/dops/apps/web/revisions')).filter((d) => !d.startsWith('.'))
+  assert.ok(kept.includes(last.revision), 'the new one')
+  assert.ok(kept.includes(revs[2]!), 'the newest good one before it')
+  assert.ok(kept.includes(bad.revision), 'the newest failed one, as evidence')
+  assert.ok(!kept.includes(revs[0]!) && !kept.includes(revs[1]!), `older good ones pruned: ${kept.join(', ')}`)
+})
+
+test('the shapes of CodeDeploy\'s public samples deploy: SampleApp_Linux and a whole-bundle config-management app', async () => {
+  const sampleApp = await deploy(1, path.join(ROOT, 'test/fixtures/revisions/sample-app'))
+  assert.equal(sampleApp.status, 'ok', sampleApp.error)
+  assert.match(readFileSync(path.join(fsOf(1), 'var/www/html/index.html'), 'utf8'), /dops sample/)
+  assert.match(sampleApp.stdout, /install_dependencies BeforeInstall/)
+  const whole = await deploy(1, path.join(ROOT, 'test/fixtures/revisions/whole-bundle'))
+  assert.equal(whole.status, 'ok', whole.error)
+  assert.ok(existsSync(path.join(fsOf(1), 'opt/codedeploy/appspec.yml')), 'source: / copies the whole bundle, appspec included')
+  assert.ok(existsSync(path.join(fsOf(1), 'opt/codedeploy/playbooks/site.yml')))
+  assert.deepEqual(whole.events.filter((e) => e.status === 'ok').map((e) => e.event), ['ApplicationStop', 'BeforeInstall', 'Install', 'ApplicationStart', 'ValidateService'], 'SampleApp\'s stop_server ran first, as the previous revision')
 })
 
 /** Command lines of the processes of fleet host i (its own PID namespace), read through its /proc via ssh-less means. */
