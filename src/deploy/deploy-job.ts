@@ -207,14 +207,14 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
       const runTraffic = async (what: 'block' | 'allow', h: Host): Promise<string | undefined> => {
         for (const lb of trafficHosts) {
           const c = await transport.connect(lb)
-          const r = await c.exec(`DOPS_HOST=${shQuote(h.name)} DOPS_HOST_ADDRESS=${shQuote(h.address)} DOPS_APP=${shQuote(appName)} sh -c ${shQuote(traffic![what])}`)
+          const r = await c.exec(`DOPS_HOST=${shQuote(h.name)} DOPS_HOST_ADDRESS=${shQuote(transport.target(h).address)} DOPS_APP=${shQuote(appName)} sh -c ${shQuote(traffic![what])}`)
           if (r.exitCode !== 0) return `${what === 'block' ? 'BlockTraffic' : 'AllowTraffic'} on ${lb.name} failed with exit code ${r.exitCode}: ${(r.stderr || r.stdout).trim().slice(0, 200)}`
         }
         return undefined
       }
       const gate = async (h: Host): Promise<string | undefined> => {
         if (!app.healthCheck) return undefined
-        const h2 = await checkHealth(await transport.connect(h), app.healthCheck, p.stopSignal)
+        const h2 = await checkHealth(await transport.connect(h), app.healthCheck, p.stopSignal, {DOPS_HOST: h.name, DOPS_HOST_ADDRESS: transport.target(h).address})
         return h2.ok ? undefined : `health check failed: ${h2.reason}${h2.excerpt ? `; last output: ${h2.excerpt}` : ''}`
       }
       const deployOne = (h: Host, batch: number, rev: PreparedRevision, ignoreStop: boolean) =>
@@ -235,6 +235,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
             DEPLOYMENT_GROUP_ID: `${plan.project}-${t.envName}-${appName}`,
             DOPS_REVISION: rev.id,
             DOPS_HOST: h.name,
+            DOPS_HOST_ADDRESS: transport.target(h).address,
             DOPS_GROUP: h.group,
             DOPS_ENV: t.envName!,
             DOPS_BATCH: String(batch),

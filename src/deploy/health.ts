@@ -26,28 +26,34 @@ export interface HealthReport {
   reason?: string
 }
 
-export function buildHealthCommand(spec: HealthCheckSpec): string {
-  const t = Math.max(1, Math.ceil((parseDuration(spec.timeout) ?? 5000) / 1000))
-  if (spec.http) {
-    const url = shQuote(spec.http)
-    return `if command -v curl >/dev/null 2>&1; then curl -s -m ${t} -o /tmp/.dops-health.$$ -w '%{http_code}' ${url}; else wget -q -T ${t} -S -O /tmp/.dops-health.$$ ${url} 2>&1 | awk '/HTTP\\//{c=$2} END{printf "%s", c}'; fi; echo; head -c 200 /tmp/.dops-health.$$ 2>/dev/null; rm -f /tmp/.dops-health.$$`
-  }
-  return `out=$(timeout -k 2 ${t} sh -c ${shQuote(spec.command ?? 'true')} 2>&1 </dev/null); rc=$?; printf '%s' "$out" | head -c 200; exit $rc`
+/** `$DOPS_HOST` and `$DOPS_HOST_ADDRESS` (or `${...}`) in a URL become the host's name and address. */
+export function expandHostVars(text: string, env: Record<string, string>): string {
+  return text.replace(/\$\{?(DOPS_HOST_ADDRESS|DOPS_HOST)\}?/g, (_m, k: string) => env[k] ?? '')
 }
 
-export async function checkHealth(conn: Connection, spec: HealthCheckSpec, signal?: AbortSignal): Promise<HealthReport> {
+export function buildHealthCommand(spec: HealthCheckSpec, env: Record<string, string> = {}): string {
+  const t = Math.max(1, Math.ceil((parseDuration(spec.timeout) ?? 5000) / 1000))
+  const vars = Object.entries(env).map(([k, v]) => `${k}=${shQuote(v)}`).join(' ')
+  if (spec.http) {
+    const url = shQuote(expandHostVars(spec.http, env))
+    return `if command -v curl >/dev/null 2>&1; then curl -s -m ${t} -o /tmp/.dops-health.$$ -w '%{http_code}' ${url}; else wget -q -T ${t} -S -O /tmp/.dops-health.$$ ${url} 2>&1 | awk '/HTTP\\//{c=$2} END{printf "%s", c}'; fi; echo; head -c 200 /tmp/.dops-health.$$ 2>/dev/null; rm -f /tmp/.dops-health.$$`
+  }
+  return `out=$(${vars ? `env ${vars} ` : ''}timeout -k 2 ${t} sh -c ${shQuote(spec.command ?? 'true')} 2>&1 </dev/null); rc=$?; printf '%s' "$out" | head -c 200; exit $rc`
+}
+
+export async function checkHealth(conn: Connection, spec: HealthCheckSpec, signal?: AbortSignal, env: Record<string, string> = {}): Promise<HealthReport> {
   const tries = (spec.retries ?? 0) + 1
   const interval = parseDuration(spec.interval) ?? 1000
   const start = performance.now()
   let last: HealthReport = {ok: false, attempts: 0, durationMs: 0}
   for (let i = 1; i <= tries && !signal?.aborted; i++) {
-    const r = await conn.exec(buildHealthCommand(spec), {signal})
+    const r = await conn.exec(buildHealthCommand(spec, env), {signal})
     const durationMs = performance.now() - start
     if (spec.http) {
       const [code, ...body] = r.stdout.split('\n')
       const status = Number(code) || 0
       const want = spec.expectStatus ?? 200
-      last = {ok: status === want, attempts: i, durationMs, status, excerpt: body.join('\n').trim().slice(0, 200), reason: status === want ? undefined : status === 0 ? `no HTTP response from ${spec.http}` : `HTTP ${status} from ${spec.http}, expected ${want}`}
+      last = {ok: status === want, attempts: i, durationMs, status, excerpt: body.join('\n').trim().slice(0, 200), reason: status === want ? undefined : status === 0 ? `no HTTP response from ${expandHostVars(spec.http, env)}` : `HTTP ${status} from ${expandHostVars(spec.http, env)}, expected ${want}`}
     } else {
       last = {ok: r.exitCode === 0, attempts: i, durationMs, excerpt: r.stdout.trim().slice(0, 200), reason: r.exitCode === 0 ? undefined : `\`${spec.command}\` exited with ${r.exitCode}`}
     }
