@@ -98,14 +98,9 @@ export async function deployHost(o: DeployHostOptions): Promise<DeployHostResult
     return done({status: 'unreachable', error: err.message, errorKind: e instanceof ConnectError ? e.kind : 'unreachable'})
   }
   try {
-    const wrap = (cmd: string) => (o.sudo ? `sudo -n sh -c ${shQuote(cmd)}` : cmd)
-    const has = await conn.exec(wrap(buildHasRevision(o.layout, o.revision.id)))
-    if (has.exitCode !== 0) return done({status: 'failed', exitCode: has.exitCode, stderr: has.stderr, error: `cannot inspect ${o.layout.root}: ${has.stderr.trim() || `exit ${has.exitCode}`}`})
-    if (has.stdout.trim() !== 'have') {
-      const up = await conn.exec(wrap(buildReceiveRevision(o.layout, o.revision.id, o.revision.sha256, o.revision.hookScripts)), {stdin: o.revision.bundle, signal: o.signal})
-      if (up.exitCode !== 0) return done({status: 'failed', exitCode: up.exitCode, stderr: up.stderr, error: up.exitCode === CHECKSUM_EXIT ? 'the revision arrived damaged (sha256 mismatch)' : `cannot unpack the revision: ${up.stderr.trim() || `exit ${up.exitCode}`}`})
-      base.uploaded = true
-    }
+    const staged = await stageRevision(conn, o.layout, o.revision, {sudo: o.sudo, signal: o.signal})
+    if (staged.error) return done({status: 'failed', exitCode: staged.exitCode ?? null, stderr: staged.stderr ?? '', error: staged.error})
+    base.uploaded = staged.uploaded
     const events: EventRun[] = []
     const conflicts: string[] = []
     let previous: string | undefined
@@ -197,6 +192,20 @@ export async function deployHost(o: DeployHostOptions): Promise<DeployHostResult
     const err = e as Error
     return done({status: 'unreachable', error: `the connection was lost: ${err.message}`, errorKind: 'unreachable'})
   }
+}
+
+/**
+ * Make sure the host has the revision: nothing is sent when it is already there. Used before a rollout for every
+ * host at once (so a serial rollout only runs hooks) and again, as a cheap check, by each host's deployment.
+ */
+export async function stageRevision(conn: Connection, layout: HostLayout, rev: PreparedRevision, opts: {sudo?: boolean; signal?: AbortSignal} = {}): Promise<{uploaded: boolean; error?: string; exitCode?: number | null; stderr?: string}> {
+  const wrap = (cmd: string) => (opts.sudo ? `sudo -n sh -c ${shQuote(cmd)}` : cmd)
+  const has = await conn.exec(wrap(buildHasRevision(layout, rev.id)))
+  if (has.exitCode !== 0) return {uploaded: false, exitCode: has.exitCode, stderr: has.stderr, error: `cannot inspect ${layout.root}: ${has.stderr.trim() || `exit ${has.exitCode}`}`}
+  if (has.stdout.trim() === 'have') return {uploaded: false}
+  const up = await conn.exec(wrap(buildReceiveRevision(layout, rev.id, rev.sha256, rev.hookScripts)), {stdin: rev.bundle, signal: opts.signal})
+  if (up.exitCode !== 0) return {uploaded: false, exitCode: up.exitCode, stderr: up.stderr, error: up.exitCode === CHECKSUM_EXIT ? 'the revision arrived damaged (sha256 mismatch)' : `cannot unpack the revision: ${up.stderr.trim() || `exit ${up.exitCode}`}`}
+  return {uploaded: true}
 }
 
 function describeFailure(failed: EventRun | undefined, rc: number | null, conflicts: string[], previous: string | undefined, deadline: boolean, o: DeployHostOptions): string {

@@ -21,7 +21,8 @@ import type {Transport} from '../transport/types.js'
 import {parseDuration} from '../util/duration.js'
 import {makeRedactor} from '../util/redact.js'
 import {SCRIPTED_EVENTS} from './appspec/types.js'
-import {deployHost, lifecyclePhases, type DeployHostResult} from './deploy-host.js'
+import {deployHost, lifecyclePhases, stageRevision, type DeployHostResult} from './deploy-host.js'
+import {Semaphore} from '../util/semaphore.js'
 import {checkHealth, type HealthCheckSpec} from './health.js'
 import {DEFAULT_DEPLOY_ROOT, hostLayout, type HostLayout} from './host-layout.js'
 import {acquireLock} from './lock.js'
@@ -158,6 +159,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
   // the revision: built, bundled, checked and prepared before any host is touched
   let bundleFile: string
   let sourceLabel: string
+  let inspected: Awaited<ReturnType<typeof bundleRevision>>['inspected'] | undefined
   if (p.revisionId) {
     const hit = await cachedBundle(cacheDir, p.revisionId)
     if (!hit) throw new InvalidInputError(`revision ${p.revisionId} is not in ${cacheDir}; deploy it from its source instead`)
@@ -166,10 +168,12 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
   } else {
     const src = path.resolve(t.loaded.dir, p.revision ?? app.source)
     if (!p.revision && app.build) await runBuild(app.build, t.loaded.dir)
-    bundleFile = (await bundleRevision(src, cacheDir)).file
+    const b = await bundleRevision(src, cacheDir)
+    bundleFile = b.file
+    inspected = b.inspected
     sourceLabel = src
   }
-  const prepared = await prepareRevision(bundleFile, layout, {behavior: app.fileExistsBehavior})
+  const prepared = await prepareRevision(bundleFile, layout, {behavior: app.fileExistsBehavior, inspected})
   const rollout = planRollout(hosts.length, app.strategy)
   const traffic = app.traffic
   if (traffic && !Object.keys(env.groups ?? {}).includes(traffic.group)) throw new InvalidInputError(`apps.${appName}.traffic.group \`${traffic.group}\` is not a group of environment ${t.envName}`)
@@ -248,6 +252,23 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
           emit: p.reporter,
           signal: undefined,
         })
+      // send the revision to every host up front, in parallel: a serial rollout then only waits for hooks
+      const staged = new Map<string, boolean>()
+      if (rollout.sizes.length > 1) {
+        const limit = new Semaphore(32)
+        await Promise.all(
+          ordered.map((h) =>
+            limit.use(async () => {
+              try {
+                const s = await stageRevision(await transport.connect(h), layout, prepared, {sudo: app.sudo})
+                if (s.uploaded) staged.set(h.name, true)
+              } catch {
+                // unreachable now: its own deployment will say so
+              }
+            }),
+          ),
+        )
+      }
       const outcome = await schedule<DeployHostResult>({
         hosts: ordered,
         batchSizes: rollout.sizes,
@@ -257,7 +278,8 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
         stopSignal: p.stopSignal,
         runId: deploymentId,
         work: async (h, batch) => {
-          const r = await deployOne(h, batch, prepared, p.ignoreStopFailures ?? app.ignoreApplicationStopFailures ?? false)
+          const r0 = await deployOne(h, batch, prepared, p.ignoreStopFailures ?? app.ignoreApplicationStopFailures ?? false)
+          const r = staged.get(h.name) ? {...r0, uploaded: true} : r0
           if (r.status !== 'ok' || traffic) return r
           const why = await gate(h)
           return why ? {...r, status: 'failed', errorKind: 'gate', error: why} : r

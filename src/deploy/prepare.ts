@@ -13,10 +13,10 @@ import {bundleDirectory} from './bundle.js'
 import type {HostLayout} from './host-layout.js'
 import {planInstall, type InstallOp} from './install-plan.js'
 import {planPermissions} from './permissions-plan.js'
-import {formatOf} from './revision.js'
+import {formatOf, type Revision} from './revision.js'
 import {buildHookScript} from './steps/hooks-script.js'
 import {buildInstallScript} from './steps/install-script.js'
-import {checkRevision} from './validate-revision.js'
+import {checkRevision, inspectRevision, type RevisionCheck} from './validate-revision.js'
 
 export interface PreparedRevision {
   id: string
@@ -31,7 +31,15 @@ export interface PreparedRevision {
 }
 
 /** Turn any revision source into a bundle in the project's cache (`.dops/bundles/<id>.tgz`). */
-export async function bundleRevision(source: string, cacheDir: string, mode: AppspecMode = 'strict'): Promise<{file: string; id: string; problems: Problem[]}> {
+export interface BundledRevision {
+  file: string
+  id: string
+  problems: Problem[]
+  /** the checked listing, so preparing the bundle does not read it again */
+  inspected: {check: RevisionCheck; rev?: Revision}
+}
+
+export async function bundleRevision(source: string, cacheDir: string, mode: AppspecMode = 'strict'): Promise<BundledRevision> {
   const st = await stat(source).catch(() => undefined)
   if (!st) throw new InvalidInputError(`revision ${source} does not exist`)
   let dir = source
@@ -48,22 +56,23 @@ export async function bundleRevision(source: string, cacheDir: string, mode: App
   }
   try {
     await mkdir(cacheDir, {recursive: true})
-    const probe = await checkRevision(dir, mode)
+    const inspected = await inspectRevision(dir, mode)
+    const probe = inspected.check
     if (probe.problems.some((p) => p.severity !== 'warning') || !probe.revision) throw new InvalidInputError(`${source}: the revision is not valid; nothing was deployed`, probe.problems)
     const file = path.join(cacheDir, `${probe.revision.id}.tgz`)
-    if (!(await stat(file).catch(() => undefined))) await bundleDirectory(dir, {cwd: cacheDir, out: file, mode})
-    return {file, id: probe.revision.id, problems: probe.problems}
+    if (!(await stat(file).catch(() => undefined))) await bundleDirectory(dir, {cwd: cacheDir, out: file, mode, inspected})
+    return {file, id: probe.revision.id, problems: probe.problems, inspected}
   } finally {
     if (tmp) await rm(tmp, {recursive: true, force: true})
   }
 }
 
-export async function prepareRevision(bundleFile: string, layout: HostLayout, opts: {mode?: AppspecMode; behavior?: FileExistsBehavior} = {}): Promise<PreparedRevision> {
-  const check = await checkRevision(bundleFile, opts.mode)
+export async function prepareRevision(bundleFile: string, layout: HostLayout, opts: {mode?: AppspecMode; behavior?: FileExistsBehavior; inspected?: {check: RevisionCheck; rev?: Revision}} = {}): Promise<PreparedRevision> {
+  const inspected = opts.inspected ?? (await inspectRevision(bundleFile, opts.mode))
+  const check = inspected.check
   const errors = check.problems.filter((p) => p.severity !== 'warning')
-  if (errors.length || !check.appspec || !check.revision) throw new InvalidInputError(`${bundleFile}: the revision is not valid; nothing was deployed`, check.problems)
-  const {openRevision} = await import('./revision.js')
-  const rev = await openRevision(bundleFile)
+  if (errors.length || !check.appspec || !check.revision || !inspected.rev) throw new InvalidInputError(`${bundleFile}: the revision is not valid; nothing was deployed`, check.problems)
+  const rev = inspected.rev
   const plan = planInstall(check.appspec, rev)
   const perms = planPermissions(check.appspec.permissions, plan.ops)
   if (plan.problems.length || perms.problems.length) throw new InvalidInputError(`${bundleFile}: the install plan is not valid; nothing was deployed`, [...plan.problems, ...perms.problems])

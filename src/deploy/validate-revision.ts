@@ -22,17 +22,22 @@ export interface RevisionCheck {
 const errorsIn = (ps: Problem[]) => ps.filter((p) => p.severity !== 'warning')
 
 export async function checkRevision(source: string, mode: AppspecMode = 'strict'): Promise<RevisionCheck> {
+  return (await inspectRevision(source, mode)).check
+}
+
+/** The check and the revision's listing, for callers that go on to bundle or deploy it (read once). */
+export async function inspectRevision(source: string, mode: AppspecMode = 'strict'): Promise<{check: RevisionCheck; rev?: Revision}> {
   const st = await stat(source).catch((e: NodeJS.ErrnoException) => {
     throw new InvalidInputError(`cannot read ${source}: ${e.code ?? e.message}`)
   })
   if (st.isFile() && /\.ya?ml$/i.test(source)) {
     const r = parseAppspec(source, await readFile(source, 'utf8'), mode)
-    return {source, appspec: r.appspec, problems: r.problems}
+    return {check: {source, appspec: r.appspec, problems: r.problems}}
   }
   const rev = await openRevision(source)
   const summary = {id: rev.id, format: rev.format, files: [...rev.entries.values()].filter((e) => e.type !== 'dir').length, strippedPrefix: rev.strippedPrefix}
   if (!rev.appspecName) {
-    return {source, revision: summary, problems: [{file: source, message: 'no appspec.yml (or appspec.yaml) at the root of the revision, nor inside a single top-level directory'}]}
+    return {rev, check: {source, revision: summary, problems: [{file: source, message: 'no appspec.yml (or appspec.yaml) at the root of the revision, nor inside a single top-level directory'}]}}
   }
   const display = rev.format === 'directory' ? path.join(source, rev.appspecName) : `${source}!${rev.strippedPrefix}${rev.appspecName}`
   const text = (await readRevisionFile(rev, rev.appspecName))!.toString('utf8')
@@ -56,5 +61,5 @@ export async function checkRevision(source: string, mode: AppspecMode = 'strict'
       }
     }
   }
-  return {source, revision: summary, appspec: errorsIn(problems).length ? undefined : r.appspec, problems}
+  return {rev, check: {source, revision: summary, appspec: errorsIn(problems).length ? undefined : r.appspec, problems}}
 }
