@@ -66,3 +66,20 @@ export const connectionFlags = {
   'host-key-checking': Flags.string({description: 'strict: refuse unknown host keys; accept-new: record keys of hosts never seen. A changed key is always refused.', options: ['strict', 'accept-new'], helpGroup: 'CONNECTION'}),
   'max-handshakes': Flags.integer({description: 'SSH handshakes in progress at once', min: 1, helpGroup: 'CONNECTION'}),
 }
+
+/** The transport overrides given by `connectionFlags`. */
+export function connectionFrom(flags: {'ssh-config'?: string; identity?: string; user?: string; 'known-hosts'?: string[]; 'host-key-checking'?: string; 'max-handshakes'?: number}) {
+  return {
+    sshConfig: flags['ssh-config'],
+    identityFile: flags.identity,
+    user: flags.user,
+    knownHosts: flags['known-hosts'],
+    hostKeyChecking: flags['host-key-checking'] as 'strict' | 'accept-new' | undefined,
+    maxHandshakes: flags['max-handshakes'],
+  }
+}
+
+/** The selection given by `targetFlags`. */
+export function selectionFrom(flags: {group?: string[]; label?: string[]; hosts?: string[]}) {
+  return {groups: flags.group, labels: flags.label, names: flags.hosts}
+}

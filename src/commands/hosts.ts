@@ -1,4 +1,4 @@
-import {BaseCommand, targetFlags} from '../cli/base.js'
+import {BaseCommand, selectionFrom, targetFlags} from '../cli/base.js'
 import type {Host} from '../inventory/host.js'
 import {resolveTargets, selectTargets} from '../targets.js'
 
@@ -11,7 +11,7 @@ export default class Hosts extends BaseCommand {
   async run(): Promise<{hosts: Array<Omit<Host, 'ssh'>>}> {
     const {flags} = await this.parse(Hosts)
     const t = await resolveTargets({cwd: process.cwd(), planFile: flags.file, env: flags.env, inventory: flags.inventory})
-    const hosts = selectTargets(t, {groups: flags.group, labels: flags.label, names: flags.hosts})
+    const hosts = selectTargets(t, selectionFrom(flags))
     // vars can hold secrets; they are left out of the listing
     const list = hosts.map(({ssh: _ssh, vars: _vars, ...h}) => ({...h, vars: Object.fromEntries(Object.keys(_vars).map((k) => [k, '…']))}))
     if (!this.jsonEnabled()) {

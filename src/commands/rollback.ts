@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand, exitCodesHelp} from '../cli/base.js'
+import {BaseCommand, connectionFrom, exitCodesHelp, selectionFrom} from '../cli/base.js'
 import {formatDeployPlan, formatDeployReport} from '../cli/deploy-format.js'
 import {colorFor} from '../cli/format.js'
 import {outputMode, withRunProgress} from '../cli/progress.js'
@@ -35,8 +35,8 @@ ${exitCodesHelp}`
     const report = await withRunProgress({mode, stream: flags.stream || flags.plan, total: 0, title: 'rolling back'}, (reporter) =>
       deployJob({
         source,
-        selection: {groups: flags.group, labels: flags.label, names: flags.hosts},
-        connection: {sshConfig: flags['ssh-config'], identityFile: flags.identity, user: flags.user, knownHosts: flags['known-hosts'], hostKeyChecking: flags['host-key-checking'] as 'strict' | 'accept-new' | undefined},
+        selection: selectionFrom(flags),
+        connection: connectionFrom(flags),
         app: flags.app,
         revisionId: to,
         kind: 'rollback',

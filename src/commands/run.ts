@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand, connectionFlags, exitCodesHelp, targetFlags} from '../cli/base.js'
+import {BaseCommand, connectionFlags, connectionFrom, exitCodesHelp, selectionFrom, targetFlags} from '../cli/base.js'
 import {colorFor, formatSummary} from '../cli/format.js'
 import {outputMode, withRunProgress} from '../cli/progress.js'
 import type {RunJournal} from '../fleet/journal.js'
@@ -61,15 +61,8 @@ ${exitCodesHelp}`
       const journal = await withRunProgress({mode, stream: flags.stream, total: 0, title: 'running'}, (reporter) =>
         runJob({
           source: {cwd: process.cwd(), planFile: flags.file, env: flags.env, inventory: flags.inventory},
-          selection: {groups: flags.group, labels: flags.label, names: flags.hosts},
-          connection: {
-            sshConfig: flags['ssh-config'],
-            identityFile: flags.identity,
-            user: flags.user,
-            knownHosts: flags['known-hosts'],
-            hostKeyChecking: flags['host-key-checking'] as 'strict' | 'accept-new' | undefined,
-            maxHandshakes: flags['max-handshakes'],
-          },
+          selection: selectionFrom(flags),
+          connection: connectionFrom(flags),
           command: flags['retry-failed'] || flags.script ? undefined : args.join(' '),
           scriptFile: flags.script,
           args: flags.script ? args : undefined,

@@ -68,3 +68,16 @@ test('JSON text is YAML too, and a missing timeout defaults to 3600', () => {
   const r = parseAppspec('a.yml', '{"version": 0.0, "os": "linux", "hooks": {"AfterInstall": [{"location": "x.sh"}]}}')
   assert.equal(r.appspec!.hooks.AfterInstall![0]!.timeoutSec, 3600)
 })
+
+test('the editor schema lists exactly the scripted events the parser knows', async () => {
+  const {SCRIPTED_EVENTS} = await import('../../src/deploy/appspec/types.js')
+  const schema = JSON.parse(readFileSync(path.join(ROOT, 'schemas/appspec.schema.json'), 'utf8')) as {properties: {hooks: {propertyNames: {enum: string[]}}}}
+  assert.deepEqual(schema.properties.hooks.propertyNames.enum, [...SCRIPTED_EVENTS])
+})
+
+test('the valid fixtures pass the editor schema too', async () => {
+  const {Ajv} = await import('ajv')
+  const {parse} = await import('yaml')
+  const validate = new Ajv({strict: false}).compile(JSON.parse(readFileSync(path.join(ROOT, 'schemas/appspec.schema.json'), 'utf8')))
+  for (const name of readdirSync(dir('valid'))) assert.ok(validate(parse(readFileSync(path.join(dir('valid'), name), 'utf8'))), `${name}: ${JSON.stringify(validate.errors)}`)
+})

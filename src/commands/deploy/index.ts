@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand, connectionFlags, exitCodesHelp, targetFlags} from '../../cli/base.js'
+import {BaseCommand, connectionFlags, connectionFrom, exitCodesHelp, selectionFrom, targetFlags} from '../../cli/base.js'
 import {formatDeployPlan, formatDeployReport} from '../../cli/deploy-format.js'
 import {colorFor} from '../../cli/format.js'
 import {outputMode, withRunProgress} from '../../cli/progress.js'
@@ -52,8 +52,8 @@ ${exitCodesHelp}`
       const report = await withRunProgress({mode, stream: flags.stream || flags.plan, total: 0, title: 'deploying'}, (reporter) =>
         deployJob({
           source: {cwd: process.cwd(), planFile: flags.file, env: flags.env, inventory: flags.inventory},
-          selection: {groups: flags.group, labels: flags.label, names: flags.hosts},
-          connection: {sshConfig: flags['ssh-config'], identityFile: flags.identity, user: flags.user, knownHosts: flags['known-hosts'], hostKeyChecking: flags['host-key-checking'] as 'strict' | 'accept-new' | undefined, maxHandshakes: flags['max-handshakes']},
+          selection: selectionFrom(flags),
+          connection: connectionFrom(flags),
           app: flags.app,
           revision: flags.revision,
           planOnly: flags.plan,

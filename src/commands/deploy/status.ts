@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand, connectionFlags, targetFlags} from '../../cli/base.js'
+import {BaseCommand, connectionFlags, connectionFrom, selectionFrom, targetFlags} from '../../cli/base.js'
 import {colorFor} from '../../cli/format.js'
 import {statusJob, type StatusReport} from '../../deploy/status-job.js'
 
@@ -12,8 +12,8 @@ export default class DeployStatus extends BaseCommand {
     const {flags} = await this.parse(DeployStatus)
     const r = await statusJob({
       source: {cwd: process.cwd(), planFile: flags.file, env: flags.env},
-      selection: {groups: flags.group, labels: flags.label, names: flags.hosts},
-      connection: {sshConfig: flags['ssh-config'], identityFile: flags.identity, user: flags.user, knownHosts: flags['known-hosts'], hostKeyChecking: flags['host-key-checking'] as 'strict' | 'accept-new' | undefined},
+      selection: selectionFrom(flags),
+      connection: connectionFrom(flags),
       app: flags.app,
     })
     if (!this.jsonEnabled()) {
