@@ -2,7 +2,7 @@
 import type {ChalkInstance} from 'chalk'
 import type {DeployReport} from '../deploy/deploy-job.js'
 import {formatMs} from '../util/duration.js'
-import {statusWord} from './format.js'
+import {colorFor, statusWord} from './format.js'
 
 export function formatDeployPlan(c: ChalkInstance, r: DeployReport): string {
   const short = (id?: string) => (id ? id.slice(0, 12) : c.dim('none'))
@@ -28,4 +28,11 @@ export function formatDeployReport(c: ChalkInstance, r: DeployReport): string {
     if (r.rollback.message) lines.push(c.red(`    ${r.rollback.message}`))
   }
   return lines.join('\n')
+}
+
+/** The plan and, after acting, the outcome, on stderr (stdout stays for --json). */
+export function printDeployment(r: DeployReport): void {
+  const c = colorFor(process.stderr)
+  process.stderr.write(formatDeployPlan(c, r) + '\n')
+  if (r.status !== 'planned') process.stderr.write(formatDeployReport(c, r) + '\n')
 }

@@ -1,7 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, connectionFrom, exitCodesHelp, selectionFrom} from '../cli/base.js'
-import {formatDeployPlan, formatDeployReport} from '../cli/deploy-format.js'
-import {colorFor} from '../cli/format.js'
+import {printDeployment} from '../cli/deploy-format.js'
 import {outputMode, withRunProgress} from '../cli/progress.js'
 import {deployJob, readDeployments, type DeployReport} from '../deploy/deploy-job.js'
 import {previousGoodRevision} from '../deploy/status-job.js'
@@ -49,11 +48,7 @@ ${exitCodesHelp}`
         reporter: flags.plan ? undefined : reporter,
       }),
     )
-    if (mode !== 'json') {
-      const c = colorFor(process.stderr)
-      process.stderr.write(formatDeployPlan(c, report) + '\n')
-      if (report.status !== 'planned') process.stderr.write(formatDeployReport(c, report) + '\n')
-    }
+    if (mode !== 'json') printDeployment(report)
     this.setExitCode(report.exitCode)
     return report
   }

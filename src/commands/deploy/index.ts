@@ -1,7 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, connectionFlags, connectionFrom, exitCodesHelp, selectionFrom, targetFlags} from '../../cli/base.js'
-import {formatDeployPlan, formatDeployReport} from '../../cli/deploy-format.js'
-import {colorFor} from '../../cli/format.js'
+import {printDeployment} from '../../cli/deploy-format.js'
 import {outputMode, withRunProgress} from '../../cli/progress.js'
 import {deployJob, type DeployReport} from '../../deploy/deploy-job.js'
 
@@ -66,11 +65,7 @@ ${exitCodesHelp}`
           stopSignal: stop.signal,
         }),
       )
-      if (mode !== 'json') {
-        const c = colorFor(process.stderr)
-        process.stderr.write(formatDeployPlan(c, report) + '\n')
-        if (report.status !== 'planned') process.stderr.write(formatDeployReport(c, report) + '\n')
-      }
+      if (mode !== 'json') printDeployment(report)
       this.setExitCode(report.exitCode)
       return report
     } finally {
