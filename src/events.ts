@@ -13,6 +13,8 @@ export type DopsEvent =
   | {type: 'run.stopped'; reason: 'budget' | 'interrupted'; message: string}
   | {type: 'hostkey.learned'; host: string; fingerprint: string; file: string}
   | {type: 'warning'; message: string}
+  /** a deployment's plan, before anything on a host changes */
+  | {type: 'deploy.plan'; report: import('./deploy/deploy-job.js').DeployReport}
 
 export type Reporter = (event: DopsEvent) => void
 export const silentReporter: Reporter = () => {}

@@ -6,8 +6,6 @@ import path from 'node:path'
 import {InvalidInputError} from './errors.js'
 import {inventoryHosts, readAnsibleInventory} from './inventory/ansible.js'
 import type {Host} from './inventory/host.js'
-import {pickEnvironment, resolveEnvironment} from './inventory/resolve.js'
-import {findPlanFile, loadPlan} from './plan/load.js'
 import type {LoadedPlan} from './plan/types.js'
 import {DopsError, ExitCode, type Problem} from './errors.js'
 import {selectHosts, type Selection} from './fleet/select.js'
@@ -33,14 +31,17 @@ export async function resolveTargets(src: TargetSource): Promise<ResolvedTargets
   if (src.inventory) {
     if (src.planFile) throw new InvalidInputError('use either a plan (-f) or an inventory (-i), not both')
     const file = path.resolve(src.cwd, src.inventory)
-    const hosts = inventoryHosts(readAnsibleInventory(file))
+    const hosts = inventoryHosts(await readAnsibleInventory(file))
     return {hosts, projectDir: src.cwd, secrets: [], warnings: []}
   }
+  // plans need the YAML parser and the schema; an inventory run does not load them
+  const {findPlanFile, loadPlan} = await import('./plan/load.js')
+  const {pickEnvironment, resolveEnvironment} = await import('./inventory/resolve.js')
   const planFile = src.planFile ? path.resolve(src.cwd, src.planFile) : await findPlanFile(src.cwd)
   if (!planFile) throw new InvalidInputError(`no plan: there is no dops.yml in ${src.cwd}; pass -f PLAN, or -i INVENTORY to target an Ansible inventory`)
   const {loaded, warnings} = await loadPlan(planFile, {env: src.processEnv})
   const envName = pickEnvironment(loaded, src.env)
-  return {hosts: resolveEnvironment(loaded, envName), projectDir: loaded.dir, loaded, envName, secrets: loaded.secrets, warnings}
+  return {hosts: await resolveEnvironment(loaded, envName), projectDir: loaded.dir, loaded, envName, secrets: loaded.secrets, warnings}
 }
 
 /** Apply a selection; an empty result is an error that says what exists (exit 7). */

@@ -30,7 +30,7 @@ export async function validateJob(p: {cwd: string; planFile?: string; env?: Node
       try {
         const provider = g.provider ?? 'static'
         const type = loaded.plan.providers?.[provider]?.type ?? provider
-        groups.push({name: gName, provider: type, hosts: type === 'static' ? resolveGroup(loaded, envName, gName, g).length : ((g.instance?.count as number | undefined) ?? 0)})
+        groups.push({name: gName, provider: type, hosts: type === 'static' ? (await resolveGroup(loaded, envName, gName, g)).length : ((g.instance?.count as number | undefined) ?? 0)})
       } catch (e) {
         if (e instanceof DopsError) problems.push(...(e.problems.length ? e.problems : [{file, message: e.message}]))
         else throw e

@@ -1,6 +1,7 @@
 /** Human views of a deployment: the plan before acting, the outcome after. */
 import type {ChalkInstance} from 'chalk'
 import type {DeployReport} from '../deploy/deploy-job.js'
+import type {Reporter} from '../events.js'
 import {formatMs} from '../util/duration.js'
 import {colorFor, statusWord} from './format.js'
 
@@ -30,9 +31,16 @@ export function formatDeployReport(c: ChalkInstance, r: DeployReport): string {
   return lines.join('\n')
 }
 
-/** The plan and, after acting, the outcome, on stderr (stdout stays for --json). */
+/** The outcome (or, with --plan, the plan) on stderr; stdout stays for --json. */
 export function printDeployment(r: DeployReport): void {
   const c = colorFor(process.stderr)
-  process.stderr.write(formatDeployPlan(c, r) + '\n')
-  if (r.status !== 'planned') process.stderr.write(formatDeployReport(c, r) + '\n')
+  process.stderr.write((r.status === 'planned' ? formatDeployPlan(c, r) : formatDeployReport(c, r)) + '\n')
+}
+
+/** Print the plan the moment it is known, before any host changes; pass everything else on. */
+export function withPlanPrinter(reporter: Reporter): Reporter {
+  return (e) => {
+    if (e.type === 'deploy.plan') process.stderr.write(formatDeployPlan(colorFor(process.stderr), e.report) + '\n')
+    else reporter(e)
+  }
 }

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, connectionFrom, exitCodesHelp, selectionFrom} from '../cli/base.js'
-import {printDeployment} from '../cli/deploy-format.js'
+import {printDeployment, withPlanPrinter} from '../cli/deploy-format.js'
 import {outputMode, withRunProgress} from '../cli/progress.js'
 import {deployJob, readDeployments, type DeployReport} from '../deploy/deploy-job.js'
 import {previousGoodRevision} from '../deploy/status-job.js'
@@ -31,7 +31,7 @@ ${exitCodesHelp}`
       if (!to) throw new InvalidInputError('no earlier successful revision is recorded in .dops/deployments; name one with --to (see dops deploy history)')
     }
     const mode = outputMode(flags.json ?? false)
-    const report = await withRunProgress({mode, stream: flags.stream || flags.plan, total: 0, title: 'rolling back'}, (reporter) =>
+    const report = await withRunProgress({mode, stream: true, total: 0, title: 'rolling back'}, (reporter) =>
       deployJob({
         source,
         selection: selectionFrom(flags),
@@ -45,7 +45,7 @@ ${exitCodesHelp}`
         wait: flags.wait,
         steal: flags.steal,
         stream: flags.stream,
-        reporter: flags.plan ? undefined : reporter,
+        reporter: flags.plan || mode === 'json' ? undefined : withPlanPrinter(reporter),
       }),
     )
     if (mode !== 'json') printDeployment(report)

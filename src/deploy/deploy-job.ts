@@ -202,6 +202,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
       durationMs: 0,
     }
     if (p.planOnly) return {...report, durationMs: performance.now() - t0}
+    p.reporter?.({type: 'deploy.plan', report})
 
     const lock = await acquireLock({conn: await transport.connect(lockHost), host: lockHost.name, name: `${plan.project}-${t.envName}-${appName}`, deployment: deploymentId, waitMs: parseDuration(p.wait) ?? 0, steal: p.steal})
     if (lock.takenOver) report.lock = {takenOverFrom: `${lock.takenOver.owner} (deployment ${lock.takenOver.deployment}, lease expired ${new Date(lock.takenOver.expiresAt * 1000).toISOString()})`}

@@ -13,7 +13,7 @@ import {bundleDirectory} from './bundle.js'
 import type {HostLayout} from './host-layout.js'
 import {planInstall, type InstallOp} from './install-plan.js'
 import {planPermissions} from './permissions-plan.js'
-import {formatOf, type Revision} from './revision.js'
+import {extractZip, formatOf, type Revision} from './revision.js'
 import {buildHookScript} from './steps/hooks-script.js'
 import {buildInstallScript} from './steps/install-script.js'
 import {checkRevision, inspectRevision, type RevisionCheck} from './validate-revision.js'
@@ -46,12 +46,15 @@ export async function bundleRevision(source: string, cacheDir: string, mode: App
   let tmp: string | undefined
   if (!st.isDirectory()) {
     const format = formatOf(source)
-    if (format !== 'tgz' && format !== 'tar') throw new InvalidInputError(`${source}: deploy takes a directory, .tar, .tar.gz or .tgz revision${format === 'zip' ? ' (unzip it first: .zip is supported by validate only)' : ''}`)
+    if (!format) throw new InvalidInputError(`${source}: a revision is a directory, .tar, .tar.gz, .tgz or .zip`)
     const check = await checkRevision(source, mode)
     if (check.problems.some((p) => p.severity !== 'warning') || !check.revision) throw new InvalidInputError(`${source}: the revision is not valid; nothing was deployed`, check.problems)
     tmp = await mkdtemp(path.join(os.tmpdir(), 'dops-unpack-'))
-    const tar = await import('tar')
-    await tar.extract({file: source, cwd: tmp, strip: check.revision.strippedPrefix ? 1 : 0, preservePaths: false})
+    if (format === 'zip') await extractZip(source, tmp, check.revision.strippedPrefix)
+    else {
+      const tar = await import('tar')
+      await tar.extract({file: source, cwd: tmp, strip: check.revision.strippedPrefix ? 1 : 0, preservePaths: false})
+    }
     dir = tmp
   }
   try {

@@ -209,3 +209,39 @@ export async function readRevisionFile(rev: Revision, rel: string): Promise<Buff
   if (rev.format === 'directory') return readFile(path.join(rev.source, rel))
   return undefined
 }
+
+/** Unpack a .zip revision into `dest` (modes and symlinks kept, the stripped prefix removed, nothing outside dest). */
+export async function extractZip(file: string, dest: string, strippedPrefix: string): Promise<void> {
+  const yauzl = await import('yauzl')
+  const {mkdir: mkd, symlink, chmod} = await import('node:fs/promises')
+  const {createWriteStream} = await import('node:fs')
+  const {pipeline} = await import('node:stream/promises')
+  const zip = await new Promise<import('yauzl').ZipFile>((resolve, reject) => yauzl.open(file, {lazyEntries: true, autoClose: true}, (err, z) => (err ? reject(err) : resolve(z))))
+  await new Promise<void>((resolve, reject) => {
+    zip.on('error', reject)
+    zip.on('end', resolve)
+    zip.on('entry', (e: import('yauzl').Entry) => {
+      void (async () => {
+        const rel = safeRelative(e.fileName, file)
+        if (strippedPrefix && !(rel + '/').startsWith(strippedPrefix)) return
+        const out = path.join(dest, rel.slice(strippedPrefix.length))
+        const unixMode = (e.externalFileAttributes >>> 16) & 0o177777
+        if (e.fileName.endsWith('/')) {
+          await mkd(out, {recursive: true})
+          return
+        }
+        await mkd(path.dirname(out), {recursive: true})
+        const stream = await new Promise<Readable>((res, rej) => zip.openReadStream(e, (err, s) => (err || !s ? rej(err) : res(s))))
+        if ((unixMode & 0o170000) === 0o120000) {
+          const chunks: Buffer[] = []
+          for await (const c of stream) chunks.push(c as Buffer)
+          await symlink(Buffer.concat(chunks).toString('utf8'), out)
+        } else {
+          await pipeline(stream, createWriteStream(out))
+          if (unixMode & 0o777) await chmod(out, unixMode & 0o7777)
+        }
+      })().then(() => zip.readEntry(), reject)
+    })
+    zip.readEntry()
+  })
+}

@@ -4,11 +4,9 @@
  */
 import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
-import {parse as parseYaml} from 'yaml'
 import {InvalidInputError} from '../errors.js'
 import {ensureGroup, groupsOf, hostsOf, varsOf, type Inventory} from './ansible-model.js'
 import {parseAnsibleIni} from './ansible-ini.js'
-import {parseAnsibleYaml} from './ansible-yaml.js'
 import type {Host} from './host.js'
 
 export function looksLikeYaml(file: string, text: string): boolean {
@@ -18,19 +16,23 @@ export function looksLikeYaml(file: string, text: string): boolean {
   return first !== undefined && /^[^\s[=]+:\s*($|#)/.test(first) && !first.includes('=')
 }
 
-export function readAnsibleInventory(file: string): Inventory {
+/** Read an inventory. The YAML parser is loaded only for YAML inventories and vars files (it costs ~70 ms). */
+export async function readAnsibleInventory(file: string): Promise<Inventory> {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
   } catch (e) {
     throw new InvalidInputError(`cannot read inventory ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`)
   }
-  const inv = looksLikeYaml(file, text) ? parseAnsibleYaml(file, text) : parseAnsibleIni(file, text)
-  loadVarsDirs(inv, path.dirname(file))
+  const inv = looksLikeYaml(file, text) ? (await import('./ansible-yaml.js')).parseAnsibleYaml(file, text) : parseAnsibleIni(file, text)
+  const dir = path.dirname(file)
+  if (existsSync(path.join(dir, 'group_vars')) || existsSync(path.join(dir, 'host_vars'))) loadVarsDirs(inv, dir, (await import('yaml')).parse)
   return inv
 }
 
-function readVarsFile(dir: string, name: string): Record<string, unknown> | undefined {
+type YamlParse = (text: string) => unknown
+
+function readVarsFile(dir: string, name: string, parseYaml: YamlParse): Record<string, unknown> | undefined {
   for (const ext of ['', '.yml', '.yaml', '.json']) {
     const f = path.join(dir, name + ext)
     if (existsSync(f) && !f.endsWith(path.sep)) {
@@ -46,14 +48,15 @@ function readVarsFile(dir: string, name: string): Record<string, unknown> | unde
   return undefined
 }
 
-function loadVarsDirs(inv: Inventory, dir: string): void {
+function loadVarsDirs(inv: Inventory, dir: string, parseYaml: YamlParse): void {
   for (const g of inv.groups.values()) {
-    const v = readVarsFile(path.join(dir, 'group_vars'), g.name)
-    if (v) g.vars = {...v, ...g.vars}
+    const v = readVarsFile(path.join(dir, 'group_vars'), g.name, parseYaml)
+    // Ansible: group_vars/ and host_vars/ files override the vars written in the inventory file
+    if (v) g.vars = {...g.vars, ...v}
   }
   for (const [h, hv] of inv.hostVars) {
-    const v = readVarsFile(path.join(dir, 'host_vars'), h)
-    if (v) inv.hostVars.set(h, {...v, ...hv})
+    const v = readVarsFile(path.join(dir, 'host_vars'), h, parseYaml)
+    if (v) inv.hostVars.set(h, {...hv, ...v})
   }
 }
 

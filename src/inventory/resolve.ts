@@ -44,7 +44,7 @@ function parseHostString(s: string): {user?: string; address: string; port?: num
   return {user, address: rest, port}
 }
 
-export function resolveGroup(loaded: LoadedPlan, envName: string, groupName: string, group: GroupSpec): Host[] {
+export async function resolveGroup(loaded: LoadedPlan, envName: string, groupName: string, group: GroupSpec): Promise<Host[]> {
   const env = loaded.plan.environments?.[envName]
   const merged = mergeSsh(loaded.plan.ssh, env?.ssh, group.ssh)
   const vars = {...loaded.plan.vars, ...env?.vars, ...group.vars}
@@ -81,7 +81,7 @@ export function resolveGroup(loaded: LoadedPlan, envName: string, groupName: str
     const fieldPath = ['environments', envName, 'groups', groupName, 'inventory']
     let imported: Host[]
     try {
-      imported = inventoryHosts(readAnsibleInventory(file), ref.group ?? 'all', groupName)
+      imported = inventoryHosts(await readAnsibleInventory(file), ref.group ?? 'all', groupName)
     } catch (e) {
       if (e instanceof InvalidInputError) {
         const where = {file: loaded.file, ...locate(loaded.source, fieldPath), path: formatPath(fieldPath)}
@@ -102,7 +102,7 @@ export function resolveGroup(loaded: LoadedPlan, envName: string, groupName: str
 }
 
 /** Every host of an environment. A host listed in several groups appears once per group (its name is the same). */
-export function resolveEnvironment(loaded: LoadedPlan, envName: string): Host[] {
+export async function resolveEnvironment(loaded: LoadedPlan, envName: string): Promise<Host[]> {
   const env = loaded.plan.environments?.[envName]
-  return Object.entries(env?.groups ?? {}).flatMap(([g, spec]) => resolveGroup(loaded, envName, g, spec))
+  return (await Promise.all(Object.entries(env?.groups ?? {}).map(([g, spec]) => resolveGroup(loaded, envName, g, spec)))).flat()
 }

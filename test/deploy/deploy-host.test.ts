@@ -49,7 +49,7 @@ let n = 0
 
 async function deploy(hostIndex: number, revDir: string, extra: {ignoreStopFailures?: boolean; keepReleases?: number} = {}): Promise<DeployHostResult> {
   const {loaded} = parsePlan(path.join(fleet.dir, 'dops.yml'), `version: 1\nproject: t\nssh:\n  config: ${fleet.sshConfig}\nenvironments:\n  e:\n    groups:\n      web:\n        hosts: [${fleet.hosts[hostIndex]!.name}]\n`)
-  const host = resolveEnvironment(loaded, 'e')[0]!
+  const host = (await resolveEnvironment(loaded, 'e'))[0]!
   const {file} = await bundleRevision(revDir, cache)
   const revision = await prepareRevision(file, layout)
   const transport = createSshTransport({projectDir: cache, planSsh: loaded.plan.ssh})

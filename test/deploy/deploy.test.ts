@@ -129,6 +129,24 @@ test('a host whose sshd dies mid-deployment counts as failed; the budget decides
   assert.equal(r.code, 3)
 })
 
+test('a stale lock (expired lease) is taken over with its owner named; a live one only with --steal', async () => {
+  const lockDir = path.join(fleet.hosts[0]!.fsDir, 'var/lib/dops/locks/shop-prod-web')
+  mkdirSync(lockDir, {recursive: true})
+  const owner = (expiresAt: number) => JSON.stringify({owner: 'ci@runner-7 pid 4242', deployment: 'd-killed', acquiredAt: '2026-01-01T00:00:00Z', expiresAt})
+  writeFileSync(path.join(lockDir, 'owner'), owner(Math.floor(Date.now() / 1000) - 60))
+  const stale = await run(['deploy', '--json', '-H', 'w01'])
+  assert.equal(stale.code, 0, stale.stdout.slice(-2000))
+  assert.match(json<DeployReport>(stale).lock!.takenOverFrom!, /ci@runner-7 pid 4242 \(deployment d-killed, lease expired/)
+  assert.equal(existsSync(lockDir), false, 'released at the end')
+  mkdirSync(lockDir, {recursive: true})
+  writeFileSync(path.join(lockDir, 'owner'), owner(Math.floor(Date.now() / 1000) + 3600))
+  const live = await run(['deploy', '--json', '-H', 'w01'])
+  assert.equal(live.code, 22)
+  assert.match(json<{error: {message: string}}>(live).error.message, /held by ci@runner-7 pid 4242, deployment d-killed.*--steal/)
+  const stolen = await run(['deploy', '--json', '-H', 'w01', '--steal'])
+  assert.equal(stolen.code, 0, stolen.stdout.slice(-2000))
+})
+
 test('dops rollback goes back to the previous good revision; history lists every deployment', async () => {
   const hist = json<{deployments: Array<{status: string; kind: string}>}>(await run(['deploy', 'history', '--json']))
   assert.ok(hist.deployments.length >= 4)

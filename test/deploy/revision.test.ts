@@ -45,6 +45,9 @@ z.close()`, zipFile, sample])
   const fromZip = await openRevision(zipFile)
   assert.equal(fromZip.entries.get('scripts/start_server.sh')?.mode, 0o755)
   assert.equal(fromZip.id, fromDir.id)
+  // every archive form bundles, for a deploy, to the same content
+  const {bundleRevision} = await import('../../src/deploy/prepare.js')
+  for (const f of [zipFile, tarFile, b.file]) assert.equal((await bundleRevision(f, path.join(dir, 'cache'))).id, fromDir.id, f)
 })
 
 test('an archive entry escaping the revision is refused', async () => {

@@ -8,8 +8,8 @@ import {dops, json, ROOT} from '../helpers.js'
 const fx = (n: string) => path.join(ROOT, 'test/fixtures/inventories', n)
 
 for (const form of ['hosts.ini', 'hosts.yml']) {
-  test(`${form}: groups, children, ranges, connection vars and var precedence`, () => {
-    const inv = readAnsibleInventory(fx(form))
+  test(`${form}: groups, children, ranges, connection vars and var precedence`, async () => {
+    const inv = await readAnsibleInventory(fx(form))
     const all = inventoryHosts(inv)
     assert.deepEqual(
       all.map((h) => h.name).sort(),
@@ -26,7 +26,9 @@ for (const form of ['hosts.ini', 'hosts.yml']) {
     assert.equal(db[0]!.address, '192.0.2.50')
     assert.equal(db[1]!.port, 5555)
     assert.equal(db[1]!.identityFile, fx('keys/db.pem'))
-    assert.equal(db[1]!.vars.ntp_server, 'ntp.example.com')
+    assert.equal(db[1]!.vars.ntp_server, 'ntp.db.example.com', 'group_vars/dbservers.yml overrides all:vars')
+    assert.equal(db[1]!.vars.db_engine, 'postgres')
+    assert.equal(web[0]!.vars.ntp_server, 'ntp.example.com')
     assert.equal('ansible_host' in db[1]!.vars, false, 'connection vars are not host vars')
     const se = inventoryHosts(inv, 'southeast')
     assert.deepEqual(se.map((h) => h.name).sort(), ['host1', 'host2', 'host3'])
@@ -40,9 +42,9 @@ for (const form of ['hosts.ini', 'hosts.yml']) {
   })
 }
 
-test('a malformed INI inventory names the file, line and problem', () => {
+test('a malformed INI inventory names the file, line and problem', async () => {
   try {
-    readAnsibleInventory(fx('broken.ini'))
+    await readAnsibleInventory(fx('broken.ini'))
     assert.fail('accepted')
   } catch (e) {
     assert.ok(e instanceof InvalidInputError)
@@ -52,9 +54,9 @@ test('a malformed INI inventory names the file, line and problem', () => {
   }
 })
 
-test('a malformed YAML inventory names the field and its line', () => {
+test('a malformed YAML inventory names the field and its line', async () => {
   try {
-    readAnsibleInventory(fx('broken.yml'))
+    await readAnsibleInventory(fx('broken.yml'))
     assert.fail('accepted')
   } catch (e) {
     assert.ok(e instanceof InvalidInputError)

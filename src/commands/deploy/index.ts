@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, connectionFlags, connectionFrom, exitCodesHelp, selectionFrom, targetFlags} from '../../cli/base.js'
-import {printDeployment} from '../../cli/deploy-format.js'
+import {printDeployment, withPlanPrinter} from '../../cli/deploy-format.js'
 import {outputMode, withRunProgress} from '../../cli/progress.js'
 import {deployJob, type DeployReport} from '../../deploy/deploy-job.js'
 
@@ -48,7 +48,7 @@ ${exitCodesHelp}`
     }
     process.once('SIGINT', onSignal)
     try {
-      const report = await withRunProgress({mode, stream: flags.stream || flags.plan, total: 0, title: 'deploying'}, (reporter) =>
+      const report = await withRunProgress({mode, stream: true, total: 0, title: 'deploying'}, (reporter) =>
         deployJob({
           source: {cwd: process.cwd(), planFile: flags.file, env: flags.env, inventory: flags.inventory},
           selection: selectionFrom(flags),
@@ -61,7 +61,7 @@ ${exitCodesHelp}`
           wait: flags.wait,
           steal: flags.steal,
           stream: flags.stream,
-          reporter: flags.plan ? undefined : reporter,
+          reporter: flags.plan || mode === 'json' ? undefined : withPlanPrinter(reporter),
           stopSignal: stop.signal,
         }),
       )
