@@ -60,7 +60,14 @@ function loadVarsDirs(inv: Inventory, dir: string, parseYaml: YamlParse): void {
   }
 }
 
-const CONNECTION_VARS = new Set(['ansible_host', 'ansible_ssh_host', 'ansible_port', 'ansible_ssh_port', 'ansible_user', 'ansible_ssh_user', 'ansible_ssh_private_key_file', 'ansible_private_key_file'])
+/** `-J jump` or `-o ProxyJump=jump` in ansible_ssh_common_args / ansible_ssh_extra_args. */
+export function proxyJumpFromArgs(args: string | undefined): string | undefined {
+  if (!args) return undefined
+  const m = /(?:^|\s)-J\s*(\S+)|ProxyJump[= ]\s*(\S+)/.exec(args)
+  return (m?.[1] ?? m?.[2])?.replace(/^["']|["']$/g, '')
+}
+
+const CONNECTION_VARS = new Set(['ansible_ssh_common_args', 'ansible_ssh_extra_args', 'ansible_host', 'ansible_ssh_host', 'ansible_port', 'ansible_ssh_port', 'ansible_user', 'ansible_ssh_user', 'ansible_ssh_private_key_file', 'ansible_private_key_file'])
 
 /** Hosts of `group` (default all) as dops hosts. `dopsGroup` names the dops group they join (default: their first inventory group). */
 export function inventoryHosts(inv: Inventory, group = 'all', dopsGroup?: string): Host[] {
@@ -75,6 +82,7 @@ export function inventoryHosts(inv: Inventory, group = 'all', dopsGroup?: string
     const str = (k: string) => (vars[k] === undefined ? undefined : String(vars[k]))
     const port = str('ansible_port') ?? str('ansible_ssh_port')
     const key = str('ansible_ssh_private_key_file') ?? str('ansible_private_key_file')
+    const jump = proxyJumpFromArgs(`${str('ansible_ssh_common_args') ?? ''} ${str('ansible_ssh_extra_args') ?? ''}`)
     return {
       name,
       address: str('ansible_host') ?? str('ansible_ssh_host') ?? name,
@@ -85,6 +93,7 @@ export function inventoryHosts(inv: Inventory, group = 'all', dopsGroup?: string
       groups: dopsGroup ? [dopsGroup, ...groups.filter((g) => g !== dopsGroup)] : groups,
       labels: {},
       vars: Object.fromEntries(Object.entries(vars).filter(([k]) => !CONNECTION_VARS.has(k))),
+      ...(jump ? {ssh: {proxyJump: jump}} : {}),
     }
   })
 }

@@ -95,7 +95,7 @@ export async function resolveGroup(loaded: LoadedPlan, envName: string, groupNam
         env: envName,
         labels: {...labels, ...h.labels},
         vars: {...vars, ...h.vars},
-        ssh,
+        ssh: {...ssh, ...h.ssh},
       })
   }
   return hosts

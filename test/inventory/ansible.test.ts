@@ -78,3 +78,14 @@ test('dops hosts -i lists an inventory group with --json', async () => {
   assert.equal(bad.code, 2)
   assert.match(bad.stderr, /broken\.yml:4:7/)
 })
+
+test('ansible_ssh_common_args ProxyJump (-J or -o ProxyJump=) becomes the host\'s jump host', async () => {
+  const {proxyJumpFromArgs} = await import('../../src/inventory/ansible.js')
+  assert.equal(proxyJumpFromArgs("-o ProxyJump=ops@bastion:2222"), 'ops@bastion:2222')
+  assert.equal(proxyJumpFromArgs('-J bastion1,bastion2 -o StrictHostKeyChecking=yes'), 'bastion1,bastion2')
+  assert.equal(proxyJumpFromArgs('-o ProxyJump="gw"'), 'gw')
+  assert.equal(proxyJumpFromArgs('-o ServerAliveInterval=5'), undefined)
+  const {parseAnsibleIni} = await import('../../src/inventory/ansible-ini.js')
+  const inv = parseAnsibleIni('x.ini', "[app]\napp1 ansible_ssh_common_args='-o ProxyJump=bastion.example.com'\n")
+  assert.equal(inventoryHosts(inv)[0]!.ssh?.proxyJump, 'bastion.example.com')
+})
