@@ -6,16 +6,10 @@
  * `<dir>/hosts/<name>/fs/...`) and its own host key. Killing the `unshare` parent kills every process of the host,
  * so a stopped host really is gone (sessions included). Needs root on Linux.
  */
-import {spawn, execFile, type ChildProcess} from 'node:child_process'
-import {promisify} from 'node:util'
-import {mkdir, mkdtemp, readFile, rm, writeFile, open} from 'node:fs/promises'
-import {existsSync, openSync} from 'node:fs'
-import net from 'node:net'
+import type {ChildProcess} from 'node:child_process'
+import {mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import path from 'node:path'
-
-const exec = promisify(execFile)
-const SLOT_DIR = '/var/tmp/dops-fleet-slots'
-const HOST_DIRS = ['root', 'opt', 'srv', 'var/www', 'var/lib/dops', 'etc/dops', 'tmp']
+import {claimSlot, keygen, killSandbox, launchSandbox, prepareSandboxHost, releaseSlot, sandboxUnavailable, sshdConfig, waitForPort} from '../../src/providers/local/sandbox.js'
 
 export interface FleetHost {
   name: string
@@ -48,99 +42,9 @@ export interface FleetOptions {
   prefix?: string
 }
 
-async function claimSlot(): Promise<number> {
-  await mkdir(SLOT_DIR, {recursive: true})
-  for (let slot = 10; slot < 250; slot++) {
-    const file = path.join(SLOT_DIR, String(slot))
-    try {
-      // a slot whose first address answers belongs to a fleet started by another (perhaps finished) process
-      if (await answers(`127.0.${slot}.2`, 22)) continue
-      const fh = await open(file, 'wx')
-      await fh.write(String(process.pid))
-      await fh.close()
-      return slot
-    } catch {
-      const owner = Number((await readFile(file, 'utf8').catch(() => '0')).trim())
-      if (owner && !isAlive(owner)) {
-        await rm(file, {force: true})
-        slot--
-      }
-    }
-  }
-  throw new Error('no free fleet slot under ' + SLOT_DIR)
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-
-function sshdConfig(host: FleetHost, dir: string): string {
-  const hd = path.join(dir, 'hosts', host.name)
-  return [
-    `ListenAddress ${host.address}:${host.port}`,
-    `HostKey ${hd}/ssh_host_ed25519_key`,
-    `AuthorizedKeysFile ${dir}/authorized_keys`,
-    'PermitRootLogin prohibit-password',
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
-    'UsePAM no',
-    'StrictModes no',
-    'UseDNS no',
-    'PrintMotd no',
-    'PidFile none',
-    'MaxStartups 100:30:200',
-    'MaxSessions 100',
-    'LogLevel ERROR',
-    'Subsystem sftp internal-sftp',
-    'AcceptEnv LANG LC_*',
-    '',
-  ].join('\n')
-}
-
-function answers(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({host, port}, () => {
-      s.destroy()
-      resolve(true)
-    })
-    s.on('error', () => resolve(false))
-    s.setTimeout(1000, () => {
-      s.destroy()
-      resolve(false)
-    })
-  })
-}
-
-async function waitForPort(address: string, port: number, deadline: number): Promise<void> {
-  for (let i = 0; i < 400 && Date.now() < deadline; i++) {
-    if (await answers(address, port)) return
-    await new Promise((r) => setTimeout(r, 25))
-  }
-  throw new Error(`test host ${address}:${port} did not start listening`)
-}
-
-function launch(host: FleetHost, dir: string): ChildProcess {
-  const hd = path.join(dir, 'hosts', host.name)
-  const mounts = HOST_DIRS.map((d) => `mkdir -p /${d} && mount --bind ${hd}/fs/${d} /${d}`).join(' && ')
-  const script = `hostname ${host.name} && ${mounts} && exec /usr/sbin/sshd -D -e -f ${hd}/sshd_config`
-  const child = spawn(
-    'unshare',
-    ['--mount', '--uts', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private', '/bin/sh', '-c', script],
-    // sshd's own errors go to <host dir>/sshd.log; a pipe would keep the test process alive
-    {stdio: ['ignore', 'ignore', openSync(path.join(hd, 'sshd.log'), 'a')], detached: true},
-  )
-  child.unref()
-  return child
-}
-
 export async function startFleet(opts: FleetOptions): Promise<Fleet> {
-  if (process.getuid?.() !== 0) throw new Error('the test fleet needs root (mount namespaces)')
-  if (!existsSync('/usr/sbin/sshd')) throw new Error('the test fleet needs OpenSSH server: apt-get install -y openssh-server')
+  const why = sandboxUnavailable()
+  if (why) throw new Error(`the test fleet: ${why}`)
   if (opts.count < 1 || opts.count > 253) throw new Error('a fleet has 1 to 253 hosts')
   await mkdir('/run/sshd', {recursive: true})
   const slot = await claimSlot()
@@ -149,7 +53,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   await mkdir(dir, {recursive: true})
   const prefix = opts.prefix ?? 'host'
   const clientKey = path.join(dir, 'id_ed25519')
-  await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'dops-fleet', '-f', clientKey])
+  await keygen(clientKey, 'dops-fleet')
   await writeFile(path.join(dir, 'authorized_keys'), await readFile(clientKey + '.pub'))
 
   const hosts: FleetHost[] = Array.from({length: opts.count}, (_, i) => ({
@@ -163,9 +67,8 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   await Promise.all(
     hosts.map(async (h) => {
       const hd = path.join(dir, 'hosts', h.name)
-      await Promise.all(HOST_DIRS.map((d) => mkdir(path.join(hd, 'fs', d), {recursive: true})))
-      await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(hd, 'ssh_host_ed25519_key')])
-      await writeFile(path.join(hd, 'sshd_config'), sshdConfig(h, dir))
+      await prepareSandboxHost({name: h.name, dir: hd})
+      await writeFile(path.join(hd, 'sshd_config'), sshdConfig({address: h.address, port: h.port, hostKey: path.join(hd, 'ssh_host_ed25519_key'), authorizedKeys: path.join(dir, 'authorized_keys')}))
     }),
   )
   for (const h of hosts) {
@@ -204,7 +107,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   }
   const startHost = async (name: string) => {
     const h = get(name)
-    h.proc = launch(h, dir)
+    h.proc = launchSandbox({name: h.name, dir: path.join(dir, 'hosts', h.name)})
     await waitForPort(h.address, h.port, Date.now() + 15_000)
   }
   const stopHost = async (name: string) => {
@@ -213,9 +116,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     h.proc = undefined
     if (!p || p.exitCode !== null) return
     const gone = new Promise((r) => p.once('exit', r))
-    // unshare ignores SIGTERM while it waits; SIGKILL makes the kernel kill its child, the namespace's init,
-    // and with it every process of the host
-    p.kill('SIGKILL')
+    killSandbox(p.pid!)
     await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))])
   }
 
@@ -235,11 +136,11 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       const key = path.join(dir, 'hosts', get(name).name, 'ssh_host_ed25519_key')
       await rm(key, {force: true})
       await rm(key + '.pub', {force: true})
-      await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key])
+      await keygen(key)
     },
     async stop() {
       await Promise.all(hosts.map((h) => stopHost(h.name)))
-      await rm(path.join(SLOT_DIR, String(slot)), {force: true})
+      await releaseSlot(slot)
       if (!opts.dir && !process.env.DOPS_FLEET_KEEP) await rm(dir, {recursive: true, force: true})
     },
   }

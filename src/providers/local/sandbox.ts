@@ -1,0 +1,146 @@
+/**
+ * Sandbox hosts on this machine: a real OpenSSH sshd on its own loopback address, in its own mount, UTS and PID
+ * namespaces, with its own /root, /opt, /srv, /var/www, /var/lib/dops, /etc/dops and /tmp bind-mounted from a
+ * per-host directory, and its own host key. Killing the `unshare` parent kills every process of the host.
+ * Used by the `local` provider and by the test fleet. Needs root on Linux and /usr/sbin/sshd.
+ */
+import {execFile, spawn, type ChildProcess} from 'node:child_process'
+import {existsSync, openSync} from 'node:fs'
+import {mkdir, open, readFile, rm} from 'node:fs/promises'
+import net from 'node:net'
+import path from 'node:path'
+import {promisify} from 'node:util'
+
+const exec = promisify(execFile)
+export const SLOT_DIR = '/var/tmp/dops-fleet-slots'
+export const SANDBOX_DIRS = ['root', 'opt', 'srv', 'var/www', 'var/lib/dops', 'etc/dops', 'tmp']
+
+/** Why sandbox hosts cannot run here, or undefined when they can. */
+export function sandboxUnavailable(): string | undefined {
+  if (process.platform !== 'linux') return `sandbox hosts need Linux (this is ${process.platform})`
+  if (process.getuid?.() !== 0) return 'sandbox hosts need root (they use mount, UTS and PID namespaces): run dops as root'
+  if (!existsSync('/usr/sbin/sshd')) return 'sandbox hosts need OpenSSH server: apt-get install -y openssh-server'
+  if (!existsSync('/usr/bin/unshare')) return 'sandbox hosts need unshare (util-linux)'
+  return undefined
+}
+
+export function answers(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({host, port}, () => {
+      s.destroy()
+      resolve(true)
+    })
+    s.on('error', () => resolve(false))
+    s.setTimeout(1000, () => {
+      s.destroy()
+      resolve(false)
+    })
+  })
+}
+
+export async function waitForPort(address: string, port: number, deadline: number): Promise<void> {
+  for (let i = 0; i < 400 && Date.now() < deadline; i++) {
+    if (await answers(address, port)) return
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  throw new Error(`sandbox host ${address}:${port} did not start listening`)
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** A /24 of loopback addresses (127.0.<slot>.0) that no other sandbox or fleet uses. */
+export async function claimSlot(owner = process.pid): Promise<number> {
+  await mkdir(SLOT_DIR, {recursive: true})
+  for (let slot = 10; slot < 250; slot++) {
+    const file = path.join(SLOT_DIR, String(slot))
+    try {
+      // a slot whose first address answers belongs to sandboxes started by another (perhaps finished) process
+      if (await answers(`127.0.${slot}.2`, 22)) continue
+      const fh = await open(file, 'wx')
+      await fh.write(String(owner))
+      await fh.close()
+      return slot
+    } catch {
+      const pid = Number((await readFile(file, 'utf8').catch(() => '0')).trim())
+      if (pid && !isAlive(pid) && !(await answers(`127.0.${slot}.2`, 22))) {
+        await rm(file, {force: true})
+        slot--
+      }
+    }
+  }
+  throw new Error(`no free sandbox address range under ${SLOT_DIR}`)
+}
+
+export async function releaseSlot(slot: number): Promise<void> {
+  await rm(path.join(SLOT_DIR, String(slot)), {force: true})
+}
+
+export async function keygen(file: string, comment = 'dops'): Promise<void> {
+  await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file])
+}
+
+export function sshdConfig(o: {address: string; port: number; hostKey: string; authorizedKeys: string}): string {
+  return [
+    `ListenAddress ${o.address}:${o.port}`,
+    `HostKey ${o.hostKey}`,
+    `AuthorizedKeysFile ${o.authorizedKeys}`,
+    'PermitRootLogin prohibit-password',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'UsePAM no',
+    'StrictModes no',
+    'UseDNS no',
+    'PrintMotd no',
+    'PidFile none',
+    'MaxStartups 100:30:200',
+    'MaxSessions 100',
+    'LogLevel ERROR',
+    'Subsystem sftp internal-sftp',
+    'AcceptEnv LANG LC_*',
+    '',
+  ].join('\n')
+}
+
+export interface SandboxHostFiles {
+  name: string
+  /** the host's directory: fs/<dir> are its private directories, sshd_config, its key, sshd.log */
+  dir: string
+}
+
+/** Create the host's private directories and host key; returns the public key line's type and base64. */
+export async function prepareSandboxHost(h: SandboxHostFiles): Promise<{type: string; key: string}> {
+  await Promise.all(SANDBOX_DIRS.map((d) => mkdir(path.join(h.dir, 'fs', d), {recursive: true})))
+  const keyFile = path.join(h.dir, 'ssh_host_ed25519_key')
+  if (!existsSync(keyFile)) await keygen(keyFile, h.name)
+  const [type, key] = (await readFile(keyFile + '.pub', 'utf8')).split(' ')
+  return {type: type!, key: key!}
+}
+
+/** Start the host's sshd in its namespaces; the process outlives this one (detached) until killed. */
+export function launchSandbox(h: SandboxHostFiles): ChildProcess {
+  const mounts = SANDBOX_DIRS.map((d) => `mkdir -p /${d} && mount --bind ${h.dir}/fs/${d} /${d}`).join(' && ')
+  const script = `hostname ${h.name} && ${mounts} && exec /usr/sbin/sshd -D -e -f ${h.dir}/sshd_config`
+  const child = spawn('unshare', ['--mount', '--uts', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private', '/bin/sh', '-c', script], {
+    // sshd's own errors go to sshd.log; a pipe would keep this process alive
+    stdio: ['ignore', 'ignore', openSync(path.join(h.dir, 'sshd.log'), 'a')],
+    detached: true,
+  })
+  child.unref()
+  return child
+}
+
+/** Stop a sandbox host: SIGKILL to `unshare` makes the kernel kill the namespace's init and every process in it. */
+export function killSandbox(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL')
+  } catch {
+    // already gone
+  }
+}
