@@ -36,12 +36,14 @@ export async function resolveTargets(src: TargetSource): Promise<ResolvedTargets
   }
   // plans need the YAML parser and the schema; an inventory run does not load them
   const {findPlanFile, loadPlan} = await import('./plan/load.js')
-  const {pickEnvironment, resolveEnvironment} = await import('./inventory/resolve.js')
+  const {pickEnvironment, resolveEnvironment, stateHosts} = await import('./inventory/resolve.js')
   const planFile = src.planFile ? path.resolve(src.cwd, src.planFile) : await findPlanFile(src.cwd)
   if (!planFile) throw new InvalidInputError(`no plan: there is no dops.yml in ${src.cwd}; pass -f PLAN, or -i INVENTORY to target an Ansible inventory`)
   const {loaded, warnings} = await loadPlan(planFile, {env: src.processEnv})
   const envName = pickEnvironment(loaded, src.env)
-  return {hosts: await resolveEnvironment(loaded, envName), projectDir: loaded.dir, loaded, envName, secrets: loaded.secrets, warnings}
+  const {LocalStateFile} = await import('./state/local-file.js')
+  const state = await new LocalStateFile(loaded.dir, loaded.plan.project, envName).read()
+  return {hosts: [...(await resolveEnvironment(loaded, envName)), ...stateHosts(loaded, envName, state)], projectDir: loaded.dir, loaded, envName, secrets: loaded.secrets, warnings}
 }
 
 /** Apply a selection; an empty result is an error that says what exists (exit 7). */

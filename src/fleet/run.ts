@@ -37,6 +37,8 @@ export interface RunFleetOptions {
   stopSignal?: AbortSignal
   /** hard stop: in-flight commands are killed */
   abortSignal?: AbortSignal
+  /** extra environment per host (e.g. DOPS_HOST_ADDRESS for bootstrap scripts) */
+  hostEnv?: (host: Host) => Record<string, string>
   /** applied to every output kept or reported (secret values from the plan) */
   redact?: (s: string) => string
   runId?: string
@@ -58,7 +60,7 @@ export async function runFleet(o: RunFleetOptions): Promise<RunOutcome> {
   const stdin = o.spec.script?.content
   return schedule({
     hosts: o.hosts,
-    work: (h, batch) => runOnHost(h, batch, command, stdin, o, redact, emit),
+    work: (h, batch) => runOnHost(h, batch, o.hostEnv ? buildRemoteCommand(toCommandSpec({...o.spec, env: {...o.spec.env, ...o.hostEnv(h)}})) : command, stdin, o, redact, emit),
     batch: o.batch,
     maxFailures: o.maxFailures,
     concurrency: o.concurrency,

@@ -106,3 +106,29 @@ export async function resolveEnvironment(loaded: LoadedPlan, envName: string): P
   const env = loaded.plan.environments?.[envName]
   return (await Promise.all(Object.entries(env?.groups ?? {}).map(([g, spec]) => resolveGroup(loaded, envName, g, spec)))).flat()
 }
+
+/** Hosts that providers created for the environment (from its state), as hosts of their groups. */
+export function stateHosts(loaded: LoadedPlan, envName: string, state: import('../state/local-file.js').EnvState): Host[] {
+  const env = loaded.plan.environments?.[envName]
+  const out: Host[] = []
+  for (const [groupName, g] of Object.entries(state.groups)) {
+    const spec = env?.groups?.[groupName]
+    if (!spec) continue
+    const ssh = mergeSsh(loaded.plan.ssh, env?.ssh, spec.ssh)
+    for (const i of g.instances)
+      out.push({
+        name: i.name,
+        address: i.address,
+        port: i.port,
+        user: i.user,
+        identityFile: i.identityFile,
+        group: groupName,
+        groups: [groupName],
+        env: envName,
+        labels: {group: groupName, env: envName, provider: g.provider, ...stringify(spec.labels)},
+        vars: {...loaded.plan.vars, ...env?.vars, ...spec.vars},
+        ssh,
+      })
+  }
+  return out
+}

@@ -56,7 +56,7 @@ function isAlive(pid: number): boolean {
 }
 
 /** A /24 of loopback addresses (127.0.<slot>.0) that no other sandbox or fleet uses. */
-export async function claimSlot(owner = process.pid): Promise<number> {
+export async function claimSlot(owner: number | string = process.pid): Promise<number> {
   await mkdir(SLOT_DIR, {recursive: true})
   for (let slot = 10; slot < 250; slot++) {
     const file = path.join(SLOT_DIR, String(slot))

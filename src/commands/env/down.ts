@@ -1,0 +1,29 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand, connectionFlags, connectionFrom, exitCodesHelp} from '../../cli/base.js'
+import {formatEnvReport} from '../../cli/env-format.js'
+import {colorFor} from '../../cli/format.js'
+import {envDown, type EnvReport} from '../../env/env-job.js'
+
+export default class EnvDown extends BaseCommand {
+  static override summary = 'Destroy the hosts dops created for the environment (never static hosts).'
+  static override description = `Destroys every host that a provider created for the environment, in reverse dependency order, and clears
+its state. Static hosts are never touched. Needs --yes.
+
+${exitCodesHelp}`
+
+  static override examples = ['<%= config.bin %> env down -f examples/local/dops.yml', '<%= config.bin %> env down -e staging --json']
+  static override flags = {
+    file: Flags.string({char: 'f', description: 'plan file (default: dops.yml in the current directory)'}),
+    env: Flags.string({char: 'e', description: 'environment (default: the plan\'s only environment)'}),
+    ...connectionFlags,
+    yes: Flags.boolean({char: 'y', description: 'confirm'}),
+  }
+
+  async run(): Promise<EnvReport> {
+    const {flags} = await this.parse(EnvDown)
+    const r = await envDown({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags), yes: flags.yes})
+    if (!this.jsonEnabled()) process.stderr.write(formatEnvReport(colorFor(process.stderr), r) + '\n')
+    this.setExitCode(r.exitCode)
+    return r
+  }
+}

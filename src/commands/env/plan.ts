@@ -1,0 +1,28 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand, connectionFlags, connectionFrom, exitCodesHelp} from '../../cli/base.js'
+import {formatEnvReport} from '../../cli/env-format.js'
+import {colorFor} from '../../cli/format.js'
+import {envPlan, type EnvReport} from '../../env/env-job.js'
+
+export default class EnvPlan extends BaseCommand {
+  static override summary = 'What env up would create, destroy and deploy, group by group (changes nothing).'
+  static override description = `Like terraform plan: per group, the hosts kept, created and destroyed, the spec fields its provider
+ignores, and the apps deployed to it. Checks that every provider can run here.
+
+${exitCodesHelp}`
+
+  static override examples = ['<%= config.bin %> env plan -f examples/local/dops.yml', '<%= config.bin %> env plan -e staging --json']
+  static override flags = {
+    file: Flags.string({char: 'f', description: 'plan file (default: dops.yml in the current directory)'}),
+    env: Flags.string({char: 'e', description: 'environment (default: the plan\'s only environment)'}),
+    ...connectionFlags,
+  }
+
+  async run(): Promise<EnvReport> {
+    const {flags} = await this.parse(EnvPlan)
+    const r = await envPlan({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags), yes: undefined})
+    if (!this.jsonEnabled()) process.stderr.write(formatEnvReport(colorFor(process.stderr), r) + '\n')
+    this.setExitCode(r.exitCode)
+    return r
+  }
+}

@@ -1,0 +1,32 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand, connectionFlags, connectionFrom, exitCodesHelp} from '../../cli/base.js'
+import {formatEnvReport} from '../../cli/env-format.js'
+import {colorFor} from '../../cli/format.js'
+import {envUp, type EnvReport} from '../../env/env-job.js'
+
+export default class EnvUp extends BaseCommand {
+  static override summary = 'Create the environment\'s hosts, bootstrap them, deploy its apps and fire topology events, in dependency order.'
+  static override description = `Groups are applied in dependency order: provision (the provider creates or removes hosts), wait until SSH
+answers, run bootstrap scripts on new hosts (with DOPS_<GROUP>_HOSTS of the groups they depend on), deploy
+the apps where a host does not run the current revision, then run hostsJoined / hostsLeft handlers on other
+groups with the membership (DOPS_HOSTS, DOPS_MEMBERS_JSON). Re-running it with nothing changed changes
+nothing. Removing hosts needs --yes. The state is kept in .dops/state/.
+
+${exitCodesHelp}`
+
+  static override examples = ['<%= config.bin %> env up -f examples/local/dops.yml', '<%= config.bin %> env up -e staging --json']
+  static override flags = {
+    file: Flags.string({char: 'f', description: 'plan file (default: dops.yml in the current directory)'}),
+    env: Flags.string({char: 'e', description: 'environment (default: the plan\'s only environment)'}),
+    ...connectionFlags,
+    yes: Flags.boolean({char: 'y', description: 'allow destroying hosts'}),
+  }
+
+  async run(): Promise<EnvReport> {
+    const {flags} = await this.parse(EnvUp)
+    const r = await envUp({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags), yes: flags.yes})
+    if (!this.jsonEnabled()) process.stderr.write(formatEnvReport(colorFor(process.stderr), r) + '\n')
+    this.setExitCode(r.exitCode)
+    return r
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * `dops env plan | up | down` as library calls. `up` applies the plan group by group in dependency order:
+ * provision (provider), wait for SSH, bootstrap new hosts (with their dependencies' addresses), deploy the apps,
+ * fire topology events; it records the state after each group and times every phase. Re-running it when nothing
+ * changed changes nothing. Destructive changes need `yes`.
+ */
+import {DopsError, ExitCode, InvalidInputError} from '../errors.js'
+import type {Reporter} from '../events.js'
+import {runFleet, type RunSpec} from '../fleet/run.js'
+import type {Host} from '../inventory/host.js'
+import type {GroupSpec, LoadedPlan, ScriptSpec} from '../plan/types.js'
+import {getProvider} from '../providers/registry.js'
+import type {ProviderContext} from '../providers/types.js'
+import {LocalStateFile, type EnvState, type InstanceState} from '../state/local-file.js'
+import {resolveTargets, type TargetSource} from '../targets.js'
+import {createSshTransport, type TransportSettings} from '../transport/factory.js'
+import {parseDuration} from '../util/duration.js'
+import {dependencyOrder} from './order.js'
+
+export interface GroupChange {
+  group: string
+  provider: string
+  keep: number
+  create: number
+  destroy: string[]
+  ignored: string[]
+  apps: string[]
+}
+
+export interface EnvReport {
+  project: string
+  env: string
+  action: 'plan' | 'up' | 'down'
+  changes: GroupChange[]
+  changed: boolean
+  bootstrap: Array<{group: string; script: string; ok: number; failed: number; errors: string[]}>
+  deployments: Array<{app: string; status: string; exitCode: number; deploymentId?: string}>
+  events: Array<{group: string; event: 'hostsJoined' | 'hostsLeft'; handlerGroup: string; ok: number; failed: number}>
+  phases: Record<'provision' | 'bootstrap' | 'deploy' | 'events' | 'total', number>
+  exitCode: number
+}
+
+export interface EnvParams {
+  source: TargetSource
+  /** `dops scale`: desired host counts by group, remembered until the plan's count changes */
+  scale?: Record<string, number>
+  connection: Omit<TransportSettings, 'projectDir' | 'planSsh' | 'onHostKeyLearned'>
+  yes?: boolean
+  reporter?: Reporter
+}
+
+function providerOf(loaded: LoadedPlan, g: GroupSpec): {name: string; type: string; settings: Record<string, unknown>} {
+  const name = g.provider ?? 'static'
+  const def = loaded.plan.providers?.[name]
+  return {name, type: def?.type ?? name, settings: (def ?? {}) as Record<string, unknown>}
+}
+
+async function loadEnv(p: EnvParams) {
+  const t = await resolveTargets(p.source)
+  if (!t.loaded || !t.envName) throw new InvalidInputError('dops env needs a plan (dops.yml or -f)')
+  const loaded = t.loaded
+  const env = loaded.plan.environments![t.envName]!
+  const groups = env.groups ?? {}
+  const store = new LocalStateFile(t.projectDir, loaded.plan.project, t.envName)
+  const ctx = (group: string): ProviderContext => ({project: loaded.plan.project, env: t.envName!, group, projectDir: t.projectDir, spec: (groups[group]!.instance ?? {}) as Record<string, unknown>, settings: providerOf(loaded, groups[group]!).settings})
+  return {t, loaded, groups, store, ctx, order: dependencyOrder(groups)}
+}
+
+/** What `up` would do: per group, instances kept, created and destroyed. Checks every provider can run first. */
+async function computeChanges(e: Awaited<ReturnType<typeof loadEnv>> & {scale?: Record<string, number>}, state: EnvState): Promise<{changes: GroupChange[]; alive: Map<string, InstanceState[]>}> {
+  const changes: GroupChange[] = []
+  const alive = new Map<string, InstanceState[]>()
+  for (const g of e.order) {
+    const spec = e.groups[g]!
+    const prov = providerOf(e.loaded, spec)
+    if (prov.type === 'static') {
+      changes.push({group: g, provider: prov.name, keep: e.t.hosts.filter((h) => h.group === g).length, create: 0, destroy: [], ignored: [], apps: spec.apps ?? []})
+      continue
+    }
+    const provider = getProvider(prov.type)
+    if (!provider) throw new InvalidInputError(`provider type \`${prov.type}\` of group ${g} is not available in this build of dops`)
+    const why = provider.unavailable?.()
+    if (why) throw new DopsError('PROVIDER_UNAVAILABLE', `group ${g} (provider ${prov.name}): ${why}; nothing was created`, {exitCode: ExitCode.INVALID_INPUT})
+    const recorded = state.groups[g]?.instances ?? []
+    const live = await provider.alive(e.ctx(g), recorded)
+    alive.set(g, live)
+    const planCount = Number((spec.instance as {count?: number} | undefined)?.count ?? 1)
+    const scaled = state.groups[g]?.scaled
+    const want = e.scale?.[g] ?? (scaled && scaled.planCount === planCount ? scaled.desired : planCount)
+    const extra = live.slice(want)
+    changes.push({group: g, provider: prov.name, keep: Math.min(want, live.length), create: Math.max(0, want - live.length), destroy: [...extra.map((i) => i.name), ...recorded.filter((r) => !live.includes(r)).map((r) => `${r.name} (gone)`)], ignored: provider.ignoredFields?.((spec.instance ?? {}) as Record<string, unknown>) ?? [], apps: spec.apps ?? []})
+  }
+  return {changes, alive}
+}
+
+const hostOf = (h: Host | undefined) => h?.address
+
+export async function envPlan(p: EnvParams): Promise<EnvReport> {
+  const e = await loadEnv(p)
+  const {changes} = await computeChanges(e, await e.store.read())
+  return {project: e.loaded.plan.project, env: e.t.envName!, action: 'plan', changes, changed: changes.some((c) => c.create || c.destroy.length), bootstrap: [], deployments: [], events: [], phases: {provision: 0, bootstrap: 0, deploy: 0, events: 0, total: 0}, exitCode: 0}
+}
+
+function scriptSpec(s: ScriptSpec, content?: string): RunSpec {
+  const timeoutSec = s.timeout === undefined ? undefined : (parseDuration(s.timeout) ?? 0) / 1000
+  return s.script ? {script: {path: s.script, content: content ?? ''}, args: s.args, runAs: s.runAs, timeoutSec} : {command: s.run, runAs: s.runAs, timeoutSec}
+}
+
+export async function envUp(p: EnvParams): Promise<EnvReport> {
+  const e = await loadEnv(p)
+  const t0 = performance.now()
+  return e.store.withLock(async () => {
+    const state = await e.store.read()
+    for (const g of Object.keys(p.scale ?? {})) {
+      const spec = e.groups[g]
+      if (!spec) throw new InvalidInputError(`no group \`${g}\` in environment ${e.t.envName} (groups: ${Object.keys(e.groups).join(', ')})`)
+      if (providerOf(e.loaded, spec).type === 'static') throw new InvalidInputError(`group ${g} has static hosts: dops scale adds and removes hosts that a provider creates`)
+    }
+    const {changes, alive} = await computeChanges({...e, scale: p.scale}, state)
+    const destructive = changes.filter((c) => c.destroy.some((d) => !d.endsWith('(gone)')))
+    if (destructive.length && !p.yes) throw new DopsError('CONFIRM', `this would destroy ${destructive.map((c) => `${c.destroy.length} host(s) of ${c.group}`).join(', ')}; run again with --yes`, {exitCode: ExitCode.INVALID_INPUT})
+    const report: EnvReport = {project: e.loaded.plan.project, env: e.t.envName!, action: 'up', changes, changed: false, bootstrap: [], deployments: [], events: [], phases: {provision: 0, bootstrap: 0, deploy: 0, events: 0, total: 0}, exitCode: 0}
+    const joined = new Map<string, InstanceState[]>()
+    const left = new Map<string, InstanceState[]>()
+    const {readFile} = await import('node:fs/promises')
+    const path = await import('node:path')
+    // 1. provision and bootstrap, group by group in dependency order
+    for (const change of changes) {
+      const spec = e.groups[change.group]!
+      const prov = providerOf(e.loaded, spec)
+      if (prov.type === 'static') continue
+      const provider = getProvider(prov.type)!
+      const ctx = e.ctx(change.group)
+      const live = alive.get(change.group) ?? []
+      const t1 = performance.now()
+      const extra = live.slice(change.keep)
+      if (extra.length) {
+        // drain first: the handlers of hostsLeft see the membership without the leaving hosts
+        await fireEvents(p, e, report, [[change.group, 'hostsLeft', extra]], new Set(extra.map((x) => x.name)))
+        await provider.destroy(ctx, extra)
+      }
+      const made = change.create ? await provider.create(ctx, change.create, live) : []
+      const planCount = Number((spec.instance as {count?: number} | undefined)?.count ?? 1)
+      const scaled = p.scale?.[change.group] !== undefined ? {desired: p.scale[change.group]!, planCount} : state.groups[change.group]?.scaled
+      state.groups[change.group] = {provider: prov.type, instances: [...live.slice(0, change.keep), ...made], ...(scaled ? {scaled} : {})}
+      await e.store.write(state)
+      report.phases.provision += performance.now() - t1
+      if (made.length) joined.set(change.group, made)
+      if (extra.length) left.set(change.group, extra)
+      // bootstrap the new hosts, with the addresses of the groups they depend on
+      if (made.length && spec.bootstrap?.length) {
+        const t2 = performance.now()
+        const all = (await resolveTargets(p.source)).hosts
+        const hosts = all.filter((h) => made.some((m) => m.name === h.name && h.group === change.group))
+        const depEnv = Object.fromEntries((spec.dependsOn ?? []).map((d) => [`DOPS_${d.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_HOSTS`, all.filter((h) => h.group === d).map(hostOf).join(' ')]))
+        const transport = createSshTransport({...p.connection, projectDir: e.t.projectDir, planSsh: e.loaded.plan.ssh})
+        try {
+          for (const s of spec.bootstrap) {
+            const content = s.script ? await readFile(path.resolve(e.loaded.dir, s.script), 'utf8') : undefined
+            const r = await runFleet({hosts, transport, spec: {...scriptSpec(s, content), env: depEnv}, hostEnv: (h) => ({DOPS_HOST: h.name, DOPS_HOST_ADDRESS: h.address, DOPS_GROUP: h.group}), reporter: p.reporter})
+            const failed = r.results.filter((x) => x.status !== 'ok')
+            report.bootstrap.push({group: change.group, script: s.name ?? s.script ?? s.run ?? '', ok: r.summary.ok, failed: failed.length, errors: failed.map((f) => `${f.host}: ${f.error ?? ''} ${f.stderr.trim().slice(-200)}`)})
+            if (failed.length) {
+              report.exitCode = ExitCode.SOME_FAILED
+              report.phases.bootstrap += performance.now() - t2
+              report.phases.total = performance.now() - t0
+              report.changed = true
+              return report
+            }
+          }
+        } finally {
+          await transport.close()
+        }
+        report.phases.bootstrap += performance.now() - t2
+      }
+    }
+    report.changed = joined.size > 0 || left.size > 0
+    // 2. apps: deployed where a host does not run the app's current revision yet
+    const t4 = performance.now()
+    const {deployJob} = await import('../deploy/deploy-job.js')
+    const apps = [...new Set(changes.flatMap((c) => c.apps))]
+    for (const app of apps) {
+      const base = {source: p.source, selection: {}, connection: p.connection, app, reporter: p.reporter}
+      const planned = await deployJob({...base, planOnly: true})
+      const behind = planned.plan.batches.flat().filter((h) => h.from !== planned.revision.id)
+      if (!behind.length) {
+        report.deployments.push({app, status: 'up to date', exitCode: 0})
+        continue
+      }
+      // only the hosts that do not run the app's current revision (new hosts, or all after a change)
+      const r = await deployJob({...base, selection: {names: behind.map((h) => h.host)}})
+      report.deployments.push({app, status: r.status, exitCode: r.exitCode, deploymentId: r.deploymentId})
+      report.changed = true
+      if (r.exitCode !== 0) report.exitCode = r.exitCode
+    }
+    report.phases.deploy = performance.now() - t4
+    // 3. topology events: handlers on other groups get the current membership
+    const t3 = performance.now()
+    if (joined.size) await fireEvents(p, e, report, [...joined].map(([g, l]) => [g, 'hostsJoined', l] as const), new Set())
+    report.phases.events = performance.now() - t3
+    report.phases.total = performance.now() - t0
+    return report
+  })
+}
+
+export async function envDown(p: EnvParams): Promise<EnvReport> {
+  const e = await loadEnv(p)
+  const t0 = performance.now()
+  return e.store.withLock(async () => {
+    const state = await e.store.read()
+    const groups = Object.keys(state.groups)
+    const count = groups.reduce((n, g) => n + state.groups[g]!.instances.length, 0)
+    if (count && !p.yes) throw new DopsError('CONFIRM', `this destroys ${count} host(s) of ${e.t.envName} (${groups.join(', ')}); run again with --yes`, {exitCode: ExitCode.INVALID_INPUT})
+    const changes: GroupChange[] = []
+    for (const g of [...e.order].reverse()) {
+      const rec = state.groups[g]
+      if (!rec) continue
+      const provider = getProvider(rec.provider)
+      if (provider) await provider.destroy(e.ctx(g), rec.instances)
+      changes.push({group: g, provider: rec.provider, keep: 0, create: 0, destroy: rec.instances.map((i) => i.name), ignored: [], apps: []})
+      delete state.groups[g]
+      await e.store.write(state)
+    }
+    if (Object.values(e.groups).some((g) => providerOf(e.loaded, g).type === 'local')) {
+      const {releaseLocalEnv} = await import('../providers/local/provider.js')
+      await releaseLocalEnv(e.loaded.plan.project, e.t.envName!)
+    }
+    const total = performance.now() - t0
+    return {project: e.loaded.plan.project, env: e.t.envName!, action: 'down', changes, changed: changes.length > 0, bootstrap: [], deployments: [], events: [], phases: {provision: total, bootstrap: 0, deploy: 0, events: 0, total}, exitCode: 0}
+  })
+}
+
+type EventList = ReadonlyArray<readonly [string, 'hostsJoined' | 'hostsLeft', InstanceState[]]>
+
+/** Run the plan's handlers for membership changes on their groups, with the membership (less `leaving`). */
+async function fireEvents(p: EnvParams, e: Awaited<ReturnType<typeof loadEnv>>, report: EnvReport, events: EventList, leaving: Set<string>): Promise<void> {
+  const {readFile} = await import('node:fs/promises')
+  const path = await import('node:path')
+  const all = (await resolveTargets(p.source)).hosts
+  const transport = createSshTransport({...p.connection, projectDir: e.t.projectDir, planSsh: e.loaded.plan.ssh})
+  try {
+    for (const [group, kind, list] of events) {
+      for (const h of e.groups[group]!.on?.[kind] ?? []) {
+        const members = all.filter((x) => x.group === group && !leaving.has(x.name))
+        const json = JSON.stringify({event: kind, group, hosts: members.map((m) => ({name: m.name, address: m.address, port: m.port})), changed: list.map((m) => ({name: m.name, address: m.address}))})
+        const env = {DOPS_EVENT: kind, DOPS_EVENT_GROUP: group, DOPS_HOSTS: members.map((m) => m.address).join(' '), DOPS_CHANGED_HOSTS: list.map((m) => m.address).join(' '), DOPS_MEMBERS_JSON: json}
+        const spec: RunSpec = h.script ? {script: {path: h.script, content: await readFile(path.resolve(e.loaded.dir, h.script), 'utf8')}, env} : {command: h.run, env}
+        const r = await runFleet({hosts: all.filter((x) => x.group === h.group && !leaving.has(x.name)), transport, spec, hostEnv: (x) => ({DOPS_HOST: x.name, DOPS_HOST_ADDRESS: x.address}), reporter: p.reporter})
+        report.events.push({group, event: kind, handlerGroup: h.group, ok: r.summary.ok, failed: r.summary.total - r.summary.ok})
+        if (r.summary.ok < r.summary.total) report.exitCode = ExitCode.SOME_FAILED
+      }
+    }
+  } finally {
+    await transport.close()
+  }
+}

@@ -1,0 +1,17 @@
+/** Providers by name: `static` (no instances: hosts come from the plan), `local`, and any registered plugin. */
+import {localProvider} from './local/provider.js'
+import type {Provider} from './types.js'
+
+const registry = new Map<string, Provider>([['local', localProvider]])
+
+export function registerProvider(p: Provider): void {
+  registry.set(p.type, p)
+}
+
+export function getProvider(type: string): Provider | undefined {
+  return registry.get(type)
+}
+
+export function providerTypes(): string[] {
+  return ['static', ...registry.keys(), 'aws']
+}

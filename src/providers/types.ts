@@ -1,0 +1,29 @@
+/**
+ * Providers find or create hosts; transports talk to them. A provider computes what must change for a group to
+ * match its spec, applies it, and destroys what it created. Registered by name; a third-party provider is an object
+ * with this shape, registered from a package or an oclif plugin (see docs/providers.md).
+ */
+import type {InstanceState} from '../state/local-file.js'
+
+export interface ProviderContext {
+  project: string
+  env: string
+  group: string
+  projectDir: string
+  /** the group's `instance` spec from the plan */
+  spec: Record<string, unknown>
+  /** provider settings from the plan's `providers` entry */
+  settings: Record<string, unknown>
+}
+
+export interface Provider {
+  readonly type: string
+  /** why this provider cannot run here, or undefined */
+  unavailable?(): string | undefined
+  /** spec fields it cannot honour (reported as ignored, never silently dropped) */
+  ignoredFields?(spec: Record<string, unknown>): string[]
+  /** which recorded instances still exist */
+  alive(ctx: ProviderContext, instances: InstanceState[]): Promise<InstanceState[]>
+  create(ctx: ProviderContext, count: number, existing: InstanceState[]): Promise<InstanceState[]>
+  destroy(ctx: ProviderContext, instances: InstanceState[]): Promise<void>
+}

@@ -1,0 +1,94 @@
+/**
+ * The environment's state in a local file (`.dops/state/<project>-<env>.json`): written atomically (temp file +
+ * rename) and locked while a command changes it (an O_EXCL lock file naming its pid; a dead owner's lock is
+ * recovered). The interface is small so a shared backend (S3 with a lock) can implement it too.
+ */
+import {mkdir, open, readFile, rename, rm, writeFile} from 'node:fs/promises'
+import path from 'node:path'
+import {DopsError, ExitCode} from '../errors.js'
+
+export interface InstanceState {
+  id: string
+  name: string
+  address: string
+  port: number
+  user: string
+  identityFile?: string
+  createdAt: string
+  data: Record<string, unknown>
+}
+
+export interface EnvState {
+  version: 1
+  project: string
+  env: string
+  groups: Record<string, {provider: string; instances: InstanceState[]; scaled?: {desired: number; planCount: number}}>
+  updatedAt?: string
+}
+
+export interface StateBackend {
+  read(): Promise<EnvState>
+  write(s: EnvState): Promise<void>
+  withLock<T>(fn: () => Promise<T>): Promise<T>
+}
+
+export function emptyState(project: string, env: string): EnvState {
+  return {version: 1, project, env, groups: {}}
+}
+
+export class LocalStateFile implements StateBackend {
+  readonly file: string
+  constructor(
+    projectDir: string,
+    private readonly project: string,
+    private readonly env: string,
+  ) {
+    this.file = path.join(projectDir, '.dops', 'state', `${project}-${env}.json`)
+  }
+
+  async read(): Promise<EnvState> {
+    try {
+      return JSON.parse(await readFile(this.file, 'utf8')) as EnvState
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptyState(this.project, this.env)
+      throw new DopsError('STATE_UNREADABLE', `cannot read the environment state ${this.file}: ${(e as Error).message}`, {exitCode: ExitCode.INTERNAL})
+    }
+  }
+
+  async write(s: EnvState): Promise<void> {
+    await mkdir(path.dirname(this.file), {recursive: true})
+    const tmp = `${this.file}.${process.pid}.tmp`
+    await writeFile(tmp, JSON.stringify({...s, updatedAt: new Date().toISOString()}, null, 2))
+    await rename(tmp, this.file)
+  }
+
+  async withLock<T>(fn: () => Promise<T>): Promise<T> {
+    const lock = `${this.file}.lock`
+    await mkdir(path.dirname(lock), {recursive: true})
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fh = await open(lock, 'wx')
+        await fh.write(String(process.pid))
+        await fh.close()
+        try {
+          return await fn()
+        } finally {
+          await rm(lock, {force: true})
+        }
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+        const pid = Number((await readFile(lock, 'utf8').catch(() => '0')).trim())
+        let alive = false
+        try {
+          process.kill(pid, 0)
+          alive = pid > 0
+        } catch {
+          alive = false
+        }
+        if (alive) throw new DopsError('STATE_LOCKED', `the environment state ${this.file} is locked by process ${pid} (another dops env command); wait for it to finish`, {exitCode: ExitCode.DEPLOY_LOCKED})
+        await rm(lock, {force: true})
+      }
+    }
+    throw new DopsError('STATE_LOCKED', `cannot lock ${this.file}`, {exitCode: ExitCode.DEPLOY_LOCKED})
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Environments on the local provider, end to end with the built CLI: the example (a load balancer in front of web
+ * hosts and a database) comes up from nothing with one command and answers through the load balancer; up again
+ * changes nothing; scale adds two web hosts and the upstreams follow; down leaves nothing running.
+ */
+import assert from 'node:assert/strict'
+import {cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import http from 'node:http'
+import os from 'node:os'
+import path from 'node:path'
+import {after, test} from 'node:test'
+import type {EnvReport} from '../../src/env/env-job.js'
+import {dops, json, ROOT} from '../helpers.js'
+
+const project = mkdtempSync(path.join(os.tmpdir(), 'dops-env-'))
+cpSync(path.join(ROOT, 'examples/local'), project, {recursive: true})
+// its own project name, so it never meets a sandbox someone started from the example by hand
+writeFileSync(path.join(project, 'dops.yml'), readFileSync(path.join(project, 'dops.yml'), 'utf8').replace('project: shop', 'project: shoptest'))
+const run = (args: string[]) => dops(args, {cwd: project})
+after(async () => {
+  await run(['env', 'down', '--yes'])
+})
+
+function get(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, {agent: false, timeout: 5000}, (res) => {
+      let body = ''
+      res.on('data', (d: Buffer) => (body += d))
+      res.on('end', () => resolve(body))
+    })
+    req.on('timeout', () => req.destroy(new Error('timed out')))
+    req.on('error', reject)
+  })
+}
+async function servedBy(n: number): Promise<Set<string>> {
+  const lb = json<{hosts: Array<{address: string}>}>(await run(['hosts', '-g', 'lb', '--json'])).hosts[0]!.address
+  const seen = new Set<string>()
+  for (let i = 0; i < n; i++) seen.add(/served by (web-\d+)/.exec(await get(`http://${lb}:8080/`))?.[1] ?? '?')
+  return seen
+}
+
+test('env plan shows what would be created; env up brings it all up and the app answers through the load balancer', async () => {
+  const plan = json<EnvReport>(await run(['env', 'plan', '--json']))
+  assert.deepEqual(plan.changes.map((c) => [c.group, c.create]), [['db', 1], ['web', 2], ['lb', 1]])
+  assert.deepEqual(plan.changes[0]!.ignored, ['size'], 'fields the local provider cannot honour are reported')
+  const up = await run(['env', 'up', '--json'])
+  assert.equal(up.code, 0, up.stdout.slice(-3000) + up.stderr)
+  const r = json<EnvReport>(up)
+  assert.deepEqual(r.bootstrap.map((b) => `${b.group}:${b.ok}`), ['db:1', 'web:2', 'lb:1'])
+  assert.equal(r.deployments[0]!.status, 'succeeded')
+  assert.deepEqual(r.events.map((e) => `${e.group}.${e.event}->${e.handlerGroup}`), ['web.hostsJoined->lb'])
+  assert.ok(r.phases.total > 0 && r.phases.provision > 0 && r.phases.deploy > 0)
+  assert.deepEqual([...(await servedBy(8))].sort(), ['web-1', 'web-2'])
+  const page = await get(`http://${json<{hosts: Array<{address: string}>}>(await run(['hosts', '-g', 'lb', '--json'])).hosts[0]!.address}:8080/`)
+  assert.match(page, /database: db=127\.0\.\d+\.\d+/, 'web bootstrap got the address of the group it depends on')
+})
+
+test('env up again changes nothing', async () => {
+  const again = json<EnvReport>(await run(['env', 'up', '--json']))
+  assert.equal(again.changed, false)
+  assert.deepEqual(again.deployments.map((d) => d.status), ['up to date'])
+  assert.deepEqual(again.changes.map((c) => c.create + c.destroy.length), [0, 0, 0])
+})
+
+test('scale web=4 adds two bootstrapped hosts with the app, and the load balancer sends them traffic; scale down drains', async () => {
+  const up = await run(['scale', 'web=4', '--json'])
+  assert.equal(up.code, 0, up.stdout.slice(-2000))
+  assert.deepEqual([...(await servedBy(16))].sort(), ['web-1', 'web-2', 'web-3', 'web-4'])
+  const plan = json<EnvReport>(await run(['env', 'plan', '--json']))
+  assert.equal(plan.changes.find((c) => c.group === 'web')!.keep, 4, 'the scaled count is remembered')
+  const down = await run(['scale', 'web=1', '--json'])
+  assert.equal(down.code, 0)
+  assert.deepEqual(json<EnvReport>(down).events.map((e) => e.event), ['hostsLeft'])
+  assert.deepEqual([...(await servedBy(6))], ['web-1'])
+})
+
+test('a destructive up needs --yes; env down needs --yes and leaves nothing running', async () => {
+  const refused = await run(['env', 'down'])
+  assert.equal(refused.code, 2)
+  assert.match(refused.stderr, /run again with --yes/)
+  const down = await run(['env', 'down', '--yes', '--json'])
+  assert.equal(down.code, 0)
+  const state = JSON.parse(readFileSync(path.join(project, '.dops/state/shoptest-local.json'), 'utf8')) as {groups: object}
+  assert.deepEqual(state.groups, {})
+  assert.equal(existsSync('/var/tmp/dops-local/shoptest-local'), false)
+  const {execFileSync} = await import('node:child_process')
+  const left = execFileSync('sh', ['-c', 'ps -eo args | grep -c "[d]ops-local/shoptest-local" || true']).toString().trim()
+  assert.equal(left, '0')
+})
+
+test('bad plans fail before anything is created: unknown provider, a dependency cycle', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dops-env-bad-'))
+  writeFileSync(path.join(dir, 'dops.yml'), 'version: 1\nproject: bad\nenvironments:\n  e:\n    groups:\n      a: {provider: sandbox, instance: {count: 1}, dependsOn: [b]}\n      b: {provider: local, instance: {count: 1}, dependsOn: [a]}\n')
+  const r = await dops(['env', 'up'], {cwd: dir})
+  assert.equal(r.code, 2)
+  assert.match(r.stderr, /unknown provider `sandbox`/)
+  assert.match(r.stderr, /dependency cycle: a -> b -> a/)
+  assert.equal(existsSync(path.join(dir, '.dops/state')), false)
+})
