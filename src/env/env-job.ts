@@ -81,13 +81,15 @@ async function computeChanges(e: Awaited<ReturnType<typeof loadEnv>> & {scale?: 
     if (!provider) throw new InvalidInputError(`provider type \`${prov.type}\` of group ${g} is not available in this build of dops`)
     const why = provider.unavailable?.()
     if (why) throw new DopsError('PROVIDER_UNAVAILABLE', `group ${g} (provider ${prov.name}): ${why}; nothing was created`, {exitCode: ExitCode.INVALID_INPUT})
-    const recorded = state.groups[g]?.instances ?? []
+    // no record (first run, or a lost state file): adopt what the provider has for the group, by its tags
+    const recorded = state.groups[g]?.instances ?? (await provider.discover?.(e.ctx(g))) ?? []
     const live = await provider.alive(e.ctx(g), recorded)
     alive.set(g, live)
     const planCount = Number((spec.instance as {count?: number} | undefined)?.count ?? 1)
     const scaled = state.groups[g]?.scaled
     const want = e.scale?.[g] ?? (scaled && scaled.planCount === planCount ? scaled.desired : planCount)
     const extra = live.slice(want)
+    if (want > live.length) await provider.preflight?.(e.ctx(g))
     changes.push({group: g, provider: prov.name, keep: Math.min(want, live.length), create: Math.max(0, want - live.length), destroy: [...extra.map((i) => i.name), ...recorded.filter((r) => !live.includes(r)).map((r) => `${r.name} (gone)`)], ignored: provider.ignoredFields?.((spec.instance ?? {}) as Record<string, unknown>) ?? [], apps: spec.apps ?? []})
   }
   return {changes, alive}
@@ -208,18 +210,30 @@ export async function envDown(p: EnvParams): Promise<EnvReport> {
   const t0 = performance.now()
   return e.store.withLock(async () => {
     const state = await e.store.read()
-    const groups = Object.keys(state.groups)
-    const count = groups.reduce((n, g) => n + state.groups[g]!.instances.length, 0)
-    if (count && !p.yes) throw new DopsError('CONFIRM', `this destroys ${count} host(s) of ${e.t.envName} (${groups.join(', ')}); run again with --yes`, {exitCode: ExitCode.INVALID_INPUT})
+    // what exists: the state's records, or (lost state) what the provider finds by its tags
+    const doomed = new Map<string, InstanceState[]>()
+    for (const g of e.order) {
+      const type = providerOf(e.loaded, e.groups[g]!).type
+      if (type === 'static') continue
+      const provider = getProvider(type)
+      const list = state.groups[g]?.instances ?? (await provider?.discover?.(e.ctx(g))) ?? []
+      if (list.length) doomed.set(g, list)
+    }
+    const count = [...doomed.values()].reduce((n, l) => n + l.length, 0)
+    if (count && !p.yes) throw new DopsError('CONFIRM', `this destroys ${count} host(s) of ${e.t.envName} (${[...doomed.keys()].join(', ')}); run again with --yes`, {exitCode: ExitCode.INVALID_INPUT})
     const changes: GroupChange[] = []
     for (const g of [...e.order].reverse()) {
-      const rec = state.groups[g]
-      if (!rec) continue
-      const provider = getProvider(rec.provider)
-      if (provider) await provider.destroy(e.ctx(g), rec.instances)
-      changes.push({group: g, provider: rec.provider, keep: 0, create: 0, destroy: rec.instances.map((i) => i.name), ignored: [], apps: []})
+      const list = doomed.get(g)
+      if (!list) continue
+      const type = providerOf(e.loaded, e.groups[g]!).type
+      await getProvider(type)?.destroy(e.ctx(g), list)
+      changes.push({group: g, provider: type, keep: 0, create: 0, destroy: list.map((i) => i.name), ignored: [], apps: []})
       delete state.groups[g]
       await e.store.write(state)
+    }
+    for (const g of Object.keys(e.groups)) {
+      const type = providerOf(e.loaded, e.groups[g]!).type
+      if (type !== 'static' && type !== 'local') await getProvider(type)?.cleanup?.(e.ctx(g))
     }
     if (Object.values(e.groups).some((g) => providerOf(e.loaded, g).type === 'local')) {
       const {releaseLocalEnv} = await import('../providers/local/provider.js')

@@ -120,7 +120,7 @@ export function stateHosts(loaded: LoadedPlan, envName: string, state: import('.
         name: i.name,
         address: i.address,
         port: i.port,
-        user: i.user,
+        user: i.user || undefined,
         identityFile: i.identityFile,
         group: groupName,
         groups: [groupName],

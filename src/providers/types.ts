@@ -26,4 +26,10 @@ export interface Provider {
   alive(ctx: ProviderContext, instances: InstanceState[]): Promise<InstanceState[]>
   create(ctx: ProviderContext, count: number, existing: InstanceState[]): Promise<InstanceState[]>
   destroy(ctx: ProviderContext, instances: InstanceState[]): Promise<void>
+  /** check the spec can be honoured (image, size, ...) before anything of the environment is created */
+  preflight?(ctx: ProviderContext): Promise<void>
+  /** instances that exist for the group by the provider's own records (tags): recovers a lost state */
+  discover?(ctx: ProviderContext): Promise<InstanceState[]>
+  /** after `env down`: remove what is left of the environment (e.g. security groups) */
+  cleanup?(ctx: ProviderContext): Promise<void>
 }

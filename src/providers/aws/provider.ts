@@ -1,0 +1,221 @@
+/**
+ * The `aws` provider: EC2 instances (or an Auto Scaling group with a launch template) tagged with the project,
+ * environment and group, a security group per group carrying the plan's firewall rules (CIDRs, and references to
+ * other groups' security groups), EBS volumes, image by id or name filter, size by type or `2C4G`. The SDK is
+ * loaded only when an aws group is used. Credentials come from the SDK's default chain; region and an endpoint
+ * override from the plan; throttled calls are retried by the SDK (standard mode, up to 8 attempts).
+ * Addressing (documented): `public` uses the public IP when there is one, else the private one; `private` (default
+ * when the provider says so) always the private IP; reaching private IPs from outside needs ssh.proxyJump.
+ */
+import {DopsError, ExitCode} from '../../errors.js'
+import type {InstanceState} from '../../state/local-file.js'
+import type {Provider, ProviderContext} from '../types.js'
+import {parseSize, pickInstanceType, type TypeInfo} from './size.js'
+
+type Ec2 = typeof import('@aws-sdk/client-ec2')
+type Asg = typeof import('@aws-sdk/client-auto-scaling')
+
+interface Spec {
+  count?: number
+  image?: string
+  size?: string
+  storage?: Array<{device?: string; size: string; type?: string}>
+  firewall?: Array<{port: number | string; protocol?: string; from?: string[]}>
+  subnet?: string
+  keyPair?: string
+  autoScaling?: {min?: number; max?: number; desired?: number}
+  tags?: Record<string, string | number | boolean>
+}
+
+const tagKeys = (ctx: ProviderContext) => ({'dops:project': ctx.project, 'dops:env': ctx.env, 'dops:group': ctx.group})
+const nameOf = (ctx: ProviderContext, group = ctx.group) => `dops-${ctx.project}-${ctx.env}-${group}`
+
+async function sdk(ctx: ProviderContext) {
+  const ec2m: Ec2 = await import('@aws-sdk/client-ec2')
+  const asgm: Asg = await import('@aws-sdk/client-auto-scaling')
+  const s = ctx.settings as {region?: string; endpoint?: string; profile?: string}
+  const conf = {region: s.region ?? process.env.AWS_REGION ?? 'us-east-1', endpoint: s.endpoint, maxAttempts: 8, retryMode: 'standard'}
+  return {ec2m, asgm, ec2: new ec2m.EC2Client(conf), asg: new asgm.AutoScalingClient(conf)}
+}
+
+function fail(ctx: ProviderContext, what: string, e: unknown): never {
+  const err = e as {name?: string; message?: string}
+  throw new DopsError('PROVIDER_ERROR', `aws (group ${ctx.group}): ${what} failed: ${err.name ?? 'Error'}: ${err.message ?? String(e)}`, {exitCode: ExitCode.DEPLOY_FAILED})
+}
+
+async function resolveImage(ctx: ProviderContext, s: Awaited<ReturnType<typeof sdk>>, image?: string): Promise<string> {
+  if (!image) throw new DopsError('INVALID_SPEC', `group ${ctx.group}: an aws instance needs \`image\` (an ami id or a name filter)`)
+  if (/^ami-[0-9a-f]+$/.test(image)) return image
+  const r = await s.ec2.send(new s.ec2m.DescribeImagesCommand({Filters: [{Name: 'name', Values: [image]}]})).catch((e) => fail(ctx, 'DescribeImages', e))
+  const newest = (r.Images ?? []).sort((a, b) => String(b.CreationDate ?? '').localeCompare(String(a.CreationDate ?? '')))[0]
+  if (!newest?.ImageId) throw new DopsError('INVALID_SPEC', `group ${ctx.group}: no image matches name \`${image}\``)
+  return newest.ImageId
+}
+
+async function resolveType(ctx: ProviderContext, s: Awaited<ReturnType<typeof sdk>>, size = 't3.micro'): Promise<string> {
+  const want = parseSize(size)
+  const types: TypeInfo[] = []
+  let token: string | undefined
+  for (let page = 0; page < 100; page++) {
+    const r = await s.ec2.send(new s.ec2m.DescribeInstanceTypesCommand({NextToken: token, ...('type' in want ? {InstanceTypes: [want.type as never]} : {})})).catch((e) => {
+      if ('type' in want) throw new DopsError('INVALID_SPEC', `group ${ctx.group}: instance type \`${want.type}\` does not exist in this region`)
+      return fail(ctx, 'DescribeInstanceTypes', e)
+    })
+    for (const t of r.InstanceTypes ?? []) types.push({name: String(t.InstanceType), vcpus: t.VCpuInfo?.DefaultVCpus ?? 0, memoryMiB: t.MemoryInfo?.SizeInMiB ?? 0})
+    token = r.NextToken
+    if (!token) break
+  }
+  if ('type' in want) {
+    if (!types.some((t) => t.name === want.type)) throw new DopsError('INVALID_SPEC', `group ${ctx.group}: instance type \`${want.type}\` does not exist in this region`)
+    return want.type
+  }
+  const pick = pickInstanceType(types, want.vcpus, want.memoryGiB)
+  if (!pick) throw new DopsError('INVALID_SPEC', `group ${ctx.group}: no instance type has ${want.vcpus} vCPUs and ${want.memoryGiB} GiB (size ${size})`)
+  return pick.name
+}
+
+/** The group's security group, created with its rules when missing (a referenced group's one too, empty). */
+async function securityGroup(ctx: ProviderContext, s: Awaited<ReturnType<typeof sdk>>, group: string, rules: Spec['firewall']): Promise<string> {
+  const name = nameOf(ctx, group)
+  const found = await s.ec2.send(new s.ec2m.DescribeSecurityGroupsCommand({Filters: [{Name: 'group-name', Values: [name]}]})).catch((e) => fail(ctx, 'DescribeSecurityGroups', e))
+  let id = found.SecurityGroups?.[0]?.GroupId
+  if (!id) {
+    const r = await s.ec2
+      .send(new s.ec2m.CreateSecurityGroupCommand({GroupName: name, Description: `dops ${ctx.project}/${ctx.env}/${group}`, TagSpecifications: [{ResourceType: 'security-group', Tags: Object.entries({...tagKeys(ctx), 'dops:group': group}).map(([Key, Value]) => ({Key, Value}))}]}))
+      .catch((e) => fail(ctx, 'CreateSecurityGroup', e))
+    id = r.GroupId!
+  }
+  if (rules?.length) {
+    const perms = []
+    for (const r of rules) {
+      const [from, to] = typeof r.port === 'number' ? [r.port, r.port] : r.port.split('-').map(Number)
+      const proto = r.protocol === 'all' ? '-1' : (r.protocol ?? 'tcp')
+      const cidrs = (r.from ?? ['0.0.0.0/0']).filter((x) => !x.startsWith('group:'))
+      const refs = (r.from ?? []).filter((x) => x.startsWith('group:'))
+      const pairs = []
+      for (const ref of refs) pairs.push({GroupId: await securityGroup(ctx, s, ref.slice(6), [])})
+      perms.push({IpProtocol: proto, FromPort: from, ToPort: to, IpRanges: cidrs.map((CidrIp) => ({CidrIp})), UserIdGroupPairs: pairs})
+    }
+    await s.ec2.send(new s.ec2m.AuthorizeSecurityGroupIngressCommand({GroupId: id, IpPermissions: perms})).catch((e: {name?: string}) => {
+      if (e.name !== 'InvalidPermission.Duplicate') fail(ctx, 'AuthorizeSecurityGroupIngress', e)
+    })
+  }
+  return id
+}
+
+function toState(ctx: ProviderContext, i: import('@aws-sdk/client-ec2').Instance): InstanceState {
+  const addressing = (ctx.settings as {addressing?: string}).addressing ?? 'public'
+  const address = addressing === 'private' ? i.PrivateIpAddress : (i.PublicIpAddress ?? i.PrivateIpAddress)
+  return {id: i.InstanceId!, name: `${ctx.group}-${i.InstanceId!.slice(-8)}`, address: address ?? '', port: 22, user: '', createdAt: (i.LaunchTime ?? new Date()).toString(), data: {instanceId: i.InstanceId, type: i.InstanceType, image: i.ImageId, privateIp: i.PrivateIpAddress, publicIp: i.PublicIpAddress}}
+}
+
+async function describe(ctx: ProviderContext, s: Awaited<ReturnType<typeof sdk>>): Promise<import('@aws-sdk/client-ec2').Instance[]> {
+  const out: import('@aws-sdk/client-ec2').Instance[] = []
+  let token: string | undefined
+  for (let page = 0; page < 100; page++) {
+    const r = await s.ec2
+      .send(new s.ec2m.DescribeInstancesCommand({NextToken: token, Filters: [...Object.entries(tagKeys(ctx)).map(([k, v]) => ({Name: `tag:${k}`, Values: [v]})), {Name: 'instance-state-name', Values: ['pending', 'running']}]}))
+      .catch((e) => fail(ctx, 'DescribeInstances', e))
+    for (const res of r.Reservations ?? []) out.push(...(res.Instances ?? []))
+    token = r.NextToken
+    if (!token) break
+  }
+  return out
+}
+
+export const awsProvider: Provider & {discover(ctx: ProviderContext): Promise<InstanceState[]>} = {
+  type: 'aws',
+  ignoredFields: () => [],
+
+  async preflight(ctx) {
+    const s = await sdk(ctx)
+    const spec = ctx.spec as Spec
+    await resolveImage(ctx, s, spec.image)
+    await resolveType(ctx, s, spec.size)
+  },
+
+  async cleanup(ctx) {
+    const s = await sdk(ctx)
+    const sgs = await s.ec2.send(new s.ec2m.DescribeSecurityGroupsCommand({Filters: [{Name: 'tag:dops:project', Values: [ctx.project]}, {Name: 'tag:dops:env', Values: [ctx.env]}]})).catch((e) => fail(ctx, 'DescribeSecurityGroups', e))
+    // rules that reference other groups first, then the groups themselves
+    for (const g of sgs.SecurityGroups ?? []) if (g.IpPermissions?.length) await s.ec2.send(new s.ec2m.RevokeSecurityGroupIngressCommand({GroupId: g.GroupId, IpPermissions: g.IpPermissions})).catch(() => undefined)
+    for (const g of sgs.SecurityGroups ?? []) await s.ec2.send(new s.ec2m.DeleteSecurityGroupCommand({GroupId: g.GroupId})).catch((e) => fail(ctx, 'DeleteSecurityGroup', e))
+  },
+
+  async discover(ctx) {
+    return (await describe(ctx, await sdk(ctx))).map((i) => toState(ctx, i))
+  },
+
+  async alive(ctx, instances) {
+    const live = new Set((await describe(ctx, await sdk(ctx))).map((i) => i.InstanceId))
+    return instances.filter((i) => live.has(i.id))
+  },
+
+  async create(ctx, count, existing) {
+    const s = await sdk(ctx)
+    const spec = ctx.spec as Spec
+    const ImageId = await resolveImage(ctx, s, spec.image)
+    const InstanceType = (await resolveType(ctx, s, spec.size)) as never
+    const sg = await securityGroup(ctx, s, ctx.group, spec.firewall)
+    const tags = Object.entries({...Object.fromEntries(Object.entries(spec.tags ?? {}).map(([k, v]) => [k, String(v)])), ...tagKeys(ctx)}).map(([Key, Value]) => ({Key, Value}))
+    const BlockDeviceMappings = (spec.storage ?? []).map((v, i) => ({DeviceName: v.device ?? (i === 0 ? '/dev/xvda' : `/dev/xvd${String.fromCharCode(98 + i)}`), Ebs: {VolumeSize: Number(v.size.replace(/G$/, '')), VolumeType: (v.type ?? 'gp3') as never, DeleteOnTermination: true}}))
+    if (spec.autoScaling) {
+      const name = nameOf(ctx)
+      const lt = await s.ec2.send(new s.ec2m.DescribeLaunchTemplatesCommand({LaunchTemplateNames: [name]})).catch(() => undefined)
+      if (!lt?.LaunchTemplates?.length)
+        await s.ec2
+          .send(new s.ec2m.CreateLaunchTemplateCommand({LaunchTemplateName: name, LaunchTemplateData: {ImageId, InstanceType, KeyName: spec.keyPair, SecurityGroupIds: [sg], BlockDeviceMappings, TagSpecifications: [{ResourceType: 'instance', Tags: tags}]}}))
+          .catch((e) => fail(ctx, 'CreateLaunchTemplate', e))
+      const desired = existing.length + count
+      const found = await s.asg.send(new s.asgm.DescribeAutoScalingGroupsCommand({AutoScalingGroupNames: [name]})).catch((e) => fail(ctx, 'DescribeAutoScalingGroups', e))
+      if (!found.AutoScalingGroups?.length) {
+        await s.asg
+          .send(new s.asgm.CreateAutoScalingGroupCommand({AutoScalingGroupName: name, LaunchTemplate: {LaunchTemplateName: name, Version: '$Latest'}, MinSize: Math.min(spec.autoScaling.min ?? 0, desired), MaxSize: Math.max(spec.autoScaling.max ?? desired, desired), DesiredCapacity: desired, VPCZoneIdentifier: spec.subnet, AvailabilityZones: spec.subnet ? undefined : [`${(ctx.settings as {region?: string}).region ?? 'us-east-1'}a`], Tags: tags.map((t) => ({...t, PropagateAtLaunch: true}))}))
+          .catch((e) => fail(ctx, 'CreateAutoScalingGroup', e))
+      } else {
+        await s.asg.send(new s.asgm.UpdateAutoScalingGroupCommand({AutoScalingGroupName: name, DesiredCapacity: desired, MaxSize: Math.max(found.AutoScalingGroups[0]!.MaxSize ?? desired, desired)})).catch((e) => fail(ctx, 'UpdateAutoScalingGroup', e))
+      }
+      // the group launches them: wait (bounded) until it reports them, then read their addresses
+      for (let i = 0; i < 60; i++) {
+        const g = await s.asg.send(new s.asgm.DescribeAutoScalingGroupsCommand({AutoScalingGroupNames: [name]}))
+        const ids = (g.AutoScalingGroups?.[0]?.Instances ?? []).map((x) => x.InstanceId!)
+        if (ids.length >= desired) {
+          const have = new Set(existing.map((e) => e.id))
+          const fresh = ids.filter((id) => !have.has(id))
+          const d = await s.ec2.send(new s.ec2m.DescribeInstancesCommand({InstanceIds: fresh}))
+          return (d.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((x) => toState(ctx, x))
+        }
+        await new Promise((r) => setTimeout(r, 1000))
+      }
+      throw new DopsError('PROVIDER_ERROR', `aws (group ${ctx.group}): the Auto Scaling group did not reach ${desired} instances in 60 s`)
+    }
+    const r = await s.ec2
+      .send(new s.ec2m.RunInstancesCommand({ImageId, InstanceType, MinCount: count, MaxCount: count, KeyName: spec.keyPair, SubnetId: spec.subnet, SecurityGroupIds: [sg], BlockDeviceMappings: BlockDeviceMappings.length ? BlockDeviceMappings : undefined, TagSpecifications: [{ResourceType: 'instance', Tags: [...tags, {Key: 'Name', Value: nameOf(ctx)}]}]}))
+      .catch((e) => fail(ctx, 'RunInstances', e))
+    return (r.Instances ?? []).map((i) => toState(ctx, i))
+  },
+
+  async destroy(ctx, instances) {
+    const s = await sdk(ctx)
+    const spec = ctx.spec as Spec
+    if (spec.autoScaling) {
+      const name = nameOf(ctx)
+      const found = await s.asg.send(new s.asgm.DescribeAutoScalingGroupsCommand({AutoScalingGroupNames: [name]})).catch((e) => fail(ctx, 'DescribeAutoScalingGroups', e))
+      const members = found.AutoScalingGroups?.[0]?.Instances ?? []
+      if (members.every((m) => instances.some((i) => i.id === m.InstanceId))) {
+        await s.asg.send(new s.asgm.DeleteAutoScalingGroupCommand({AutoScalingGroupName: name, ForceDelete: true})).catch((e: {name?: string}) => e.name === 'ValidationError' || fail(ctx, 'DeleteAutoScalingGroup', e))
+        await s.ec2.send(new s.ec2m.DeleteLaunchTemplateCommand({LaunchTemplateName: name})).catch(() => undefined)
+      } else {
+        for (const i of instances) await s.asg.send(new s.asgm.TerminateInstanceInAutoScalingGroupCommand({InstanceId: i.id, ShouldDecrementDesiredCapacity: true})).catch((e) => fail(ctx, 'TerminateInstanceInAutoScalingGroup', e))
+        return
+      }
+    }
+    const ids = instances.map((i) => i.id)
+    if (ids.length) await s.ec2.send(new s.ec2m.TerminateInstancesCommand({InstanceIds: ids})).catch((e) => fail(ctx, 'TerminateInstances', e))
+    // the group's security group goes with its last instance
+    if ((await describe(ctx, s)).length === 0) {
+      const sg = await s.ec2.send(new s.ec2m.DescribeSecurityGroupsCommand({Filters: [{Name: 'group-name', Values: [nameOf(ctx)]}]}))
+      for (const g of sg.SecurityGroups ?? []) await s.ec2.send(new s.ec2m.DeleteSecurityGroupCommand({GroupId: g.GroupId})).catch(() => undefined)
+    }
+  },
+}

@@ -1,0 +1,161 @@
+/**
+ * The aws provider against a moto server started here (pip install 'moto[server]'): provisioning only, since moto's
+ * instances cannot be reached by SSH (the SSH path is covered on local sandbox hosts).
+ */
+import assert from 'node:assert/strict'
+import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {after, before, test} from 'node:test'
+import type {EnvReport} from '../../src/env/env-job.js'
+import {answers, waitForPort} from '../../src/providers/local/sandbox.js'
+import {dops, json} from '../helpers.js'
+
+const haveMoto = spawnSync('sh', ['-c', 'command -v moto_server']).status === 0
+const port = 45000 + (process.pid % 1000)
+const endpoint = `http://127.0.0.1:${port}`
+const awsEnv = {AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true'}
+let moto: ChildProcess | undefined
+let project: string
+let ami: string
+
+const ec2 = async () => {
+  const m = await import('@aws-sdk/client-ec2')
+  return {m, c: new m.EC2Client({region: 'us-east-1', endpoint, credentials: {accessKeyId: 'testing', secretAccessKey: 'testing'}})}
+}
+const asg = async () => {
+  const m = await import('@aws-sdk/client-auto-scaling')
+  return {m, c: new m.AutoScalingClient({region: 'us-east-1', endpoint, credentials: {accessKeyId: 'testing', secretAccessKey: 'testing'}})}
+}
+async function running(group?: string): Promise<Array<{id: string; type: string; group: string}>> {
+  const {m, c} = await ec2()
+  const r = await c.send(new m.DescribeInstancesCommand({Filters: [{Name: 'tag:dops:project', Values: ['cloud']}, {Name: 'instance-state-name', Values: ['pending', 'running']}, ...(group ? [{Name: 'tag:dops:group', Values: [group]}] : [])]}))
+  return (r.Reservations ?? []).flatMap((x) => x.Instances ?? []).map((i) => ({id: i.InstanceId!, type: String(i.InstanceType), group: i.Tags?.find((t) => t.Key === 'dops:group')?.Value ?? ''}))
+}
+
+function writePlan(image: string, extra = ''): void {
+  writeFileSync(
+    path.join(project, 'dops.yml'),
+    `version: 1
+project: cloud
+providers:
+  aws-test: {type: aws, region: us-east-1, endpoint: "${endpoint}", addressing: private}
+environments:
+  prod:
+    groups:
+      lb:
+        provider: aws-test
+        instance: {count: 1, image: ${image}, size: t3.micro}
+      web:
+        provider: aws-test
+        dependsOn: [lb]
+        instance:
+          count: 2
+          image: ${image}
+          size: 2C4G
+          storage: [{size: 20G, type: gp3}]
+          firewall:
+            - {port: 8080, from: ["group:lb"]}
+            - {port: 22, from: [10.0.0.0/8]}
+      workers:
+        provider: aws-test
+        instance: {count: 2, image: ${image}, size: t3.small, autoScaling: {min: 1, max: 5}}
+${extra}`,
+  )
+}
+const run = (args: string[]) => dops(args, {cwd: project, env: awsEnv})
+
+before(async () => {
+  if (!haveMoto) return
+  if (await answers('127.0.0.1', port)) throw new Error(`port ${port} is taken`)
+  moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {stdio: 'ignore'})
+  await waitForPort('127.0.0.1', port, Date.now() + 30_000)
+  project = mkdtempSync(path.join(os.tmpdir(), 'dops-aws-'))
+  const {m, c} = await ec2()
+  ami = (await c.send(new m.DescribeImagesCommand({}))).Images!.find((i) => i.ImageId && i.Name)!.ImageId!
+})
+after(() => {
+  moto?.kill('SIGKILL')
+})
+const skip = haveMoto ? false : "moto is not installed (pip install 'moto[server]')"
+
+test('env up creates tagged instances, security groups with the plan\'s rules, and an Auto Scaling group', {skip}, async () => {
+  writePlan(ami)
+  const r = await run(['env', 'up', '--json'])
+  assert.equal(r.code, 0, r.stdout + r.stderr)
+  const all = await running()
+  assert.deepEqual(['lb', 'web', 'workers'].map((g) => all.filter((i) => i.group === g).length), [1, 2, 2])
+  const web = all.filter((i) => i.group === 'web')
+  const {m, c} = await ec2()
+  const types = await c.send(new m.DescribeInstanceTypesCommand({InstanceTypes: [web[0]!.type as never]}))
+  assert.ok(types.InstanceTypes![0]!.VCpuInfo!.DefaultVCpus! >= 2 && types.InstanceTypes![0]!.MemoryInfo!.SizeInMiB! >= 4096, `2C4G resolved to ${web[0]!.type}`)
+  const sgs = await c.send(new m.DescribeSecurityGroupsCommand({Filters: [{Name: 'group-name', Values: ['dops-cloud-prod-web', 'dops-cloud-prod-lb']}]}))
+  const webSg = sgs.SecurityGroups!.find((g) => g.GroupName === 'dops-cloud-prod-web')!
+  const lbSg = sgs.SecurityGroups!.find((g) => g.GroupName === 'dops-cloud-prod-lb')!
+  const p8080 = webSg.IpPermissions!.find((p) => p.FromPort === 8080)!
+  assert.equal(p8080.UserIdGroupPairs![0]!.GroupId, lbSg.GroupId, '8080 from the lb group\'s security group')
+  assert.equal(webSg.IpPermissions!.find((p) => p.FromPort === 22)!.IpRanges![0]!.CidrIp, '10.0.0.0/8')
+  const a = await asg()
+  const g = await a.c.send(new a.m.DescribeAutoScalingGroupsCommand({AutoScalingGroupNames: ['dops-cloud-prod-workers']}))
+  assert.equal(g.AutoScalingGroups![0]!.DesiredCapacity, 2)
+})
+
+test('env plan shows no change after up; a lost state is recovered from the tags', {skip}, async () => {
+  const plan = json<EnvReport>(await run(['env', 'plan', '--json']))
+  assert.equal(plan.changed, false, JSON.stringify(plan.changes))
+  rmSync(path.join(project, '.dops', 'state'), {recursive: true, force: true})
+  const again = json<EnvReport>(await run(['env', 'plan', '--json']))
+  assert.deepEqual(again.changes.map((c) => [c.group, c.keep, c.create]), [['lb', 1, 0], ['web', 2, 0], ['workers', 2, 0]])
+  const up = json<EnvReport>(await run(['env', 'up', '--json']))
+  assert.equal(up.changed, false)
+  assert.equal((await running()).length, 5, 'nothing was created twice')
+})
+
+test('scale changes counts, for instances and for the Auto Scaling group', {skip}, async () => {
+  const r = await run(['scale', 'web=3', 'workers=3', '--json'])
+  assert.equal(r.code, 0, r.stdout)
+  assert.equal((await running('web')).length, 3)
+  const a = await asg()
+  const g = await a.c.send(new a.m.DescribeAutoScalingGroupsCommand({AutoScalingGroupNames: ['dops-cloud-prod-workers']}))
+  assert.equal(g.AutoScalingGroups![0]!.DesiredCapacity, 3)
+  const down = await run(['scale', 'web=1', '--json'])
+  assert.equal(down.code, 0)
+  assert.equal((await running('web')).length, 1)
+})
+
+test('an impossible size or image fails before anything is created', {skip}, async () => {
+  writePlan(ami, `  staging:\n    groups:\n      big:\n        provider: aws-test\n        instance: {count: 1, image: ${ami}, size: 512C9999G}\n      bad:\n        provider: aws-test\n        instance: {count: 1, image: no-such-image-*, size: t3.micro}\n`)
+  const before = (await running()).length
+  const r = await run(['env', 'up', '-e', 'staging'])
+  assert.notEqual(r.code, 0)
+  assert.match(r.stderr, /no instance type has 512 vCPUs and 9999 GiB|no image matches name `no-such-image-\*`/)
+  assert.equal((await running()).length, before)
+})
+
+test('a failing RunInstances is reported with the API\'s error, and nothing is recorded for the group', {skip}, async () => {
+  writePlan(ami, `  broken:\n    groups:\n      app:\n        provider: aws-test\n        instance: {count: 1, image: ${ami}, size: t3.micro, subnet: subnet-00000000}\n`)
+  const r = await run(['env', 'up', '-e', 'broken'])
+  assert.notEqual(r.code, 0)
+  assert.match(r.stderr, /aws \(group app\): RunInstances failed: \S+: /)
+  assert.doesNotMatch(r.stderr, /\n\s+at /)
+  const plan = json<EnvReport>(await run(['env', 'plan', '-e', 'broken', '--json']))
+  assert.equal(plan.changes[0]!.create, 1, 'still to create')
+})
+
+test('env down removes everything it made: instances, Auto Scaling group, security groups', {skip}, async () => {
+  writePlan(ami)
+  const r = await run(['env', 'down', '--yes', '--json'])
+  assert.equal(r.code, 0, r.stdout + r.stderr)
+  assert.deepEqual(await running(), [])
+  const a = await asg()
+  const g = await a.c.send(new a.m.DescribeAutoScalingGroupsCommand({AutoScalingGroupNames: ['dops-cloud-prod-workers']}))
+  assert.equal(g.AutoScalingGroups!.length, 0)
+  const {m, c} = await ec2()
+  const sgs = await c.send(new m.DescribeSecurityGroupsCommand({Filters: [{Name: 'tag:dops:project', Values: ['cloud']}, {Name: 'tag:dops:env', Values: ['prod']}]}))
+  assert.equal(sgs.SecurityGroups!.length, 0)
+  // the failed environment left only its security group; its own down removes it
+  writePlan(ami, `  broken:\n    groups:\n      app:\n        provider: aws-test\n        instance: {count: 1, image: ${ami}, size: t3.micro, subnet: subnet-00000000}\n`)
+  assert.equal((await run(['env', 'down', '-e', 'broken', '--yes'])).code, 0)
+  assert.equal((await c.send(new m.DescribeSecurityGroupsCommand({Filters: [{Name: 'tag:dops:project', Values: ['cloud']}]}))).SecurityGroups!.length, 0)
+})
