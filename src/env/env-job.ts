@@ -9,8 +9,8 @@ import type {Reporter} from '../events.js'
 import {runFleet, type RunSpec} from '../fleet/run.js'
 import type {Host} from '../inventory/host.js'
 import type {GroupSpec, LoadedPlan, ScriptSpec} from '../plan/types.js'
-import {getProvider} from '../providers/registry.js'
-import type {ProviderContext} from '../providers/types.js'
+import {getProvider, registerProvider} from '../providers/registry.js'
+import type {Provider, ProviderContext} from '../providers/types.js'
 import {LocalStateFile, type EnvState, type InstanceState} from '../state/local-file.js'
 import {resolveTargets, type TargetSource} from '../targets.js'
 import {createSshTransport, type TransportSettings} from '../transport/factory.js'
@@ -59,6 +59,18 @@ async function loadEnv(p: EnvParams) {
   const t = await resolveTargets(p.source)
   if (!t.loaded || !t.envName) throw new InvalidInputError('dops env needs a plan (dops.yml or -f)')
   const loaded = t.loaded
+  // third-party providers named in the plan: a package or file whose default export is a Provider
+  for (const [name, def] of Object.entries(loaded.plan.providers ?? {})) {
+    if (!def.module || getProvider(def.type)) continue
+    const spec = String(def.module)
+    const {pathToFileURL} = await import('node:url')
+    const target = spec.startsWith('.') || spec.startsWith('/') ? pathToFileURL((await import('node:path')).resolve(loaded.dir, spec)).href : spec
+    const mod = (await import(target).catch((e: Error) => {
+      throw new InvalidInputError(`provider ${name}: cannot load module \`${spec}\`: ${e.message}`)
+    })) as {default?: Provider}
+    if (!mod.default || mod.default.type !== def.type) throw new InvalidInputError(`provider ${name}: module \`${spec}\` must export default a provider of type \`${def.type}\``)
+    registerProvider(mod.default)
+  }
   const env = loaded.plan.environments![t.envName]!
   const groups = env.groups ?? {}
   const store = new LocalStateFile(t.projectDir, loaded.plan.project, t.envName)
@@ -267,4 +279,49 @@ async function fireEvents(p: EnvParams, e: Awaited<ReturnType<typeof loadEnv>>, 
   } finally {
     await transport.close()
   }
+}
+
+export interface EnvStatus {
+  project: string
+  env: string
+  groups: Array<{
+    group: string
+    provider: string
+    hosts: Array<{name: string; address: string; state: 'running' | 'gone' | 'static'; reachable?: boolean; revisions: Record<string, string | undefined>}>
+    apps: Array<{app: string; revision?: string; differing: string[]}>
+  }>
+}
+
+/** The application-centred view: groups, hosts, their provider state, the app revision each runs, and health. */
+export async function envStatus(p: EnvParams): Promise<EnvStatus> {
+  const e = await loadEnv(p)
+  const state = await e.store.read()
+  const {statusJob} = await import('../deploy/status-job.js')
+  const apps = [...new Set(e.order.flatMap((g) => e.groups[g]!.apps ?? []))]
+  const byApp = new Map<string, Awaited<ReturnType<typeof statusJob>>>()
+  for (const app of apps) byApp.set(app, await statusJob({source: p.source, selection: {}, connection: p.connection, app}))
+  const out: EnvStatus = {project: e.loaded.plan.project, env: e.t.envName!, groups: []}
+  for (const g of e.order) {
+    const spec = e.groups[g]!
+    const prov = providerOf(e.loaded, spec)
+    const provider = prov.type === 'static' ? undefined : getProvider(prov.type)
+    const recorded = state.groups[g]?.instances ?? []
+    const live = provider ? new Set((await provider.alive(e.ctx(g), recorded)).map((i) => i.name)) : undefined
+    const hosts = e.t.hosts.filter((h) => h.group === g)
+    out.groups.push({
+      group: g,
+      provider: prov.name,
+      hosts: [
+        ...hosts.map((h) => ({
+          name: h.name,
+          address: h.address,
+          state: (live ? (live.has(h.name) ? 'running' : 'gone') : 'static') as 'running' | 'gone' | 'static',
+          reachable: (spec.apps ?? []).length ? byApp.get(spec.apps![0]!)?.hosts.find((x) => x.host === h.name)?.reachable : undefined,
+          revisions: Object.fromEntries((spec.apps ?? []).map((a) => [a, byApp.get(a)?.hosts.find((x) => x.host === h.name)?.revision])),
+        })),
+      ],
+      apps: (spec.apps ?? []).map((a) => ({app: a, revision: byApp.get(a)?.groups[g]?.revision, differing: byApp.get(a)?.groups[g]?.differing ?? []})),
+    })
+  }
+  return out
 }

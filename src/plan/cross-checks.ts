@@ -16,7 +16,7 @@ export function crossCheck(plan: Plan, source: YamlSource, providerTypes: string
   }
   const providers = plan.providers ?? {}
   for (const [name, p] of Object.entries(providers)) {
-    if (!providerTypes.includes(p.type)) {
+    if (!providerTypes.includes(p.type) && !p.module) {
       const guess = closest(p.type, providerTypes)
       at(['providers', name, 'type'], `unknown provider type \`${p.type}\`${guess ? `; did you mean \`${guess}\`?` : ''}`, guess ? undefined : `known types: ${providerTypes.join(', ')}`)
     }
@@ -40,6 +40,7 @@ export function crossCheck(plan: Plan, source: YamlSource, providerTypes: string
       const base: PathSegment[] = ['environments', envName, 'groups', gName]
       const providerName = g.provider ?? 'static'
       const providerType = providers[providerName]?.type ?? (providerTypes.includes(providerName) ? providerName : undefined)
+      const isPlugin = !!providers[providerName]?.module
       if (!providerType) {
         const guess = closest(providerName, [...Object.keys(providers), ...providerTypes])
         at([...base, 'provider'], `unknown provider \`${providerName}\`${guess ? `; did you mean \`${guess}\`?` : ''}`, guess ? undefined : `define it under \`providers\` or use one of: ${providerTypes.join(', ')}`)
@@ -47,7 +48,7 @@ export function crossCheck(plan: Plan, source: YamlSource, providerTypes: string
       if (providerType === 'static') {
         if (g.instance) at([...base, 'instance'], 'a static group uses existing hosts and cannot have `instance`', 'set `provider: local` or `provider: aws`, or list `hosts`')
         if (!g.hosts && !g.inventory) at(base, 'a static group needs `hosts` or `inventory`', undefined, true)
-      } else if (providerType && (g.hosts || g.inventory)) {
+      } else if (providerType && !isPlugin && (g.hosts || g.inventory)) {
         at([...base, g.hosts ? 'hosts' : 'inventory'], `\`${g.hosts ? 'hosts' : 'inventory'}\` is only for static groups; provider \`${providerName}\` creates hosts from \`instance\``)
       }
       ;(g.dependsOn ?? []).forEach((d, i) => {

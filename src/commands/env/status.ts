@@ -1,0 +1,28 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand, connectionFlags, connectionFrom} from '../../cli/base.js'
+import {colorFor} from '../../cli/format.js'
+import {envStatus, type EnvStatus} from '../../env/env-job.js'
+
+export default class EnvStatusCommand extends BaseCommand {
+  static override summary = 'The environment by application: groups, hosts, their provider state, the revision each runs, and whether it answers.'
+  static override examples = ['<%= config.bin %> env status -f examples/local/dops.yml', '<%= config.bin %> env status -e prod --json']
+  static override flags = {
+    file: Flags.string({char: 'f', description: 'plan file (default: dops.yml in the current directory)'}),
+    env: Flags.string({char: 'e', description: 'environment (default: the plan\'s only environment)'}),
+    ...connectionFlags,
+  }
+
+  async run(): Promise<EnvStatus> {
+    const {flags} = await this.parse(EnvStatusCommand)
+    const r = await envStatus({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags)})
+    if (!this.jsonEnabled()) {
+      const c = colorFor(process.stdout)
+      process.stdout.write(`${c.bold(`${r.project}/${r.env}`)}\n`)
+      for (const g of r.groups) {
+        process.stdout.write(`  ${c.bold(g.group)} (${g.provider}, ${g.hosts.length} host${g.hosts.length === 1 ? '' : 's'})${g.apps.map((a) => `  ${a.app} ${a.revision?.slice(0, 12) ?? 'not deployed'}${a.differing.length ? c.yellow(` (differing: ${a.differing.join(', ')})`) : ''}`).join('')}\n`)
+        for (const h of g.hosts) process.stdout.write(`    ${h.name.padEnd(14)} ${h.address.padEnd(16)} ${h.state === 'gone' ? c.red('gone') : h.state}${h.reachable === false ? c.red(' unreachable') : ''}\n`)
+      }
+    }
+    return r
+  }
+}
