@@ -83,3 +83,10 @@ export function connectionFrom(flags: {'ssh-config'?: string; identity?: string;
 export function selectionFrom(flags: {group?: string[]; label?: string[]; hosts?: string[]}) {
   return {groups: flags.group, labels: flags.label, names: flags.hosts}
 }
+
+/** Flags of the env commands: the plan, the environment, and connection overrides. */
+export const envFlags = {
+  file: Flags.string({char: 'f', description: 'plan file (default: dops.yml in the current directory)'}),
+  env: Flags.string({char: 'e', description: "environment (default: the plan's only environment)"}),
+  ...connectionFlags,
+}

@@ -1,5 +1,4 @@
-import {Flags} from '@oclif/core'
-import {BaseCommand, connectionFlags, connectionFrom} from '../../cli/base.js'
+import {BaseCommand, connectionFrom, envFlags} from '../../cli/base.js'
 import {colorFor} from '../../cli/format.js'
 import {envStatus, type EnvStatus} from '../../env/env-job.js'
 
@@ -7,9 +6,7 @@ export default class EnvStatusCommand extends BaseCommand {
   static override summary = 'The environment by application: groups, hosts, their provider state, the revision each runs, and whether it answers.'
   static override examples = ['<%= config.bin %> env status -f examples/local/dops.yml', '<%= config.bin %> env status -e prod --json']
   static override flags = {
-    file: Flags.string({char: 'f', description: 'plan file (default: dops.yml in the current directory)'}),
-    env: Flags.string({char: 'e', description: 'environment (default: the plan\'s only environment)'}),
-    ...connectionFlags,
+    ...envFlags,
   }
 
   async run(): Promise<EnvStatus> {

@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand, connectionFlags, connectionFrom, exitCodesHelp} from '../../cli/base.js'
+import {BaseCommand, connectionFrom, envFlags, exitCodesHelp} from '../../cli/base.js'
 import {formatEnvReport} from '../../cli/env-format.js'
 import {colorFor} from '../../cli/format.js'
 import {envUp, type EnvReport} from '../../env/env-job.js'
@@ -16,9 +16,7 @@ ${exitCodesHelp}`
 
   static override examples = ['<%= config.bin %> env up -f examples/local/dops.yml', '<%= config.bin %> env up -e staging --json']
   static override flags = {
-    file: Flags.string({char: 'f', description: 'plan file (default: dops.yml in the current directory)'}),
-    env: Flags.string({char: 'e', description: 'environment (default: the plan\'s only environment)'}),
-    ...connectionFlags,
+    ...envFlags,
     yes: Flags.boolean({char: 'y', description: 'allow destroying hosts'}),
   }
 

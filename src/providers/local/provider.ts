@@ -8,7 +8,7 @@ import {appendFile, mkdir, readFile, rm, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import type {InstanceState} from '../../state/local-file.js'
 import type {Provider, ProviderContext} from '../types.js'
-import {answers, claimSlot, keygen, killSandbox, launchSandbox, prepareSandboxHost, releaseSlot, sandboxUnavailable, sshdConfig, waitForPort} from './sandbox.js'
+import {answers, claimSlot, isAlive, keygen, killSandbox, launchSandbox, prepareSandboxHost, releaseSlot, sandboxUnavailable, sshdConfig, waitForPort} from './sandbox.js'
 
 export const LOCAL_ROOT = '/var/tmp/dops-local'
 const HONOURED = ['count']
@@ -26,15 +26,6 @@ async function forgetHostKeys(file: string, addresses: string[]): Promise<void> 
   const drop = new Set(addresses)
   const kept = (await readFile(file, 'utf8')).split('\n').filter((l) => l && !drop.has(l.split(' ')[0]!))
   await writeFile(file, kept.length ? kept.join('\n') + '\n' : '')
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }
 
 export const localProvider: Provider = {

@@ -46,7 +46,7 @@ export async function waitForPort(address: string, port: number, deadline: numbe
   throw new Error(`sandbox host ${address}:${port} did not start listening`)
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true
