@@ -42,6 +42,8 @@ export interface EnvReport {
 
 export interface EnvParams {
   source: TargetSource
+  /** `dops env reconcile`: adopt hosts that appeared without dops and forget those that are gone; no create/destroy */
+  reconcile?: boolean
   /** `dops scale`: desired host counts by group, remembered until the plan's count changes */
   scale?: Record<string, number>
   connection: Omit<TransportSettings, 'projectDir' | 'planSsh' | 'onHostKeyLearned'>
@@ -79,9 +81,11 @@ async function loadEnv(p: EnvParams) {
 }
 
 /** What `up` would do: per group, instances kept, created and destroyed. Checks every provider can run first. */
-async function computeChanges(e: Awaited<ReturnType<typeof loadEnv>> & {scale?: Record<string, number>}, state: EnvState): Promise<{changes: GroupChange[]; alive: Map<string, InstanceState[]>}> {
+async function computeChanges(e: Awaited<ReturnType<typeof loadEnv>> & {scale?: Record<string, number>; reconcile?: boolean}, state: EnvState): Promise<{changes: GroupChange[]; alive: Map<string, InstanceState[]>; adopted: Map<string, InstanceState[]>; gone: Map<string, InstanceState[]>}> {
   const changes: GroupChange[] = []
   const alive = new Map<string, InstanceState[]>()
+  const adopted = new Map<string, InstanceState[]>()
+  const gone = new Map<string, InstanceState[]>()
   for (const g of e.order) {
     const spec = e.groups[g]!
     const prov = providerOf(e.loaded, spec)
@@ -95,7 +99,19 @@ async function computeChanges(e: Awaited<ReturnType<typeof loadEnv>> & {scale?: 
     if (why) throw new DopsError('PROVIDER_UNAVAILABLE', `group ${g} (provider ${prov.name}): ${why}; nothing was created`, {exitCode: ExitCode.INVALID_INPUT})
     // no record (first run, or a lost state file): adopt what the provider has for the group, by its tags
     const recorded = state.groups[g]?.instances ?? (await provider.discover?.(e.ctx(g))) ?? []
-    const live = await provider.alive(e.ctx(g), recorded)
+    let live = await provider.alive(e.ctx(g), recorded)
+    const dead = recorded.filter((r) => !live.includes(r))
+    if (dead.length) gone.set(g, dead)
+    if (e.reconcile) {
+      // hosts that appeared without dops (an Auto Scaling group's replacement): adopt them; counts are not changed
+      const found = (await provider.discover?.(e.ctx(g))) ?? []
+      const fresh = found.filter((f) => !recorded.some((r) => r.id === f.id))
+      if (fresh.length) adopted.set(g, fresh)
+      live = [...live, ...fresh]
+      alive.set(g, live)
+      changes.push({group: g, provider: prov.name, keep: live.length, create: 0, destroy: dead.map((r) => `${r.name} (gone)`), ignored: [], apps: spec.apps ?? []})
+      continue
+    }
     alive.set(g, live)
     const planCount = Number((spec.instance as {count?: number} | undefined)?.count ?? 1)
     const scaled = state.groups[g]?.scaled
@@ -104,7 +120,7 @@ async function computeChanges(e: Awaited<ReturnType<typeof loadEnv>> & {scale?: 
     if (want > live.length) await provider.preflight?.(e.ctx(g))
     changes.push({group: g, provider: prov.name, keep: Math.min(want, live.length), create: Math.max(0, want - live.length), destroy: [...extra.map((i) => i.name), ...recorded.filter((r) => !live.includes(r)).map((r) => `${r.name} (gone)`)], ignored: provider.ignoredFields?.((spec.instance ?? {}) as Record<string, unknown>) ?? [], apps: spec.apps ?? []})
   }
-  return {changes, alive}
+  return {changes, alive, adopted, gone}
 }
 
 const hostOf = (h: Host | undefined) => h?.address
@@ -130,7 +146,7 @@ export async function envUp(p: EnvParams): Promise<EnvReport> {
       if (!spec) throw new InvalidInputError(`no group \`${g}\` in environment ${e.t.envName} (groups: ${Object.keys(e.groups).join(', ')})`)
       if (providerOf(e.loaded, spec).type === 'static') throw new InvalidInputError(`group ${g} has static hosts: dops scale adds and removes hosts that a provider creates`)
     }
-    const {changes, alive} = await computeChanges({...e, scale: p.scale}, state)
+    const {changes, alive, adopted, gone} = await computeChanges({...e, scale: p.scale, reconcile: p.reconcile}, state)
     const destructive = changes.filter((c) => c.destroy.some((d) => !d.endsWith('(gone)')))
     if (destructive.length && !p.yes) throw new DopsError('CONFIRM', `this would destroy ${destructive.map((c) => `${c.destroy.length} host(s) of ${c.group}`).join(', ')}; run again with --yes`, {exitCode: ExitCode.INVALID_INPUT})
     const report: EnvReport = {project: e.loaded.plan.project, env: e.t.envName!, action: 'up', changes, changed: false, bootstrap: [], deployments: [], events: [], phases: {provision: 0, bootstrap: 0, deploy: 0, events: 0, total: 0}, exitCode: 0}
@@ -147,20 +163,27 @@ export async function envUp(p: EnvParams): Promise<EnvReport> {
       const ctx = e.ctx(change.group)
       const live = alive.get(change.group) ?? []
       const t1 = performance.now()
-      const extra = live.slice(change.keep)
+      const extra = p.reconcile ? [] : live.slice(change.keep)
+      const lost = gone.get(change.group) ?? []
+      if (lost.length) {
+        // hosts that vanished (terminated outside dops): the other groups are told
+        await fireEvents(p, e, report, [[change.group, 'hostsLeft', lost]], new Set(lost.map((x) => x.name)))
+        left.set(change.group, lost)
+      }
       if (extra.length) {
         // drain first: the handlers of hostsLeft see the membership without the leaving hosts
         await fireEvents(p, e, report, [[change.group, 'hostsLeft', extra]], new Set(extra.map((x) => x.name)))
         await provider.destroy(ctx, extra)
       }
-      const made = change.create ? await provider.create(ctx, change.create, live) : []
+      const made = p.reconcile ? (adopted.get(change.group) ?? []) : change.create ? await provider.create(ctx, change.create, live) : []
+      if (p.reconcile) live.splice(live.length - made.length, made.length)
       const planCount = Number((spec.instance as {count?: number} | undefined)?.count ?? 1)
       const scaled = p.scale?.[change.group] !== undefined ? {desired: p.scale[change.group]!, planCount} : state.groups[change.group]?.scaled
       state.groups[change.group] = {provider: prov.type, instances: [...live.slice(0, change.keep), ...made], ...(scaled ? {scaled} : {})}
       await e.store.write(state)
       report.phases.provision += performance.now() - t1
       if (made.length) joined.set(change.group, made)
-      if (extra.length) left.set(change.group, extra)
+      if (extra.length) left.set(change.group, [...(left.get(change.group) ?? []), ...extra])
       // bootstrap the new hosts, with the addresses of the groups they depend on
       if (made.length && spec.bootstrap?.length) {
         const t2 = performance.now()

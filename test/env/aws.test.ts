@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {after, before, test} from 'node:test'
@@ -122,6 +122,18 @@ test('scale changes counts, for instances and for the Auto Scaling group', {skip
   const down = await run(['scale', 'web=1', '--json'])
   assert.equal(down.code, 0)
   assert.equal((await running('web')).length, 1)
+})
+
+test('env reconcile adopts an instance that appeared without dops (tagged, as an Auto Scaling replacement is)', {skip}, async () => {
+  const {m, c} = await ec2()
+  const tags = [{Key: 'dops:project', Value: 'cloud'}, {Key: 'dops:env', Value: 'prod'}, {Key: 'dops:group', Value: 'web'}]
+  const made = await c.send(new m.RunInstancesCommand({ImageId: ami, InstanceType: 't3.micro', MinCount: 1, MaxCount: 1, TagSpecifications: [{ResourceType: 'instance', Tags: tags}]}))
+  const id = made.Instances![0]!.InstanceId!
+  const r = json<EnvReport>(await run(['env', 'reconcile', '--json']))
+  assert.equal(r.changes.find((x) => x.group === 'web')!.keep, 2)
+  assert.ok(r.changes.every((x) => x.create === 0 && x.destroy.length === 0))
+  const state = JSON.parse(readFileSync(path.join(project, '.dops/state/cloud-prod.json'), 'utf8')) as {groups: Record<string, {instances: Array<{id: string}>}>}
+  assert.ok(state.groups.web!.instances.some((i) => i.id === id), 'the new instance is in the state')
 })
 
 test('an impossible size or image fails before anything is created', {skip}, async () => {

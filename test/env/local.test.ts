@@ -79,6 +79,22 @@ test('scale web=4 adds two bootstrapped hosts with the app, and the load balance
   assert.deepEqual([...(await servedBy(6))], ['web-1'])
 })
 
+test('a host that dies outside dops: env reconcile drops it and the load balancer follows; env up replaces it', async () => {
+  assert.equal((await run(['scale', 'web=2'])).code, 0)
+  const state = JSON.parse(readFileSync(path.join(project, '.dops/state/shoptest-local.json'), 'utf8')) as {groups: Record<string, {instances: Array<{name: string; data: {pid: number}}>}>}
+  const [victim, survivor] = state.groups.web!.instances
+  process.kill(victim!.data.pid, 'SIGKILL')
+  await new Promise((r) => setTimeout(r, 300))
+  const rec = json<EnvReport>(await run(['env', 'reconcile', '--json']))
+  assert.deepEqual(rec.changes.find((c) => c.group === 'web')!.destroy, [`${victim!.name} (gone)`])
+  assert.deepEqual(rec.events.map((e) => `${e.group}.${e.event}`), ['web.hostsLeft'])
+  assert.ok(rec.changes.every((c) => c.create === 0), 'reconcile creates nothing')
+  assert.deepEqual([...(await servedBy(6))], [survivor!.name])
+  const up = json<EnvReport>(await run(['env', 'up', '--json']))
+  assert.equal(up.changes.find((c) => c.group === 'web')!.create, 1)
+  assert.equal((await servedBy(10)).size, 2, 'back to two web hosts behind the load balancer')
+})
+
 test('a destructive up needs --yes; env down needs --yes and leaves nothing running', async () => {
   const refused = await run(['env', 'down'])
   assert.equal(refused.code, 2)
