@@ -13,7 +13,8 @@ import {answers, waitForPort} from '../../src/providers/local/sandbox.js'
 import {dops, json} from '../helpers.js'
 
 const haveMoto = spawnSync('sh', ['-c', 'command -v moto_server']).status === 0
-const port = 45000 + (process.pid % 1000)
+// below Linux's ephemeral range (32768+), so no outgoing connection of the suite can hold it
+const port = 21000 + (process.pid % 1000)
 const endpoint = `http://127.0.0.1:${port}`
 const awsEnv = {AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true'}
 let moto: ChildProcess | undefined
@@ -69,8 +70,12 @@ const run = (args: string[]) => dops(args, {cwd: project, env: awsEnv})
 before(async () => {
   if (!haveMoto) return
   if (await answers('127.0.0.1', port)) throw new Error(`port ${port} is taken`)
-  moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {stdio: 'ignore'})
-  await waitForPort('127.0.0.1', port, Date.now() + 30_000)
+  moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {stdio: ['ignore', 'ignore', 'pipe']})
+  let err = ''
+  moto.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)))
+  await waitForPort('127.0.0.1', port, Date.now() + 30_000).catch((e: Error) => {
+    throw new Error(`${e.message}; moto said: ${err}`)
+  })
   project = mkdtempSync(path.join(os.tmpdir(), 'dops-aws-'))
   const {m, c} = await ec2()
   ami = (await c.send(new m.DescribeImagesCommand({}))).Images!.find((i) => i.ImageId && i.Name)!.ImageId!
