@@ -18,7 +18,7 @@ export function formatDeployPlan(c: ChalkInstance, r: DeployReport): string {
 }
 
 export function formatDeployReport(c: ChalkInstance, r: DeployReport): string {
-  const word = {succeeded: c.green('succeeded'), 'failed-rolled-back': c.yellow('FAILED, rolled back'), failed: c.red('FAILED'), aborted: c.yellow('ABORTED'), planned: 'planned'}[r.status]
+  const word = {succeeded: c.green('succeeded'), 'failed-rolled-back': c.yellow('FAILED, rolled back'), failed: c.red('FAILED'), aborted: c.yellow('ABORTED'), planned: 'planned', 'up-to-date': 'up to date'}[r.status]
   const lines = [`deployment ${r.deploymentId} ${word} in ${formatMs(r.durationMs)}`]
   if (r.lock?.takenOverFrom) lines.push(c.yellow(`  took over an expired deploy lock of ${r.lock.takenOverFrom}`))
   for (const h of r.results) lines.push(`  ${h.host}: ${statusWord(c, h)}${h.error ? ` — ${h.error}` : ''}${h.warning ? c.yellow(` (${h.warning})`) : ''}`)

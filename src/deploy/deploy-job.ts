@@ -39,6 +39,8 @@ export interface DeployParams {
   /** roll back: deploy this cached revision id (prefix) */
   revisionId?: string
   planOnly?: boolean
+  /** deploy only to the hosts that do not run this revision yet (env up, scale); none behind: status up-to-date */
+  onlyBehind?: boolean
   ignoreStopFailures?: boolean
   rollback?: boolean
   wait?: string
@@ -67,7 +69,7 @@ export interface DeployReport {
   env: string
   app: string
   revision: {id: string; source: string}
-  status: 'planned' | 'succeeded' | 'failed-rolled-back' | 'failed' | 'aborted'
+  status: 'planned' | 'up-to-date' | 'succeeded' | 'failed-rolled-back' | 'failed' | 'aborted'
   exitCode: number
   plan: {strategy: string; batches: PlannedHost[][]; maxFailures: string | number; minHealthy: number; hooks: string[]; healthCheck?: HealthCheckSpec; traffic?: AppTraffic; lockHost?: string}
   results: DeployHostResult[]
@@ -174,15 +176,16 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
     sourceLabel = src
   }
   const prepared = await prepareRevision(bundleFile, layout, {behavior: app.fileExistsBehavior, inspected})
-  const rollout = planRollout(hosts.length, app.strategy)
   const traffic = app.traffic
   if (traffic && !Object.keys(env.groups ?? {}).includes(traffic.group)) throw new InvalidInputError(`apps.${appName}.traffic.group \`${traffic.group}\` is not a group of environment ${t.envName}`)
 
   const transport = createSshTransport({...p.connection, projectDir: t.projectDir, planSsh: plan.ssh})
   try {
     const current = await currentRevisions(transport, hosts, layout)
+    const targets = p.onlyBehind ? hosts.filter((h) => current.get(h.name) !== prepared.id) : hosts
+    const rollout = targets.length ? planRollout(targets.length, app.strategy) : {sizes: [], minHealthy: 0, maxFailures: 0, describe: 'every host runs this revision already'}
     // CodeDeploy's order: hosts not yet on this revision first
-    const ordered = [...hosts].sort((a, b) => Number(current.get(a.name) === prepared.id) - Number(current.get(b.name) === prepared.id))
+    const ordered = [...targets].sort((a, b) => Number(current.get(a.name) === prepared.id) - Number(current.get(b.name) === prepared.id))
     let offset = 0
     const batches = rollout.sizes.map((size) => ordered.slice(offset, (offset += size)).map((h) => ({host: h.name, address: h.address, group: h.group, from: current.get(h.name) ?? undefined, reachable: current.get(h.name) !== null})))
     const hooks = SCRIPTED_EVENTS.filter((e) => prepared.appspec.hooks[e]?.length && (traffic || !e.includes('Traffic')))
@@ -202,6 +205,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
       durationMs: 0,
     }
     if (p.planOnly) return {...report, durationMs: performance.now() - t0}
+    if (!ordered.length) return {...report, status: 'up-to-date', durationMs: performance.now() - t0}
     p.reporter?.({type: 'deploy.plan', report})
 
     const lock = await acquireLock({conn: await transport.connect(lockHost), host: lockHost.name, name: `${plan.project}-${t.envName}-${appName}`, deployment: deploymentId, waitMs: parseDuration(p.wait) ?? 0, steal: p.steal})
@@ -315,7 +319,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
         report.status = allBack ? 'failed-rolled-back' : 'failed'
         if (!changed.length) report.status = 'failed-rolled-back'
       } else report.status = 'failed'
-      report.exitCode = {planned: 0, succeeded: notOk ? ExitCode.SOME_FAILED : ExitCode.OK, 'failed-rolled-back': ExitCode.DEPLOY_ROLLED_BACK, failed: ExitCode.DEPLOY_FAILED, aborted: ExitCode.INTERRUPTED}[report.status]
+      report.exitCode = {planned: 0, 'up-to-date': 0, succeeded: notOk ? ExitCode.SOME_FAILED : ExitCode.OK, 'failed-rolled-back': ExitCode.DEPLOY_ROLLED_BACK, failed: ExitCode.DEPLOY_FAILED, aborted: ExitCode.INTERRUPTED}[report.status]
     } finally {
       clearInterval(heartbeat)
       await lock.release().catch(() => undefined)

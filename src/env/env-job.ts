@@ -4,6 +4,8 @@
  * fire topology events; it records the state after each group and times every phase. Re-running it when nothing
  * changed changes nothing. Destructive changes need `yes`.
  */
+import {readFile} from 'node:fs/promises'
+import path from 'node:path'
 import {DopsError, ExitCode, InvalidInputError} from '../errors.js'
 import type {Reporter} from '../events.js'
 import {runFleet, type RunSpec} from '../fleet/run.js'
@@ -66,7 +68,7 @@ async function loadEnv(p: EnvParams) {
     if (!def.module || getProvider(def.type)) continue
     const spec = String(def.module)
     const {pathToFileURL} = await import('node:url')
-    const target = spec.startsWith('.') || spec.startsWith('/') ? pathToFileURL((await import('node:path')).resolve(loaded.dir, spec)).href : spec
+    const target = spec.startsWith('.') || spec.startsWith('/') ? pathToFileURL(path.resolve(loaded.dir, spec)).href : spec
     const mod = (await import(target).catch((e: Error) => {
       throw new InvalidInputError(`provider ${name}: cannot load module \`${spec}\`: ${e.message}`)
     })) as {default?: Provider}
@@ -152,8 +154,6 @@ export async function envUp(p: EnvParams): Promise<EnvReport> {
     const report: EnvReport = {project: e.loaded.plan.project, env: e.t.envName!, action: 'up', changes, changed: false, bootstrap: [], deployments: [], events: [], phases: {provision: 0, bootstrap: 0, deploy: 0, events: 0, total: 0}, exitCode: 0}
     const joined = new Map<string, InstanceState[]>()
     const left = new Map<string, InstanceState[]>()
-    const {readFile} = await import('node:fs/promises')
-    const path = await import('node:path')
     // 1. provision and bootstrap, group by group in dependency order
     for (const change of changes) {
       const spec = e.groups[change.group]!
@@ -218,14 +218,12 @@ export async function envUp(p: EnvParams): Promise<EnvReport> {
     const apps = [...new Set(changes.flatMap((c) => c.apps))]
     for (const app of apps) {
       const base = {source: p.source, selection: {}, connection: p.connection, app, reporter: p.reporter}
-      const planned = await deployJob({...base, planOnly: true})
-      const behind = planned.plan.batches.flat().filter((h) => h.from !== planned.revision.id)
-      if (!behind.length) {
+      // only the hosts that do not run the app's current revision (new hosts, or all after a change)
+      const r = await deployJob({...base, onlyBehind: true})
+      if (r.status === 'up-to-date') {
         report.deployments.push({app, status: 'up to date', exitCode: 0})
         continue
       }
-      // only the hosts that do not run the app's current revision (new hosts, or all after a change)
-      const r = await deployJob({...base, selection: {names: behind.map((h) => h.host)}})
       report.deployments.push({app, status: r.status, exitCode: r.exitCode, deploymentId: r.deploymentId})
       report.changed = true
       if (r.exitCode !== 0) report.exitCode = r.exitCode
@@ -283,8 +281,6 @@ type EventList = ReadonlyArray<readonly [string, 'hostsJoined' | 'hostsLeft', In
 
 /** Run the plan's handlers for membership changes on their groups, with the membership (less `leaving`). */
 async function fireEvents(p: EnvParams, e: Awaited<ReturnType<typeof loadEnv>>, report: EnvReport, events: EventList, leaving: Set<string>): Promise<void> {
-  const {readFile} = await import('node:fs/promises')
-  const path = await import('node:path')
   const all = (await resolveTargets(p.source)).hosts
   const transport = createSshTransport({...p.connection, projectDir: e.t.projectDir, planSsh: e.loaded.plan.ssh})
   try {
