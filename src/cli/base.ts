@@ -51,7 +51,7 @@ export const exitCodesHelp = EXIT_CODE_HELP
 /** Flags of commands that resolve hosts: plan/env or inventory, then selection. */
 export const targetFlags = {
   file: Flags.string({char: 'f', description: 'plan file (default: dops.yml in the current directory)', helpGroup: 'TARGET'}),
-  env: Flags.string({char: 'e', description: 'environment of the plan (default: its only environment)', helpGroup: 'TARGET'}),
+  env: Flags.string({char: 'e', env: 'DOPS_ENV', description: 'environment of the plan (default: its only environment; env DOPS_ENV)', helpGroup: 'TARGET'}),
   inventory: Flags.string({char: 'i', description: 'Ansible inventory (INI or YAML) to target instead of a plan', helpGroup: 'TARGET'}),
   group: Flags.string({char: 'g', description: 'only hosts of this group (repeatable, or comma-separated)', multiple: true, helpGroup: 'TARGET'}),
   label: Flags.string({char: 'l', description: 'only hosts with this label: key=value or key (repeatable)', multiple: true, helpGroup: 'TARGET'}),
@@ -87,6 +87,6 @@ export function selectionFrom(flags: {group?: string[]; label?: string[]; hosts?
 /** Flags of the env commands: the plan, the environment, and connection overrides. */
 export const envFlags = {
   file: Flags.string({char: 'f', description: 'plan file (default: dops.yml in the current directory)'}),
-  env: Flags.string({char: 'e', description: "environment (default: the plan's only environment)"}),
+  env: Flags.string({char: 'e', env: 'DOPS_ENV', description: "environment (default: the plan's only environment; env DOPS_ENV)"}),
   ...connectionFlags,
 }

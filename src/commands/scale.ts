@@ -1,5 +1,5 @@
-import {Args, Flags} from '@oclif/core'
-import {BaseCommand, connectionFlags, connectionFrom, exitCodesHelp} from '../cli/base.js'
+import {Args} from '@oclif/core'
+import {BaseCommand, connectionFrom, envFlags, exitCodesHelp} from '../cli/base.js'
 import {formatEnvReport} from '../cli/env-format.js'
 import {colorFor} from '../cli/format.js'
 import {envUp, type EnvReport} from '../env/env-job.js'
@@ -8,19 +8,15 @@ import {InvalidInputError} from '../errors.js'
 export default class Scale extends BaseCommand {
   static override summary = 'Set how many hosts a provider group has: new ones are bootstrapped and given the current app revision; removed ones are drained first.'
   static override description = `GROUP=N for each group to change. New hosts go through bootstrap, get the group's current app revision,
-and fire hostsJoined handlers (a load balancer's upstreams follow); leaving hosts fire hostsLeft first, then are
-destroyed. The count is remembered in the state until the plan's own count changes.
+and fire hostsJoined handlers (a load balancer's upstreams follow); leaving hosts fire hostsLeft first, then their
+apps are drained (traffic.block, ApplicationStop), then they are destroyed. The count is remembered in the state until the plan's own count changes.
 
 ${exitCodesHelp}`
 
   static override examples = ['<%= config.bin %> scale web=4 -f examples/local/dops.yml', '<%= config.bin %> scale web=2 worker=1 -e prod --json']
   static override strict = false
   static override args = {counts: Args.string({description: 'GROUP=N', required: true})}
-  static override flags = {
-    file: Flags.string({char: 'f', description: 'plan file (default: dops.yml in the current directory)'}),
-    env: Flags.string({char: 'e', description: 'environment (default: the plan\'s only environment)'}),
-    ...connectionFlags,
-  }
+  static override flags = {...envFlags}
 
   async run(): Promise<EnvReport> {
     const {flags, argv} = await this.parse(Scale)

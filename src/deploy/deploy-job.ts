@@ -13,7 +13,6 @@ import {schedule} from '../fleet/schedule.js'
 import type {Selection} from '../fleet/select.js'
 import type {RunSummary} from '../fleet/types.js'
 import type {Host} from '../inventory/host.js'
-import type {AppSpec} from '../plan/types.js'
 import {resolveTargets, selectTargets, type TargetSource} from '../targets.js'
 import {createSshTransport, type TransportSettings} from '../transport/factory.js'
 import {shQuote} from '../transport/remote-command.js'
@@ -26,8 +25,9 @@ import {Semaphore} from '../util/semaphore.js'
 import {checkHealth, type HealthCheckSpec} from './health.js'
 import {DEFAULT_DEPLOY_ROOT, hostLayout, type HostLayout} from './host-layout.js'
 import {acquireLock} from './lock.js'
+import {hookEnv, runTraffic, type AppPlan, type AppTraffic} from './app-plan.js'
 import {bundleRevision, prepareRevision, type PreparedRevision} from './prepare.js'
-import {planRollout, type StrategySpec} from './strategy.js'
+import {planRollout} from './strategy.js'
 
 export interface DeployParams {
   source: TargetSource
@@ -81,22 +81,6 @@ export interface DeployReport {
   lock?: {takenOverFrom?: string}
 }
 
-interface AppTraffic {
-  group: string
-  block: string
-  allow: string
-}
-
-interface AppPlan extends AppSpec {
-  strategy?: StrategySpec
-  healthCheck?: HealthCheckSpec
-  env?: Record<string, string | number | boolean>
-  deployRoot?: string
-  fileExistsBehavior?: 'DISALLOW' | 'OVERWRITE' | 'RETAIN'
-  ignoreApplicationStopFailures?: boolean
-  traffic?: AppTraffic
-  sudo?: boolean
-}
 
 export function deploymentsDir(projectDir: string): string {
   return path.join(projectDir, '.dops', 'deployments')
@@ -213,14 +197,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
     const heartbeat = setInterval(() => void lock.renew().catch(() => undefined), 60_000)
     try {
       const trafficHosts = traffic ? t.hosts.filter((h) => h.group === traffic.group) : []
-      const runTraffic = async (what: 'block' | 'allow', h: Host): Promise<string | undefined> => {
-        for (const lb of trafficHosts) {
-          const c = await transport.connect(lb)
-          const r = await c.exec(`DOPS_HOST=${shQuote(h.name)} DOPS_HOST_ADDRESS=${shQuote(transport.target(h).address)} DOPS_APP=${shQuote(appName)} sh -c ${shQuote(traffic![what])}`)
-          if (r.exitCode !== 0) return `${what === 'block' ? 'BlockTraffic' : 'AllowTraffic'} on ${lb.name} failed with exit code ${r.exitCode}: ${(r.stderr || r.stdout).trim().slice(0, 200)}`
-        }
-        return undefined
-      }
+      const runTraffic_ = (what: 'block' | 'allow', h: Host) => runTraffic(transport, trafficHosts, appName, traffic!, what, h)
       const gate = async (h: Host): Promise<string | undefined> => {
         if (!app.healthCheck) return undefined
         const h2 = await checkHealth(await transport.connect(h), app.healthCheck, p.stopSignal, {DOPS_HOST: h.name, DOPS_HOST_ADDRESS: transport.target(h).address})
@@ -235,21 +212,8 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
           revision: rev,
           deploymentId,
           phases: lifecyclePhases(rev.install, !!traffic),
-          between: traffic ? (i) => (i === 0 ? runTraffic('block', h) : i === 1 ? gate(h) : i === 2 ? runTraffic('allow', h) : Promise.resolve(undefined)) : undefined,
-          env: {
-            ...Object.fromEntries(Object.entries(app.env ?? {}).map(([k, v]) => [k, String(v)])),
-            DEPLOYMENT_ID: deploymentId,
-            APPLICATION_NAME: appName,
-            DEPLOYMENT_GROUP_NAME: `${t.envName}-${h.group}`,
-            DEPLOYMENT_GROUP_ID: `${plan.project}-${t.envName}-${appName}`,
-            DOPS_REVISION: rev.id,
-            DOPS_HOST: h.name,
-            DOPS_HOST_ADDRESS: transport.target(h).address,
-            DOPS_GROUP: h.group,
-            DOPS_ENV: t.envName!,
-            DOPS_BATCH: String(batch),
-            DOPS_DEPLOYMENT_KIND: p.kind ?? 'deploy',
-          },
+          between: traffic ? (i) => (i === 0 ? runTraffic_('block', h) : i === 1 ? gate(h) : i === 2 ? runTraffic_('allow', h) : Promise.resolve(undefined)) : undefined,
+          env: hookEnv({app, appName, project: plan.project, env: t.envName!, host: h, address: transport.target(h).address, deploymentId, revision: rev.id, batch, kind: p.kind ?? 'deploy'}),
           ignoreStopFailures: ignoreStop,
           keepReleases: app.keepReleases as number | undefined,
           sudo: app.sudo,

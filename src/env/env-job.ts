@@ -18,6 +18,8 @@ import {resolveTargets, type TargetSource} from '../targets.js'
 import {createSshTransport, type TransportSettings} from '../transport/factory.js'
 import {parseDuration} from '../util/duration.js'
 import {dependencyOrder} from './order.js'
+import {waitForSsh} from './wait-ssh.js'
+import {drainHosts, type DrainResult} from '../deploy/drain-job.js'
 
 export interface GroupChange {
   group: string
@@ -25,6 +27,8 @@ export interface GroupChange {
   keep: number
   create: number
   destroy: string[]
+  /** hosts created earlier that never became ready (no SSH answer, or a failed bootstrap): up prepares them again */
+  pending: number
   ignored: string[]
   apps: string[]
 }
@@ -38,9 +42,17 @@ export interface EnvReport {
   bootstrap: Array<{group: string; script: string; ok: number; failed: number; errors: string[]}>
   deployments: Array<{app: string; status: string; exitCode: number; deploymentId?: string}>
   events: Array<{group: string; event: 'hostsJoined' | 'hostsLeft'; handlerGroup: string; ok: number; failed: number}>
-  phases: Record<'provision' | 'bootstrap' | 'deploy' | 'events' | 'total', number>
+  /** hosts that did not answer SSH in time after they were created */
+  waits: Array<{group: string; host: string; error: string}>
+  /** apps taken out of traffic and stopped on hosts before they were destroyed */
+  drains: DrainResult[]
+  phases: Phases
   exitCode: number
 }
+
+export type Phases = Record<'provision' | 'wait' | 'bootstrap' | 'deploy' | 'events' | 'drain' | 'total', number>
+const noPhases = (): Phases => ({provision: 0, wait: 0, bootstrap: 0, deploy: 0, events: 0, drain: 0, total: 0})
+const DEFAULT_SSH_WAIT = '5m'
 
 export interface EnvParams {
   source: TargetSource
@@ -92,7 +104,7 @@ async function computeChanges(e: Awaited<ReturnType<typeof loadEnv>> & {scale?: 
     const spec = e.groups[g]!
     const prov = providerOf(e.loaded, spec)
     if (prov.type === 'static') {
-      changes.push({group: g, provider: prov.name, keep: e.t.hosts.filter((h) => h.group === g).length, create: 0, destroy: [], ignored: [], apps: spec.apps ?? []})
+      changes.push({group: g, provider: prov.name, keep: e.t.hosts.filter((h) => h.group === g).length, create: 0, destroy: [], pending: 0, ignored: [], apps: spec.apps ?? []})
       continue
     }
     const provider = getProvider(prov.type)
@@ -111,7 +123,7 @@ async function computeChanges(e: Awaited<ReturnType<typeof loadEnv>> & {scale?: 
       if (fresh.length) adopted.set(g, fresh)
       live = [...live, ...fresh]
       alive.set(g, live)
-      changes.push({group: g, provider: prov.name, keep: live.length, create: 0, destroy: dead.map((r) => `${r.name} (gone)`), ignored: [], apps: spec.apps ?? []})
+      changes.push({group: g, provider: prov.name, keep: live.length, create: 0, destroy: dead.map((r) => `${r.name} (gone)`), pending: live.filter((i) => i.ready === false).length, ignored: [], apps: spec.apps ?? []})
       continue
     }
     alive.set(g, live)
@@ -120,17 +132,15 @@ async function computeChanges(e: Awaited<ReturnType<typeof loadEnv>> & {scale?: 
     const want = e.scale?.[g] ?? (scaled && scaled.planCount === planCount ? scaled.desired : planCount)
     const extra = live.slice(want)
     if (want > live.length) await provider.preflight?.(e.ctx(g))
-    changes.push({group: g, provider: prov.name, keep: Math.min(want, live.length), create: Math.max(0, want - live.length), destroy: [...extra.map((i) => i.name), ...recorded.filter((r) => !live.includes(r)).map((r) => `${r.name} (gone)`)], ignored: provider.ignoredFields?.((spec.instance ?? {}) as Record<string, unknown>) ?? [], apps: spec.apps ?? []})
+    changes.push({group: g, provider: prov.name, keep: Math.min(want, live.length), create: Math.max(0, want - live.length), destroy: [...extra.map((i) => i.name), ...recorded.filter((r) => !live.includes(r)).map((r) => `${r.name} (gone)`)], pending: live.slice(0, want).filter((i) => i.ready === false).length, ignored: provider.ignoredFields?.((spec.instance ?? {}) as Record<string, unknown>) ?? [], apps: spec.apps ?? []})
   }
   return {changes, alive, adopted, gone}
 }
 
-const hostOf = (h: Host | undefined) => h?.address
-
 export async function envPlan(p: EnvParams): Promise<EnvReport> {
   const e = await loadEnv(p)
   const {changes} = await computeChanges(e, await e.store.read())
-  return {project: e.loaded.plan.project, env: e.t.envName!, action: 'plan', changes, changed: changes.some((c) => c.create || c.destroy.length), bootstrap: [], deployments: [], events: [], phases: {provision: 0, bootstrap: 0, deploy: 0, events: 0, total: 0}, exitCode: 0}
+  return {project: e.loaded.plan.project, env: e.t.envName!, action: 'plan', changes, changed: changes.some((c) => c.create || c.destroy.length || c.pending), bootstrap: [], deployments: [], events: [], waits: [], drains: [], phases: noPhases(), exitCode: 0}
 }
 
 function scriptSpec(s: ScriptSpec, content?: string): RunSpec {
@@ -151,10 +161,10 @@ export async function envUp(p: EnvParams): Promise<EnvReport> {
     const {changes, alive, adopted, gone} = await computeChanges({...e, scale: p.scale, reconcile: p.reconcile}, state)
     const destructive = changes.filter((c) => c.destroy.some((d) => !d.endsWith('(gone)')))
     if (destructive.length && !p.yes) throw new DopsError('CONFIRM', `this would destroy ${destructive.map((c) => `${c.destroy.length} host(s) of ${c.group}`).join(', ')}; run again with --yes`, {exitCode: ExitCode.INVALID_INPUT})
-    const report: EnvReport = {project: e.loaded.plan.project, env: e.t.envName!, action: 'up', changes, changed: false, bootstrap: [], deployments: [], events: [], phases: {provision: 0, bootstrap: 0, deploy: 0, events: 0, total: 0}, exitCode: 0}
+    const report: EnvReport = {project: e.loaded.plan.project, env: e.t.envName!, action: 'up', changes, changed: false, bootstrap: [], deployments: [], events: [], waits: [], drains: [], phases: noPhases(), exitCode: 0}
     const joined = new Map<string, InstanceState[]>()
     const left = new Map<string, InstanceState[]>()
-    // 1. provision and bootstrap, group by group in dependency order
+    // 1. provision, wait for SSH and bootstrap, group by group in dependency order
     for (const change of changes) {
       const spec = e.groups[change.group]!
       const prov = providerOf(e.loaded, spec)
@@ -171,45 +181,37 @@ export async function envUp(p: EnvParams): Promise<EnvReport> {
         left.set(change.group, lost)
       }
       if (extra.length) {
-        // drain first: the handlers of hostsLeft see the membership without the leaving hosts
+        // drain first: the handlers of hostsLeft see the membership without the leaving hosts, then the apps on
+        // the leaving hosts are taken out of traffic and stopped, then the hosts go
         await fireEvents(p, e, report, [[change.group, 'hostsLeft', extra]], new Set(extra.map((x) => x.name)))
+        await drain(p, e, report, extra)
         await provider.destroy(ctx, extra)
       }
       const made = p.reconcile ? (adopted.get(change.group) ?? []) : change.create ? await provider.create(ctx, change.create, live) : []
       if (p.reconcile) live.splice(live.length - made.length, made.length)
       const planCount = Number((spec.instance as {count?: number} | undefined)?.count ?? 1)
       const scaled = p.scale?.[change.group] !== undefined ? {desired: p.scale[change.group]!, planCount} : state.groups[change.group]?.scaled
-      state.groups[change.group] = {provider: prov.type, instances: [...live.slice(0, change.keep), ...made], ...(scaled ? {scaled} : {})}
+      // a host is `ready` once it answered SSH and its bootstrap succeeded: one that is not is prepared again
+      for (const m of made) m.ready = false
+      const instances = [...live.slice(0, change.keep), ...made]
+      state.groups[change.group] = {provider: prov.type, instances, ...(scaled ? {scaled} : {})}
       await e.store.write(state)
       report.phases.provision += performance.now() - t1
-      if (made.length) joined.set(change.group, made)
       if (extra.length) left.set(change.group, [...(left.get(change.group) ?? []), ...extra])
-      // bootstrap the new hosts, with the addresses of the groups they depend on
-      if (made.length && spec.bootstrap?.length) {
-        const t2 = performance.now()
-        const all = (await resolveTargets(p.source)).hosts
-        const hosts = all.filter((h) => made.some((m) => m.name === h.name && h.group === change.group))
-        const depEnv = Object.fromEntries((spec.dependsOn ?? []).map((d) => [`DOPS_${d.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_HOSTS`, all.filter((h) => h.group === d).map(hostOf).join(' ')]))
-        const transport = createSshTransport({...p.connection, projectDir: e.t.projectDir, planSsh: e.loaded.plan.ssh})
-        try {
-          for (const s of spec.bootstrap) {
-            const content = s.script ? await readFile(path.resolve(e.loaded.dir, s.script), 'utf8') : undefined
-            const r = await runFleet({hosts, transport, spec: {...scriptSpec(s, content), env: depEnv}, hostEnv: (h) => ({DOPS_HOST: h.name, DOPS_HOST_ADDRESS: h.address, DOPS_GROUP: h.group}), reporter: p.reporter})
-            const failed = r.results.filter((x) => x.status !== 'ok')
-            report.bootstrap.push({group: change.group, script: s.name ?? s.script ?? s.run ?? '', ok: r.summary.ok, failed: failed.length, errors: failed.map((f) => `${f.host}: ${f.error ?? ''} ${f.stderr.trim().slice(-200)}`)})
-            if (failed.length) {
-              report.exitCode = ExitCode.SOME_FAILED
-              report.phases.bootstrap += performance.now() - t2
-              report.phases.total = performance.now() - t0
-              report.changed = true
-              return report
-            }
-          }
-        } finally {
-          await transport.close()
-        }
-        report.phases.bootstrap += performance.now() - t2
+      const pending = instances.filter((i) => i.ready === false)
+      if (!pending.length) continue
+      const failed = await prepareHosts(p, e, report, change.group, pending)
+      if (!failed) {
+        for (const i of pending) i.ready = true
+        await e.store.write(state)
+        // ready now: the other groups hear of them (a host prepared again on a later run joins then)
+        joined.set(change.group, pending)
+        continue
       }
+      report.exitCode = ExitCode.SOME_FAILED
+      report.phases.total = performance.now() - t0
+      report.changed = true
+      return report
     }
     report.changed = joined.size > 0 || left.size > 0
     // 2. apps: deployed where a host does not run the app's current revision yet
@@ -238,6 +240,69 @@ export async function envUp(p: EnvParams): Promise<EnvReport> {
   })
 }
 
+/** Does anything run on the group's hosts over SSH (bootstrap, apps, or another group's event handlers)? */
+function needsSsh(e: Awaited<ReturnType<typeof loadEnv>>, group: string): boolean {
+  const spec = e.groups[group]!
+  if (spec.bootstrap?.length || spec.apps?.length) return true
+  return Object.values(e.groups).some((g) => [...(g.on?.hostsJoined ?? []), ...(g.on?.hostsLeft ?? [])].some((h) => h.group === group))
+}
+
+/**
+ * Make new hosts usable: wait until they answer SSH, then run the group's bootstrap scripts with the addresses of
+ * the groups it depends on. Returns true when a host failed (reported in `report`).
+ */
+async function prepareHosts(p: EnvParams, e: Awaited<ReturnType<typeof loadEnv>>, report: EnvReport, group: string, pending: InstanceState[]): Promise<boolean> {
+  const spec = e.groups[group]!
+  if (!needsSsh(e, group)) return false
+  const all = (await resolveTargets(p.source)).hosts
+  const hosts = all.filter((h) => h.group === group && pending.some((m) => m.name === h.name))
+  const transport = createSshTransport({...p.connection, projectDir: e.t.projectDir, planSsh: e.loaded.plan.ssh})
+  try {
+    const t1 = performance.now()
+    const timeout = parseDuration(String(providerOf(e.loaded, spec).settings.sshTimeout ?? DEFAULT_SSH_WAIT)) ?? 300_000
+    const waited = await waitForSsh(transport, hosts, timeout)
+    report.phases.wait += performance.now() - t1
+    const late = waited.filter((w) => !w.ok)
+    report.waits.push(...late.map((w) => ({group, host: w.host, error: w.error ?? ''})))
+    if (late.length) return true
+    const t2 = performance.now()
+    try {
+      const depEnv = Object.fromEntries((spec.dependsOn ?? []).map((d) => [`DOPS_${d.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_HOSTS`, all.filter((h) => h.group === d).map((h) => transport.target(h).address).join(' ')]))
+      for (const s of spec.bootstrap ?? []) {
+        const content = s.script ? await readFile(path.resolve(e.loaded.dir, s.script), 'utf8') : undefined
+        const r = await runFleet({hosts, transport, spec: {...scriptSpec(s, content), env: depEnv}, hostEnv: (h) => ({DOPS_HOST: h.name, DOPS_HOST_ADDRESS: transport.target(h).address, DOPS_GROUP: h.group}), reporter: p.reporter})
+        const failed = r.results.filter((x) => x.status !== 'ok')
+        report.bootstrap.push({group, script: s.name ?? s.script ?? s.run ?? '', ok: r.summary.ok, failed: failed.length, errors: failed.map((f) => `${f.host}: ${f.error ?? ''} ${f.stderr.trim().slice(-200)}`)})
+        if (failed.length) return true
+      }
+    } finally {
+      report.phases.bootstrap += performance.now() - t2
+    }
+    return false
+  } finally {
+    await transport.close()
+  }
+}
+
+/** Take the apps on leaving hosts out of traffic and stop them (reported; a failure does not stop the removal). */
+async function drain(p: EnvParams, e: Awaited<ReturnType<typeof loadEnv>>, report: EnvReport, leaving: InstanceState[] | Host[]): Promise<void> {
+  const t1 = performance.now()
+  const all = (await resolveTargets(p.source)).hosts
+  const names = new Set(leaving.map((l) => l.name))
+  const hosts = all.filter((h) => names.has(h.name) && (e.groups[h.group]?.apps ?? []).length)
+  if (hosts.length) {
+    const transport = createSshTransport({...p.connection, projectDir: e.t.projectDir, planSsh: e.loaded.plan.ssh})
+    try {
+      const r = await drainHosts({loaded: e.loaded, envName: e.t.envName!, all, leaving: hosts, transport})
+      report.drains.push(...r)
+      if (r.some((d) => d.status !== 'ok')) report.exitCode = ExitCode.SOME_FAILED
+    } finally {
+      await transport.close()
+    }
+  }
+  report.phases.drain += performance.now() - t1
+}
+
 export async function envDown(p: EnvParams): Promise<EnvReport> {
   const e = await loadEnv(p)
   const t0 = performance.now()
@@ -254,13 +319,22 @@ export async function envDown(p: EnvParams): Promise<EnvReport> {
     }
     const count = [...doomed.values()].reduce((n, l) => n + l.length, 0)
     if (count && !p.yes) throw new DopsError('CONFIRM', `this destroys ${count} host(s) of ${e.t.envName} (${[...doomed.keys()].join(', ')}); run again with --yes`, {exitCode: ExitCode.INVALID_INPUT})
-    const changes: GroupChange[] = []
+    const report: EnvReport = {project: e.loaded.plan.project, env: e.t.envName!, action: 'down', changes: [], changed: false, bootstrap: [], deployments: [], events: [], waits: [], drains: [], phases: noPhases(), exitCode: 0}
+    const everything = [...doomed.values()].flat()
+    // 1. the groups that stay (static hosts) hear that these hosts leave: a static load balancer drops them first
+    const t1 = performance.now()
+    await fireEvents(p, e, report, [...doomed].map(([g, l]) => [g, 'hostsLeft', l] as const), new Set(everything.map((i) => i.name)))
+    report.phases.events = performance.now() - t1
+    // 2. the apps are taken out of traffic and stopped
+    await drain(p, e, report, everything)
+    // 3. the hosts go, the dependants first
+    const t2 = performance.now()
     for (const g of [...e.order].reverse()) {
       const list = doomed.get(g)
       if (!list) continue
       const type = providerOf(e.loaded, e.groups[g]!).type
       await getProvider(type)?.destroy(e.ctx(g), list)
-      changes.push({group: g, provider: type, keep: 0, create: 0, destroy: list.map((i) => i.name), ignored: [], apps: []})
+      report.changes.push({group: g, provider: type, keep: 0, create: 0, destroy: list.map((i) => i.name), pending: 0, ignored: [], apps: []})
       delete state.groups[g]
       await e.store.write(state)
     }
@@ -272,8 +346,10 @@ export async function envDown(p: EnvParams): Promise<EnvReport> {
       const {releaseLocalEnv} = await import('../providers/local/provider.js')
       await releaseLocalEnv(e.loaded.plan.project, e.t.envName!)
     }
-    const total = performance.now() - t0
-    return {project: e.loaded.plan.project, env: e.t.envName!, action: 'down', changes, changed: changes.length > 0, bootstrap: [], deployments: [], events: [], phases: {provision: total, bootstrap: 0, deploy: 0, events: 0, total}, exitCode: 0}
+    report.phases.provision = performance.now() - t2
+    report.phases.total = performance.now() - t0
+    report.changed = report.changes.length > 0
+    return report
   })
 }
 
@@ -287,10 +363,15 @@ async function fireEvents(p: EnvParams, e: Awaited<ReturnType<typeof loadEnv>>, 
     for (const [group, kind, list] of events) {
       for (const h of e.groups[group]!.on?.[kind] ?? []) {
         const members = all.filter((x) => x.group === group && !leaving.has(x.name))
-        const json = JSON.stringify({event: kind, group, hosts: members.map((m) => ({name: m.name, address: m.address, port: m.port})), changed: list.map((m) => ({name: m.name, address: m.address}))})
-        const env = {DOPS_EVENT: kind, DOPS_EVENT_GROUP: group, DOPS_HOSTS: members.map((m) => m.address).join(' '), DOPS_CHANGED_HOSTS: list.map((m) => m.address).join(' '), DOPS_MEMBERS_JSON: json}
+        // addresses as SSH reaches them (an ssh_config alias resolved to its HostName)
+        const addr = (m: Host) => transport.target(m).address
+        const changed = list.map((m) => all.find((x) => x.name === m.name && x.group === group) ?? m)
+        const json = JSON.stringify({event: kind, group, hosts: members.map((m) => ({name: m.name, address: addr(m), port: m.port})), changed: changed.map((m) => ({name: m.name, address: 'group' in m ? addr(m) : m.address}))})
+        const env = {DOPS_EVENT: kind, DOPS_EVENT_GROUP: group, DOPS_HOSTS: members.map(addr).join(' '), DOPS_CHANGED_HOSTS: changed.map((m) => ('group' in m ? addr(m) : m.address)).join(' '), DOPS_MEMBERS_JSON: json}
         const spec: RunSpec = h.script ? {script: {path: h.script, content: await readFile(path.resolve(e.loaded.dir, h.script), 'utf8')}, env} : {command: h.run, env}
-        const r = await runFleet({hosts: all.filter((x) => x.group === h.group && !leaving.has(x.name)), transport, spec, hostEnv: (x) => ({DOPS_HOST: x.name, DOPS_HOST_ADDRESS: x.address}), reporter: p.reporter})
+        const targets = all.filter((x) => x.group === h.group && !leaving.has(x.name))
+        if (!targets.length) continue
+        const r = await runFleet({hosts: targets, transport, spec, hostEnv: (x) => ({DOPS_HOST: x.name, DOPS_HOST_ADDRESS: transport.target(x).address}), reporter: p.reporter})
         report.events.push({group, event: kind, handlerGroup: h.group, ok: r.summary.ok, failed: r.summary.total - r.summary.ok})
         if (r.summary.ok < r.summary.total) report.exitCode = ExitCode.SOME_FAILED
       }

@@ -127,7 +127,7 @@ export function stateHosts(loaded: LoadedPlan, envName: string, state: import('.
         env: envName,
         labels: {group: groupName, env: envName, provider: g.provider, ...stringify(spec.labels)},
         vars: {...loaded.plan.vars, ...env?.vars, ...spec.vars},
-        ssh,
+        ssh: i.knownHosts ? {...ssh, knownHosts: [i.knownHosts, ...(ssh?.knownHosts ?? [])]} : ssh,
       })
   }
   return out

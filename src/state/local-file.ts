@@ -14,7 +14,11 @@ export interface InstanceState {
   port: number
   user: string
   identityFile?: string
+  /** the known_hosts file where the provider recorded the host's key (checked before ssh_config's files) */
+  knownHosts?: string
   createdAt: string
+  /** false from creation until the host answered SSH and its bootstrap succeeded (`env up` prepares it again) */
+  ready?: boolean
   data: Record<string, unknown>
 }
 

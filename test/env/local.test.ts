@@ -49,7 +49,7 @@ test('env plan shows what would be created; env up brings it all up and the app 
   assert.deepEqual(r.bootstrap.map((b) => `${b.group}:${b.ok}`), ['db:1', 'web:2', 'lb:1'])
   assert.equal(r.deployments[0]!.status, 'succeeded')
   assert.deepEqual(r.events.map((e) => `${e.group}.${e.event}->${e.handlerGroup}`), ['web.hostsJoined->lb'])
-  assert.ok(r.phases.total > 0 && r.phases.provision > 0 && r.phases.deploy > 0)
+  assert.ok(r.phases.total > 0 && r.phases.provision > 0 && r.phases.wait > 0 && r.phases.deploy > 0)
   assert.deepEqual([...(await servedBy(8))].sort(), ['web-1', 'web-2'])
   const page = await get(`http://${json<{hosts: Array<{address: string}>}>(await run(['hosts', '-g', 'lb', '--json'])).hosts[0]!.address}:8080/`)
   assert.match(page, /database: db=127\.0\.\d+\.\d+/, 'web bootstrap got the address of the group it depends on')
@@ -75,7 +75,10 @@ test('scale web=4 adds two bootstrapped hosts with the app, and the load balance
   assert.equal(plan.changes.find((c) => c.group === 'web')!.keep, 4, 'the scaled count is remembered')
   const down = await run(['scale', 'web=1', '--json'])
   assert.equal(down.code, 0)
-  assert.deepEqual(json<EnvReport>(down).events.map((e) => e.event), ['hostsLeft'])
+  const dr = json<EnvReport>(down)
+  assert.deepEqual(dr.events.map((e) => e.event), ['hostsLeft'])
+  // the leaving hosts' app was stopped (ApplicationStop of the revision they ran) before they were destroyed
+  assert.deepEqual(dr.drains.map((d) => `${d.app}@${d.host}:${d.status}:${d.events.join(',')}`).sort(), ['web-2', 'web-3', 'web-4'].map((h) => `web@${h}:ok:ApplicationStop: ok`))
   assert.deepEqual([...(await servedBy(6))], ['web-1'])
 })
 
@@ -101,6 +104,7 @@ test('a destructive up needs --yes; env down needs --yes and leaves nothing runn
   assert.match(refused.stderr, /run again with --yes/)
   const down = await run(['env', 'down', '--yes', '--json'])
   assert.equal(down.code, 0)
+  assert.deepEqual(json<EnvReport>(down).drains.map((d) => `${d.group}:${d.status}:${d.events.join(',')}`), ['web:ok:ApplicationStop: ok', 'web:ok:ApplicationStop: ok'], 'the app was stopped before its hosts went')
   const state = JSON.parse(readFileSync(path.join(project, '.dops/state/shoptest-local.json'), 'utf8')) as {groups: object}
   assert.deepEqual(state.groups, {})
   assert.equal(existsSync('/var/tmp/dops-local/shoptest-local'), false)

@@ -10,6 +10,7 @@
 import {DopsError, ExitCode} from '../../errors.js'
 import type {InstanceState} from '../../state/local-file.js'
 import type {Provider, ProviderContext} from '../types.js'
+import {parseDuration} from '../../util/duration.js'
 import {parseSize, pickInstanceType, type TypeInfo} from './size.js'
 
 type Ec2 = typeof import('@aws-sdk/client-ec2')
@@ -34,7 +35,7 @@ async function sdk(ctx: ProviderContext) {
   const ec2m: Ec2 = await import('@aws-sdk/client-ec2')
   const asgm: Asg = await import('@aws-sdk/client-auto-scaling')
   const s = ctx.settings as {region?: string; endpoint?: string; profile?: string}
-  const conf = {region: s.region ?? process.env.AWS_REGION ?? 'us-east-1', endpoint: s.endpoint, maxAttempts: 8, retryMode: 'standard'}
+  const conf = {region: s.region ?? process.env.AWS_REGION ?? 'us-east-1', endpoint: s.endpoint, profile: s.profile, maxAttempts: 8, retryMode: 'standard'}
   return {ec2m, asgm, ec2: new ec2m.EC2Client(conf), asg: new asgm.AutoScalingClient(conf)}
 }
 
@@ -123,6 +124,15 @@ async function describe(ctx: ProviderContext, s: Awaited<ReturnType<typeof sdk>>
   return out
 }
 
+/** Wait (the SDK's waiter, bounded) until the instances run, then read them again: addresses come with `running`. */
+async function running(ctx: ProviderContext, s: Awaited<ReturnType<typeof sdk>>, ids: string[]): Promise<InstanceState[]> {
+  if (!ids.length) return []
+  const maxWaitTime = Math.max(30, Math.round((parseDuration(String((ctx.settings as {sshTimeout?: string}).sshTimeout ?? '5m')) ?? 300_000) / 1000))
+  await s.ec2m.waitUntilInstanceRunning({client: s.ec2, maxWaitTime, minDelay: 2, maxDelay: 10}, {InstanceIds: ids}).catch((e) => fail(ctx, 'waiting for the instances to run', e))
+  const d = await s.ec2.send(new s.ec2m.DescribeInstancesCommand({InstanceIds: ids})).catch((e) => fail(ctx, 'DescribeInstances', e))
+  return (d.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((x) => toState(ctx, x))
+}
+
 export const awsProvider: Provider & {discover(ctx: ProviderContext): Promise<InstanceState[]>} = {
   type: 'aws',
   ignoredFields: () => [],
@@ -182,8 +192,7 @@ export const awsProvider: Provider & {discover(ctx: ProviderContext): Promise<In
         if (ids.length >= desired) {
           const have = new Set(existing.map((e) => e.id))
           const fresh = ids.filter((id) => !have.has(id))
-          const d = await s.ec2.send(new s.ec2m.DescribeInstancesCommand({InstanceIds: fresh}))
-          return (d.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((x) => toState(ctx, x))
+          return running(ctx, s, fresh)
         }
         await new Promise((r) => setTimeout(r, 1000))
       }
@@ -192,7 +201,7 @@ export const awsProvider: Provider & {discover(ctx: ProviderContext): Promise<In
     const r = await s.ec2
       .send(new s.ec2m.RunInstancesCommand({ImageId, InstanceType, MinCount: count, MaxCount: count, KeyName: spec.keyPair, SubnetId: spec.subnet, SecurityGroupIds: [sg], BlockDeviceMappings: BlockDeviceMappings.length ? BlockDeviceMappings : undefined, TagSpecifications: [{ResourceType: 'instance', Tags: [...tags, {Key: 'Name', Value: nameOf(ctx)}]}]}))
       .catch((e) => fail(ctx, 'RunInstances', e))
-    return (r.Instances ?? []).map((i) => toState(ctx, i))
+    return running(ctx, s, (r.Instances ?? []).map((i) => i.InstanceId!))
   },
 
   async destroy(ctx, instances) {

@@ -69,7 +69,7 @@ export const localProvider: Provider = {
       const pub = await prepareSandboxHost({name, dir})
       await writeFile(path.join(dir, 'sshd_config'), sshdConfig({address, port: 22, hostKey: path.join(dir, 'ssh_host_ed25519_key'), authorizedKeys: authorized}))
       const proc = launchSandbox({name, dir})
-      made.push({id: `${ctx.project}-${ctx.env}-${name}`, name, address, port: 22, user: 'root', identityFile: key, createdAt: new Date().toISOString(), data: {pid: proc.pid, dir, slot, hostKey: `${pub.type} ${pub.key}`}})
+      made.push({id: `${ctx.project}-${ctx.env}-${name}`, name, address, port: 22, user: 'root', identityFile: key, knownHosts: knownHostsFile(ctx), createdAt: new Date().toISOString(), data: {pid: proc.pid, dir, slot, hostKey: `${pub.type} ${pub.key}`}})
     }
     await Promise.all(made.map((m) => waitForPort(m.address, m.port, Date.now() + 15_000)))
     const kh = knownHostsFile(ctx)

@@ -1,0 +1,68 @@
+/**
+ * An app as the plan describes it, and the two things every lifecycle run needs from it: the environment its hooks
+ * see (CodeDeploy's variables plus dops's), and the traffic commands run on the traffic group's hosts.
+ */
+import type {Host} from '../inventory/host.js'
+import type {AppSpec} from '../plan/types.js'
+import {shQuote} from '../transport/remote-command.js'
+import type {SshTransport} from '../transport/ssh.js'
+import type {HealthCheckSpec} from './health.js'
+import type {StrategySpec} from './strategy.js'
+
+export interface AppTraffic {
+  group: string
+  block: string
+  allow: string
+}
+
+export interface AppPlan extends AppSpec {
+  strategy?: StrategySpec
+  healthCheck?: HealthCheckSpec
+  env?: Record<string, string | number | boolean>
+  deployRoot?: string
+  fileExistsBehavior?: 'DISALLOW' | 'OVERWRITE' | 'RETAIN'
+  ignoreApplicationStopFailures?: boolean
+  traffic?: AppTraffic
+  sudo?: boolean
+}
+
+export interface HookEnvInput {
+  app: AppPlan
+  appName: string
+  project: string
+  env: string
+  host: Host
+  address: string
+  deploymentId: string
+  revision: string
+  batch: number
+  kind: string
+}
+
+/** What every hook script sees: the app's env, CodeDeploy's variables, and dops's own. */
+export function hookEnv(i: HookEnvInput): Record<string, string> {
+  return {
+    ...Object.fromEntries(Object.entries(i.app.env ?? {}).map(([k, v]) => [k, String(v)])),
+    DEPLOYMENT_ID: i.deploymentId,
+    APPLICATION_NAME: i.appName,
+    DEPLOYMENT_GROUP_NAME: `${i.env}-${i.host.group}`,
+    DEPLOYMENT_GROUP_ID: `${i.project}-${i.env}-${i.appName}`,
+    DOPS_REVISION: i.revision,
+    DOPS_HOST: i.host.name,
+    DOPS_HOST_ADDRESS: i.address,
+    DOPS_GROUP: i.host.group,
+    DOPS_ENV: i.env,
+    DOPS_BATCH: String(i.batch),
+    DOPS_DEPLOYMENT_KIND: i.kind,
+  }
+}
+
+/** Run the app's `traffic.block` or `traffic.allow` for host `h` on each traffic host; the first failure is returned. */
+export async function runTraffic(transport: SshTransport, trafficHosts: Host[], appName: string, traffic: AppTraffic, what: 'block' | 'allow', h: Host): Promise<string | undefined> {
+  for (const lb of trafficHosts) {
+    const c = await transport.connect(lb)
+    const r = await c.exec(`DOPS_HOST=${shQuote(h.name)} DOPS_HOST_ADDRESS=${shQuote(transport.target(h).address)} DOPS_APP=${shQuote(appName)} sh -c ${shQuote(traffic[what])}`)
+    if (r.exitCode !== 0) return `${what === 'block' ? 'BlockTraffic' : 'AllowTraffic'} on ${lb.name} failed with exit code ${r.exitCode}: ${(r.stderr || r.stdout).trim().slice(0, 200)}`
+  }
+  return undefined
+}

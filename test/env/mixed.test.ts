@@ -1,0 +1,134 @@
+/**
+ * One environment across providers: an `edge` group of static hosts (a fleet host that dops never creates or
+ * destroys) in front of an `api` group on the local provider. The static host hears every membership change
+ * (hostsJoined/hostsLeft handlers) and the app's traffic commands; scale down and env down drain the app (traffic
+ * blocked on the edge, ApplicationStop run) before the hosts go, and leave the static host alone.
+ */
+import assert from 'node:assert/strict'
+import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {after, before, test} from 'node:test'
+import type {EnvReport} from '../../src/env/env-job.js'
+import {startFleet, type Fleet} from '../fleet/fleet.js'
+import {dops, json} from '../helpers.js'
+
+let fleet: Fleet
+let project: string
+const run = (args: string[]) => dops(args, {cwd: project, env: {DOPS_ENV: 'prod'}})
+const edgeFile = (f: string) => readFileSync(path.join(fleet.hosts[0]!.fsDir, 'srv', f), 'utf8').trim().split('\n')
+const apiAddresses = async () => (json<{hosts?: Array<{address: string}>}>(await run(['hosts', '-g', 'api', '--json'])).hosts ?? []).map((h) => h.address)
+
+before(async () => {
+  fleet = await startFleet({count: 1, prefix: 'm'})
+  project = mkdtempSync(path.join(os.tmpdir(), 'dops-mixed-'))
+  mkdirSync(path.join(project, 'app/scripts'), {recursive: true})
+  writeFileSync(path.join(project, 'app/appspec.yml'), 'version: 0.0\nos: linux\nfiles:\n  - source: index.html\n    destination: /srv/api\nhooks:\n  ApplicationStop:\n    - location: scripts/stop.sh\n')
+  writeFileSync(path.join(project, 'app/index.html'), 'api\n')
+  writeFileSync(path.join(project, 'app/scripts/stop.sh'), '#!/bin/sh\necho stopped > /srv/api/stopped\n')
+  writeFileSync(
+    path.join(project, 'dops.yml'),
+    `version: 1
+project: mixedtest
+ssh: {config: ${fleet.sshConfig}}
+providers:
+  sandbox: {type: local}
+apps:
+  api:
+    source: ./app
+    traffic:
+      group: edge
+      block: echo "block $DOPS_HOST_ADDRESS" >> /srv/traffic.log
+      allow: echo "allow $DOPS_HOST_ADDRESS" >> /srv/traffic.log
+environments:
+  prod:
+    groups:
+      edge:
+        hosts: [m01]
+      api:
+        provider: sandbox
+        instance: {count: 2}
+        dependsOn: [edge]
+        bootstrap:
+          - run: mkdir -p /etc/dops && echo "$DOPS_EDGE_HOSTS" > /etc/dops/edge
+        apps: [api]
+        on:
+          hostsJoined: [{group: edge, run: 'echo "$DOPS_EVENT $DOPS_HOSTS" >> /srv/members.log'}]
+          hostsLeft: [{group: edge, run: 'echo "$DOPS_EVENT $DOPS_HOSTS" >> /srv/members.log'}]
+  flaky:
+    groups:
+      edge:
+        hosts: [m01]
+      w:
+        provider: sandbox
+        instance: {count: 1}
+        bootstrap:
+          - run: test "\${env:BOOT_OK:-no}" = yes
+        on:
+          hostsJoined: [{group: edge, run: 'echo "$DOPS_EVENT $DOPS_HOSTS" >> /srv/flaky.log'}]
+`,
+  )
+})
+after(async () => {
+  if (project) await run(['env', 'down', '--yes'])
+  if (project) await run(['env', 'down', '-e', 'flaky', '--yes'])
+  await fleet?.stop()
+})
+
+test('env up: the static group is used as it is, the local group is created, bootstrapped with its address, and announced to it', async () => {
+  const plan = json<EnvReport>(await run(['env', 'plan', '--json']))
+  assert.deepEqual(plan.changes.map((c) => `${c.group}:${c.provider}:keep ${c.keep}:create ${c.create}`), ['edge:static:keep 1:create 0', 'api:sandbox:keep 0:create 2'])
+  const up = await run(['env', 'up', '--json'])
+  assert.equal(up.code, 0, up.stdout.slice(-3000) + up.stderr)
+  const api = await apiAddresses()
+  assert.equal(api.length, 2)
+  assert.deepEqual(edgeFile('members.log'), [`hostsJoined ${api.join(' ')}`])
+  const edge = await run(['run', '-g', 'api', '--json', '--', 'cat /etc/dops/edge'])
+  assert.deepEqual(json<{results: Array<{stdout: string}>}>(edge).results.map((r) => r.stdout.trim()), [fleet.hosts[0]!.address, fleet.hosts[0]!.address])
+})
+
+test('scale down: the edge drops the host, the app is taken out of traffic and stopped, then the host goes', async () => {
+  const [keep, gone] = await apiAddresses()
+  const r = await run(['scale', 'api=1', '--json'])
+  assert.equal(r.code, 0, r.stdout.slice(-3000) + r.stderr)
+  const rep = json<EnvReport>(r)
+  assert.deepEqual(edgeFile('members.log').at(-1), `hostsLeft ${keep}`)
+  assert.equal(edgeFile('traffic.log').at(-1), `block ${gone}`)
+  assert.equal(rep.drains.length, 1)
+  assert.equal(rep.drains[0]!.status, 'ok', JSON.stringify(rep.drains))
+  assert.deepEqual(rep.drains[0]!.events, ['BeforeBlockTraffic: skipped (no scripts)', 'BlockTraffic: ok (1 traffic host(s))', 'AfterBlockTraffic: skipped (no scripts)', 'ApplicationStop: ok'])
+  assert.deepEqual(await apiAddresses(), [keep])
+})
+
+test('env down destroys only what it created, after telling the static group and draining; the static host keeps running', async () => {
+  const [last] = await apiAddresses()
+  const r = await run(['env', 'down', '--yes', '--json'])
+  assert.equal(r.code, 0, r.stdout.slice(-3000) + r.stderr)
+  const rep = json<EnvReport>(r)
+  assert.deepEqual(rep.changes.map((c) => c.group), ['api'])
+  assert.deepEqual(rep.events.map((e) => `${e.group}.${e.event}->${e.handlerGroup}:${e.ok}`), ['api.hostsLeft->edge:1'])
+  assert.equal(edgeFile('members.log').at(-1), 'hostsLeft')
+  assert.equal(edgeFile('traffic.log').at(-1), `block ${last}`)
+  assert.deepEqual(rep.drains.map((d) => `${d.host}:${d.status}`), ['api-1:ok'])
+  const still = await run(['run', '-g', 'edge', '--', 'test -s /srv/members.log'])
+  assert.equal(still.code, 0, 'the static host is untouched and still answers')
+  assert.deepEqual(await apiAddresses(), [])
+})
+
+test('a host whose bootstrap failed is not forgotten: plan shows it, the next up prepares it again and only then announces it', async () => {
+  const first = await run(['env', 'up', '-e', 'flaky', '--json'])
+  assert.equal(first.code, 3, first.stdout.slice(-2000) + first.stderr)
+  assert.deepEqual(json<EnvReport>(first).bootstrap.map((b) => `${b.group}:${b.ok}/${b.failed}`), ['w:0/1'])
+  const plan = json<EnvReport>(await run(['env', 'plan', '-e', 'flaky', '--json']))
+  const w = plan.changes.find((c) => c.group === 'w')!
+  assert.deepEqual([w.keep, w.create, w.pending, plan.changed], [1, 0, 1, true])
+  const again = await dops(['env', 'up', '-e', 'flaky', '--json'], {cwd: project, env: {DOPS_ENV: 'prod', BOOT_OK: 'yes'}})
+  assert.equal(again.code, 0, again.stdout.slice(-2000) + again.stderr)
+  const r = json<EnvReport>(again)
+  assert.deepEqual(r.bootstrap.map((b) => `${b.group}:${b.ok}/${b.failed}`), ['w:1/0'])
+  assert.deepEqual(r.changes.find((c) => c.group === 'w')!.create, 0, 'the same host, not a new one')
+  const addr = json<{hosts: Array<{address: string}>}>(await run(['hosts', '-e', 'flaky', '-g', 'w', '--json'])).hosts[0]!.address
+  assert.deepEqual(edgeFile('flaky.log'), [`hostsJoined ${addr}`])
+  const done = json<EnvReport>(await dops(['env', 'plan', '-e', 'flaky', '--json'], {cwd: project, env: {DOPS_ENV: 'prod', BOOT_OK: 'yes'}}))
+  assert.equal(done.changed, false)
+})
