@@ -7,10 +7,12 @@ import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import http from 'node:http'
 import {after, before, test} from 'node:test'
 import type {EnvReport} from '../../src/env/env-job.js'
 import {answers, waitForPort} from '../../src/providers/local/sandbox.js'
 import {dops, json} from '../helpers.js'
+import {startFleet, type Fleet} from '../fleet/fleet.js'
 
 const haveMoto = spawnSync('sh', ['-c', 'command -v moto_server']).status === 0
 // below Linux's ephemeral range (32768+), so no outgoing connection of the suite can hold it
@@ -18,6 +20,8 @@ const port = 21000 + (process.pid % 1000)
 const endpoint = `http://127.0.0.1:${port}`
 const awsEnv = {AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true'}
 let moto: ChildProcess | undefined
+let throttler: http.Server | undefined
+let fleet: Fleet | undefined
 let project: string
 let ami: string
 
@@ -80,8 +84,10 @@ before(async () => {
   const {m, c} = await ec2()
   ami = (await c.send(new m.DescribeImagesCommand({}))).Images!.find((i) => i.ImageId && i.Name)!.ImageId!
 })
-after(() => {
+after(async () => {
   moto?.kill('SIGKILL')
+  throttler?.close()
+  await fleet?.stop()
 })
 const skip = haveMoto ? false : "moto is not installed (pip install 'moto[server]')"
 
@@ -175,4 +181,100 @@ test('env down removes everything it made: instances, Auto Scaling group, securi
   writePlan(ami, `  broken:\n    groups:\n      app:\n        provider: aws-test\n        instance: {count: 1, image: ${ami}, size: t3.micro, subnet: subnet-00000000}\n`)
   assert.equal((await run(['env', 'down', '-e', 'broken', '--yes'])).code, 0)
   assert.equal((await c.send(new m.DescribeSecurityGroupsCommand({Filters: [{Name: 'tag:dops:project', Values: ['cloud']}]}))).SecurityGroups!.length, 0)
+})
+
+/**
+ * A proxy in front of moto that answers the first call of every EC2 action, and the first three RunInstances
+ * calls, with EC2's throttling error (HTTP 503 RequestLimitExceeded), as a busy account does.
+ */
+async function startThrottler(): Promise<{endpoint: string; throttled: Map<string, number>}> {
+  const seen = new Map<string, number>()
+  const throttled = new Map<string, number>()
+  throttler = http.createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const body = Buffer.concat(chunks)
+      const action = new URLSearchParams(body.toString()).get('Action') ?? String(req.headers['x-amz-target'] ?? '?')
+      const n = (seen.get(action) ?? 0) + 1
+      seen.set(action, n)
+      if (n === 1 || (action === 'RunInstances' && n <= 3)) {
+        throttled.set(action, (throttled.get(action) ?? 0) + 1)
+        res.writeHead(503, {'content-type': 'text/xml'})
+        res.end(`<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>throttle-${n}</RequestID></Response>`)
+        return
+      }
+      const fwd = http.request({host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers}, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers)
+        up.pipe(res)
+      })
+      fwd.on('error', () => res.destroy())
+      fwd.end(body)
+    })
+  })
+  await new Promise<void>((r) => throttler!.listen(0, '127.0.0.1', r))
+  return {endpoint: `http://127.0.0.1:${(throttler.address() as {port: number}).port}`, throttled}
+}
+
+test('throttled API calls are retried: env up and down succeed through RequestLimitExceeded answers', {skip}, async () => {
+  const {endpoint: slow, throttled} = await startThrottler()
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dops-aws-throttle-'))
+  writeFileSync(path.join(dir, 'dops.yml'), `version: 1\nproject: busy\nproviders:\n  aws: {type: aws, region: us-east-1, endpoint: "${slow}"}\nenvironments:\n  prod:\n    groups:\n      app:\n        provider: aws\n        instance: {count: 2, image: ${ami}, size: 1C1G, firewall: [{port: 443}]}\n`)
+  const up = await dops(['env', 'up', '--json'], {cwd: dir, env: awsEnv})
+  assert.equal(up.code, 0, up.stdout + up.stderr)
+  assert.equal(throttled.get('RunInstances'), 3, 'RunInstances was throttled three times and retried')
+  assert.ok(throttled.size >= 5, `every action was throttled once: ${[...throttled.keys()].join(', ')}`)
+  const {m, c} = await ec2()
+  const mine = await c.send(new m.DescribeInstancesCommand({Filters: [{Name: 'tag:dops:project', Values: ['busy']}, {Name: 'instance-state-name', Values: ['pending', 'running']}]}))
+  assert.equal((mine.Reservations ?? []).flatMap((r) => r.Instances ?? []).length, 2, 'exactly the planned instances: no retry created a duplicate')
+  const down = await dops(['env', 'down', '--yes'], {cwd: dir, env: awsEnv})
+  assert.equal(down.code, 0, down.stdout + down.stderr)
+})
+
+test('one environment across providers: static hosts hear of the aws group\'s instances joining and leaving', {skip}, async () => {
+  fleet = await startFleet({count: 1, prefix: 'aw'})
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dops-aws-mixed-'))
+  writeFileSync(
+    path.join(dir, 'dops.yml'),
+    `version: 1
+project: hybrid
+ssh: {config: ${fleet.sshConfig}}
+providers:
+  cloud: {type: aws, region: us-east-1, endpoint: "${endpoint}", addressing: private}
+environments:
+  prod:
+    groups:
+      edge:
+        hosts: [aw01]
+      web:
+        provider: cloud
+        instance: {count: 2, image: ${ami}, size: t3.micro}
+        on:
+          hostsJoined: [{group: edge, run: 'echo "$DOPS_EVENT $DOPS_HOSTS" >> /srv/members.log'}]
+          hostsLeft: [{group: edge, run: 'echo "$DOPS_EVENT $DOPS_HOSTS" >> /srv/members.log'}]
+`,
+  )
+  const members = () => readFileSync(path.join(fleet!.hosts[0]!.fsDir, 'srv/members.log'), 'utf8').trim().split('\n')
+  const privateIps = async () => {
+    const {m, c} = await ec2()
+    const r = await c.send(new m.DescribeInstancesCommand({Filters: [{Name: 'tag:dops:project', Values: ['hybrid']}, {Name: 'instance-state-name', Values: ['pending', 'running']}]}))
+    return (r.Reservations ?? []).flatMap((x) => x.Instances ?? []).map((i) => i.PrivateIpAddress!).sort()
+  }
+  const up = await dops(['env', 'up', '--json'], {cwd: dir, env: awsEnv})
+  assert.equal(up.code, 0, up.stdout + up.stderr)
+  const r = json<EnvReport>(up)
+  assert.deepEqual(r.changes.map((c) => `${c.group}:${c.provider}:${c.keep}+${c.create}`), ['edge:static:1+0', 'web:cloud:0+2'])
+  const ips = await privateIps()
+  assert.equal(ips.length, 2)
+  assert.deepEqual(members().at(-1)!.split(' ').slice(1).sort(), ips, 'the static host got the instances\' private addresses')
+  assert.equal((await dops(['scale', 'web=3'], {cwd: dir, env: awsEnv})).code, 0)
+  assert.deepEqual(members().at(-1)!.split(' ').slice(1).sort(), await privateIps())
+  assert.equal((await dops(['scale', 'web=1'], {cwd: dir, env: awsEnv})).code, 0)
+  const one = await privateIps()
+  assert.deepEqual(members().at(-1), `hostsLeft ${one[0]}`)
+  const down = await dops(['env', 'down', '--yes', '--json'], {cwd: dir, env: awsEnv})
+  assert.equal(down.code, 0, down.stdout + down.stderr)
+  assert.deepEqual(json<EnvReport>(down).changes.map((c) => c.group), ['web'], 'the static group is never destroyed')
+  assert.equal(members().at(-1), 'hostsLeft')
+  assert.deepEqual(await privateIps(), [])
 })
