@@ -41,8 +41,8 @@ export async function resolveTargets(src: TargetSource): Promise<ResolvedTargets
   if (!planFile) throw new InvalidInputError(`no plan: there is no dops.yml in ${src.cwd}; pass -f PLAN, or -i INVENTORY to target an Ansible inventory`)
   const {loaded, warnings} = await loadPlan(planFile, {env: src.processEnv})
   const envName = pickEnvironment(loaded, src.env)
-  const {LocalStateFile} = await import('./state/local-file.js')
-  const state = await new LocalStateFile(loaded.dir, loaded.plan.project, envName).read()
+  const {openState} = await import('./state/backend.js')
+  const state = await (await openState(loaded, loaded.dir, envName)).read()
   return {hosts: [...(await resolveEnvironment(loaded, envName)), ...stateHosts(loaded, envName, state)], projectDir: loaded.dir, loaded, envName, secrets: loaded.secrets, warnings}
 }
 

@@ -13,7 +13,8 @@ import type {Host} from '../inventory/host.js'
 import type {GroupSpec, LoadedPlan, ScriptSpec} from '../plan/types.js'
 import {getProvider, registerProvider} from '../providers/registry.js'
 import type {Provider, ProviderContext} from '../providers/types.js'
-import {LocalStateFile, type EnvState, type InstanceState} from '../state/local-file.js'
+import {openState} from '../state/backend.js'
+import type {EnvState, InstanceState} from '../state/local-file.js'
 import {resolveTargets, type TargetSource} from '../targets.js'
 import {createSshTransport, type TransportSettings} from '../transport/factory.js'
 import {parseDuration} from '../util/duration.js'
@@ -89,7 +90,7 @@ async function loadEnv(p: EnvParams) {
   }
   const env = loaded.plan.environments![t.envName]!
   const groups = env.groups ?? {}
-  const store = new LocalStateFile(t.projectDir, loaded.plan.project, t.envName)
+  const store = await openState(loaded, t.projectDir, t.envName)
   const ctx = (group: string): ProviderContext => ({project: loaded.plan.project, env: t.envName!, group, projectDir: t.projectDir, spec: (groups[group]!.instance ?? {}) as Record<string, unknown>, settings: providerOf(loaded, groups[group]!).settings})
   return {t, loaded, groups, store, ctx, order: dependencyOrder(groups)}
 }

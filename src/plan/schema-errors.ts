@@ -23,9 +23,10 @@ function isUnder(a: string, b: string): boolean {
   return a === b || a.startsWith(b + '/')
 }
 
-/** Drop the errors that only restate another: oneOf summaries, and type mismatches of branches not taken. */
+/** Drop the errors that only restate another: if/then and oneOf summaries, and type mismatches of branches not taken. */
 function reduce(errors: ErrorObject[]): ErrorObject[] {
-  let out = errors.filter(
+  // "must match the then schema" only restates the error inside the `then` branch
+  let out = errors.filter((e) => e.keyword !== 'if').filter(
     (e) => !(['oneOf', 'anyOf'].includes(e.keyword) && errors.some((o) => o !== e && !['oneOf', 'anyOf'].includes(o.keyword) && isUnder(o.instancePath, e.instancePath))),
   )
   // A oneOf branch whose type matched produced specific errors; the other branches' "must be X" are noise.

@@ -86,6 +86,7 @@ export interface Plan {
   ssh?: SshSettings
   vars?: Vars
   providers?: Record<string, ProviderSpec>
+  state?: import('../state/backend.js').StateSpec
   environments?: Record<string, EnvironmentSpec>
   apps?: Record<string, AppSpec>
 }

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import http from 'node:http'
@@ -277,4 +277,38 @@ environments:
   assert.deepEqual(json<EnvReport>(down).changes.map((c) => c.group), ['web'], 'the static group is never destroyed')
   assert.equal(members().at(-1), 'hostsLeft')
   assert.deepEqual(await privateIps(), [])
+})
+
+test('a shared state in S3: a second checkout sees what the first created; the lock stops a concurrent command and a stale one is taken over', {skip}, async () => {
+  const s3m = await import('@aws-sdk/client-s3')
+  const s3 = new s3m.S3Client({region: 'us-east-1', endpoint, forcePathStyle: true, credentials: {accessKeyId: 'testing', secretAccessKey: 'testing'}})
+  await s3.send(new s3m.CreateBucketCommand({Bucket: 'dops-team-state'}))
+  const plan = `version: 1\nproject: shared\nstate: {backend: s3, bucket: dops-team-state, endpoint: "${endpoint}"}\nproviders:\n  aws: {type: aws, region: us-east-1, endpoint: "${endpoint}"}\nenvironments:\n  prod:\n    groups:\n      app:\n        provider: aws\n        instance: {count: 2, image: ${ami}, size: t3.micro}\n`
+  const [laptop, ci] = [0, 1].map(() => {
+    const d = mkdtempSync(path.join(os.tmpdir(), 'dops-aws-shared-'))
+    writeFileSync(path.join(d, 'dops.yml'), plan)
+    return d
+  })
+  const up = await dops(['env', 'up', '--json'], {cwd: laptop!, env: awsEnv})
+  assert.equal(up.code, 0, up.stdout + up.stderr)
+  const obj = await s3.send(new s3m.GetObjectCommand({Bucket: 'dops-team-state', Key: 'dops/shared/prod.json'}))
+  const state = JSON.parse(await obj.Body!.transformToString()) as {groups: Record<string, {instances: unknown[]}>}
+  assert.equal(state.groups.app!.instances.length, 2)
+  assert.equal(existsSync(path.join(laptop!, '.dops/state')), false, 'nothing kept locally')
+  const seen = json<EnvReport>(await dops(['env', 'plan', '--json'], {cwd: ci!, env: awsEnv}))
+  assert.equal(seen.changed, false, 'the other checkout sees the same environment')
+  // a command holding the lock elsewhere: refused with who holds it
+  const lock = (expiresAt: Date) => s3.send(new s3m.PutObjectCommand({Bucket: 'dops-team-state', Key: 'dops/shared/prod.lock', Body: JSON.stringify({owner: 'alice@build-7', pid: 4242, createdAt: new Date().toISOString(), expiresAt: expiresAt.toISOString()})}))
+  await lock(new Date(Date.now() + 600_000))
+  const refused = await dops(['scale', 'app=3'], {cwd: ci!, env: awsEnv})
+  assert.equal(refused.code, 22, refused.stdout + refused.stderr)
+  assert.match(refused.stderr, /locked by alice@build-7 \(pid 4242\)/)
+  // its holder died: the lease ran out, the lock is taken over, and released after
+  await lock(new Date(Date.now() - 1000))
+  const scaled = await dops(['scale', 'app=3', '--json'], {cwd: ci!, env: awsEnv})
+  assert.equal(scaled.code, 0, scaled.stdout + scaled.stderr)
+  await assert.rejects(s3.send(new s3m.HeadObjectCommand({Bucket: 'dops-team-state', Key: 'dops/shared/prod.lock'})), 'the lock is released')
+  assert.equal(json<EnvReport>(await dops(['env', 'plan', '--json'], {cwd: laptop!, env: awsEnv})).changes[0]!.keep, 3)
+  const down = await dops(['env', 'down', '--yes'], {cwd: laptop!, env: awsEnv})
+  assert.equal(down.code, 0, down.stdout + down.stderr)
 })
