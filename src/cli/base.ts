@@ -90,3 +90,21 @@ export const envFlags = {
   env: Flags.string({char: 'e', env: 'DOPS_ENV', description: "environment (default: the plan's only environment; env DOPS_ENV)"}),
   ...connectionFlags,
 }
+
+/**
+ * A yes/no question on the terminal (stderr), or undefined where nobody can answer: not a terminal, CI, or --json.
+ * Commands pass it to the core, which asks only before destroying something.
+ */
+export function terminalConfirm(json: boolean): ((what: string) => Promise<boolean>) | undefined {
+  if (json || process.env.CI || !process.stdin.isTTY || !process.stderr.isTTY) return undefined
+  return async (what) => {
+    const {createInterface} = await import('node:readline/promises')
+    const rl = createInterface({input: process.stdin, output: process.stderr})
+    try {
+      const answer = await rl.question(`${what}.\nType "yes" to go on: `)
+      return answer.trim().toLowerCase() === 'yes'
+    } finally {
+      rl.close()
+    }
+  }
+}

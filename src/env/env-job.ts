@@ -63,7 +63,16 @@ export interface EnvParams {
   scale?: Record<string, number>
   connection: Omit<TransportSettings, 'projectDir' | 'planSsh' | 'onHostKeyLearned'>
   yes?: boolean
+  /** asked (on a terminal) before destroying hosts when `yes` is not given; without it, `yes` is required */
+  confirm?: (what: string) => Promise<boolean>
   reporter?: Reporter
+}
+
+/** Destroying hosts needs `yes`, or a yes from the person at the terminal. */
+async function confirmDestroy(p: EnvParams, what: string): Promise<void> {
+  if (p.yes) return
+  if (!p.confirm) throw new DopsError('CONFIRM', `${what}; run again with --yes`, {exitCode: ExitCode.INVALID_INPUT})
+  if (!(await p.confirm(what))) throw new DopsError('DECLINED', 'nothing was changed: not confirmed', {exitCode: ExitCode.INTERRUPTED})
 }
 
 function providerOf(loaded: LoadedPlan, g: GroupSpec): {name: string; type: string; settings: Record<string, unknown>} {
@@ -161,7 +170,7 @@ export async function envUp(p: EnvParams): Promise<EnvReport> {
     }
     const {changes, alive, adopted, gone} = await computeChanges({...e, scale: p.scale, reconcile: p.reconcile}, state)
     const destructive = changes.filter((c) => c.destroy.some((d) => !d.endsWith('(gone)')))
-    if (destructive.length && !p.yes) throw new DopsError('CONFIRM', `this would destroy ${destructive.map((c) => `${c.destroy.length} host(s) of ${c.group}`).join(', ')}; run again with --yes`, {exitCode: ExitCode.INVALID_INPUT})
+    if (destructive.length) await confirmDestroy(p, `this would destroy ${destructive.map((c) => `${c.destroy.length} host(s) of ${c.group} (${c.destroy.join(', ')})`).join(', ')}`)
     const report: EnvReport = {project: e.loaded.plan.project, env: e.t.envName!, action: 'up', changes, changed: false, bootstrap: [], deployments: [], events: [], waits: [], drains: [], phases: noPhases(), exitCode: 0}
     const joined = new Map<string, InstanceState[]>()
     const left = new Map<string, InstanceState[]>()
@@ -319,7 +328,7 @@ export async function envDown(p: EnvParams): Promise<EnvReport> {
       if (list.length) doomed.set(g, list)
     }
     const count = [...doomed.values()].reduce((n, l) => n + l.length, 0)
-    if (count && !p.yes) throw new DopsError('CONFIRM', `this destroys ${count} host(s) of ${e.t.envName} (${[...doomed.keys()].join(', ')}); run again with --yes`, {exitCode: ExitCode.INVALID_INPUT})
+    if (count) await confirmDestroy(p, `this destroys ${count} host(s) of ${e.t.envName} (${[...doomed].map(([g, l]) => `${g}: ${l.map((i) => i.name).join(', ')}`).join('; ')})`)
     const report: EnvReport = {project: e.loaded.plan.project, env: e.t.envName!, action: 'down', changes: [], changed: false, bootstrap: [], deployments: [], events: [], waits: [], drains: [], phases: noPhases(), exitCode: 0}
     const everything = [...doomed.values()].flat()
     // 1. the groups that stay (static hosts) hear that these hosts leave: a static load balancer drops them first

@@ -132,3 +132,22 @@ test('a host whose bootstrap failed is not forgotten: plan shows it, the next up
   const done = json<EnvReport>(await dops(['env', 'plan', '-e', 'flaky', '--json'], {cwd: project, env: {DOPS_ENV: 'prod', BOOT_OK: 'yes'}}))
   assert.equal(done.changed, false)
 })
+
+test('on a terminal, env down asks before destroying: "no" changes nothing (exit 6), "yes" goes on', async () => {
+  const {spawnSync} = await import('node:child_process')
+  const {BIN} = await import('../helpers.js')
+  const onTerminal = (answer: string) => {
+    const env: NodeJS.ProcessEnv = {...process.env, DOPS_ENV: 'flaky', NO_COLOR: '1'}
+    delete env.CI
+    // `script` gives the command a pseudo-terminal; the answer is typed on it
+    return spawnSync('script', ['-qec', `${process.execPath} ${BIN} env down`, '/dev/null'], {cwd: project, env, input: `${answer}\n`, encoding: 'utf8', timeout: 60_000})
+  }
+  const no = onTerminal('no')
+  assert.equal(no.status, 6, no.stdout + no.stderr)
+  assert.match(no.stdout, /this destroys 1 host\(s\) of flaky \(w: w-1\)/)
+  assert.match(no.stdout, /nothing was changed: not confirmed/)
+  assert.equal(json<{hosts: unknown[]}>(await run(['hosts', '-e', 'flaky', '-g', 'w', '--json'])).hosts.length, 1, 'the host is still there')
+  const yes = onTerminal('yes')
+  assert.equal(yes.status, 0, yes.stdout + yes.stderr)
+  assert.match(yes.stdout, /w +local +-1 destroyed/)
+})

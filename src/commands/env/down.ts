@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand, connectionFrom, envFlags, exitCodesHelp} from '../../cli/base.js'
+import {BaseCommand, connectionFrom, envFlags, exitCodesHelp, terminalConfirm} from '../../cli/base.js'
 import {formatEnvReport} from '../../cli/env-format.js'
 import {colorFor} from '../../cli/format.js'
 import {envDown, type EnvReport} from '../../env/env-job.js'
@@ -7,7 +7,7 @@ import {envDown, type EnvReport} from '../../env/env-job.js'
 export default class EnvDown extends BaseCommand {
   static override summary = 'Destroy the hosts dops created for the environment (never static hosts).'
   static override description = `Destroys every host that a provider created for the environment, in reverse dependency order, and clears
-its state. Static hosts are never touched. Needs --yes.
+its state. Static hosts are never touched. Asks on a terminal; needs --yes elsewhere (CI, --json, a pipe).
 
 ${exitCodesHelp}`
 
@@ -19,7 +19,7 @@ ${exitCodesHelp}`
 
   async run(): Promise<EnvReport> {
     const {flags} = await this.parse(EnvDown)
-    const r = await envDown({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags), yes: flags.yes})
+    const r = await envDown({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags), yes: flags.yes, confirm: terminalConfirm(this.jsonEnabled())})
     if (!this.jsonEnabled()) process.stderr.write(formatEnvReport(colorFor(process.stderr), r) + '\n')
     this.setExitCode(r.exitCode)
     return r

@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand, connectionFrom, envFlags, exitCodesHelp} from '../../cli/base.js'
+import {BaseCommand, connectionFrom, envFlags, exitCodesHelp, terminalConfirm} from '../../cli/base.js'
 import {formatEnvReport} from '../../cli/env-format.js'
 import {colorFor} from '../../cli/format.js'
 import {envUp, type EnvReport} from '../../env/env-job.js'
@@ -10,7 +10,7 @@ export default class EnvUp extends BaseCommand {
 answers, run bootstrap scripts on new hosts (with DOPS_<GROUP>_HOSTS of the groups they depend on), deploy
 the apps where a host does not run the current revision, then run hostsJoined / hostsLeft handlers on other
 groups with the membership (DOPS_HOSTS, DOPS_MEMBERS_JSON). Re-running it with nothing changed changes
-nothing. Removing hosts needs --yes. The state is kept in .dops/state/.
+nothing. Removing hosts asks on a terminal and needs --yes elsewhere. The state is kept in .dops/state/ (or S3).
 
 ${exitCodesHelp}`
 
@@ -22,7 +22,7 @@ ${exitCodesHelp}`
 
   async run(): Promise<EnvReport> {
     const {flags} = await this.parse(EnvUp)
-    const r = await envUp({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags), yes: flags.yes})
+    const r = await envUp({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags), yes: flags.yes, confirm: terminalConfirm(this.jsonEnabled())})
     if (!this.jsonEnabled()) process.stderr.write(formatEnvReport(colorFor(process.stderr), r) + '\n')
     this.setExitCode(r.exitCode)
     return r
