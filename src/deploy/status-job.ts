@@ -9,6 +9,7 @@ import {createSshTransport, type TransportSettings} from '../transport/factory.j
 import {shQuote} from '../transport/remote-command.js'
 import {readDeployments, type DeployReport} from './deploy-job.js'
 import {DEFAULT_DEPLOY_ROOT, hostLayout} from './host-layout.js'
+import {checkHealth, type HealthCheckSpec} from './health.js'
 
 export interface HostStatus {
   host: string
@@ -17,6 +18,9 @@ export interface HostStatus {
   reachable: boolean
   last?: {deployment: string; revision: string; status: string; at: string}
   differs: boolean
+  /** the app's healthCheck, one attempt (with `health`): undefined when the app has none or the host is unreachable */
+  healthy?: boolean
+  healthReason?: string
 }
 
 export interface StatusReport {
@@ -26,7 +30,7 @@ export interface StatusReport {
   hosts: HostStatus[]
 }
 
-export async function statusJob(p: {source: TargetSource; selection: Selection; connection: Omit<TransportSettings, 'projectDir' | 'planSsh'>; app?: string}): Promise<StatusReport> {
+export async function statusJob(p: {source: TargetSource; selection: Selection; connection: Omit<TransportSettings, 'projectDir' | 'planSsh'>; app?: string; health?: boolean}): Promise<StatusReport> {
   const t = await resolveTargets(p.source)
   if (!t.loaded || !t.envName) throw new InvalidInputError('dops deploy status needs a plan')
   const apps = Object.keys(t.loaded.plan.apps ?? {})
@@ -49,7 +53,14 @@ export async function statusJob(p: {source: TargetSource; selection: Selection; 
           } catch {
             parsed = undefined
           }
-          return {host: h.name, group: h.group, revision: link?.trim().split('/').pop() || undefined, reachable: true, last: parsed, differs: false}
+          const out: HostStatus = {host: h.name, group: h.group, revision: link?.trim().split('/').pop() || undefined, reachable: true, last: parsed, differs: false}
+          const check = (t.loaded!.plan.apps![app] as {healthCheck?: HealthCheckSpec}).healthCheck
+          if (p.health && check) {
+            const hr = await checkHealth(c, {...check, retries: 0}, undefined, {DOPS_HOST: h.name, DOPS_HOST_ADDRESS: transport.target(h).address})
+            out.healthy = hr.ok
+            if (!hr.ok) out.healthReason = hr.reason
+          }
+          return out
         } catch {
           return {host: h.name, group: h.group, reachable: false, differs: false}
         }

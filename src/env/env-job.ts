@@ -397,7 +397,7 @@ export interface EnvStatus {
   groups: Array<{
     group: string
     provider: string
-    hosts: Array<{name: string; address: string; state: 'running' | 'gone' | 'static'; reachable?: boolean; revisions: Record<string, string | undefined>}>
+    hosts: Array<{name: string; address: string; state: 'running' | 'gone' | 'static'; ready?: boolean; reachable?: boolean; revisions: Record<string, string | undefined>; health: Record<string, {healthy: boolean; reason?: string} | undefined>}>
     apps: Array<{app: string; revision?: string; differing: string[]}>
   }>
 }
@@ -409,7 +409,7 @@ export async function envStatus(p: EnvParams): Promise<EnvStatus> {
   const {statusJob} = await import('../deploy/status-job.js')
   const apps = [...new Set(e.order.flatMap((g) => e.groups[g]!.apps ?? []))]
   const byApp = new Map<string, Awaited<ReturnType<typeof statusJob>>>()
-  for (const app of apps) byApp.set(app, await statusJob({source: p.source, selection: {}, connection: p.connection, app}))
+  for (const app of apps) byApp.set(app, await statusJob({source: p.source, selection: {}, connection: p.connection, app, health: true}))
   const out: EnvStatus = {project: e.loaded.plan.project, env: e.t.envName!, groups: []}
   for (const g of e.order) {
     const spec = e.groups[g]!
@@ -428,6 +428,13 @@ export async function envStatus(p: EnvParams): Promise<EnvStatus> {
           state: (live ? (live.has(h.name) ? 'running' : 'gone') : 'static') as 'running' | 'gone' | 'static',
           reachable: (spec.apps ?? []).length ? byApp.get(spec.apps![0]!)?.hosts.find((x) => x.host === h.name)?.reachable : undefined,
           revisions: Object.fromEntries((spec.apps ?? []).map((a) => [a, byApp.get(a)?.hosts.find((x) => x.host === h.name)?.revision])),
+          health: Object.fromEntries(
+            (spec.apps ?? []).map((a) => {
+              const st = byApp.get(a)?.hosts.find((x) => x.host === h.name)
+              return [a, st?.healthy === undefined ? undefined : {healthy: st.healthy, ...(st.healthReason ? {reason: st.healthReason} : {})}]
+            }),
+          ),
+          ready: recorded.find((r) => r.name === h.name)?.ready,
         })),
       ],
       apps: (spec.apps ?? []).map((a) => ({app: a, revision: byApp.get(a)?.groups[g]?.revision, differing: byApp.get(a)?.groups[g]?.differing ?? []})),

@@ -65,6 +65,18 @@ test('env up again changes nothing', async () => {
   assert.deepEqual(web.hosts.map((h) => h.state), ['running', 'running'])
   assert.ok(web.apps[0]!.revision, 'the app revision each runs')
   assert.deepEqual(web.apps[0]!.differing, [])
+  assert.deepEqual(web.hosts.map((h) => h.health.web?.healthy), [true, true], 'the app\'s health check passes on both')
+  // the app stops on one host: status says which, and why
+  const stopped = await run(['run', '-g', 'web', '-H', 'web-1', '--', 'kill $(cat /tmp/app.pid)'])
+  assert.equal(stopped.code, 0, stopped.stderr)
+  const after = json<{groups: Array<{group: string; hosts: Array<{name: string; health: Record<string, {healthy: boolean; reason?: string}>}>}>}>(await run(['env', 'status', '--json']))
+  const hosts = after.groups.find((g) => g.group === 'web')!.hosts
+  assert.equal(hosts.find((h) => h.name === 'web-1')!.health.web!.healthy, false)
+  assert.match(hosts.find((h) => h.name === 'web-1')!.health.web!.reason!, /no HTTP response from http:\/\/127\.0\.\d+\.\d+:8000\//)
+  assert.equal(hosts.find((h) => h.name === 'web-2')!.health.web!.healthy, true)
+  // deploying the same revision to that host again restarts it (ApplicationStop, ..., ApplicationStart)
+  const redeploy = await run(['deploy', '-H', 'web-1', '--json'])
+  assert.equal(redeploy.code, 0, redeploy.stdout.slice(-2000))
 })
 
 test('scale web=4 adds two bootstrapped hosts with the app, and the load balancer sends them traffic; scale down drains', async () => {

@@ -3,7 +3,7 @@ import {colorFor} from '../../cli/format.js'
 import {envStatus, type EnvStatus} from '../../env/env-job.js'
 
 export default class EnvStatusCommand extends BaseCommand {
-  static override summary = 'The environment by application: groups, hosts, their provider state, the revision each runs, and whether it answers.'
+  static override summary = 'The environment by application: groups, hosts, their provider state, the revision each runs, whether it answers, and its health check.'
   static override examples = ['<%= config.bin %> env status -f examples/local/dops.yml', '<%= config.bin %> env status -e prod --json']
   static override flags = {
     ...envFlags,
@@ -17,7 +17,9 @@ export default class EnvStatusCommand extends BaseCommand {
       process.stdout.write(`${c.bold(`${r.project}/${r.env}`)}\n`)
       for (const g of r.groups) {
         process.stdout.write(`  ${c.bold(g.group)} (${g.provider}, ${g.hosts.length} host${g.hosts.length === 1 ? '' : 's'})${g.apps.map((a) => `  ${a.app} ${a.revision?.slice(0, 12) ?? 'not deployed'}${a.differing.length ? c.yellow(` (differing: ${a.differing.join(', ')})`) : ''}`).join('')}\n`)
-        for (const h of g.hosts) process.stdout.write(`    ${h.name.padEnd(14)} ${h.address.padEnd(16)} ${h.state === 'gone' ? c.red('gone') : h.state}${h.reachable === false ? c.red(' unreachable') : ''}\n`)
+        for (const h of g.hosts) process.stdout.write(`    ${h.name.padEnd(14)} ${h.address.padEnd(16)} ${h.state === 'gone' ? c.red('gone') : h.state}${h.ready === false ? c.yellow(' not ready (env up prepares it again)') : ''}${h.reachable === false ? c.red(' unreachable') : ''}${Object.entries(h.health)
+              .map(([app, hh]) => (hh ? ` ${app} ${hh.healthy ? c.green('healthy') : c.red(`unhealthy: ${hh.reason ?? ''}`)}` : ''))
+              .join('')}\n`)
       }
     }
     return r
