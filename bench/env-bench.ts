@@ -1,6 +1,6 @@
 /**
  * Environment benchmark on the local provider: `dops env up` of examples/local from nothing to serving, `env up`
- * again with nothing to do, `scale web=+2`, and `env down`; phase times from each command's JSON. Results:
+ * again with nothing to do, `scale web=+2`, again with 10 hosts, `scale web=2` (drain), and `env down`; phase times from each command's JSON. Results:
  * bench/results/env.md. Run by hand, as root: npm run bench:env -- [--rounds 3]
  */
 import {spawnSync} from 'node:child_process'
@@ -31,8 +31,10 @@ for (let i = 0; i < rounds; i++) {
   dops(['scale', 'web=8'])
   const again10 = dops(['env', 'up'])
   if (again10.report.changed) throw new Error('env up after scale changed something')
+  const shrink = dops(['scale', 'web=2'])
   const down = dops(['env', 'down', '--yes'])
-  rows.push({up: up.ms, again: again.ms, scale: scale.ms, again10: again10.ms, down: down.ms, provision: up.report.phases!.provision!, bootstrap: up.report.phases!.bootstrap!, deploy: up.report.phases!.deploy!, events: up.report.phases!.events!})
+  const ph = up.report.phases!
+  rows.push({up: up.ms, again: again.ms, scale: scale.ms, again10: again10.ms, shrink: shrink.ms, shrinkDrain: shrink.report.phases!.drain!, down: down.ms, downDrain: down.report.phases!.drain!, provision: ph.provision!, wait: ph.wait!, bootstrap: ph.bootstrap!, deploy: ph.deploy!, events: ph.events!})
   process.stderr.write(`round ${i + 1}: up ${(up.ms / 1000).toFixed(2)}s, again ${(again.ms / 1000).toFixed(2)}s, scale +2 ${(scale.ms / 1000).toFixed(2)}s, down ${(down.ms / 1000).toFixed(2)}s\n`)
 }
 const med = (k: string) => [...rows.map((r) => r[k]!)].sort((a, b) => a - b)[Math.floor(rows.length / 2)]! / 1000
@@ -43,11 +45,12 @@ const lines = [
   '',
   '| scenario | seconds |',
   '|---|---|',
-  `| env up from nothing to serving | ${med('up').toFixed(2)} (provision ${med('provision').toFixed(2)}, bootstrap ${med('bootstrap').toFixed(2)}, deploy ${med('deploy').toFixed(2)}, events ${med('events').toFixed(2)}) |`,
+  `| env up from nothing to serving | ${med('up').toFixed(2)} (provision ${med('provision').toFixed(2)}, wait ${med('wait').toFixed(2)}, bootstrap ${med('bootstrap').toFixed(2)}, deploy ${med('deploy').toFixed(2)}, events ${med('events').toFixed(2)}) |`,
   `| env up again, nothing to do | ${med('again').toFixed(2)} |`,
   `| scale web=4 (+2 hosts, bootstrapped, deployed, lb upstreams updated) | ${med('scale').toFixed(2)} |`,
   `| env up again with 10 hosts (web=8), nothing to do | ${med('again10').toFixed(2)} |`,
-  `| env down | ${med('down').toFixed(2)} |`,
+  `| scale web=2 (-6 hosts: hostsLeft on the lb, app drained, destroyed) | ${med('shrink').toFixed(2)} (drain ${med('shrinkDrain').toFixed(2)}) |`,
+  `| env down (drain, destroy) | ${med('down').toFixed(2)} (drain ${med('downDrain').toFixed(2)}) |`,
   '',
 ]
 writeFileSync(path.join(root, 'bench/results/env.md'), lines.join('\n'))
