@@ -192,7 +192,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
     if (!ordered.length) return {...report, status: 'up-to-date', durationMs: performance.now() - t0}
     p.reporter?.({type: 'deploy.plan', report})
 
-    const lock = await acquireLock({conn: await transport.connect(lockHost), host: lockHost.name, name: `${plan.project}-${t.envName}-${appName}`, deployment: deploymentId, waitMs: parseDuration(p.wait) ?? 0, steal: p.steal})
+    const lock = await acquireLock({conn: await transport.connect(lockHost), host: lockHost.name, name: `${plan.project}-${t.envName}-${appName}`, deployment: deploymentId, waitMs: parseDuration(p.wait) ?? 0, steal: p.steal, sudo: app.sudo})
     if (lock.takenOver) report.lock = {takenOverFrom: `${lock.takenOver.owner} (deployment ${lock.takenOver.deployment}, lease expired ${new Date(lock.takenOver.expiresAt * 1000).toISOString()})`}
     const heartbeat = setInterval(() => void lock.renew().catch(() => undefined), 60_000)
     try {

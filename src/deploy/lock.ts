@@ -26,6 +26,8 @@ export interface LockOptions {
   waitMs?: number
   steal?: boolean
   host: string
+  /** run the lock commands through `sudo -n` (the app deploys with sudo: the login user cannot write LOCK_DIR) */
+  sudo?: boolean
 }
 
 export interface HeldLock {
@@ -45,31 +47,38 @@ export async function acquireLock(o: LockOptions): Promise<HeldLock> {
   const L = `${LOCK_DIR}/${o.name}`
   const q = shQuote
   const deadline = Date.now() + (o.waitMs ?? 0)
+  const run = (cmd: string) => o.conn.exec(o.sudo ? `sudo -n sh -c ${q(cmd)}` : cmd)
   for (let attempt = 0; attempt < 100_000; attempt++) {
     const info = ownerJson(o.deployment, lease)
     const script = [
-      `L=${q(L)}; mkdir -p ${q(LOCK_DIR)}`,
+      `L=${q(L)}; mkdir -p ${q(LOCK_DIR)} || exit 4`,
       o.steal ? 'rm -rf "$L"' : ':',
-      `if mkdir "$L" 2>/dev/null; then printf '%s' ${q(info)} > "$L/owner"; echo acquired; exit 0; fi`,
+      `if mkdir "$L" 2>/dev/null; then printf '%s' ${q(info)} > "$L/owner" || exit 4; echo acquired; exit 0; fi`,
+      // not there after a failed mkdir: it is not held, it cannot be made (say why, on stderr)
+      '[ -d "$L" ] || { mkdir "$L"; exit 4; }',
       `exp=$(sed -n 's/.*"expiresAt":\\([0-9]*\\).*/\\1/p' "$L/owner" 2>/dev/null)`,
       `if [ -n "$exp" ] && [ "$exp" -lt "$(date +%s)" ] && mkdir "$L.takeover" 2>/dev/null; then old=$(cat "$L/owner"); printf '%s' ${q(info)} > "$L/owner"; rmdir "$L.takeover"; echo expired; printf '%s\\n' "$old"; exit 0; fi`,
       'echo held; cat "$L/owner" 2>/dev/null; exit 3',
     ].join('\n')
-    const r = await o.conn.exec(script)
+    const r = await run(script)
     const [word, ...rest] = r.stdout.trim().split('\n')
     if (word === 'acquired' || word === 'expired') {
       const takenOver = word === 'expired' ? parse(rest.join('\n')) : undefined
       return {
         takenOver,
         renew: async () => {
-          await o.conn.exec(`grep -q ${q(`"deployment":"${o.deployment}"`)} ${q(L + '/owner')} && printf '%s' ${q(ownerJson(o.deployment, lease))} > ${q(L + '/owner')}`)
+          await run(`grep -q ${q(`"deployment":"${o.deployment}"`)} ${q(L + '/owner')} && printf '%s' ${q(ownerJson(o.deployment, lease))} > ${q(L + '/owner')}`)
         },
         release: async () => {
-          await o.conn.exec(`grep -q ${q(`"deployment":"${o.deployment}"`)} ${q(L + '/owner')} 2>/dev/null && rm -rf ${q(L)}`)
+          await run(`grep -q ${q(`"deployment":"${o.deployment}"`)} ${q(L + '/owner')} 2>/dev/null && rm -rf ${q(L)}`)
         },
       }
     }
-    if (word !== 'held') throw new DopsError('LOCK_ERROR', `cannot take the deploy lock on ${o.host}: ${r.stderr.trim() || r.stdout.trim() || `exit ${r.exitCode}`}`, {exitCode: ExitCode.DEPLOY_LOCKED})
+    if (word !== 'held') {
+      const why = r.stderr.trim() || r.stdout.trim() || `exit ${r.exitCode}`
+      const hint = /permission denied/i.test(why) && !o.sudo ? `; the login user cannot write ${LOCK_DIR}: set \`sudo: true\` on the app (passwordless sudo), or deploy as root` : /a password is required|sudo:/i.test(why) ? '; sudo needs to work without a password (NOPASSWD) for the login user' : ''
+      throw new DopsError('LOCK_ERROR', `cannot take the deploy lock on ${o.host}: ${why}${hint}; nothing was changed`, {exitCode: ExitCode.DEPLOY_LOCKED})
+    }
     const holder = parse(rest.join('\n'))
     if (Date.now() >= deadline) {
       const who = holder ? `${holder.owner}, deployment ${holder.deployment}, since ${holder.acquiredAt}, lease until ${new Date(holder.expiresAt * 1000).toISOString()}` : 'an unknown owner'

@@ -60,7 +60,7 @@ test('env up again changes nothing', async () => {
   assert.equal(again.changed, false)
   assert.deepEqual(again.deployments.map((d) => d.status), ['up to date'])
   assert.deepEqual(again.changes.map((c) => c.create + c.destroy.length), [0, 0, 0])
-  const status = json<{groups: Array<{group: string; hosts: Array<{state: string}>; apps: Array<{revision?: string; differing: string[]}>}>}>(await run(['env', 'status', '--json']))
+  const status = json<{groups: Array<{group: string; hosts: Array<{state: string; health: Record<string, {healthy: boolean} | undefined>}>; apps: Array<{revision?: string; differing: string[]}>}>}>(await run(['env', 'status', '--json']))
   const web = status.groups.find((g) => g.group === 'web')!
   assert.deepEqual(web.hosts.map((h) => h.state), ['running', 'running'])
   assert.ok(web.apps[0]!.revision, 'the app revision each runs')

@@ -7,7 +7,7 @@
  * so a stopped host really is gone (sessions included). Needs root on Linux.
  */
 import type {ChildProcess} from 'node:child_process'
-import {mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {chmod, mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import {claimSlot, keygen, killSandbox, launchSandbox, prepareSandboxHost, releaseSlot, sandboxUnavailable, sshdConfig, waitForPort} from '../../src/providers/local/sandbox.js'
 
@@ -51,6 +51,8 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   await mkdir('/var/tmp/dops-fleets', {recursive: true})
   const dir = opts.dir ?? (await mkdtemp('/var/tmp/dops-fleets/fleet-'))
   await mkdir(dir, {recursive: true})
+  // sshd reads authorized_keys as the user logging in: a non-root login (sudo tests) must be able to reach it
+  await chmod(dir, 0o755)
   const prefix = opts.prefix ?? 'host'
   const clientKey = path.join(dir, 'id_ed25519')
   await keygen(clientKey, 'dops-fleet')
