@@ -12,7 +12,7 @@ import {runFleet, type RunSpec} from '../fleet/run.js'
 import type {Host} from '../inventory/host.js'
 import type {GroupSpec, LoadedPlan, ScriptSpec} from '../plan/types.js'
 import {getProvider, registerProvider} from '../providers/registry.js'
-import type {Provider, ProviderContext} from '../providers/types.js'
+import {PartialCreateError, type Provider, type ProviderContext} from '../providers/types.js'
 import {openState} from '../state/backend.js'
 import type {EnvState, InstanceState} from '../state/local-file.js'
 import {resolveTargets, type TargetSource} from '../targets.js'
@@ -197,10 +197,21 @@ export async function envUp(p: EnvParams): Promise<EnvReport> {
         await drain(p, e, report, extra)
         await provider.destroy(ctx, extra)
       }
-      const made = p.reconcile ? (adopted.get(change.group) ?? []) : change.create ? await provider.create(ctx, change.create, live) : []
-      if (p.reconcile) live.splice(live.length - made.length, made.length)
       const planCount = Number((spec.instance as {count?: number} | undefined)?.count ?? 1)
       const scaled = p.scale?.[change.group] !== undefined ? {desired: p.scale[change.group]!, planCount} : state.groups[change.group]?.scaled
+      const made = p.reconcile
+        ? (adopted.get(change.group) ?? [])
+        : change.create
+          ? await provider.create(ctx, change.create, live).catch(async (err: unknown) => {
+              // some were made before the failure: record them (not ready), so the next run does not make them again
+              if (err instanceof PartialCreateError) {
+                state.groups[change.group] = {provider: prov.type, instances: [...live.slice(0, change.keep), ...err.created.map((c) => ({...c, ready: false}))], ...(scaled ? {scaled} : {})}
+                await e.store.write(state)
+              }
+              throw err
+            })
+          : []
+      if (p.reconcile) live.splice(live.length - made.length, made.length)
       // a host is `ready` once it answered SSH and its bootstrap succeeded: one that is not is prepared again
       for (const m of made) m.ready = false
       const instances = [...live.slice(0, change.keep), ...made]

@@ -3,7 +3,18 @@
  * match its spec, applies it, and destroys what it created. Registered by name; a third-party provider is an object
  * with this shape, registered from a package or an oclif plugin (see docs/providers.md).
  */
+import {DopsError} from '../errors.js'
 import type {InstanceState} from '../state/local-file.js'
+
+/** `create` failed after making some instances: they are recorded (so never made twice), then the error is shown. */
+export class PartialCreateError extends DopsError {
+  constructor(
+    readonly created: InstanceState[],
+    cause: DopsError,
+  ) {
+    super(cause.code, `${cause.message} (${created.length} instance(s) created before the failure are recorded: ${created.map((c) => c.name).join(', ')})`, {exitCode: cause.exitCode, cause})
+  }
+}
 
 export interface ProviderContext {
   project: string

@@ -20,7 +20,7 @@ const port = 21000 + (process.pid % 1000)
 const endpoint = `http://127.0.0.1:${port}`
 const awsEnv = {AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true'}
 let moto: ChildProcess | undefined
-let throttler: http.Server | undefined
+const proxies: http.Server[] = []
 let fleet: Fleet | undefined
 let project: string
 let ami: string
@@ -86,7 +86,7 @@ before(async () => {
 })
 after(async () => {
   moto?.kill('SIGKILL')
-  throttler?.close()
+  for (const p of proxies) p.close()
   await fleet?.stop()
 })
 const skip = haveMoto ? false : "moto is not installed (pip install 'moto[server]')"
@@ -156,14 +156,58 @@ test('an impossible size or image fails before anything is created', {skip}, asy
   assert.equal((await running()).length, before)
 })
 
-test('a failing RunInstances is reported with the API\'s error, and nothing is recorded for the group', {skip}, async () => {
-  writePlan(ami, `  broken:\n    groups:\n      app:\n        provider: aws-test\n        instance: {count: 1, image: ${ami}, size: t3.micro, subnet: subnet-00000000}\n`)
-  const r = await run(['env', 'up', '-e', 'broken'])
+test('a failing RunInstances is reported with the API\'s error; instances made before the failure are recorded, never made twice', {skip}, async () => {
+  // two subnets of one VPC: the second subnet's RunInstances hits the account's instance limit
+  const {m, c} = await ec2()
+  const vpc = (await c.send(new m.CreateVpcCommand({CidrBlock: '10.42.0.0/16'}))).Vpc!.VpcId!
+  const [a, b] = await Promise.all(['10.42.1.0/24', '10.42.2.0/24'].map(async (CidrBlock, i) => (await c.send(new m.CreateSubnetCommand({VpcId: vpc, CidrBlock, AvailabilityZone: `us-east-1${'ab'[i]}`}))).Subnet!.SubnetId!))
+  let limited = true
+  const proxy = await startFaultProxy((action, n) => (limited && action === 'RunInstances' && n === 2 ? {status: 400, code: 'InstanceLimitExceeded', message: 'You have requested more instances (4) than your current instance limit of 2 allows.'} : undefined))
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dops-aws-limit-'))
+  writeFileSync(path.join(dir, 'dops.yml'), `version: 1\nproject: limited\nproviders:\n  aws: {type: aws, region: us-east-1, endpoint: "${proxy.endpoint}"}\nenvironments:\n  prod:\n    groups:\n      app:\n        provider: aws\n        instance: {count: 4, image: ${ami}, size: t3.micro, subnets: [${a}, ${b}]}\n`)
+  const mine = async () => {
+    const r = await c.send(new m.DescribeInstancesCommand({Filters: [{Name: 'tag:dops:project', Values: ['limited']}, {Name: 'instance-state-name', Values: ['pending', 'running']}]}))
+    return (r.Reservations ?? []).flatMap((x) => x.Instances ?? [])
+  }
+  const r = await dops(['env', 'up'], {cwd: dir, env: awsEnv})
   assert.notEqual(r.code, 0)
-  assert.match(r.stderr, /aws \(group app\): RunInstances failed: \S+: /)
+  assert.match(r.stderr, /aws \(group app\): RunInstances failed: InstanceLimitExceeded: You have requested more instances/)
+  assert.match(r.stderr, /2 instance\(s\) created before the failure are recorded/)
   assert.doesNotMatch(r.stderr, /\n\s+at /)
-  const plan = json<EnvReport>(await run(['env', 'plan', '-e', 'broken', '--json']))
-  assert.equal(plan.changes[0]!.create, 1, 'still to create')
+  assert.equal((await mine()).length, 2)
+  const plan = json<EnvReport>(await dops(['env', 'plan', '--json'], {cwd: dir, env: awsEnv}))
+  assert.deepEqual([plan.changes[0]!.keep, plan.changes[0]!.create], [2, 2], 'the two made are kept, two are still to create')
+  limited = false
+  const again = await dops(['env', 'up', '--json'], {cwd: dir, env: awsEnv})
+  assert.equal(again.code, 0, again.stdout + again.stderr)
+  const all = await mine()
+  assert.equal(all.length, 4, 'four, not six')
+  assert.deepEqual([a, b].map((s) => all.filter((i) => i.SubnetId === s).length), [2, 2], 'spread over both subnets')
+  assert.equal((await dops(['env', 'down', '--yes'], {cwd: dir, env: awsEnv})).code, 0)
+})
+
+test('subnets of a VPC: the group\'s security group is made in that VPC, extra security groups are attached; a missing subnet fails before anything is created', {skip}, async () => {
+  const {m, c} = await ec2()
+  const vpc = (await c.send(new m.CreateVpcCommand({CidrBlock: '10.43.0.0/16'}))).Vpc!.VpcId!
+  const sub = (await c.send(new m.CreateSubnetCommand({VpcId: vpc, CidrBlock: '10.43.1.0/24'}))).Subnet!.SubnetId!
+  const extra = (await c.send(new m.CreateSecurityGroupCommand({GroupName: 'corp-monitoring', Description: 'existing', VpcId: vpc}))).GroupId!
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dops-aws-vpc-'))
+  const write = (subnets: string) => writeFileSync(path.join(dir, 'dops.yml'), `version: 1\nproject: invpc\nproviders:\n  aws: {type: aws, region: us-east-1, endpoint: "${endpoint}"}\nenvironments:\n  prod:\n    groups:\n      app:\n        provider: aws\n        instance: {count: 1, image: ${ami}, size: t3.micro, subnets: [${subnets}], securityGroups: [${extra}], firewall: [{port: 443}]}\n`)
+  write('subnet-0123456789abcdef0')
+  const bad = await dops(['env', 'up'], {cwd: dir, env: awsEnv})
+  assert.equal(bad.code, 2, bad.stderr)
+  assert.match(bad.stderr, /group app: .*subnet-0123456789abcdef0/)
+  const sgs = await c.send(new m.DescribeSecurityGroupsCommand({Filters: [{Name: 'group-name', Values: ['dops-invpc-prod-app']}]}))
+  assert.equal(sgs.SecurityGroups!.length, 0, 'nothing was created')
+  write(sub)
+  const up = await dops(['env', 'up'], {cwd: dir, env: awsEnv})
+  assert.equal(up.code, 0, up.stdout + up.stderr)
+  const own = (await c.send(new m.DescribeSecurityGroupsCommand({Filters: [{Name: 'group-name', Values: ['dops-invpc-prod-app']}]}))).SecurityGroups!
+  assert.deepEqual(own.map((g) => g.VpcId), [vpc], 'in the subnet\'s VPC, not the default one')
+  const inst = (await c.send(new m.DescribeInstancesCommand({Filters: [{Name: 'tag:dops:project', Values: ['invpc']}, {Name: 'instance-state-name', Values: ['running']}]}))).Reservations!.flatMap((x) => x.Instances ?? [])
+  assert.equal(inst[0]!.SubnetId, sub)
+  assert.deepEqual(inst[0]!.SecurityGroups!.map((g) => g.GroupId).sort(), [own[0]!.GroupId!, extra].sort())
+  assert.equal((await dops(['env', 'down', '--yes'], {cwd: dir, env: awsEnv})).code, 0)
 })
 
 test('env down removes everything it made: instances, Auto Scaling group, security groups', {skip}, async () => {
@@ -177,20 +221,16 @@ test('env down removes everything it made: instances, Auto Scaling group, securi
   const {m, c} = await ec2()
   const sgs = await c.send(new m.DescribeSecurityGroupsCommand({Filters: [{Name: 'tag:dops:project', Values: ['cloud']}, {Name: 'tag:dops:env', Values: ['prod']}]}))
   assert.equal(sgs.SecurityGroups!.length, 0)
-  // the failed environment left only its security group; its own down removes it
-  writePlan(ami, `  broken:\n    groups:\n      app:\n        provider: aws-test\n        instance: {count: 1, image: ${ami}, size: t3.micro, subnet: subnet-00000000}\n`)
-  assert.equal((await run(['env', 'down', '-e', 'broken', '--yes'])).code, 0)
   assert.equal((await c.send(new m.DescribeSecurityGroupsCommand({Filters: [{Name: 'tag:dops:project', Values: ['cloud']}]}))).SecurityGroups!.length, 0)
 })
 
-/**
- * A proxy in front of moto that answers the first call of every EC2 action, and the first three RunInstances
- * calls, with EC2's throttling error (HTTP 503 RequestLimitExceeded), as a busy account does.
- */
-async function startThrottler(): Promise<{endpoint: string; throttled: Map<string, number>}> {
+type Fault = {status: number; code: string; message: string}
+
+/** A proxy in front of moto that answers some EC2 calls with an error instead (decide: by action and its count). */
+async function startFaultProxy(decide: (action: string, n: number) => Fault | undefined): Promise<{endpoint: string; faults: Map<string, number>; close(): void}> {
   const seen = new Map<string, number>()
-  const throttled = new Map<string, number>()
-  throttler = http.createServer((req, res) => {
+  const faults = new Map<string, number>()
+  const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
@@ -198,10 +238,11 @@ async function startThrottler(): Promise<{endpoint: string; throttled: Map<strin
       const action = new URLSearchParams(body.toString()).get('Action') ?? String(req.headers['x-amz-target'] ?? '?')
       const n = (seen.get(action) ?? 0) + 1
       seen.set(action, n)
-      if (n === 1 || (action === 'RunInstances' && n <= 3)) {
-        throttled.set(action, (throttled.get(action) ?? 0) + 1)
-        res.writeHead(503, {'content-type': 'text/xml'})
-        res.end(`<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>throttle-${n}</RequestID></Response>`)
+      const f = decide(action, n)
+      if (f) {
+        faults.set(action, (faults.get(action) ?? 0) + 1)
+        res.writeHead(f.status, {'content-type': 'text/xml'})
+        res.end(`<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>${f.code}</Code><Message>${f.message}</Message></Error></Errors><RequestID>fault-${n}</RequestID></Response>`)
         return
       }
       const fwd = http.request({host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers}, (up) => {
@@ -212,12 +253,14 @@ async function startThrottler(): Promise<{endpoint: string; throttled: Map<strin
       fwd.end(body)
     })
   })
-  await new Promise<void>((r) => throttler!.listen(0, '127.0.0.1', r))
-  return {endpoint: `http://127.0.0.1:${(throttler.address() as {port: number}).port}`, throttled}
+  proxies.push(server)
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return {endpoint: `http://127.0.0.1:${(server.address() as {port: number}).port}`, faults, close: () => server.close()}
 }
 
 test('throttled API calls are retried: env up and down succeed through RequestLimitExceeded answers', {skip}, async () => {
-  const {endpoint: slow, throttled} = await startThrottler()
+  // the first call of every action, and the first three RunInstances calls, get EC2's throttling error
+  const {endpoint: slow, faults: throttled} = await startFaultProxy((action, n) => (n === 1 || (action === 'RunInstances' && n <= 3) ? {status: 503, code: 'RequestLimitExceeded', message: 'Request limit exceeded.'} : undefined))
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dops-aws-throttle-'))
   writeFileSync(path.join(dir, 'dops.yml'), `version: 1\nproject: busy\nproviders:\n  aws: {type: aws, region: us-east-1, endpoint: "${slow}"}\nenvironments:\n  prod:\n    groups:\n      app:\n        provider: aws\n        instance: {count: 2, image: ${ami}, size: 1C1G, firewall: [{port: 443}]}\n`)
   const up = await dops(['env', 'up', '--json'], {cwd: dir, env: awsEnv})

@@ -9,7 +9,7 @@
  */
 import {DopsError, ExitCode} from '../../errors.js'
 import type {InstanceState} from '../../state/local-file.js'
-import type {Provider, ProviderContext} from '../types.js'
+import {PartialCreateError, type Provider, type ProviderContext} from '../types.js'
 import {parseDuration} from '../../util/duration.js'
 import {parseSize, pickInstanceType, type TypeInfo} from './size.js'
 
@@ -23,6 +23,8 @@ interface Spec {
   storage?: Array<{device?: string; size: string; type?: string}>
   firewall?: Array<{port: number | string; protocol?: string; from?: string[]}>
   subnet?: string
+  subnets?: string[]
+  securityGroups?: string[]
   keyPair?: string
   autoScaling?: {min?: number; max?: number; desired?: number}
   tags?: Record<string, string | number | boolean>
@@ -75,14 +77,44 @@ async function resolveType(ctx: ProviderContext, s: Awaited<ReturnType<typeof sd
   return pick.name
 }
 
+const subnetsOf = (spec: Spec): string[] => [...new Set([...(spec.subnet ? [spec.subnet] : []), ...(spec.subnets ?? [])])]
+
+/** The VPC of the group's subnets (they must share one), or undefined for the default VPC. */
+async function vpcOf(ctx: ProviderContext, s: Awaited<ReturnType<typeof sdk>>, spec: Spec): Promise<string | undefined> {
+  const ids = subnetsOf(spec)
+  if (!ids.length) return undefined
+  const r = await s.ec2.send(new s.ec2m.DescribeSubnetsCommand({SubnetIds: ids})).catch((e: {name?: string; message?: string}) => {
+    if (String(e.name).startsWith('InvalidSubnet')) throw new DopsError('INVALID_SPEC', `group ${ctx.group}: ${e.message ?? 'a subnet does not exist'} (subnets: ${ids.join(', ')})`)
+    return fail(ctx, 'DescribeSubnets', e)
+  })
+  const found = new Map((r.Subnets ?? []).map((x) => [x.SubnetId!, x.VpcId!]))
+  const missing = ids.filter((id) => !found.has(id))
+  if (missing.length) throw new DopsError('INVALID_SPEC', `group ${ctx.group}: subnet ${missing.join(', ')} does not exist in this region`)
+  const vpcs = [...new Set(found.values())]
+  if (vpcs.length > 1) throw new DopsError('INVALID_SPEC', `group ${ctx.group}: its subnets are in different VPCs (${vpcs.join(', ')}); a group's instances share one security group, so one VPC`)
+  return vpcs[0]
+}
+
+/** How many of `count` new instances go to each subnet: the ones with the fewest instances first (spread). */
+export function spreadOverSubnets(subnets: string[], existing: Array<string | undefined>, count: number): Map<string, number> {
+  const load = new Map(subnets.map((id) => [id, existing.filter((e) => e === id).length]))
+  const out = new Map<string, number>()
+  for (let i = 0; i < count; i++) {
+    const next = [...load.entries()].sort((a, b) => a[1] - b[1] || subnets.indexOf(a[0]) - subnets.indexOf(b[0]))[0]![0]
+    load.set(next, load.get(next)! + 1)
+    out.set(next, (out.get(next) ?? 0) + 1)
+  }
+  return out
+}
+
 /** The group's security group, created with its rules when missing (a referenced group's one too, empty). */
-async function securityGroup(ctx: ProviderContext, s: Awaited<ReturnType<typeof sdk>>, group: string, rules: Spec['firewall']): Promise<string> {
+async function securityGroup(ctx: ProviderContext, s: Awaited<ReturnType<typeof sdk>>, group: string, rules: Spec['firewall'], vpc: string | undefined): Promise<string> {
   const name = nameOf(ctx, group)
-  const found = await s.ec2.send(new s.ec2m.DescribeSecurityGroupsCommand({Filters: [{Name: 'group-name', Values: [name]}]})).catch((e) => fail(ctx, 'DescribeSecurityGroups', e))
+  const found = await s.ec2.send(new s.ec2m.DescribeSecurityGroupsCommand({Filters: [{Name: 'group-name', Values: [name]}, ...(vpc ? [{Name: 'vpc-id', Values: [vpc]}] : [])]})).catch((e) => fail(ctx, 'DescribeSecurityGroups', e))
   let id = found.SecurityGroups?.[0]?.GroupId
   if (!id) {
     const r = await s.ec2
-      .send(new s.ec2m.CreateSecurityGroupCommand({GroupName: name, Description: `dops ${ctx.project}/${ctx.env}/${group}`, TagSpecifications: [{ResourceType: 'security-group', Tags: Object.entries({...tagKeys(ctx), 'dops:group': group}).map(([Key, Value]) => ({Key, Value}))}]}))
+      .send(new s.ec2m.CreateSecurityGroupCommand({GroupName: name, VpcId: vpc, Description: `dops ${ctx.project}/${ctx.env}/${group}`, TagSpecifications: [{ResourceType: 'security-group', Tags: Object.entries({...tagKeys(ctx), 'dops:group': group}).map(([Key, Value]) => ({Key, Value}))}]}))
       .catch((e) => fail(ctx, 'CreateSecurityGroup', e))
     id = r.GroupId!
   }
@@ -94,7 +126,7 @@ async function securityGroup(ctx: ProviderContext, s: Awaited<ReturnType<typeof 
       const cidrs = (r.from ?? ['0.0.0.0/0']).filter((x) => !x.startsWith('group:'))
       const refs = (r.from ?? []).filter((x) => x.startsWith('group:'))
       const pairs = []
-      for (const ref of refs) pairs.push({GroupId: await securityGroup(ctx, s, ref.slice(6), [])})
+      for (const ref of refs) pairs.push({GroupId: await securityGroup(ctx, s, ref.slice(6), [], vpc)})
       perms.push({IpProtocol: proto, FromPort: from, ToPort: to, IpRanges: cidrs.map((CidrIp) => ({CidrIp})), UserIdGroupPairs: pairs})
     }
     await s.ec2.send(new s.ec2m.AuthorizeSecurityGroupIngressCommand({GroupId: id, IpPermissions: perms})).catch((e: {name?: string}) => {
@@ -107,7 +139,7 @@ async function securityGroup(ctx: ProviderContext, s: Awaited<ReturnType<typeof 
 function toState(ctx: ProviderContext, i: import('@aws-sdk/client-ec2').Instance): InstanceState {
   const addressing = (ctx.settings as {addressing?: string}).addressing ?? 'public'
   const address = addressing === 'private' ? i.PrivateIpAddress : (i.PublicIpAddress ?? i.PrivateIpAddress)
-  return {id: i.InstanceId!, name: `${ctx.group}-${i.InstanceId!.slice(-8)}`, address: address ?? '', port: 22, user: '', createdAt: (i.LaunchTime ?? new Date()).toString(), data: {instanceId: i.InstanceId, type: i.InstanceType, image: i.ImageId, privateIp: i.PrivateIpAddress, publicIp: i.PublicIpAddress}}
+  return {id: i.InstanceId!, name: `${ctx.group}-${i.InstanceId!.slice(-8)}`, address: address ?? '', port: 22, user: '', createdAt: (i.LaunchTime ?? new Date()).toString(), data: {instanceId: i.InstanceId, type: i.InstanceType, image: i.ImageId, subnet: i.SubnetId, zone: i.Placement?.AvailabilityZone, privateIp: i.PrivateIpAddress, publicIp: i.PublicIpAddress}}
 }
 
 async function describe(ctx: ProviderContext, s: Awaited<ReturnType<typeof sdk>>): Promise<import('@aws-sdk/client-ec2').Instance[]> {
@@ -142,6 +174,7 @@ export const awsProvider: Provider & {discover(ctx: ProviderContext): Promise<In
     const spec = ctx.spec as Spec
     await resolveImage(ctx, s, spec.image)
     await resolveType(ctx, s, spec.size)
+    await vpcOf(ctx, s, spec)
   },
 
   async cleanup(ctx) {
@@ -166,7 +199,9 @@ export const awsProvider: Provider & {discover(ctx: ProviderContext): Promise<In
     const spec = ctx.spec as Spec
     const ImageId = await resolveImage(ctx, s, spec.image)
     const InstanceType = (await resolveType(ctx, s, spec.size)) as never
-    const sg = await securityGroup(ctx, s, ctx.group, spec.firewall)
+    const subnets = subnetsOf(spec)
+    const sg = await securityGroup(ctx, s, ctx.group, spec.firewall, await vpcOf(ctx, s, spec))
+    const SecurityGroupIds = [sg, ...(spec.securityGroups ?? [])]
     const tags = Object.entries({...Object.fromEntries(Object.entries(spec.tags ?? {}).map(([k, v]) => [k, String(v)])), ...tagKeys(ctx)}).map(([Key, Value]) => ({Key, Value}))
     const BlockDeviceMappings = (spec.storage ?? []).map((v, i) => ({DeviceName: v.device ?? (i === 0 ? '/dev/xvda' : `/dev/xvd${String.fromCharCode(98 + i)}`), Ebs: {VolumeSize: Number(v.size.replace(/G$/, '')), VolumeType: (v.type ?? 'gp3') as never, DeleteOnTermination: true}}))
     if (spec.autoScaling) {
@@ -174,13 +209,13 @@ export const awsProvider: Provider & {discover(ctx: ProviderContext): Promise<In
       const lt = await s.ec2.send(new s.ec2m.DescribeLaunchTemplatesCommand({LaunchTemplateNames: [name]})).catch(() => undefined)
       if (!lt?.LaunchTemplates?.length)
         await s.ec2
-          .send(new s.ec2m.CreateLaunchTemplateCommand({LaunchTemplateName: name, LaunchTemplateData: {ImageId, InstanceType, KeyName: spec.keyPair, SecurityGroupIds: [sg], BlockDeviceMappings, TagSpecifications: [{ResourceType: 'instance', Tags: tags}]}}))
+          .send(new s.ec2m.CreateLaunchTemplateCommand({LaunchTemplateName: name, LaunchTemplateData: {ImageId, InstanceType, KeyName: spec.keyPair, SecurityGroupIds, BlockDeviceMappings, TagSpecifications: [{ResourceType: 'instance', Tags: tags}]}}))
           .catch((e) => fail(ctx, 'CreateLaunchTemplate', e))
       const desired = existing.length + count
       const found = await s.asg.send(new s.asgm.DescribeAutoScalingGroupsCommand({AutoScalingGroupNames: [name]})).catch((e) => fail(ctx, 'DescribeAutoScalingGroups', e))
       if (!found.AutoScalingGroups?.length) {
         await s.asg
-          .send(new s.asgm.CreateAutoScalingGroupCommand({AutoScalingGroupName: name, LaunchTemplate: {LaunchTemplateName: name, Version: '$Latest'}, MinSize: Math.min(spec.autoScaling.min ?? 0, desired), MaxSize: Math.max(spec.autoScaling.max ?? desired, desired), DesiredCapacity: desired, VPCZoneIdentifier: spec.subnet, AvailabilityZones: spec.subnet ? undefined : [`${(ctx.settings as {region?: string}).region ?? 'us-east-1'}a`], Tags: tags.map((t) => ({...t, PropagateAtLaunch: true}))}))
+          .send(new s.asgm.CreateAutoScalingGroupCommand({AutoScalingGroupName: name, LaunchTemplate: {LaunchTemplateName: name, Version: '$Latest'}, MinSize: Math.min(spec.autoScaling.min ?? 0, desired), MaxSize: Math.max(spec.autoScaling.max ?? desired, desired), DesiredCapacity: desired, VPCZoneIdentifier: subnets.length ? subnets.join(',') : undefined, AvailabilityZones: subnets.length ? undefined : [`${(ctx.settings as {region?: string}).region ?? 'us-east-1'}a`], Tags: tags.map((t) => ({...t, PropagateAtLaunch: true}))}))
           .catch((e) => fail(ctx, 'CreateAutoScalingGroup', e))
       } else {
         await s.asg.send(new s.asgm.UpdateAutoScalingGroupCommand({AutoScalingGroupName: name, DesiredCapacity: desired, MaxSize: Math.max(found.AutoScalingGroups[0]!.MaxSize ?? desired, desired)})).catch((e) => fail(ctx, 'UpdateAutoScalingGroup', e))
@@ -198,10 +233,25 @@ export const awsProvider: Provider & {discover(ctx: ProviderContext): Promise<In
       }
       throw new DopsError('PROVIDER_ERROR', `aws (group ${ctx.group}): the Auto Scaling group did not reach ${desired} instances in 60 s`)
     }
-    const r = await s.ec2
-      .send(new s.ec2m.RunInstancesCommand({ImageId, InstanceType, MinCount: count, MaxCount: count, KeyName: spec.keyPair, SubnetId: spec.subnet, SecurityGroupIds: [sg], BlockDeviceMappings: BlockDeviceMappings.length ? BlockDeviceMappings : undefined, TagSpecifications: [{ResourceType: 'instance', Tags: [...tags, {Key: 'Name', Value: nameOf(ctx)}]}]}))
-      .catch((e) => fail(ctx, 'RunInstances', e))
-    return running(ctx, s, (r.Instances ?? []).map((i) => i.InstanceId!))
+    // spread over the subnets (availability zones): the ones with the fewest of the group's instances first
+    const plan = subnets.length ? spreadOverSubnets(subnets, existing.map((e) => e.data.subnet as string | undefined), count) : new Map([[undefined as string | undefined, count]])
+    const ids: string[] = []
+    for (const [SubnetId, n] of plan) {
+      const r = await s.ec2
+        .send(new s.ec2m.RunInstancesCommand({ImageId, InstanceType, MinCount: n, MaxCount: n, KeyName: spec.keyPair, SubnetId, SecurityGroupIds, BlockDeviceMappings: BlockDeviceMappings.length ? BlockDeviceMappings : undefined, TagSpecifications: [{ResourceType: 'instance', Tags: [...tags, {Key: 'Name', Value: nameOf(ctx)}]}]}))
+        .catch(async (e) => {
+          try {
+            return fail(ctx, 'RunInstances', e)
+          } catch (err) {
+            // what the earlier subnets got is handed back, so it is recorded and never created twice
+            if (!ids.length) throw err
+            const made = await running(ctx, s, ids).catch(() => ids.map((id) => ({id, name: `${ctx.group}-${id.slice(-8)}`, address: '', port: 22, user: '', createdAt: new Date().toISOString(), data: {instanceId: id}})))
+            throw new PartialCreateError(made, err as DopsError)
+          }
+        })
+      ids.push(...(r.Instances ?? []).map((i) => i.InstanceId!))
+    }
+    return running(ctx, s, ids)
   },
 
   async destroy(ctx, instances) {
