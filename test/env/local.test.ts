@@ -4,7 +4,7 @@
  * changes nothing; scale adds two web hosts and the upstreams follow; down leaves nothing running.
  */
 import assert from 'node:assert/strict'
-import {cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
@@ -77,6 +77,18 @@ test('env up again changes nothing', async () => {
   // deploying the same revision to that host again restarts it (ApplicationStop, ..., ApplicationStart)
   const redeploy = await run(['deploy', '-H', 'web-1', '--json'])
   assert.equal(redeploy.code, 0, redeploy.stdout.slice(-2000))
+})
+
+test('a lost state file is recovered from the sandboxes\' own records: nothing is created twice', async () => {
+  const file = path.join(project, '.dops/state/shoptest-local.json')
+  const before = readFileSync(file, 'utf8')
+  rmSync(file)
+  const plan = json<EnvReport>(await run(['env', 'plan', '--json']))
+  assert.deepEqual(plan.changes.map((c) => `${c.group}:${c.keep}+${c.create}`), ['db:1+0', 'web:2+0', 'lb:1+0'])
+  const up = json<EnvReport>(await run(['env', 'up', '--json']))
+  assert.equal(up.changed, false)
+  const names = (t: string) => (JSON.parse(t) as {groups: Record<string, {instances: Array<{name: string; address: string}>}>}).groups
+  assert.deepEqual(Object.fromEntries(Object.entries(names(readFileSync(file, 'utf8'))).map(([g, v]) => [g, v.instances.map((i) => i.address)])), Object.fromEntries(Object.entries(names(before)).map(([g, v]) => [g, v.instances.map((i) => i.address)])))
 })
 
 test('scale web=4 adds two bootstrapped hosts with the app, and the load balancer sends them traffic; scale down drains', async () => {

@@ -4,7 +4,7 @@
  * host is made, so the first connection is verified without trust-on-first-use.
  */
 import {existsSync} from 'node:fs'
-import {appendFile, mkdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {appendFile, mkdir, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import type {InstanceState} from '../../state/local-file.js'
 import type {Provider, ProviderContext} from '../types.js'
@@ -39,6 +39,16 @@ export const localProvider: Provider = {
     return out
   },
 
+  async discover(ctx) {
+    const hosts = path.join(envRoot(ctx), 'hosts')
+    const out: InstanceState[] = []
+    for (const name of await readdir(hosts).catch(() => [] as string[])) {
+      const rec = await readFile(path.join(hosts, name, 'instance.json'), 'utf8').then((t) => JSON.parse(t) as InstanceState, () => undefined)
+      if (rec && rec.data.group === ctx.group && isAlive(Number(rec.data.pid))) out.push(rec)
+    }
+    return out.sort((a, b) => Number(/-(\d+)$/.exec(a.name)?.[1] ?? 0) - Number(/-(\d+)$/.exec(b.name)?.[1] ?? 0))
+  },
+
   async create(ctx, count, existing) {
     const root = envRoot(ctx)
     await mkdir(root, {recursive: true})
@@ -69,7 +79,10 @@ export const localProvider: Provider = {
       const pub = await prepareSandboxHost({name, dir})
       await writeFile(path.join(dir, 'sshd_config'), sshdConfig({address, port: 22, hostKey: path.join(dir, 'ssh_host_ed25519_key'), authorizedKeys: authorized}))
       const proc = launchSandbox({name, dir})
-      made.push({id: `${ctx.project}-${ctx.env}-${name}`, name, address, port: 22, user: 'root', identityFile: key, knownHosts: knownHostsFile(ctx), createdAt: new Date().toISOString(), data: {pid: proc.pid, dir, slot, hostKey: `${pub.type} ${pub.key}`}})
+      const inst: InstanceState = {id: `${ctx.project}-${ctx.env}-${name}`, name, address, port: 22, user: 'root', identityFile: key, knownHosts: knownHostsFile(ctx), createdAt: new Date().toISOString(), data: {pid: proc.pid, dir, slot, group: ctx.group, hostKey: `${pub.type} ${pub.key}`}}
+      // the sandbox's own record (what tags are to a cloud instance): a lost state is recovered from these
+      await writeFile(path.join(dir, 'instance.json'), JSON.stringify(inst))
+      made.push(inst)
     }
     await Promise.all(made.map((m) => waitForPort(m.address, m.port, Date.now() + 15_000)))
     const kh = knownHostsFile(ctx)
