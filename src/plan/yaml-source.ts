@@ -1,7 +1,7 @@
 /**
  * YAML documents with positions: parse a file keeping a LineCounter, and find the line and column of any field path.
  */
-import {LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, type Document, type Node} from 'yaml'
+import {LineCounter, parseDocument, isAlias, isMap, isSeq, isPair, isScalar, type Document, type Node, type Pair, type YAMLMap} from 'yaml'
 import type {Problem} from '../errors.js'
 
 export interface YamlSource {
@@ -21,7 +21,7 @@ export function parseYamlSource(file: string, text: string, opts: {version?: '1.
     problems.push({file, line: 1, column: 1, severity: 'warning', message: 'file starts with a byte order mark (BOM); it was ignored'})
     text = text.slice(1)
   }
-  const doc = parseDocument(text, {lineCounter, prettyErrors: true, uniqueKeys: true, merge: opts.version === '1.1', version: opts.version ?? '1.2'})
+  const doc = parseDocument(text, {lineCounter, prettyErrors: true, uniqueKeys: true, merge: true, version: opts.version ?? '1.2'})
   for (const e of doc.errors) {
     const [line, column] = e.linePos?.[0] ? [e.linePos[0].line, e.linePos[0].col] : [undefined, undefined]
     problems.push({file, line, column, message: `YAML syntax: ${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`})
@@ -40,7 +40,7 @@ function nodeAt(doc: Document, path: PathSegment[], key = false): Node | undefin
   for (let i = 0; i < path.length; i++) {
     const seg = path[i]
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && String(isScalar(p.key) ? p.key.value : p.key) === String(seg))
+      const pair = findPair(doc, node, String(seg))
       if (!pair) return last
       if (key && i === path.length - 1 && isNodeLike(pair.key)) return pair.key as Node
       node = pair.value
@@ -55,6 +55,24 @@ function nodeAt(doc: Document, path: PathSegment[], key = false): Node | undefin
     else return last
   }
   return last
+}
+
+/** A key's pair in a map, looking through merge keys (`<<: *anchor`) to where the value was written. */
+function findPair(doc: Document, map: YAMLMap, key: string, depth = 0): Pair | undefined {
+  const own = map.items.find((p) => isPair(p) && String(isScalar(p.key) ? p.key.value : p.key) === key)
+  if (own || depth > 10) return own as Pair | undefined
+  for (const p of map.items) {
+    if (!isPair(p) || !isScalar(p.key) || !(p.key.value === '<<' || (typeof p.key.value === 'symbol' && p.key.value.description === '<<'))) continue
+    const sources = isSeq(p.value) ? p.value.items : [p.value]
+    for (const src of sources) {
+      const target = isAlias(src) ? src.resolve(doc) : src
+      if (isMap(target)) {
+        const found = findPair(doc, target, key, depth + 1)
+        if (found) return found
+      }
+    }
+  }
+  return undefined
 }
 
 function isNodeLike(x: unknown): boolean {
