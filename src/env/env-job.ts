@@ -126,16 +126,18 @@ async function computeChanges(e: Awaited<ReturnType<typeof loadEnv>> & {scale?: 
     let live = await provider.alive(e.ctx(g), recorded)
     const dead = recorded.filter((r) => !live.includes(r))
     if (dead.length) gone.set(g, dead)
+    // what the provider has for the group that the state does not: an Auto Scaling group's replacement, or what a
+    // run killed between create and record made. Adopted (and prepared again), never made twice.
+    const fresh = state.groups[g] && provider.discover ? (await provider.discover(e.ctx(g))).filter((f) => !recorded.some((r) => r.id === f.id)).map((f) => ({...f, ready: false})) : []
     if (e.reconcile) {
-      // hosts that appeared without dops (an Auto Scaling group's replacement): adopt them; counts are not changed
-      const found = (await provider.discover?.(e.ctx(g))) ?? []
-      const fresh = found.filter((f) => !recorded.some((r) => r.id === f.id))
+      // counts are not changed
       if (fresh.length) adopted.set(g, fresh)
       live = [...live, ...fresh]
       alive.set(g, live)
       changes.push({group: g, provider: prov.name, keep: live.length, create: 0, destroy: dead.map((r) => `${r.name} (gone)`), pending: live.filter((i) => i.ready === false).length, ignored: [], apps: spec.apps ?? []})
       continue
     }
+    live = [...live, ...fresh]
     alive.set(g, live)
     const planCount = Number((spec.instance as {count?: number} | undefined)?.count ?? 1)
     const scaled = state.groups[g]?.scaled

@@ -147,6 +147,31 @@ test('env reconcile adopts an instance that appeared without dops (tagged, as an
   assert.ok(state.groups.web!.instances.some((i) => i.id === id), 'the new instance is in the state')
 })
 
+test('an instance left by an interrupted env up (tagged, not in the state) is adopted by the next env up, not made again', {skip}, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dops-aws-stray-'))
+  const plan = (count: number) => writeFileSync(path.join(dir, 'dops.yml'), `version: 1\nproject: stray\nproviders:\n  aws: {type: aws, region: us-east-1, endpoint: "${endpoint}"}\nenvironments:\n  prod:\n    groups:\n      app:\n        provider: aws\n        instance: {count: ${count}, image: ${ami}, size: t3.micro}\n`)
+  const mine = async () => {
+    const {m, c} = await ec2()
+    const r = await c.send(new m.DescribeInstancesCommand({Filters: [{Name: 'tag:dops:project', Values: ['stray']}, {Name: 'instance-state-name', Values: ['pending', 'running']}]}))
+    return (r.Reservations ?? []).flatMap((x) => x.Instances ?? []).map((i) => i.InstanceId!)
+  }
+  plan(2)
+  assert.equal((await dops(['env', 'up'], {cwd: dir, env: awsEnv})).code, 0)
+  // the plan asks for 3; a run made the third, then was killed before it recorded it
+  plan(3)
+  const {m, c} = await ec2()
+  const tags = [{Key: 'dops:project', Value: 'stray'}, {Key: 'dops:env', Value: 'prod'}, {Key: 'dops:group', Value: 'app'}]
+  await c.send(new m.RunInstancesCommand({ImageId: ami, InstanceType: 't3.micro', MinCount: 1, MaxCount: 1, TagSpecifications: [{ResourceType: 'instance', Tags: tags}]}))
+  const p = json<EnvReport>(await dops(['env', 'plan', '--json'], {cwd: dir, env: awsEnv}))
+  assert.deepEqual([p.changes[0]!.keep, p.changes[0]!.create, p.changes[0]!.pending], [3, 0, 1])
+  const up = await dops(['env', 'up', '--json'], {cwd: dir, env: awsEnv})
+  assert.equal(up.code, 0, up.stdout + up.stderr)
+  assert.equal((await mine()).length, 3, 'three instances, not four')
+  assert.equal(json<EnvReport>(await dops(['env', 'plan', '--json'], {cwd: dir, env: awsEnv})).changed, false)
+  assert.equal((await dops(['env', 'down', '--yes'], {cwd: dir, env: awsEnv})).code, 0)
+  assert.deepEqual(await mine(), [])
+})
+
 test('an impossible size or image fails before anything is created', {skip}, async () => {
   writePlan(ami, `  staging:\n    groups:\n      big:\n        provider: aws-test\n        instance: {count: 1, image: ${ami}, size: 512C9999G}\n      bad:\n        provider: aws-test\n        instance: {count: 1, image: no-such-image-*, size: t3.micro}\n`)
   const before = (await running()).length
