@@ -6,6 +6,7 @@
 import {mkdir, open, readFile, rename, rm, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import {DopsError, ExitCode} from '../errors.js'
+import {processAlive} from '../util/process.js'
 
 export interface InstanceState {
   id: string
@@ -82,14 +83,7 @@ export class LocalStateFile implements StateBackend {
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
         const pid = Number((await readFile(lock, 'utf8').catch(() => '0')).trim())
-        let alive = false
-        try {
-          process.kill(pid, 0)
-          alive = pid > 0
-        } catch {
-          alive = false
-        }
-        if (alive) throw new DopsError('STATE_LOCKED', `the environment state ${this.file} is locked by process ${pid} (another dops env command); wait for it to finish`, {exitCode: ExitCode.DEPLOY_LOCKED})
+        if (processAlive(pid)) throw new DopsError('STATE_LOCKED', `the environment state ${this.file} is locked by process ${pid} (another dops env command); wait for it to finish`, {exitCode: ExitCode.DEPLOY_LOCKED})
         await rm(lock, {force: true})
       }
     }

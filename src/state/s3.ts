@@ -2,11 +2,13 @@
  * The environment's state in S3, for teams and CI: `s3://<bucket>/<prefix><project>/<env>.json`, locked by a lock
  * object beside it (`<env>.lock`) created with a conditional write (If-None-Match: *), so two dops processes on two
  * machines can never both hold it. The lock names its holder and carries a lease renewed every minute while the
- * command runs; a lock whose lease ran out (its holder crashed) is taken over, and the takeover itself is a
+ * command runs; a lock whose lease ran out (its holder crashed), or whose holder was a process of this machine that
+ * no longer exists, is taken over, and the takeover itself is a
  * conditional delete of exactly the lock that was seen. The SDK is loaded only when this backend is used.
  */
 import os from 'node:os'
 import {DopsError, ExitCode} from '../errors.js'
+import {processAlive} from '../util/process.js'
 import {emptyState, type EnvState, type StateBackend} from './local-file.js'
 
 export interface S3StateSettings {
@@ -88,7 +90,9 @@ export class S3State implements StateBackend {
       const held = await c.send(new m.GetObjectCommand({Bucket: this.s.bucket, Key: this.lockKey})).catch((e: {name?: string}) => (e.name === 'NoSuchKey' ? undefined : this.fail('reading the lock', e)))
       if (!held) continue
       const info = JSON.parse(await held.Body!.transformToString()) as LockBody
-      if (Date.parse(info.expiresAt) > Date.now()) {
+      // a holder on this machine whose process is gone is as dead as an expired lease
+      const deadHere = info.owner === `${os.userInfo().username}@${os.hostname()}` && !processAlive(info.pid)
+      if (Date.parse(info.expiresAt) > Date.now() && !deadHere) {
         throw new DopsError('STATE_LOCKED', `the environment state ${this.url} is locked by ${info.owner} (pid ${info.pid}) since ${info.createdAt}, until ${info.expiresAt} unless renewed; another dops env command is running`, {exitCode: ExitCode.DEPLOY_LOCKED})
       }
       // its holder stopped renewing it: remove exactly that lock (not one somebody else just took), then try again

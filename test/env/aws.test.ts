@@ -366,11 +366,17 @@ test('a shared state in S3: a second checkout sees what the first created; the l
   const seen = json<EnvReport>(await dops(['env', 'plan', '--json'], {cwd: ci!, env: awsEnv}))
   assert.equal(seen.changed, false, 'the other checkout sees the same environment')
   // a command holding the lock elsewhere: refused with who holds it
-  const lock = (expiresAt: Date) => s3.send(new s3m.PutObjectCommand({Bucket: 'dops-team-state', Key: 'dops/shared/prod.lock', Body: JSON.stringify({owner: 'alice@build-7', pid: 4242, createdAt: new Date().toISOString(), expiresAt: expiresAt.toISOString()})}))
+  const lock = (expiresAt: Date, owner = 'alice@build-7', pid = 4242) => s3.send(new s3m.PutObjectCommand({Bucket: 'dops-team-state', Key: 'dops/shared/prod.lock', Body: JSON.stringify({owner, pid, createdAt: new Date().toISOString(), expiresAt: expiresAt.toISOString()})}))
   await lock(new Date(Date.now() + 600_000))
   const refused = await dops(['scale', 'app=3'], {cwd: ci!, env: awsEnv})
   assert.equal(refused.code, 22, refused.stdout + refused.stderr)
   assert.match(refused.stderr, /locked by alice@build-7 \(pid 4242\)/)
+  // a holder on this machine whose process is gone (a killed dops): taken over at once, lease or not
+  await lock(new Date(Date.now() + 600_000), `${os.userInfo().username}@${os.hostname()}`, 2 ** 22 + 12345)
+  const mine = await dops(['env', 'plan'], {cwd: ci!, env: awsEnv})
+  assert.equal(mine.code, 0, 'env plan does not lock')
+  const retaken = await dops(['scale', 'app=2'], {cwd: ci!, env: awsEnv})
+  assert.equal(retaken.code, 0, retaken.stdout + retaken.stderr)
   // its holder died: the lease ran out, the lock is taken over, and released after
   await lock(new Date(Date.now() - 1000))
   const scaled = await dops(['scale', 'app=3', '--json'], {cwd: ci!, env: awsEnv})

@@ -10,6 +10,7 @@ import {mkdir, open, readFile, rm} from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
 import {promisify} from 'node:util'
+import {processAlive} from '../../util/process.js'
 
 const exec = promisify(execFile)
 export const SLOT_DIR = '/var/tmp/dops-fleet-slots'
@@ -46,14 +47,7 @@ export async function waitForPort(address: string, port: number, deadline: numbe
   throw new Error(`sandbox host ${address}:${port} did not start listening`)
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
+export const isAlive = processAlive
 
 /** A /24 of loopback addresses (127.0.<slot>.0) that no other sandbox or fleet uses. */
 export async function claimSlot(owner: number | string = process.pid): Promise<number> {
