@@ -13,6 +13,8 @@ export type DopsEvent =
   | {type: 'run.stopped'; reason: 'budget' | 'interrupted'; message: string}
   | {type: 'hostkey.learned'; host: string; fingerprint: string; file: string}
   | {type: 'warning'; message: string}
+  /** a step of an env command (provision, wait, bootstrap, deploy, events, drain): its start, then its end */
+  | {type: 'env.step'; phase: string; text: string; state: 'start' | 'end'; ok?: boolean; ms?: number}
   /** a deployment's plan, before anything on a host changes */
   | {type: 'deploy.plan'; report: import('./deploy/deploy-job.js').DeployReport}
 

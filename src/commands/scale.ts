@@ -4,6 +4,8 @@ import {formatEnvReport} from '../cli/env-format.js'
 import {colorFor} from '../cli/format.js'
 import {envUp, type EnvReport} from '../env/env-job.js'
 import {InvalidInputError} from '../errors.js'
+import {withEnvProgress} from '../cli/env-progress.js'
+import {outputMode} from '../cli/progress.js'
 
 export default class Scale extends BaseCommand {
   static override summary = 'Set how many hosts a provider group has: new ones are bootstrapped and given the current app revision; removed ones are drained first.'
@@ -26,7 +28,7 @@ ${exitCodesHelp}`
       if (!m) throw new InvalidInputError(`expected GROUP=N (e.g. web=4), got \`${a}\``)
       scale[m[1]!] = Number(m[2])
     }
-    const r = await envUp({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags), scale, yes: true})
+    const r = await withEnvProgress(outputMode(this.jsonEnabled()), 'scale', (reporter) => envUp({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags), scale, yes: true, reporter}))
     if (!this.jsonEnabled()) process.stderr.write(formatEnvReport(colorFor(process.stderr), r) + '\n')
     this.setExitCode(r.exitCode)
     return r

@@ -68,6 +68,13 @@ export interface EnvParams {
   reporter?: Reporter
 }
 
+/** Report a step's start; the returned function reports its end, with how long it took. */
+function step(p: EnvParams, phase: keyof Phases, text: string): (result: string, ok?: boolean) => void {
+  const t = performance.now()
+  p.reporter?.({type: 'env.step', phase, text, state: 'start'})
+  return (result, ok = true) => p.reporter?.({type: 'env.step', phase, text: `${text}: ${result}`, state: 'end', ok, ms: performance.now() - t})
+}
+
 /** Destroying hosts needs `yes`, or a yes from the person at the terminal. */
 async function confirmDestroy(p: EnvParams, what: string): Promise<void> {
   if (p.yes) return
@@ -197,14 +204,18 @@ export async function envUp(p: EnvParams): Promise<EnvReport> {
         // the leaving hosts are taken out of traffic and stopped, then the hosts go
         await fireEvents(p, e, report, [[change.group, 'hostsLeft', extra]], new Set(extra.map((x) => x.name)))
         await drain(p, e, report, extra)
+        const end = step(p, 'provision', `${change.group}: destroying ${extra.length} host(s) (${prov.name})`)
         await provider.destroy(ctx, extra)
+        end('destroyed')
       }
       const planCount = Number((spec.instance as {count?: number} | undefined)?.count ?? 1)
       const scaled = p.scale?.[change.group] !== undefined ? {desired: p.scale[change.group]!, planCount} : state.groups[change.group]?.scaled
+      const creating = !p.reconcile && change.create ? step(p, 'provision', `${change.group}: creating ${change.create} host(s) (${prov.name})`) : undefined
       const made = p.reconcile
         ? (adopted.get(change.group) ?? [])
         : change.create
           ? await provider.create(ctx, change.create, live).catch(async (err: unknown) => {
+              creating?.((err as Error).message, false)
               // some were made before the failure: record them (not ready), so the next run does not make them again
               if (err instanceof PartialCreateError) {
                 state.groups[change.group] = {provider: prov.type, instances: [...live.slice(0, change.keep), ...err.created.map((c) => ({...c, ready: false}))], ...(scaled ? {scaled} : {})}
@@ -213,6 +224,7 @@ export async function envUp(p: EnvParams): Promise<EnvReport> {
               throw err
             })
           : []
+      creating?.(made.map((m) => `${m.name} ${m.address}`).join(', '))
       if (p.reconcile) live.splice(live.length - made.length, made.length)
       // a host is `ready` once it answered SSH and its bootstrap succeeded: one that is not is prepared again
       for (const m of made) m.ready = false
@@ -244,7 +256,9 @@ export async function envUp(p: EnvParams): Promise<EnvReport> {
     for (const app of apps) {
       const base = {source: p.source, selection: {}, connection: p.connection, app, reporter: p.reporter}
       // only the hosts that do not run the app's current revision (new hosts, or all after a change)
+      const end = step(p, 'deploy', `deploying ${app}`)
       const r = await deployJob({...base, onlyBehind: true})
+      end(r.status === 'up-to-date' ? 'up to date' : `${r.status}${r.deploymentId ? ` (${r.deploymentId})` : ''}`, r.exitCode === 0)
       if (r.status === 'up-to-date') {
         report.deployments.push({app, status: 'up to date', exitCode: 0})
         continue
@@ -283,7 +297,9 @@ async function prepareHosts(p: EnvParams, e: Awaited<ReturnType<typeof loadEnv>>
   try {
     const t1 = performance.now()
     const timeout = parseDuration(String(providerOf(e.loaded, spec).settings.sshTimeout ?? DEFAULT_SSH_WAIT)) ?? 300_000
+    const waitEnd = step(p, 'wait', `${group}: waiting for SSH on ${hosts.length} host(s)`)
     const waited = await waitForSsh(transport, hosts, timeout)
+    waitEnd(waited.every((w) => w.ok) ? 'all answered' : `${waited.filter((w) => !w.ok).length} did not answer`, waited.every((w) => w.ok))
     report.phases.wait += performance.now() - t1
     const late = waited.filter((w) => !w.ok)
     report.waits.push(...late.map((w) => ({group, host: w.host, error: w.error ?? ''})))
@@ -293,8 +309,10 @@ async function prepareHosts(p: EnvParams, e: Awaited<ReturnType<typeof loadEnv>>
       const depEnv = Object.fromEntries((spec.dependsOn ?? []).map((d) => [`DOPS_${d.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_HOSTS`, all.filter((h) => h.group === d).map((h) => transport.target(h).address).join(' ')]))
       for (const s of spec.bootstrap ?? []) {
         const content = s.script ? await readFile(path.resolve(e.loaded.dir, s.script), 'utf8') : undefined
+        const end = step(p, 'bootstrap', `${group}: bootstrap ${s.name ?? s.script ?? s.run ?? ''}`)
         const r = await runFleet({hosts, transport, spec: {...scriptSpec(s, content), env: depEnv}, hostEnv: (h) => ({DOPS_HOST: h.name, DOPS_HOST_ADDRESS: transport.target(h).address, DOPS_GROUP: h.group}), reporter: p.reporter})
         const failed = r.results.filter((x) => x.status !== 'ok')
+        end(`${r.summary.ok}/${r.summary.total} ok`, !failed.length)
         report.bootstrap.push({group, script: s.name ?? s.script ?? s.run ?? '', ok: r.summary.ok, failed: failed.length, errors: failed.map((f) => `${f.host}: ${f.error ?? ''} ${f.stderr.trim().slice(-200)}`)})
         if (failed.length) return true
       }
@@ -316,7 +334,9 @@ async function drain(p: EnvParams, e: Awaited<ReturnType<typeof loadEnv>>, repor
   if (hosts.length) {
     const transport = createSshTransport({...p.connection, projectDir: e.t.projectDir, planSsh: e.loaded.plan.ssh})
     try {
+      const end = step(p, 'drain', `draining apps on ${hosts.map((h) => h.name).join(', ')}`)
       const r = await drainHosts({loaded: e.loaded, envName: e.t.envName!, all, leaving: hosts, transport})
+      end(`${r.filter((d) => d.status === 'ok').length}/${r.length} ok`, r.every((d) => d.status === 'ok'))
       report.drains.push(...r)
       if (r.some((d) => d.status !== 'ok')) report.exitCode = ExitCode.SOME_FAILED
     } finally {
@@ -356,7 +376,9 @@ export async function envDown(p: EnvParams): Promise<EnvReport> {
       const list = doomed.get(g)
       if (!list) continue
       const type = providerOf(e.loaded, e.groups[g]!).type
+      const end = step(p, 'provision', `${g}: destroying ${list.length} host(s) (${type})`)
       await getProvider(type)?.destroy(e.ctx(g), list)
+      end('destroyed')
       report.changes.push({group: g, provider: type, keep: 0, create: 0, destroy: list.map((i) => i.name), pending: 0, ignored: [], apps: []})
       delete state.groups[g]
       await e.store.write(state)
@@ -394,7 +416,9 @@ async function fireEvents(p: EnvParams, e: Awaited<ReturnType<typeof loadEnv>>, 
         const spec: RunSpec = h.script ? {script: {path: h.script, content: await readFile(path.resolve(e.loaded.dir, h.script), 'utf8')}, env} : {command: h.run, env}
         const targets = all.filter((x) => x.group === h.group && !leaving.has(x.name))
         if (!targets.length) continue
+        const end = step(p, 'events', `${group}.${kind} -> ${h.group}`)
         const r = await runFleet({hosts: targets, transport, spec, hostEnv: (x) => ({DOPS_HOST: x.name, DOPS_HOST_ADDRESS: transport.target(x).address}), reporter: p.reporter})
+        end(`${r.summary.ok}/${r.summary.total} ok`, r.summary.ok === r.summary.total)
         report.events.push({group, event: kind, handlerGroup: h.group, ok: r.summary.ok, failed: r.summary.total - r.summary.ok})
         if (r.summary.ok < r.summary.total) report.exitCode = ExitCode.SOME_FAILED
       }

@@ -60,6 +60,13 @@ test('env up again changes nothing', async () => {
   assert.equal(again.changed, false)
   assert.deepEqual(again.deployments.map((d) => d.status), ['up to date'])
   assert.deepEqual(again.changes.map((c) => c.create + c.destroy.length), [0, 0, 0])
+  // without --json, in CI: a plain line as each step starts and ends, then the summary
+  const plain = await run(['env', 'up'])
+  assert.equal(plain.code, 0)
+  assert.match(plain.stderr, /^start deploying web$/m)
+  assert.match(plain.stderr, /^done {2}deploying web: up to date \(\d+(ms|\.\d+s)\)$/m)
+  assert.doesNotMatch(plain.stderr, /^start .*(creating|bootstrap)/m)
+  assert.match(plain.stderr, /nothing to do in /)
   const status = json<{groups: Array<{group: string; hosts: Array<{state: string; health: Record<string, {healthy: boolean} | undefined>}>; apps: Array<{revision?: string; differing: string[]}>}>}>(await run(['env', 'status', '--json']))
   const web = status.groups.find((g) => g.group === 'web')!
   assert.deepEqual(web.hosts.map((h) => h.state), ['running', 'running'])

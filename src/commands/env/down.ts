@@ -3,6 +3,8 @@ import {BaseCommand, connectionFrom, envFlags, exitCodesHelp, terminalConfirm} f
 import {formatEnvReport} from '../../cli/env-format.js'
 import {colorFor} from '../../cli/format.js'
 import {envDown, type EnvReport} from '../../env/env-job.js'
+import {withEnvProgress} from '../../cli/env-progress.js'
+import {outputMode} from '../../cli/progress.js'
 
 export default class EnvDown extends BaseCommand {
   static override summary = 'Destroy the hosts dops created for the environment (never static hosts).'
@@ -19,7 +21,7 @@ ${exitCodesHelp}`
 
   async run(): Promise<EnvReport> {
     const {flags} = await this.parse(EnvDown)
-    const r = await envDown({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags), yes: flags.yes, confirm: terminalConfirm(this.jsonEnabled())})
+    const r = await withEnvProgress(outputMode(this.jsonEnabled()), 'env down', (reporter) => envDown({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags), yes: flags.yes, confirm: terminalConfirm(this.jsonEnabled()), reporter}))
     if (!this.jsonEnabled()) process.stderr.write(formatEnvReport(colorFor(process.stderr), r) + '\n')
     this.setExitCode(r.exitCode)
     return r

@@ -2,6 +2,8 @@ import {BaseCommand, connectionFrom, envFlags, exitCodesHelp} from '../../cli/ba
 import {formatEnvReport} from '../../cli/env-format.js'
 import {colorFor} from '../../cli/format.js'
 import {envUp, type EnvReport} from '../../env/env-job.js'
+import {withEnvProgress} from '../../cli/env-progress.js'
+import {outputMode} from '../../cli/progress.js'
 
 export default class EnvReconcile extends BaseCommand {
   static override summary = 'Bring hosts that appeared without dops (an Auto Scaling replacement) to the group: bootstrap, current app revision, events; forget hosts that are gone.'
@@ -18,7 +20,7 @@ ${exitCodesHelp}`
 
   async run(): Promise<EnvReport> {
     const {flags} = await this.parse(EnvReconcile)
-    const r = await envUp({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags), reconcile: true})
+    const r = await withEnvProgress(outputMode(this.jsonEnabled()), 'env reconcile', (reporter) => envUp({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags), reconcile: true, reporter}))
     if (!this.jsonEnabled()) process.stderr.write(formatEnvReport(colorFor(process.stderr), r) + '\n')
     this.setExitCode(r.exitCode)
     return r

@@ -3,6 +3,8 @@ import {BaseCommand, connectionFrom, envFlags, exitCodesHelp, terminalConfirm} f
 import {formatEnvReport} from '../../cli/env-format.js'
 import {colorFor} from '../../cli/format.js'
 import {envUp, type EnvReport} from '../../env/env-job.js'
+import {withEnvProgress} from '../../cli/env-progress.js'
+import {outputMode} from '../../cli/progress.js'
 
 export default class EnvUp extends BaseCommand {
   static override summary = 'Create the environment\'s hosts, bootstrap them, deploy its apps and fire topology events, in dependency order.'
@@ -22,7 +24,7 @@ ${exitCodesHelp}`
 
   async run(): Promise<EnvReport> {
     const {flags} = await this.parse(EnvUp)
-    const r = await envUp({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags), yes: flags.yes, confirm: terminalConfirm(this.jsonEnabled())})
+    const r = await withEnvProgress(outputMode(this.jsonEnabled()), 'env up', (reporter) => envUp({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags), yes: flags.yes, confirm: terminalConfirm(this.jsonEnabled()), reporter}))
     if (!this.jsonEnabled()) process.stderr.write(formatEnvReport(colorFor(process.stderr), r) + '\n')
     this.setExitCode(r.exitCode)
     return r
