@@ -108,3 +108,21 @@ export function terminalConfirm(json: boolean): ((what: string) => Promise<boole
     }
   }
 }
+
+/**
+ * Ctrl-C once: the signal given to `fn` aborts (the core finishes the step in progress and starts nothing new).
+ * Ctrl-C again: Node's default, the process ends at once.
+ */
+export async function withInterrupt<T>(message: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const stop = new AbortController()
+  const onSignal = () => {
+    process.stderr.write(`\n${message} (Ctrl-C again to stop at once)\n`)
+    stop.abort()
+  }
+  process.once('SIGINT', onSignal)
+  try {
+    return await fn(stop.signal)
+  } finally {
+    process.off('SIGINT', onSignal)
+  }
+}

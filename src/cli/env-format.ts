@@ -14,6 +14,7 @@ export function formatEnvReport(c: ChalkInstance, r: EnvReport): string {
   for (const w of r.waits) lines.push(c.red(`  wait ${w.group}: ${w.host}: ${w.error}`))
   for (const d of r.drains) lines.push(`  drain ${d.app} on ${d.host}: ${d.status === 'ok' ? 'ok' : c.red(`${d.status}: ${d.error ?? ''}`)} (${d.events.join(', ')})`)
   for (const ev of r.events) lines.push(`  event ${ev.group}.${ev.event} -> ${ev.handlerGroup}: ${ev.ok} ok${ev.failed ? c.red(`, ${ev.failed} failed`) : ''}`)
+  if (r.stopped) lines.push(c.yellow(`  ${r.stopped}`))
   if (r.action === 'plan') lines.push(r.changed ? '  apply with: dops env up' : '  no changes to hosts')
   else {
     const p = r.phases

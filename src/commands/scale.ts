@@ -1,5 +1,5 @@
 import {Args} from '@oclif/core'
-import {BaseCommand, connectionFrom, envFlags, exitCodesHelp} from '../cli/base.js'
+import {BaseCommand, withInterrupt, connectionFrom, envFlags, exitCodesHelp} from '../cli/base.js'
 import {formatEnvReport} from '../cli/env-format.js'
 import {colorFor} from '../cli/format.js'
 import {envUp, type EnvReport} from '../env/env-job.js'
@@ -28,7 +28,9 @@ ${exitCodesHelp}`
       if (!m) throw new InvalidInputError(`expected GROUP=N (e.g. web=4), got \`${a}\``)
       scale[m[1]!] = Number(m[2])
     }
-    const r = await withEnvProgress(outputMode(this.jsonEnabled()), 'scale', (reporter) => envUp({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags), scale, yes: true, reporter}))
+    const r = await withInterrupt('stopping: the step in progress finishes, nothing new starts', (stopSignal) =>
+      withEnvProgress(outputMode(this.jsonEnabled()), 'scale', (reporter) => envUp({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags), scale, yes: true, reporter, stopSignal})),
+    )
     if (!this.jsonEnabled()) process.stderr.write(formatEnvReport(colorFor(process.stderr), r) + '\n')
     this.setExitCode(r.exitCode)
     return r

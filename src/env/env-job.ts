@@ -48,6 +48,8 @@ export interface EnvReport {
   /** apps taken out of traffic and stopped on hosts before they were destroyed */
   drains: DrainResult[]
   phases: Phases
+  /** why the command stopped early (interrupted), when it did */
+  stopped?: string
   exitCode: number
 }
 
@@ -63,6 +65,8 @@ export interface EnvParams {
   scale?: Record<string, number>
   connection: Omit<TransportSettings, 'projectDir' | 'planSsh' | 'onHostKeyLearned'>
   yes?: boolean
+  /** Ctrl-C: the step in progress finishes, nothing new starts, the state is saved (exit 6) */
+  stopSignal?: AbortSignal
   /** asked (on a terminal) before destroying hosts when `yes` is not given; without it, `yes` is required */
   confirm?: (what: string) => Promise<boolean>
   reporter?: Reporter
@@ -184,7 +188,21 @@ export async function envUp(p: EnvParams): Promise<EnvReport> {
     const joined = new Map<string, InstanceState[]>()
     const left = new Map<string, InstanceState[]>()
     // 1. provision, wait for SSH and bootstrap, group by group in dependency order
+    // interrupted: hosts that joined but were not announced are prepared (and announced) again by the next run
+    const stop = async (): Promise<EnvReport> => {
+      for (const [g, list] of joined) {
+        const spec = e.groups[g]!
+        if (spec.apps?.length || spec.on?.hostsJoined?.length) for (const i of list) i.ready = false
+      }
+      await e.store.write(state)
+      report.exitCode = ExitCode.INTERRUPTED
+      report.stopped = 'interrupted: the step in progress finished, nothing else was started; run env up again to go on'
+      report.changed = true
+      report.phases.total = performance.now() - t0
+      return report
+    }
     for (const change of changes) {
+      if (p.stopSignal?.aborted) return stop()
       const spec = e.groups[change.group]!
       const prov = providerOf(e.loaded, spec)
       if (prov.type === 'static') continue
@@ -254,7 +272,8 @@ export async function envUp(p: EnvParams): Promise<EnvReport> {
     const {deployJob} = await import('../deploy/deploy-job.js')
     const apps = [...new Set(changes.flatMap((c) => c.apps))]
     for (const app of apps) {
-      const base = {source: p.source, selection: {}, connection: p.connection, app, reporter: p.reporter}
+      if (p.stopSignal?.aborted) return stop()
+      const base = {source: p.source, selection: {}, connection: p.connection, app, reporter: p.reporter, stopSignal: p.stopSignal}
       // only the hosts that do not run the app's current revision (new hosts, or all after a change)
       const end = step(p, 'deploy', `deploying ${app}`)
       const r = await deployJob({...base, onlyBehind: true})
@@ -268,6 +287,7 @@ export async function envUp(p: EnvParams): Promise<EnvReport> {
       if (r.exitCode !== 0) report.exitCode = r.exitCode
     }
     report.phases.deploy = performance.now() - t4
+    if (p.stopSignal?.aborted) return stop()
     // 3. topology events: handlers on other groups get the current membership
     const t3 = performance.now()
     if (joined.size) await fireEvents(p, e, report, [...joined].map(([g, l]) => [g, 'hostsJoined', l] as const), new Set())
@@ -375,6 +395,11 @@ export async function envDown(p: EnvParams): Promise<EnvReport> {
     for (const g of [...e.order].reverse()) {
       const list = doomed.get(g)
       if (!list) continue
+      if (p.stopSignal?.aborted) {
+        report.exitCode = ExitCode.INTERRUPTED
+        report.stopped = 'interrupted: the groups listed were destroyed, the others are left; run env down again to go on'
+        break
+      }
       const type = providerOf(e.loaded, e.groups[g]!).type
       const end = step(p, 'provision', `${g}: destroying ${list.length} host(s) (${type})`)
       await getProvider(type)?.destroy(e.ctx(g), list)
@@ -383,11 +408,12 @@ export async function envDown(p: EnvParams): Promise<EnvReport> {
       delete state.groups[g]
       await e.store.write(state)
     }
-    for (const g of Object.keys(e.groups)) {
+    // what is left of the environment (security groups, the local address range) goes with its last host
+    for (const g of report.stopped ? [] : Object.keys(e.groups)) {
       const type = providerOf(e.loaded, e.groups[g]!).type
       if (type !== 'static' && type !== 'local') await getProvider(type)?.cleanup?.(e.ctx(g))
     }
-    if (Object.values(e.groups).some((g) => providerOf(e.loaded, g).type === 'local')) {
+    if (!report.stopped && Object.values(e.groups).some((g) => providerOf(e.loaded, g).type === 'local')) {
       const {releaseLocalEnv} = await import('../providers/local/provider.js')
       await releaseLocalEnv(e.loaded.plan.project, e.t.envName!)
     }

@@ -66,12 +66,24 @@ environments:
           - run: test "\${env:BOOT_OK:-no}" = yes
         on:
           hostsJoined: [{group: edge, run: 'echo "$DOPS_EVENT $DOPS_HOSTS" >> /srv/flaky.log'}]
+  slow:
+    groups:
+      a:
+        provider: sandbox
+        instance: {count: 1}
+        bootstrap:
+          - {name: slow, run: sleep 2}
+      b:
+        provider: sandbox
+        instance: {count: 1}
+        dependsOn: [a]
 `,
   )
 })
 after(async () => {
   if (project) await run(['env', 'down', '--yes'])
   if (project) await run(['env', 'down', '-e', 'flaky', '--yes'])
+  if (project) await run(['env', 'down', '-e', 'slow', '--yes'])
   await fleet?.stop()
 })
 
@@ -150,4 +162,26 @@ test('on a terminal, env down asks before destroying: "no" changes nothing (exit
   const yes = onTerminal('yes')
   assert.equal(yes.status, 0, yes.stdout + yes.stderr)
   assert.match(yes.stdout, /w +local +-1 destroyed/)
+})
+
+test('Ctrl-C during env up: the step in progress finishes, nothing else starts, exit 6; the next env up goes on', async () => {
+  const {spawn} = await import('node:child_process')
+  const {BIN} = await import('../helpers.js')
+  const child = spawn(process.execPath, [BIN, 'env', 'up', '-e', 'slow'], {cwd: project, env: {...process.env, CI: 'true', NO_COLOR: '1'}})
+  let stderr = ''
+  child.stderr.on('data', (d: Buffer) => (stderr += d))
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
+  for (let i = 0; i < 300 && !/^start a: bootstrap slow$/m.test(stderr); i++) await new Promise((r) => setTimeout(r, 100))
+  assert.match(stderr, /^start a: bootstrap slow$/m, 'the bootstrap started')
+  child.kill('SIGINT')
+  assert.equal(await exited, 6, stderr)
+  assert.match(stderr, /stopping: the step in progress finishes, nothing new starts/)
+  assert.match(stderr, /^done {2}a: bootstrap slow: 1\/1 ok/m, 'the bootstrap in progress finished')
+  assert.doesNotMatch(stderr, /b: creating/)
+  assert.match(stderr, /interrupted: the step in progress finished/)
+  const plan = json<EnvReport>(await run(['env', 'plan', '-e', 'slow', '--json']))
+  assert.deepEqual(plan.changes.map((c) => `${c.group}:${c.keep}+${c.create}~${c.pending}`), ['a:1+0~0', 'b:0+1~0'])
+  const up = await run(['env', 'up', '-e', 'slow', '--json'])
+  assert.equal(up.code, 0, up.stdout.slice(-2000) + up.stderr)
+  assert.deepEqual(json<EnvReport>(up).changes.map((c) => `${c.group}:${c.keep}+${c.create}`), ['a:1+0', 'b:0+1'])
 })

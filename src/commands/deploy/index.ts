@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand, connectionFlags, connectionFrom, exitCodesHelp, selectionFrom, targetFlags} from '../../cli/base.js'
+import {BaseCommand, withInterrupt, connectionFlags, connectionFrom, exitCodesHelp, selectionFrom, targetFlags} from '../../cli/base.js'
 import {printDeployment, withPlanPrinter} from '../../cli/deploy-format.js'
 import {outputMode, withRunProgress} from '../../cli/progress.js'
 import {deployJob, type DeployReport} from '../../deploy/deploy-job.js'
@@ -41,13 +41,7 @@ ${exitCodesHelp}`
   async run(): Promise<DeployReport> {
     const {flags} = await this.parse(Deploy)
     const mode = outputMode(flags.json ?? false)
-    const stop = new AbortController()
-    const onSignal = () => {
-      process.stderr.write('\nstopping: no new host will start; in-flight hosts finish\n')
-      stop.abort()
-    }
-    process.once('SIGINT', onSignal)
-    try {
+    return withInterrupt('stopping: no new host will start; in-flight hosts finish', async (stopSignal) => {
       const report = await withRunProgress({mode, stream: true, total: 0, title: 'deploying'}, (reporter) =>
         deployJob({
           source: {cwd: process.cwd(), planFile: flags.file, env: flags.env, inventory: flags.inventory},
@@ -62,14 +56,12 @@ ${exitCodesHelp}`
           steal: flags.steal,
           stream: flags.stream,
           reporter: flags.plan || mode === 'json' ? undefined : withPlanPrinter(reporter),
-          stopSignal: stop.signal,
+          stopSignal,
         }),
       )
       if (mode !== 'json') printDeployment(report)
       this.setExitCode(report.exitCode)
       return report
-    } finally {
-      process.off('SIGINT', onSignal)
-    }
+    })
   }
 }

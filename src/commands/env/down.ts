@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand, connectionFrom, envFlags, exitCodesHelp, terminalConfirm} from '../../cli/base.js'
+import {BaseCommand, withInterrupt, connectionFrom, envFlags, exitCodesHelp, terminalConfirm} from '../../cli/base.js'
 import {formatEnvReport} from '../../cli/env-format.js'
 import {colorFor} from '../../cli/format.js'
 import {envDown, type EnvReport} from '../../env/env-job.js'
@@ -21,7 +21,9 @@ ${exitCodesHelp}`
 
   async run(): Promise<EnvReport> {
     const {flags} = await this.parse(EnvDown)
-    const r = await withEnvProgress(outputMode(this.jsonEnabled()), 'env down', (reporter) => envDown({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags), yes: flags.yes, confirm: terminalConfirm(this.jsonEnabled()), reporter}))
+    const r = await withInterrupt('stopping: the step in progress finishes, nothing new starts', (stopSignal) =>
+      withEnvProgress(outputMode(this.jsonEnabled()), 'env down', (reporter) => envDown({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags), yes: flags.yes, confirm: terminalConfirm(this.jsonEnabled()), reporter, stopSignal})),
+    )
     if (!this.jsonEnabled()) process.stderr.write(formatEnvReport(colorFor(process.stderr), r) + '\n')
     this.setExitCode(r.exitCode)
     return r

@@ -1,4 +1,4 @@
-import {BaseCommand, connectionFrom, envFlags, exitCodesHelp} from '../../cli/base.js'
+import {BaseCommand, withInterrupt, connectionFrom, envFlags, exitCodesHelp} from '../../cli/base.js'
 import {formatEnvReport} from '../../cli/env-format.js'
 import {colorFor} from '../../cli/format.js'
 import {envUp, type EnvReport} from '../../env/env-job.js'
@@ -20,7 +20,9 @@ ${exitCodesHelp}`
 
   async run(): Promise<EnvReport> {
     const {flags} = await this.parse(EnvReconcile)
-    const r = await withEnvProgress(outputMode(this.jsonEnabled()), 'env reconcile', (reporter) => envUp({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags), reconcile: true, reporter}))
+    const r = await withInterrupt('stopping: the step in progress finishes, nothing new starts', (stopSignal) =>
+      withEnvProgress(outputMode(this.jsonEnabled()), 'env reconcile', (reporter) => envUp({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags), reconcile: true, reporter, stopSignal})),
+    )
     if (!this.jsonEnabled()) process.stderr.write(formatEnvReport(colorFor(process.stderr), r) + '\n')
     this.setExitCode(r.exitCode)
     return r
