@@ -3,6 +3,7 @@
  * ApplicationStop, file_exists_behavior, timeouts, and a failed install that changes nothing.
  */
 import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
 import {chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -150,6 +151,18 @@ test('permissions: modes and owners apply to what this deployment created, in th
   assert.equal(st.uid, 65534, 'owned by nobody')
   assert.equal((statSync(www(0, 'app/data.txt')).mode & 0o777).toString(8), '600')
   assert.equal((statSync(www(0, 'app/index.html')).mode & 0o777).toString(8), '644', 'untouched by the patterns')
+})
+
+const hasSetfacl = spawnSync('sh', ['-c', 'command -v setfacl']).status === 0
+test('ACLs from permissions are applied with setfacl; an SELinux context on a host without SELinux is skipped with a warning', {skip: hasSetfacl ? false : 'setfacl is not installed (apt-get install acl)'}, async () => {
+  const dir = makeRevision('acl', {files: {'data.txt': 'x\n'}, appspecExtra: 'permissions:\n  - object: /var/www/app\n    pattern: "*.txt"\n    mode: "0640"\n    acls: ["u:nobody:rw", "g:nogroup:r"]\n    context: {type: httpd_sys_content_t, range: s0}\n    type: [file]\n'})
+  const r = await deploy(1, dir)
+  assert.equal(r.status, 'ok', r.error)
+  const acl = spawnSync('getfacl', ['-c', www(1, 'app/data.txt')], {encoding: 'utf8'}).stdout
+  assert.match(acl, /^user:nobody:rw-$/m)
+  assert.match(acl, /^group:nogroup:r--$/m)
+  assert.match(acl, /^user::rw-$/m, 'the base entries come from the mode')
+  assert.match(r.stderr, /SELinux is not enabled on this host: the appspec's SELinux contexts were not applied/)
 })
 
 test('releases are pruned to N good ones; a failed one never counts and the newest failed one is kept', async () => {

@@ -2,7 +2,8 @@
  * The Install step as a shell fragment for the driver. Unlike the agent, it checks every conflict before it removes
  * anything: DISALLOW refuses to overwrite a file the previous Install did not create; RETAIN keeps it; OVERWRITE
  * replaces it. Then it removes the previous Install's files (reverse order; directories only when empty), copies,
- * records exactly what it created in `cleanup`, and applies permissions in the agent's order (chmod, setfacl, chown).
+ * records exactly what it created in `cleanup`, and applies permissions in the agent's order (chmod, setfacl, SELinux
+ * context with semanage + restorecon where SELinux is enabled, chown).
  */
 import path from 'node:path'
 import {shQuote} from '../../transport/remote-command.js'
@@ -38,7 +39,8 @@ export function buildInstallScript(o: {appspec: Appspec; ops: InstallOp[]; permi
   }
   // 2. remove what the previous Install created, deepest first
   out.push(
-    'if [ -f "$CLEAN" ]; then tac "$CLEAN" | while IFS= read -r p; do if [ -d "$p" ] && [ ! -L "$p" ]; then rmdir "$p" 2>/dev/null; else rm -f "$p"; fi; done; fi',
+    // `semanage:PATH` lines: SELinux file contexts this Install added, removed as the agent does
+    'if [ -f "$CLEAN" ]; then tac "$CLEAN" | while IFS= read -r p; do case "$p" in semanage:*) semanage fcontext -d "${p#semanage:}" 2>/dev/null; continue ;; esac; if [ -d "$p" ] && [ ! -L "$p" ]; then rmdir "$p" 2>/dev/null; else rm -f "$p"; fi; done; fi',
     ': > "$NEW"',
   )
   // 3. directories (missing ancestors too), then files; each recorded before it is written, as the agent does
@@ -59,13 +61,27 @@ export function buildInstallScript(o: {appspec: Appspec; ops: InstallOp[]; permi
     )
   }
   out.push('rm -f "$NEW.retain"')
-  // 4. permissions: chmod, setfacl, chown, per path
+  // 4. permissions, per path, in the agent's order: chmod, setfacl, SELinux context (semanage + restorecon), chown
+  const used = o.permissions.map((a) => o.appspec.permissions[a.permission]!)
+  if (used.some((p) => p.acls.length)) out.push(`command -v setfacl >/dev/null 2>&1 || { echo "this revision's permissions set ACLs, and setfacl is not installed on this host (install the acl package)" >&2; exit 1; }`)
+  if (used.some((p) => p.context)) out.push('SELINUX=no; if command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled; then SELINUX=yes; command -v semanage >/dev/null 2>&1 || { echo "this revision sets SELinux contexts, and semanage is not installed on this host (policycoreutils-python-utils)" >&2; exit 1; }; fi')
+  let warned = false
   for (const a of o.permissions) {
     const p = o.appspec.permissions[a.permission]!
     const target = q(a.path)
-    if (p.mode) out.push(`chmod ${p.mode} ${target}`)
-    if (p.acls.length) out.push(`setfacl -m ${q(p.acls.join(','))} ${target}`)
-    if (p.owner || p.group) out.push(`chown ${q(`${p.owner ?? ''}${p.group ? ':' + p.group : ''}`)} ${target}`)
+    if (p.mode) out.push(`chmod ${p.mode} ${target} || exit 1`)
+    if (p.acls.length) out.push(`setfacl -m ${q(p.acls.join(','))} ${target} || exit 1`)
+    if (p.context) {
+      // the fcontext rule is a regular expression: the path is escaped so it matches exactly this path
+      const rule = a.path.replace(/[.[\]()*+?^${}|\\]/g, '\\$&')
+      const args = [`-t ${q(p.context.type)}`, p.context.name ? `-s ${q(p.context.name)}` : '', p.context.range ? `-r ${q(p.context.range)}` : ''].filter(Boolean).join(' ')
+      out.push(`if [ "$SELINUX" = yes ]; then semanage fcontext -a ${args} ${q(rule)} && restorecon ${target} || exit 1; echo ${q('semanage:' + rule)} >> "$NEW"; fi`)
+      if (!warned) {
+        out.push(`[ "$SELINUX" = yes ] || echo "SELinux is not enabled on this host: the appspec's SELinux contexts were not applied" >&2`)
+        warned = true
+      }
+    }
+    if (p.owner || p.group) out.push(`chown ${q(`${p.owner ?? ''}${p.group ? ':' + p.group : ''}`)} ${target} || exit 1`)
   }
   out.push('mv "$NEW" "$CLEAN"', `printf '%s installed %s\\n' ${q(MARKER)} ${copies.length}`)
   return out.join('\n')
