@@ -454,6 +454,16 @@ async function fireEvents(p: EnvParams, e: Awaited<ReturnType<typeof loadEnv>>, 
   }
 }
 
+/** `dops env unlock`: remove the state lock of a command that died (after saying who held it). */
+export async function envUnlock(p: EnvParams): Promise<{project: string; env: string; state: string; removed?: string}> {
+  const e = await loadEnv(p)
+  const where = (e.store as {url?: string; file?: string}).url ?? (e.store as {file?: string}).file ?? 'state'
+  const holder = await e.store.lockHolder()
+  if (!holder) return {project: e.loaded.plan.project, env: e.t.envName!, state: where}
+  await confirmDestroy(p, `this removes the lock of ${where}, held by ${holder}; only do it when that command is dead`)
+  return {project: e.loaded.plan.project, env: e.t.envName!, state: where, removed: await e.store.forceUnlock()}
+}
+
 export interface EnvStatus {
   project: string
   env: string

@@ -35,6 +35,10 @@ export interface StateBackend {
   read(): Promise<EnvState>
   write(s: EnvState): Promise<void>
   withLock<T>(fn: () => Promise<T>): Promise<T>
+  /** who holds the lock now, if anyone */
+  lockHolder(): Promise<string | undefined>
+  /** remove the lock whoever holds it (`dops env unlock`): the holder it removed, or undefined when it was free */
+  forceUnlock(): Promise<string | undefined>
 }
 
 export function emptyState(project: string, env: string): EnvState {
@@ -65,6 +69,17 @@ export class LocalStateFile implements StateBackend {
     const tmp = `${this.file}.${process.pid}.tmp`
     await writeFile(tmp, JSON.stringify({...s, updatedAt: new Date().toISOString()}, null, 2))
     await rename(tmp, this.file)
+  }
+
+  async lockHolder(): Promise<string | undefined> {
+    const pid = (await readFile(`${this.file}.lock`, 'utf8').catch(() => '')).trim()
+    return pid ? `process ${pid} on this machine${processAlive(Number(pid)) ? '' : ' (no longer running)'}` : undefined
+  }
+
+  async forceUnlock(): Promise<string | undefined> {
+    const holder = await this.lockHolder()
+    await rm(`${this.file}.lock`, {force: true})
+    return holder
   }
 
   async withLock<T>(fn: () => Promise<T>): Promise<T> {

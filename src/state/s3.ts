@@ -73,6 +73,21 @@ export class S3State implements StateBackend {
     await c.send(new m.PutObjectCommand({Bucket: this.s.bucket, Key: this.key, Body: JSON.stringify({...st, updatedAt: new Date().toISOString()}, null, 2), ContentType: 'application/json'})).catch((e) => this.fail('writing', e))
   }
 
+  async lockHolder(): Promise<string | undefined> {
+    const {m, c} = await this.sdk()
+    const held = await c.send(new m.GetObjectCommand({Bucket: this.s.bucket, Key: this.lockKey})).catch((e: {name?: string}) => (e.name === 'NoSuchKey' ? undefined : this.fail('reading the lock', e)))
+    if (!held) return undefined
+    const info = JSON.parse(await held.Body!.transformToString()) as LockBody
+    return `${info.owner} (pid ${info.pid}) since ${info.createdAt}, lease until ${info.expiresAt}`
+  }
+
+  async forceUnlock(): Promise<string | undefined> {
+    const {m, c} = await this.sdk()
+    const holder = await this.lockHolder()
+    if (holder) await c.send(new m.DeleteObjectCommand({Bucket: this.s.bucket, Key: this.lockKey})).catch((e) => this.fail('removing the lock', e))
+    return holder
+  }
+
   async withLock<T>(fn: () => Promise<T>): Promise<T> {
     const {m, c} = await this.sdk()
     const lease = this.s.leaseMs ?? 300_000

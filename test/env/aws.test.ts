@@ -371,6 +371,13 @@ test('a shared state in S3: a second checkout sees what the first created; the l
   const refused = await dops(['scale', 'app=3'], {cwd: ci!, env: awsEnv})
   assert.equal(refused.code, 22, refused.stdout + refused.stderr)
   assert.match(refused.stderr, /locked by alice@build-7 \(pid 4242\)/)
+  // alice's job is known to be dead: env unlock says whose lock it removes, and needs --yes outside a terminal
+  const ask = await dops(['env', 'unlock'], {cwd: ci!, env: awsEnv})
+  assert.equal(ask.code, 2, ask.stderr)
+  assert.match(ask.stderr, /removes the lock of s3:\/\/dops-team-state\/dops\/shared\/prod\.json, held by alice@build-7 \(pid 4242\).*run again with --yes/)
+  const unlocked = json<{removed?: string}>(await dops(['env', 'unlock', '--yes', '--json'], {cwd: ci!, env: awsEnv}))
+  assert.match(unlocked.removed ?? '', /^alice@build-7/)
+  assert.equal(json<{removed?: string}>(await dops(['env', 'unlock', '--yes', '--json'], {cwd: ci!, env: awsEnv})).removed, undefined, 'free now')
   // a holder on this machine whose process is gone (a killed dops): taken over at once, lease or not
   await lock(new Date(Date.now() + 600_000), `${os.userInfo().username}@${os.hostname()}`, 2 ** 22 + 12345)
   const mine = await dops(['env', 'plan'], {cwd: ci!, env: awsEnv})

@@ -5,7 +5,7 @@
  * blocked on the edge, ApplicationStop run) before the hosts go, and leave the static host alone.
  */
 import assert from 'node:assert/strict'
-import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {after, before, test} from 'node:test'
@@ -184,4 +184,16 @@ test('Ctrl-C during env up: the step in progress finishes, nothing else starts, 
   const up = await run(['env', 'up', '-e', 'slow', '--json'])
   assert.equal(up.code, 0, up.stdout.slice(-2000) + up.stderr)
   assert.deepEqual(json<EnvReport>(up).changes.map((c) => `${c.group}:${c.keep}+${c.create}`), ['a:1+0', 'b:0+1'])
+})
+
+test('a local state lock held by a live process refuses env up; env unlock --yes removes it and says whose it was', async () => {
+  const lock = path.join(project, '.dops/state/mixedtest-prod.json.lock')
+  mkdirSync(path.dirname(lock), {recursive: true})
+  writeFileSync(lock, String(process.pid))
+  const refused = await run(['env', 'up'])
+  assert.equal(refused.code, 22, refused.stderr)
+  assert.match(refused.stderr, new RegExp(`locked by process ${process.pid}`))
+  const r = json<{removed?: string}>(await run(['env', 'unlock', '--yes', '--json']))
+  assert.equal(r.removed, `process ${process.pid} on this machine`)
+  assert.equal(existsSync(lock), false)
 })
