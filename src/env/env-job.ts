@@ -115,6 +115,12 @@ async function loadEnv(p: EnvParams) {
   return {t, loaded, groups, store, ctx, order: dependencyOrder(groups)}
 }
 
+/** The group's host count in the plan: `count`, else an Auto Scaling group's `desired` (then `min`), else 1. */
+function plannedCount(spec: GroupSpec): number {
+  const i = (spec.instance ?? {}) as {count?: number; autoScaling?: {desired?: number; min?: number}}
+  return Number(i.count ?? i.autoScaling?.desired ?? i.autoScaling?.min ?? 1)
+}
+
 /** What `up` would do: per group, instances kept, created and destroyed. Checks every provider can run first. */
 async function computeChanges(e: Awaited<ReturnType<typeof loadEnv>> & {scale?: Record<string, number>; reconcile?: boolean}, state: EnvState): Promise<{changes: GroupChange[]; alive: Map<string, InstanceState[]>; adopted: Map<string, InstanceState[]>; gone: Map<string, InstanceState[]>}> {
   const changes: GroupChange[] = []
@@ -150,7 +156,7 @@ async function computeChanges(e: Awaited<ReturnType<typeof loadEnv>> & {scale?: 
     }
     live = [...live, ...fresh]
     alive.set(g, live)
-    const planCount = Number((spec.instance as {count?: number} | undefined)?.count ?? 1)
+    const planCount = plannedCount(spec)
     const scaled = state.groups[g]?.scaled
     const want = e.scale?.[g] ?? (scaled && scaled.planCount === planCount ? scaled.desired : planCount)
     const extra = live.slice(want)
@@ -226,7 +232,7 @@ export async function envUp(p: EnvParams): Promise<EnvReport> {
         await provider.destroy(ctx, extra)
         end('destroyed')
       }
-      const planCount = Number((spec.instance as {count?: number} | undefined)?.count ?? 1)
+      const planCount = plannedCount(spec)
       const scaled = p.scale?.[change.group] !== undefined ? {desired: p.scale[change.group]!, planCount} : state.groups[change.group]?.scaled
       const creating = !p.reconcile && change.create ? step(p, 'provision', `${change.group}: creating ${change.create} host(s) (${prov.name})`) : undefined
       const made = p.reconcile

@@ -172,6 +172,13 @@ test('an instance left by an interrupted env up (tagged, not in the state) is ad
   assert.deepEqual(await mine(), [])
 })
 
+test('an Auto Scaling group without count starts at its desired capacity (else its minimum)', {skip}, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dops-aws-asg-'))
+  writeFileSync(path.join(dir, 'dops.yml'), `version: 1\nproject: pool\nproviders:\n  aws: {type: aws, region: us-east-1, endpoint: "${endpoint}"}\nenvironments:\n  prod:\n    groups:\n      a:\n        provider: aws\n        instance: {image: ${ami}, size: t3.micro, autoScaling: {min: 1, max: 4, desired: 3}}\n      b:\n        provider: aws\n        instance: {image: ${ami}, size: t3.micro, autoScaling: {min: 2, max: 4}}\n`)
+  const plan = json<EnvReport>(await dops(['env', 'plan', '--json'], {cwd: dir, env: awsEnv}))
+  assert.deepEqual(plan.changes.map((c) => `${c.group}:+${c.create}`), ['a:+3', 'b:+2'])
+})
+
 test('an impossible size or image fails before anything is created', {skip}, async () => {
   writePlan(ami, `  staging:\n    groups:\n      big:\n        provider: aws-test\n        instance: {count: 1, image: ${ami}, size: 512C9999G}\n      bad:\n        provider: aws-test\n        instance: {count: 1, image: no-such-image-*, size: t3.micro}\n`)
   const before = (await running()).length
