@@ -186,6 +186,9 @@ export async function envUp(p: EnvParams): Promise<EnvReport> {
       const spec = e.groups[g]
       if (!spec) throw new InvalidInputError(`no group \`${g}\` in environment ${e.t.envName} (groups: ${Object.keys(e.groups).join(', ')})`)
       if (providerOf(e.loaded, spec).type === 'static') throw new InvalidInputError(`group ${g} has static hosts: dops scale adds and removes hosts that a provider creates`)
+      const asg = (spec.instance as {autoScaling?: {min?: number; max?: number}} | undefined)?.autoScaling
+      const n = p.scale![g]!
+      if (asg && ((asg.min !== undefined && n < asg.min) || (asg.max !== undefined && n > asg.max))) throw new InvalidInputError(`group ${g}: ${n} is outside its Auto Scaling range (min ${asg.min ?? 0}, max ${asg.max ?? '-'}); change autoScaling in the plan to go there`)
     }
     const {changes, alive, adopted, gone} = await computeChanges({...e, scale: p.scale, reconcile: p.reconcile}, state)
     const destructive = changes.filter((c) => c.destroy.some((d) => !d.endsWith('(gone)')))

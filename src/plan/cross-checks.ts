@@ -69,6 +69,17 @@ export function crossCheck(plan: Plan, source: YamlSource, providerTypes: string
           if (src.startsWith('group:')) ref([...base, 'instance', 'firewall', i, 'from', j], src.slice(6), 'firewall source')
         }),
       )
+      const asg = (g.instance as {autoScaling?: {min?: number; max?: number; desired?: number}} | undefined)?.autoScaling
+      if (asg) {
+        const {min = 0, max = Infinity} = asg
+        if (min > max) at([...base, 'instance', 'autoScaling', 'min'], `autoScaling.min ${min} is above autoScaling.max ${max}`)
+        for (const [key, value, path] of [
+          ['count', g.instance?.count, [...base, 'instance', 'count']],
+          ['autoScaling.desired', asg.desired, [...base, 'instance', 'autoScaling', 'desired']],
+        ] as const) {
+          if (typeof value === 'number' && (value < min || value > max)) at([...path], `${key} ${value} is outside the Auto Scaling range (min ${min}, max ${Number.isFinite(max) ? max : '-'})`)
+        }
+      }
       ;(g.hosts ?? []).forEach((h, i) => {
         const name = typeof h === 'string' ? h.replace(/^[^@]*@/, '') : (h.name ?? h.address)
         const prev = seenHosts.get(name)

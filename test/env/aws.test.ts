@@ -124,6 +124,9 @@ test('env plan shows no change after up; a lost state is recovered from the tags
 })
 
 test('scale changes counts, for instances and for the Auto Scaling group', {skip}, async () => {
+  const outside = await run(['scale', 'workers=9'])
+  assert.equal(outside.code, 2)
+  assert.match(outside.stderr, /group workers: 9 is outside its Auto Scaling range \(min 1, max 5\)/)
   const r = await run(['scale', 'web=3', 'workers=3', '--json'])
   assert.equal(r.code, 0, r.stdout)
   assert.equal((await running('web')).length, 3)
