@@ -182,12 +182,16 @@ test('an Auto Scaling group without count starts at its desired capacity (else i
   assert.deepEqual(plan.changes.map((c) => `${c.group}:+${c.create}`), ['a:+3', 'b:+2'])
 })
 
-test('an impossible size or image fails before anything is created', {skip}, async () => {
-  writePlan(ami, `  staging:\n    groups:\n      big:\n        provider: aws-test\n        instance: {count: 1, image: ${ami}, size: 512C9999G}\n      bad:\n        provider: aws-test\n        instance: {count: 1, image: no-such-image-*, size: t3.micro}\n`)
+test('an impossible size, image or key pair fails before anything is created', {skip}, async () => {
+  writePlan(ami, `  staging:\n    groups:\n      big:\n        provider: aws-test\n        instance: {count: 1, image: ${ami}, size: 512C9999G}\n      bad:\n        provider: aws-test\n        instance: {count: 1, image: no-such-image-*, size: t3.micro}\n  keyless:\n    groups:\n      app:\n        provider: aws-test\n        instance: {count: 1, image: ${ami}, size: t3.micro, keyPair: nobody-has-this-key}\n`)
   const before = (await running()).length
   const r = await run(['env', 'up', '-e', 'staging'])
   assert.notEqual(r.code, 0)
   assert.match(r.stderr, /no instance type has 512 vCPUs and 9999 GiB|no image matches name `no-such-image-\*`/)
+  assert.equal((await running()).length, before)
+  const keyless = await run(['env', 'up', '-e', 'keyless'])
+  assert.equal(keyless.code, 2, keyless.stderr)
+  assert.match(keyless.stderr, /group app: key pair `nobody-has-this-key` does not exist in this region/)
   assert.equal((await running()).length, before)
 })
 

@@ -175,6 +175,11 @@ export const awsProvider: Provider & {discover(ctx: ProviderContext): Promise<In
     await resolveImage(ctx, s, spec.image)
     await resolveType(ctx, s, spec.size)
     await vpcOf(ctx, s, spec)
+    if (spec.keyPair)
+      await s.ec2.send(new s.ec2m.DescribeKeyPairsCommand({KeyNames: [spec.keyPair]})).catch((e: {name?: string}) => {
+        if (String(e.name).startsWith('InvalidKeyPair')) throw new DopsError('INVALID_SPEC', `group ${ctx.group}: key pair \`${spec.keyPair}\` does not exist in this region`)
+        return fail(ctx, 'DescribeKeyPairs', e)
+      })
   },
 
   async cleanup(ctx) {
