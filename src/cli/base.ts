@@ -10,6 +10,18 @@ export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true
   static override baseFlags = {}
 
+  /**
+   * Provider plugins: an installed oclif plugin that declares the hook `dops:providers` is called with `register`
+   * before the command runs (docs/providers.md). Nothing is loaded when no plugin declares it.
+   */
+  protected override async init(): Promise<void> {
+    await super.init()
+    if (!this.config.getPluginsList().some((p) => p.hooks?.['dops:providers'])) return
+    const {registerProvider} = await import('../providers/registry.js')
+    const r = await this.config.runHook('dops:providers' as never, {register: registerProvider} as never, undefined, true)
+    for (const f of r.failures) process.stderr.write(`warning: plugin ${f.plugin.name} did not register its providers: ${f.error.message}\n`)
+  }
+
   /** Structured error output; never a stack trace for a user error. */
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<void> {
     if (err instanceof Errors.ExitError) throw err

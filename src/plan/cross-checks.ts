@@ -6,10 +6,11 @@ import type {Problem} from '../errors.js'
 import {closest} from './suggest.js'
 import type {Plan} from './types.js'
 import {formatPath, locate, type PathSegment, type YamlSource} from './yaml-source.js'
+import {knownProviderTypes} from '../providers/known-types.js'
 
-export const BUILTIN_PROVIDER_TYPES = ['static', 'local', 'aws']
 
-export function crossCheck(plan: Plan, source: YamlSource, providerTypes: string[] = BUILTIN_PROVIDER_TYPES): Problem[] {
+
+export function crossCheck(plan: Plan, source: YamlSource, providerTypes: string[] = knownProviderTypes()): Problem[] {
   const problems: Problem[] = []
   const at = (path: PathSegment[], message: string, suggestion?: string, onKey = false): void => {
     problems.push({file: source.file, ...locate(source, path, onKey), path: formatPath(path), message, suggestion})
