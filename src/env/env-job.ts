@@ -19,6 +19,7 @@ import {resolveTargets, type TargetSource} from '../targets.js'
 import {createSshTransport, type TransportSettings} from '../transport/factory.js'
 import {parseDuration} from '../util/duration.js'
 import {dependencyOrder} from './order.js'
+import {shQuote} from '../transport/remote-command.js'
 import {waitForSsh} from './wait-ssh.js'
 import {drainHosts, type DrainResult} from '../deploy/drain-job.js'
 
@@ -452,7 +453,16 @@ async function fireEvents(p: EnvParams, e: Awaited<ReturnType<typeof loadEnv>>, 
         const targets = all.filter((x) => x.group === h.group && !leaving.has(x.name))
         if (!targets.length) continue
         const end = step(p, 'events', `${group}.${kind} -> ${h.group}`)
-        const r = await runFleet({hosts: targets, transport, spec, hostEnv: (x) => ({DOPS_HOST: x.name, DOPS_HOST_ADDRESS: transport.target(x).address}), reporter: p.reporter})
+        // the membership as a JSON file on each handler host too (DOPS_MEMBERS_FILE), removed after the handler
+        const files = new Map<string, string>()
+        await Promise.all(
+          targets.map(async (x) => {
+            const r = await (await transport.connect(x)).exec('umask 077; f=$(mktemp "${TMPDIR:-/tmp}/dops-members.XXXXXX") && cat > "$f" && printf %s "$f"', {stdin: json}).catch(() => undefined)
+            if (r?.exitCode === 0 && r.stdout.trim()) files.set(x.name, r.stdout.trim())
+          }),
+        )
+        const r = await runFleet({hosts: targets, transport, spec, hostEnv: (x) => ({DOPS_HOST: x.name, DOPS_HOST_ADDRESS: transport.target(x).address, ...(files.has(x.name) ? {DOPS_MEMBERS_FILE: files.get(x.name)!} : {})}), reporter: p.reporter})
+        await Promise.all([...files].map(async ([name, f]) => (await transport.connect(targets.find((x) => x.name === name)!)).exec(`rm -f ${shQuote(f)}`).catch(() => undefined)))
         end(`${r.summary.ok}/${r.summary.total} ok`, r.summary.ok === r.summary.total)
         report.events.push({group, event: kind, handlerGroup: h.group, ok: r.summary.ok, failed: r.summary.total - r.summary.ok})
         if (r.summary.ok < r.summary.total) report.exitCode = ExitCode.SOME_FAILED

@@ -5,7 +5,7 @@
  * blocked on the edge, ApplicationStop run) before the hosts go, and leave the static host alone.
  */
 import assert from 'node:assert/strict'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {after, before, test} from 'node:test'
@@ -53,7 +53,7 @@ environments:
           - run: mkdir -p /etc/dops && echo "$DOPS_EDGE_HOSTS" > /etc/dops/edge
         apps: [api]
         on:
-          hostsJoined: [{group: edge, run: 'echo "$DOPS_EVENT $DOPS_HOSTS" >> /srv/members.log'}]
+          hostsJoined: [{group: edge, run: 'echo "$DOPS_EVENT $DOPS_HOSTS" >> /srv/members.log; cp "$DOPS_MEMBERS_FILE" /srv/members.json'}]
           hostsLeft: [{group: edge, run: 'echo "$DOPS_EVENT $DOPS_HOSTS" >> /srv/members.log'}]
   flaky:
     groups:
@@ -95,6 +95,9 @@ test('env up: the static group is used as it is, the local group is created, boo
   const api = await apiAddresses()
   assert.equal(api.length, 2)
   assert.deepEqual(edgeFile('members.log'), [`hostsJoined ${api.join(' ')}`])
+  const members = JSON.parse(readFileSync(path.join(fleet.hosts[0]!.fsDir, 'srv/members.json'), 'utf8')) as {event: string; group: string; hosts: Array<{name: string; address: string}>}
+  assert.deepEqual([members.event, members.group, members.hosts.map((h) => h.address)], ['hostsJoined', 'api', api])
+  assert.deepEqual(readdirSync(path.join(fleet.hosts[0]!.fsDir, 'tmp')).filter((f) => f.startsWith('dops-members.')), [], 'the file is removed after the handler')
   const edge = await run(['run', '-g', 'api', '--json', '--', 'cat /etc/dops/edge'])
   assert.deepEqual(json<{results: Array<{stdout: string}>}>(edge).results.map((r) => r.stdout.trim()), [fleet.hosts[0]!.address, fleet.hosts[0]!.address])
 })

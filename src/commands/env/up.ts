@@ -11,7 +11,7 @@ export default class EnvUp extends BaseCommand {
   static override description = `Groups are applied in dependency order: provision (the provider creates or removes hosts), wait until SSH
 answers, run bootstrap scripts on new hosts (with DOPS_<GROUP>_HOSTS of the groups they depend on), deploy
 the apps where a host does not run the current revision, then run hostsJoined / hostsLeft handlers on other
-groups with the membership (DOPS_HOSTS, DOPS_MEMBERS_JSON). Re-running it with nothing changed changes
+groups with the membership (DOPS_HOSTS, DOPS_MEMBERS_JSON, DOPS_MEMBERS_FILE). Re-running it with nothing changed changes
 nothing. Removing hosts asks on a terminal and needs --yes elsewhere. The state is kept in .dops/state/ (or S3).
 
 ${exitCodesHelp}`
