@@ -1,4 +1,5 @@
 /** Human views of env plan / up / down: what changes per group, and how long each phase took. */
+import path from 'node:path'
 import type {ChalkInstance} from 'chalk'
 import type {EnvReport} from '../env/env-job.js'
 import {formatMs} from '../util/duration.js'
@@ -15,6 +16,7 @@ export function formatEnvReport(c: ChalkInstance, r: EnvReport): string {
   for (const d of r.drains) lines.push(`  drain ${d.app} on ${d.host}: ${d.status === 'ok' ? 'ok' : c.red(`${d.status}: ${d.error ?? ''}`)} (${d.events.join(', ')})`)
   for (const ev of r.events) lines.push(`  event ${ev.group}.${ev.event} -> ${ev.handlerGroup}: ${ev.ok} ok${ev.failed ? c.red(`, ${ev.failed} failed`) : ''}`)
   if (r.stopped) lines.push(c.yellow(`  ${r.stopped}`))
+  if (r.journal) lines.push(c.dim(`  journal (every host's output): ${path.relative(process.cwd(), r.journal) || r.journal}`))
   if (r.action === 'plan') lines.push(r.changed ? '  apply with: dops env up' : '  no changes to hosts')
   else {
     const p = r.phases

@@ -9,7 +9,6 @@ import {ConnectError, type Connection, type Transport} from '../transport/types.
 import type {HostLayout} from './host-layout.js'
 import type {PreparedRevision} from './prepare.js'
 import {buildDriver, type DriverStep} from './steps/driver.js'
-import {CONFLICT_EXIT} from './steps/install-script.js'
 import {parseMarker} from './steps/markers.js'
 import {buildHasRevision, buildReceiveRevision, CHECKSUM_EXIT} from './steps/upload.js'
 import {buildPrune} from './steps/prune.js'
@@ -105,7 +104,6 @@ export async function deployHost(o: DeployHostOptions): Promise<DeployHostResult
     const conflicts: string[] = []
     let previous: string | undefined
     let switched = false
-    let buf = ''
     const log: string[] = []
     const onLine = (stream: 'stdout' | 'stderr', line: string) => {
       const m = stream === 'stdout' ? parseMarker(line) : undefined

@@ -4,7 +4,7 @@
  * back on failure, record the deployment. The report is the command's JSON contract.
  */
 import {randomBytes} from 'node:crypto'
-import {mkdir, readdir, readFile, rename, writeFile} from 'node:fs/promises'
+import {readdir, readFile} from 'node:fs/promises'
 import path from 'node:path'
 import {DopsError, ExitCode, InvalidInputError} from '../errors.js'
 import type {Reporter} from '../events.js'
@@ -18,6 +18,7 @@ import {createSshTransport, type TransportSettings} from '../transport/factory.j
 import {shQuote} from '../transport/remote-command.js'
 import type {Transport} from '../transport/types.js'
 import {parseDuration} from '../util/duration.js'
+import {writeJsonAtomic} from '../util/atomic-json.js'
 import {makeRedactor} from '../util/redact.js'
 import {SCRIPTED_EVENTS} from './appspec/types.js'
 import {deployHost, lifecyclePhases, stageRevision, type DeployHostResult} from './deploy-host.js'
@@ -297,11 +298,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
 }
 
 export async function writeDeployment(projectDir: string, r: DeployReport): Promise<void> {
-  const dir = deploymentsDir(projectDir)
-  await mkdir(dir, {recursive: true})
-  const file = path.join(dir, `${r.deploymentId}.json`)
-  await writeFile(`${file}.tmp`, JSON.stringify(r, null, 2))
-  await rename(`${file}.tmp`, file)
+  await writeJsonAtomic(path.join(deploymentsDir(projectDir), `${r.deploymentId}.json`), r)
 }
 
 export async function readDeployments(projectDir: string): Promise<DeployReport[]> {

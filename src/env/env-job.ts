@@ -9,6 +9,10 @@ import path from 'node:path'
 import {DopsError, ExitCode, InvalidInputError} from '../errors.js'
 import type {Reporter} from '../events.js'
 import {runFleet, type RunSpec} from '../fleet/run.js'
+import type {HostResult} from '../fleet/types.js'
+import {newRunId} from '../fleet/journal.js'
+import {writeJsonAtomic} from '../util/atomic-json.js'
+import {makeRedactor} from '../util/redact.js'
 import type {Host} from '../inventory/host.js'
 import type {GroupSpec, LoadedPlan, ScriptSpec} from '../plan/types.js'
 import {getProvider, registerProvider} from '../providers/registry.js'
@@ -41,17 +45,37 @@ export interface EnvReport {
   action: 'plan' | 'up' | 'down'
   changes: GroupChange[]
   changed: boolean
-  bootstrap: Array<{group: string; script: string; ok: number; failed: number; errors: string[]}>
+  bootstrap: Array<{group: string; script: string; ok: number; failed: number; errors: string[]; hosts: HostRun[]}>
   deployments: Array<{app: string; status: string; exitCode: number; deploymentId?: string}>
-  events: Array<{group: string; event: 'hostsJoined' | 'hostsLeft'; handlerGroup: string; ok: number; failed: number}>
+  events: Array<{group: string; event: 'hostsJoined' | 'hostsLeft'; handlerGroup: string; ok: number; failed: number; hosts: HostRun[]}>
   /** hosts that did not answer SSH in time after they were created */
   waits: Array<{group: string; host: string; error: string}>
   /** apps taken out of traffic and stopped on hosts before they were destroyed */
   drains: DrainResult[]
   phases: Phases
+  /** this command's id, and the journal file that keeps its report with every host's output */
+  runId: string
+  journal?: string
   /** why the command stopped early (interrupted), when it did */
   stopped?: string
   exitCode: number
+}
+
+/** One host's run of a bootstrap script or an event handler: what the journal keeps (secrets redacted). */
+export interface HostRun {
+  host: string
+  status: string
+  exitCode: number | null
+  durationMs: number
+  stdout: string
+  stderr: string
+  error?: string
+}
+
+const hostRuns = (e: {t: {secrets: string[]}}, results: HostResult[]): HostRun[] => {
+  const redact = makeRedactor(e.t.secrets)
+  const tail = (x: string) => redact(x.length > 8192 ? `…${x.slice(-8192)}` : x)
+  return results.map((r) => ({host: r.host, status: r.status, exitCode: r.exitCode, durationMs: Math.round(r.durationMs), stdout: tail(r.stdout), stderr: tail(r.stderr), ...(r.error ? {error: redact(r.error)} : {})}))
 }
 
 export type Phases = Record<'provision' | 'wait' | 'bootstrap' | 'deploy' | 'events' | 'drain' | 'total', number>
@@ -170,7 +194,7 @@ async function computeChanges(e: Awaited<ReturnType<typeof loadEnv>> & {scale?: 
 export async function envPlan(p: EnvParams): Promise<EnvReport> {
   const e = await loadEnv(p)
   const {changes} = await computeChanges(e, await e.store.read())
-  return {project: e.loaded.plan.project, env: e.t.envName!, action: 'plan', changes, changed: changes.some((c) => c.create || c.destroy.length || c.pending), bootstrap: [], deployments: [], events: [], waits: [], drains: [], phases: noPhases(), exitCode: 0}
+  return {project: e.loaded.plan.project, env: e.t.envName!, action: 'plan', changes, changed: changes.some((c) => c.create || c.destroy.length || c.pending), bootstrap: [], deployments: [], events: [], waits: [], drains: [], phases: noPhases(), exitCode: 0, runId: newRunId()}
 }
 
 function scriptSpec(s: ScriptSpec, content?: string): RunSpec {
@@ -181,7 +205,7 @@ function scriptSpec(s: ScriptSpec, content?: string): RunSpec {
 export async function envUp(p: EnvParams): Promise<EnvReport> {
   const e = await loadEnv(p)
   const t0 = performance.now()
-  return e.store.withLock(async () => {
+  return journaled(e, await e.store.withLock(async () => {
     const state = await e.store.read()
     for (const g of Object.keys(p.scale ?? {})) {
       const spec = e.groups[g]
@@ -194,7 +218,7 @@ export async function envUp(p: EnvParams): Promise<EnvReport> {
     const {changes, alive, adopted, gone} = await computeChanges({...e, scale: p.scale, reconcile: p.reconcile}, state)
     const destructive = changes.filter((c) => c.destroy.some((d) => !d.endsWith('(gone)')))
     if (destructive.length) await confirmDestroy(p, `this would destroy ${destructive.map((c) => `${c.destroy.length} host(s) of ${c.group} (${c.destroy.join(', ')})`).join(', ')}`)
-    const report: EnvReport = {project: e.loaded.plan.project, env: e.t.envName!, action: 'up', changes, changed: false, bootstrap: [], deployments: [], events: [], waits: [], drains: [], phases: noPhases(), exitCode: 0}
+    const report: EnvReport = {project: e.loaded.plan.project, env: e.t.envName!, action: 'up', changes, changed: false, bootstrap: [], deployments: [], events: [], waits: [], drains: [], phases: noPhases(), exitCode: 0, runId: newRunId()}
     const joined = new Map<string, InstanceState[]>()
     const left = new Map<string, InstanceState[]>()
     // 1. provision, wait for SSH and bootstrap, group by group in dependency order
@@ -304,7 +328,13 @@ export async function envUp(p: EnvParams): Promise<EnvReport> {
     report.phases.events = performance.now() - t3
     report.phases.total = performance.now() - t0
     return report
-  })
+  }))
+}
+
+/** Keep the report, host outputs included, as `.dops/env-runs/<run id>.json` (secrets were redacted). */
+async function journaled(e: Awaited<ReturnType<typeof loadEnv>>, report: EnvReport): Promise<EnvReport> {
+  report.journal = await writeJsonAtomic(path.join(e.t.projectDir, '.dops', 'env-runs', `${report.runId}.json`), report)
+  return report
 }
 
 /** Does anything run on the group's hosts over SSH (bootstrap, apps, or another group's event handlers)? */
@@ -343,7 +373,7 @@ async function prepareHosts(p: EnvParams, e: Awaited<ReturnType<typeof loadEnv>>
         const r = await runFleet({hosts, transport, spec: {...scriptSpec(s, content), env: depEnv}, hostEnv: (h) => ({DOPS_HOST: h.name, DOPS_HOST_ADDRESS: transport.target(h).address, DOPS_GROUP: h.group}), reporter: p.reporter})
         const failed = r.results.filter((x) => x.status !== 'ok')
         end(`${r.summary.ok}/${r.summary.total} ok`, !failed.length)
-        report.bootstrap.push({group, script: s.name ?? s.script ?? s.run ?? '', ok: r.summary.ok, failed: failed.length, errors: failed.map((f) => `${f.host}: ${f.error ?? ''} ${f.stderr.trim().slice(-200)}`)})
+        report.bootstrap.push({group, script: s.name ?? s.script ?? s.run ?? '', ok: r.summary.ok, failed: failed.length, errors: failed.map((f) => `${f.host}: ${f.error ?? ''} ${f.stderr.trim().slice(-200)}`), hosts: hostRuns(e, r.results)})
         if (failed.length) return true
       }
     } finally {
@@ -379,7 +409,7 @@ async function drain(p: EnvParams, e: Awaited<ReturnType<typeof loadEnv>>, repor
 export async function envDown(p: EnvParams): Promise<EnvReport> {
   const e = await loadEnv(p)
   const t0 = performance.now()
-  return e.store.withLock(async () => {
+  return journaled(e, await e.store.withLock(async () => {
     const state = await e.store.read()
     // what exists: the state's records, or (lost state) what the provider finds by its tags
     const doomed = new Map<string, InstanceState[]>()
@@ -392,7 +422,7 @@ export async function envDown(p: EnvParams): Promise<EnvReport> {
     }
     const count = [...doomed.values()].reduce((n, l) => n + l.length, 0)
     if (count) await confirmDestroy(p, `this destroys ${count} host(s) of ${e.t.envName} (${[...doomed].map(([g, l]) => `${g}: ${l.map((i) => i.name).join(', ')}`).join('; ')})`)
-    const report: EnvReport = {project: e.loaded.plan.project, env: e.t.envName!, action: 'down', changes: [], changed: false, bootstrap: [], deployments: [], events: [], waits: [], drains: [], phases: noPhases(), exitCode: 0}
+    const report: EnvReport = {project: e.loaded.plan.project, env: e.t.envName!, action: 'down', changes: [], changed: false, bootstrap: [], deployments: [], events: [], waits: [], drains: [], phases: noPhases(), exitCode: 0, runId: newRunId()}
     const everything = [...doomed.values()].flat()
     // 1. the groups that stay (static hosts) hear that these hosts leave: a static load balancer drops them first
     const t1 = performance.now()
@@ -431,7 +461,7 @@ export async function envDown(p: EnvParams): Promise<EnvReport> {
     report.phases.total = performance.now() - t0
     report.changed = report.changes.length > 0
     return report
-  })
+  }))
 }
 
 type EventList = ReadonlyArray<readonly [string, 'hostsJoined' | 'hostsLeft', InstanceState[]]>
@@ -464,7 +494,7 @@ async function fireEvents(p: EnvParams, e: Awaited<ReturnType<typeof loadEnv>>, 
         const r = await runFleet({hosts: targets, transport, spec, hostEnv: (x) => ({DOPS_HOST: x.name, DOPS_HOST_ADDRESS: transport.target(x).address, ...(files.has(x.name) ? {DOPS_MEMBERS_FILE: files.get(x.name)!} : {})}), reporter: p.reporter})
         await Promise.all([...files].map(async ([name, f]) => (await transport.connect(targets.find((x) => x.name === name)!)).exec(`rm -f ${shQuote(f)}`).catch(() => undefined)))
         end(`${r.summary.ok}/${r.summary.total} ok`, r.summary.ok === r.summary.total)
-        report.events.push({group, event: kind, handlerGroup: h.group, ok: r.summary.ok, failed: r.summary.total - r.summary.ok})
+        report.events.push({group, event: kind, handlerGroup: h.group, ok: r.summary.ok, failed: r.summary.total - r.summary.ok, hosts: hostRuns(e, r.results)})
         if (r.summary.ok < r.summary.total) report.exitCode = ExitCode.SOME_FAILED
       }
     }

@@ -3,11 +3,12 @@
  * atomically, so `dops run --retry-failed` can run again on exactly the hosts that did not succeed.
  */
 import {randomBytes} from 'node:crypto'
-import {mkdir, readdir, readFile, rename, writeFile} from 'node:fs/promises'
+import {readdir, readFile} from 'node:fs/promises'
 import path from 'node:path'
 import {DopsError, ExitCode, InvalidInputError} from '../errors.js'
 import type {Host} from '../inventory/host.js'
 import type {RunOutcome, RunSpec} from './run.js'
+import {writeJsonAtomic} from '../util/atomic-json.js'
 
 export interface RunJournal extends RunOutcome {
   version: 1
@@ -32,13 +33,7 @@ export function runsDir(projectDir: string): string {
 }
 
 export async function writeJournal(projectDir: string, j: RunJournal): Promise<string> {
-  const dir = runsDir(projectDir)
-  await mkdir(dir, {recursive: true})
-  const file = path.join(dir, `${j.runId}.json`)
-  const tmp = `${file}.${process.pid}.tmp`
-  await writeFile(tmp, JSON.stringify(j, null, 2), {mode: 0o600})
-  await rename(tmp, file)
-  return file
+  return writeJsonAtomic(path.join(runsDir(projectDir), `${j.runId}.json`), j)
 }
 
 export async function readJournal(projectDir: string, runId?: string): Promise<RunJournal> {

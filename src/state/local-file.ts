@@ -3,10 +3,11 @@
  * rename) and locked while a command changes it (an O_EXCL lock file naming its pid; a dead owner's lock is
  * recovered). The interface is small so a shared backend (S3 with a lock) can implement it too.
  */
-import {mkdir, open, readFile, rename, rm, writeFile} from 'node:fs/promises'
+import {mkdir, open, readFile, rm} from 'node:fs/promises'
 import path from 'node:path'
 import {DopsError, ExitCode} from '../errors.js'
 import {processAlive} from '../util/process.js'
+import {writeJsonAtomic} from '../util/atomic-json.js'
 
 export interface InstanceState {
   id: string
@@ -65,10 +66,7 @@ export class LocalStateFile implements StateBackend {
   }
 
   async write(s: EnvState): Promise<void> {
-    await mkdir(path.dirname(this.file), {recursive: true})
-    const tmp = `${this.file}.${process.pid}.tmp`
-    await writeFile(tmp, JSON.stringify({...s, updatedAt: new Date().toISOString()}, null, 2))
-    await rename(tmp, this.file)
+    await writeJsonAtomic(this.file, {...s, updatedAt: new Date().toISOString()})
   }
 
   async lockHolder(): Promise<string | undefined> {

@@ -92,6 +92,12 @@ test('env up: the static group is used as it is, the local group is created, boo
   assert.deepEqual(plan.changes.map((c) => `${c.group}:${c.provider}:keep ${c.keep}:create ${c.create}`), ['edge:static:keep 1:create 0', 'api:sandbox:keep 0:create 2'])
   const up = await run(['env', 'up', '--json'])
   assert.equal(up.code, 0, up.stdout.slice(-3000) + up.stderr)
+  // each bootstrap and handler run is in the report and its journal, host by host
+  const rep = json<EnvReport>(up)
+  const journal = JSON.parse(readFileSync(rep.journal!, 'utf8')) as EnvReport
+  assert.equal(journal.runId, rep.runId)
+  assert.deepEqual(journal.events.map((e) => `${e.group}.${e.event}->${e.handlerGroup}:${e.hosts.map((h) => `${h.host}=${h.status}`).join(',')}`), ['api.hostsJoined->edge:m01=ok'])
+  assert.deepEqual(journal.bootstrap.map((b) => b.hosts.map((h) => h.status).join(',')), ['ok,ok'])
   const api = await apiAddresses()
   assert.equal(api.length, 2)
   assert.deepEqual(edgeFile('members.log'), [`hostsJoined ${api.join(' ')}`])
