@@ -7,6 +7,7 @@ import {closest} from './suggest.js'
 import type {Plan} from './types.js'
 import {formatPath, locate, type PathSegment, type YamlSource} from './yaml-source.js'
 import {knownProviderTypes} from '../providers/known-types.js'
+import {isIP} from 'node:net'
 
 
 
@@ -65,11 +66,20 @@ export function crossCheck(plan: Plan, source: YamlSource, providerTypes: string
       for (const kind of ['hostsJoined', 'hostsLeft'] as const) {
         ;(g.on?.[kind] ?? []).forEach((h, i) => ref([...base, 'on', kind, i, 'group'], h.group, 'event handler group'))
       }
-      ;((g.instance?.firewall ?? []) as Array<{from?: string[]}>).forEach((r, i) =>
-        (r.from ?? []).forEach((src, j) => {
+      ;((g.instance?.firewall ?? []) as Array<{port?: number | string; from?: string[]}>).forEach((r, i) => {
+        const range = typeof r.port === 'string' ? /^(\d+)-(\d+)$/.exec(r.port) : null
+        if (range && Number(range[1]) > Number(range[2])) at([...base, 'instance', 'firewall', i, 'port'], `port range ${r.port} runs backwards; write it low-high (${range[2]}-${range[1]})`)
+        if (range && Number(range[2]) > 65535) at([...base, 'instance', 'firewall', i, 'port'], `port range ${r.port} goes past 65535`)
+        ;(r.from ?? []).forEach((src, j) => {
           if (src.startsWith('group:')) ref([...base, 'instance', 'firewall', i, 'from', j], src.slice(6), 'firewall source')
-        }),
-      )
+          else if (!isCidr(src)) at([...base, 'instance', 'firewall', i, 'from', j], `\`${src}\` is neither a CIDR block (10.0.0.0/8, 2001:db8::/32) nor a group reference (group:NAME)`)
+        })
+      })
+      // aws sizes: CPU and memory (2C4G) or an instance type (t3.small); other providers read `size` their own way
+      const size = (g.instance as {size?: unknown} | undefined)?.size
+      if (providerType === 'aws' && typeof size === 'string' && !/^\d+C\d+(\.\d+)?G$/i.test(size) && !/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(size)) {
+        at([...base, 'instance', 'size'], `size \`${size}\` is neither CPU and memory (e.g. 2C4G) nor an EC2 instance type (e.g. t3.small)`)
+      }
       const asg = (g.instance as {autoScaling?: {min?: number; max?: number; desired?: number}} | undefined)?.autoScaling
       if (asg) {
         const {min = 0, max = Infinity} = asg
@@ -93,6 +103,14 @@ export function crossCheck(plan: Plan, source: YamlSource, providerTypes: string
     }
   }
   return problems
+}
+
+/** An IPv4 or IPv6 CIDR block. */
+export function isCidr(s: string): boolean {
+  const [ip, bits, ...rest] = s.split('/')
+  if (rest.length || bits === undefined || !/^\d{1,3}$/.test(bits)) return false
+  const v = isIP(ip!)
+  return (v === 4 && Number(bits) <= 32) || (v === 6 && Number(bits) <= 128)
 }
 
 /** Every elementary cycle found by a depth-first walk (each reported once, starting at its first group). */

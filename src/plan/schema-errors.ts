@@ -111,5 +111,8 @@ export function schemaProblems(errors: ErrorObject[], source: YamlSource): Probl
 
 function hintFor(e: ErrorObject): string | undefined {
   const desc = (e.parentSchema as {description?: string})?.description
-  return desc ? desc.split('. ')[0] : undefined
+  if (!desc) return undefined
+  // the first sentence: a period that ends one, not the one of "e.g." or "i.e."
+  const m = /^(.*?[^.](?<!\be\.g|\bi\.e))\.(\s|$)/s.exec(desc)
+  return (m ? m[1]! : desc).trim()
 }

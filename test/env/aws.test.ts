@@ -63,6 +63,7 @@ environments:
           firewall:
             - {port: 8080, from: ["group:lb"]}
             - {port: 22, from: [10.0.0.0/8]}
+            - {port: 443, from: [0.0.0.0/0, "::/0"]}
       workers:
         provider: aws-test
         instance: {count: 2, image: ${image}, size: t3.small, autoScaling: {min: 1, max: 5}}
@@ -107,6 +108,8 @@ test('env up creates tagged instances, security groups with the plan\'s rules, a
   const p8080 = webSg.IpPermissions!.find((p) => p.FromPort === 8080)!
   assert.equal(p8080.UserIdGroupPairs![0]!.GroupId, lbSg.GroupId, '8080 from the lb group\'s security group')
   assert.equal(webSg.IpPermissions!.find((p) => p.FromPort === 22)!.IpRanges![0]!.CidrIp, '10.0.0.0/8')
+  const https = webSg.IpPermissions!.find((p) => p.FromPort === 443)!
+  assert.deepEqual([https.IpRanges!.map((r) => r.CidrIp), https.Ipv6Ranges!.map((r) => r.CidrIpv6)], [['0.0.0.0/0'], ['::/0']], 'IPv6 blocks as IPv6 ranges')
   const a = await asg()
   const g = await a.c.send(new a.m.DescribeAutoScalingGroupsCommand({AutoScalingGroupNames: ['dops-cloud-prod-workers']}))
   assert.equal(g.AutoScalingGroups![0]!.DesiredCapacity, 2)

@@ -127,7 +127,8 @@ async function securityGroup(ctx: ProviderContext, s: Awaited<ReturnType<typeof 
       const refs = (r.from ?? []).filter((x) => x.startsWith('group:'))
       const pairs = []
       for (const ref of refs) pairs.push({GroupId: await securityGroup(ctx, s, ref.slice(6), [], vpc)})
-      perms.push({IpProtocol: proto, FromPort: from, ToPort: to, IpRanges: cidrs.map((CidrIp) => ({CidrIp})), UserIdGroupPairs: pairs})
+      const v6 = cidrs.filter((c) => c.includes(':'))
+      perms.push({IpProtocol: proto, FromPort: from, ToPort: to, IpRanges: cidrs.filter((c) => !c.includes(':')).map((CidrIp) => ({CidrIp})), Ipv6Ranges: v6.length ? v6.map((CidrIpv6) => ({CidrIpv6})) : undefined, UserIdGroupPairs: pairs})
     }
     await s.ec2.send(new s.ec2m.AuthorizeSecurityGroupIngressCommand({GroupId: id, IpPermissions: perms})).catch((e: {name?: string}) => {
       if (e.name !== 'InvalidPermission.Duplicate') fail(ctx, 'AuthorizeSecurityGroupIngress', e)
