@@ -9,6 +9,7 @@ export function formatEnvReport(c: ChalkInstance, r: EnvReport): string {
   for (const ch of r.changes) {
     const what = r.action === 'down' ? `${c.red(`-${ch.destroy.length}`)} destroyed` : `${ch.keep} kept, ${ch.create ? c.green(`+${ch.create}`) : '+0'} to create, ${ch.destroy.length ? c.red(`-${ch.destroy.length}`) : '-0'} to destroy${ch.pending ? c.yellow(`, ${ch.pending} to prepare again`) : ''}`
     lines.push(`  ${ch.group.padEnd(12)} ${ch.provider.padEnd(8)} ${what}${ch.apps.length ? `; apps: ${ch.apps.join(', ')}` : ''}${ch.ignored.length ? c.yellow(`; ignored by this provider: ${ch.ignored.join(', ')}`) : ''}`)
+    for (const u of ch.updates ?? []) lines.push(`    ${r.action === 'plan' ? 'to change' : 'changed'}: ${u.startsWith('firewall +') ? c.green(u) : u.startsWith('firewall -') ? c.red(u) : u}`)
   }
   for (const b of r.bootstrap) lines.push(`  bootstrap ${b.group}: ${b.script}: ${b.ok} ok${b.failed ? c.red(`, ${b.failed} failed: ${b.errors.join('; ')}`) : ''}`)
   for (const d of r.deployments) lines.push(`  deploy ${d.app}: ${d.status}${d.deploymentId ? ` (${d.deploymentId})` : ''}`)

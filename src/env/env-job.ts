@@ -35,6 +35,8 @@ export interface GroupChange {
   destroy: string[]
   /** hosts created earlier that never became ready (no SSH answer, or a failed bootstrap): up prepares them again */
   pending: number
+  /** group settings besides hosts that differ from the plan (plan) or were brought to it (up), e.g. firewall rules */
+  updates: string[]
   ignored: string[]
   apps: string[]
 }
@@ -156,7 +158,7 @@ async function computeChanges(e: Awaited<ReturnType<typeof loadEnv>> & {scale?: 
     const spec = e.groups[g]!
     const prov = providerOf(e.loaded, spec)
     if (prov.type === 'static') {
-      changes.push({group: g, provider: prov.name, keep: e.t.hosts.filter((h) => h.group === g).length, create: 0, destroy: [], pending: 0, ignored: [], apps: spec.apps ?? []})
+      changes.push({group: g, provider: prov.name, keep: e.t.hosts.filter((h) => h.group === g).length, create: 0, destroy: [], pending: 0, updates: [], ignored: [], apps: spec.apps ?? []})
       continue
     }
     const provider = getProvider(prov.type)
@@ -176,7 +178,7 @@ async function computeChanges(e: Awaited<ReturnType<typeof loadEnv>> & {scale?: 
       if (fresh.length) adopted.set(g, fresh)
       live = [...live, ...fresh]
       alive.set(g, live)
-      changes.push({group: g, provider: prov.name, keep: live.length, create: 0, destroy: dead.map((r) => `${r.name} (gone)`), pending: live.filter((i) => i.ready === false).length, ignored: [], apps: spec.apps ?? []})
+      changes.push({group: g, provider: prov.name, keep: live.length, create: 0, destroy: dead.map((r) => `${r.name} (gone)`), pending: live.filter((i) => i.ready === false).length, updates: [], ignored: [], apps: spec.apps ?? []})
       continue
     }
     live = [...live, ...fresh]
@@ -186,7 +188,7 @@ async function computeChanges(e: Awaited<ReturnType<typeof loadEnv>> & {scale?: 
     const want = e.scale?.[g] ?? (scaled && scaled.planCount === planCount ? scaled.desired : planCount)
     const extra = live.slice(want)
     if (want > live.length) await provider.preflight?.(e.ctx(g))
-    changes.push({group: g, provider: prov.name, keep: Math.min(want, live.length), create: Math.max(0, want - live.length), destroy: [...extra.map((i) => i.name), ...recorded.filter((r) => !live.includes(r)).map((r) => `${r.name} (gone)`)], pending: live.slice(0, want).filter((i) => i.ready === false).length, ignored: provider.ignoredFields?.((spec.instance ?? {}) as Record<string, unknown>) ?? [], apps: spec.apps ?? []})
+    changes.push({group: g, provider: prov.name, keep: Math.min(want, live.length), create: Math.max(0, want - live.length), destroy: [...extra.map((i) => i.name), ...recorded.filter((r) => !live.includes(r)).map((r) => `${r.name} (gone)`)], pending: live.slice(0, want).filter((i) => i.ready === false).length, updates: state.groups[g] ? ((await provider.drift?.(e.ctx(g))) ?? []) : [], ignored: provider.ignoredFields?.((spec.instance ?? {}) as Record<string, unknown>) ?? [], apps: spec.apps ?? []})
   }
   return {changes, alive, adopted, gone}
 }
@@ -194,7 +196,7 @@ async function computeChanges(e: Awaited<ReturnType<typeof loadEnv>> & {scale?: 
 export async function envPlan(p: EnvParams): Promise<EnvReport> {
   const e = await loadEnv(p)
   const {changes} = await computeChanges(e, await e.store.read())
-  return {project: e.loaded.plan.project, env: e.t.envName!, action: 'plan', changes, changed: changes.some((c) => c.create || c.destroy.length || c.pending), bootstrap: [], deployments: [], events: [], waits: [], drains: [], phases: noPhases(), exitCode: 0, runId: newRunId()}
+  return {project: e.loaded.plan.project, env: e.t.envName!, action: 'plan', changes, changed: changes.some((c) => c.create || c.destroy.length || c.pending || c.updates.length), bootstrap: [], deployments: [], events: [], waits: [], drains: [], phases: noPhases(), exitCode: 0, runId: newRunId()}
 }
 
 function scriptSpec(s: ScriptSpec, content?: string): RunSpec {
@@ -283,6 +285,14 @@ export async function envUp(p: EnvParams): Promise<EnvReport> {
       const instances = [...live.slice(0, change.keep), ...made]
       state.groups[change.group] = {provider: prov.type, instances, ...(scaled ? {scaled} : {})}
       await e.store.write(state)
+      // settings besides hosts (firewall rules) brought to the plan
+      if (!p.reconcile && provider.reconcile) {
+        change.updates = await provider.reconcile(ctx)
+        if (change.updates.length) {
+          report.changed = true
+          step(p, 'provision', `${change.group}: ${change.updates.join('; ')}`)('applied')
+        }
+      }
       report.phases.provision += performance.now() - t1
       if (extra.length) left.set(change.group, [...(left.get(change.group) ?? []), ...extra])
       const pending = instances.filter((i) => i.ready === false)
@@ -300,7 +310,7 @@ export async function envUp(p: EnvParams): Promise<EnvReport> {
       report.changed = true
       return report
     }
-    report.changed = joined.size > 0 || left.size > 0
+    report.changed ||= joined.size > 0 || left.size > 0
     // 2. apps: deployed where a host does not run the app's current revision yet
     const t4 = performance.now()
     const {deployJob} = await import('../deploy/deploy-job.js')
@@ -444,7 +454,7 @@ export async function envDown(p: EnvParams): Promise<EnvReport> {
       const end = step(p, 'provision', `${g}: destroying ${list.length} host(s) (${type})`)
       await getProvider(type)?.destroy(e.ctx(g), list)
       end('destroyed')
-      report.changes.push({group: g, provider: type, keep: 0, create: 0, destroy: list.map((i) => i.name), pending: 0, ignored: [], apps: []})
+      report.changes.push({group: g, provider: type, keep: 0, create: 0, destroy: list.map((i) => i.name), pending: 0, updates: [], ignored: [], apps: []})
       delete state.groups[g]
       await e.store.write(state)
     }

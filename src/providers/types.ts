@@ -41,6 +41,10 @@ export interface Provider {
   preflight?(ctx: ProviderContext): Promise<void>
   /** instances that exist for the group by the provider's own records (tags): recovers a lost state */
   discover?(ctx: ProviderContext): Promise<InstanceState[]>
+  /** what `reconcile` would change in the group's settings besides instances (e.g. firewall rules), for `env plan` */
+  drift?(ctx: ProviderContext): Promise<string[]>
+  /** make those settings match the plan (`env up`, each run); returns the changes made */
+  reconcile?(ctx: ProviderContext): Promise<string[]>
   /** after `env down`: remove what is left of the environment (e.g. security groups) */
   cleanup?(ctx: ProviderContext): Promise<void>
 }

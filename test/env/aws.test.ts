@@ -126,6 +126,24 @@ test('env plan shows no change after up; a lost state is recovered from the tags
   assert.equal((await running()).length, 5, 'nothing was created twice')
 })
 
+test('firewall rules follow the plan: env plan shows the drift, env up authorizes and revokes, then no change', {skip}, async () => {
+  // the plan drops ssh from 10.0.0.0/8 and opens 9090 to the lb group and one block
+  writeFileSync(path.join(project, 'dops.yml'), readFileSync(path.join(project, 'dops.yml'), 'utf8').replace('            - {port: 22, from: [10.0.0.0/8]}\n', '            - {port: 9090, from: ["group:lb", 192.168.0.0/16]}\n'))
+  const plan = json<EnvReport>(await run(['env', 'plan', '--json']))
+  const web = plan.changes.find((c) => c.group === 'web')!
+  assert.deepEqual(web.updates.sort(), ['firewall +tcp 9090 from 192.168.0.0/16', 'firewall +tcp 9090 from group:lb', 'firewall -tcp 22 from 10.0.0.0/8'])
+  assert.equal(plan.changed, true)
+  assert.deepEqual([web.create, web.destroy.length], [0, 0], 'no host is touched for a firewall change')
+  const up = await run(['env', 'up', '--json'])
+  assert.equal(up.code, 0, up.stdout + up.stderr)
+  assert.equal(json<EnvReport>(up).changes.find((c) => c.group === 'web')!.updates.length, 3)
+  const {m, c} = await ec2()
+  const sg = (await c.send(new m.DescribeSecurityGroupsCommand({Filters: [{Name: 'group-name', Values: ['dops-cloud-prod-web']}]}))).SecurityGroups![0]!
+  const ports = sg.IpPermissions!.map((p) => p.FromPort).sort()
+  assert.deepEqual(ports, [443, 8080, 9090], 'port 22 revoked, 9090 authorized')
+  assert.equal(json<EnvReport>(await run(['env', 'plan', '--json'])).changed, false)
+})
+
 test('scale changes counts, for instances and for the Auto Scaling group', {skip}, async () => {
   const outside = await run(['scale', 'workers=9'])
   assert.equal(outside.code, 2)

@@ -107,33 +107,96 @@ export function spreadOverSubnets(subnets: string[], existing: Array<string | un
   return out
 }
 
-/** The group's security group, created with its rules when missing (a referenced group's one too, empty). */
+type IpPermission = import('@aws-sdk/client-ec2').IpPermission
+
+/** One rule as a comparable key: `proto|from|to|cidr:X`, `v6:X` or `sg:ID`. */
+function ruleKeys(perms: IpPermission[]): string[] {
+  const out: string[] = []
+  for (const p of perms) {
+    const proto = p.IpProtocol ?? 'tcp'
+    const [from, to] = proto === '-1' ? ['all', 'all'] : [String(p.FromPort), String(p.ToPort)]
+    const head = `${proto}|${from}|${to}`
+    for (const r of p.IpRanges ?? []) out.push(`${head}|cidr:${r.CidrIp}`)
+    for (const r of p.Ipv6Ranges ?? []) out.push(`${head}|v6:${r.CidrIpv6}`)
+    for (const r of p.UserIdGroupPairs ?? []) out.push(`${head}|sg:${r.GroupId}`)
+  }
+  return out
+}
+
+function keyToPermission(key: string): IpPermission {
+  const [proto, from, to, source] = key.split('|') as [string, string, string, string]
+  const [kind, value] = [source.slice(0, source.indexOf(':')), source.slice(source.indexOf(':') + 1)]
+  return {
+    IpProtocol: proto,
+    ...(proto === '-1' ? {} : {FromPort: Number(from), ToPort: Number(to)}),
+    ...(kind === 'cidr' ? {IpRanges: [{CidrIp: value}]} : kind === 'v6' ? {Ipv6Ranges: [{CidrIpv6: value}]} : {UserIdGroupPairs: [{GroupId: value}]}),
+  }
+}
+
+function describeKey(key: string, names: Map<string, string>): string {
+  const [proto, from, to, source] = key.split('|') as [string, string, string, string]
+  const ports = proto === '-1' ? 'all traffic' : `${proto} ${from === to ? from : `${from}-${to}`}`
+  const src = source.replace(/^(cidr|v6):/, '').replace(/^sg:(.*)$/, (_m, id: string) => `group:${names.get(id) ?? id}`)
+  return `${ports} from ${src}`
+}
+
+/** The plan's rules as keys; `group:NAME` sources become that group's security group (made, empty, when `make`). */
+async function desiredKeys(ctx: ProviderContext, s: Awaited<ReturnType<typeof sdk>>, rules: Spec['firewall'], vpc: string | undefined, make: boolean, names: Map<string, string>): Promise<string[]> {
+  const keys: string[] = []
+  for (const r of rules ?? []) {
+    const [from, to] = typeof r.port === 'number' ? [r.port, r.port] : r.port.split('-').map(Number)
+    const proto = r.protocol === 'all' ? '-1' : (r.protocol ?? 'tcp')
+    const head = proto === '-1' ? `${proto}|all|all` : `${proto}|${from}|${to}`
+    for (const src of r.from ?? ['0.0.0.0/0']) {
+      if (src.startsWith('group:')) {
+        const id = make ? await securityGroup(ctx, s, src.slice(6), [], vpc) : await findSecurityGroup(ctx, s, src.slice(6), vpc)
+        const ref = id ?? `(${src.slice(6)} not created yet)`
+        names.set(ref, src.slice(6))
+        keys.push(`${head}|sg:${ref}`)
+      } else keys.push(`${head}|${src.includes(':') ? 'v6' : 'cidr'}:${src}`)
+    }
+  }
+  return [...new Set(keys)]
+}
+
+async function findSecurityGroup(ctx: ProviderContext, s: Awaited<ReturnType<typeof sdk>>, group: string, vpc: string | undefined): Promise<string | undefined> {
+  const found = await s.ec2.send(new s.ec2m.DescribeSecurityGroupsCommand({Filters: [{Name: 'group-name', Values: [nameOf(ctx, group)]}, ...(vpc ? [{Name: 'vpc-id', Values: [vpc]}] : [])]})).catch((e) => fail(ctx, 'DescribeSecurityGroups', e))
+  return found.SecurityGroups?.[0]?.GroupId
+}
+
+/**
+ * Make the security group's inbound rules exactly the plan's: what is missing is authorized, what the plan no longer
+ * has is revoked (when `apply`), one rule per call so a rule that exists never blocks the others. Returns the changes.
+ */
+async function syncRules(ctx: ProviderContext, s: Awaited<ReturnType<typeof sdk>>, id: string, rules: Spec['firewall'], vpc: string | undefined, apply: boolean): Promise<string[]> {
+  const names = new Map<string, string>()
+  const desired = await desiredKeys(ctx, s, rules, vpc, apply, names)
+  const cur = await s.ec2.send(new s.ec2m.DescribeSecurityGroupsCommand({GroupIds: [id]})).catch((e) => fail(ctx, 'DescribeSecurityGroups', e))
+  const existing = ruleKeys(cur.SecurityGroups?.[0]?.IpPermissions ?? [])
+  const add = desired.filter((k) => !existing.includes(k))
+  const remove = existing.filter((k) => !desired.includes(k))
+  if (apply) {
+    for (const k of add) {
+      await s.ec2.send(new s.ec2m.AuthorizeSecurityGroupIngressCommand({GroupId: id, IpPermissions: [keyToPermission(k)]})).catch((e: {name?: string}) => {
+        if (e.name !== 'InvalidPermission.Duplicate') fail(ctx, 'AuthorizeSecurityGroupIngress', e)
+      })
+    }
+    for (const k of remove) await s.ec2.send(new s.ec2m.RevokeSecurityGroupIngressCommand({GroupId: id, IpPermissions: [keyToPermission(k)]})).catch((e) => fail(ctx, 'RevokeSecurityGroupIngress', e))
+  }
+  return [...add.map((k) => `firewall +${describeKey(k, names)}`), ...remove.map((k) => `firewall -${describeKey(k, names)}`)]
+}
+
+/** The group's security group, created when missing (a referenced group's one too, empty), with the plan's rules. */
 async function securityGroup(ctx: ProviderContext, s: Awaited<ReturnType<typeof sdk>>, group: string, rules: Spec['firewall'], vpc: string | undefined): Promise<string> {
-  const name = nameOf(ctx, group)
-  const found = await s.ec2.send(new s.ec2m.DescribeSecurityGroupsCommand({Filters: [{Name: 'group-name', Values: [name]}, ...(vpc ? [{Name: 'vpc-id', Values: [vpc]}] : [])]})).catch((e) => fail(ctx, 'DescribeSecurityGroups', e))
-  let id = found.SecurityGroups?.[0]?.GroupId
+  let id = await findSecurityGroup(ctx, s, group, vpc)
   if (!id) {
     const r = await s.ec2
-      .send(new s.ec2m.CreateSecurityGroupCommand({GroupName: name, VpcId: vpc, Description: `dops ${ctx.project}/${ctx.env}/${group}`, TagSpecifications: [{ResourceType: 'security-group', Tags: Object.entries({...tagKeys(ctx), 'dops:group': group}).map(([Key, Value]) => ({Key, Value}))}]}))
+      .send(new s.ec2m.CreateSecurityGroupCommand({GroupName: nameOf(ctx, group), VpcId: vpc, Description: `dops ${ctx.project}/${ctx.env}/${group}`, TagSpecifications: [{ResourceType: 'security-group', Tags: Object.entries({...tagKeys(ctx), 'dops:group': group}).map(([Key, Value]) => ({Key, Value}))}]}))
       .catch((e) => fail(ctx, 'CreateSecurityGroup', e))
     id = r.GroupId!
   }
-  if (rules?.length) {
-    const perms = []
-    for (const r of rules) {
-      const [from, to] = typeof r.port === 'number' ? [r.port, r.port] : r.port.split('-').map(Number)
-      const proto = r.protocol === 'all' ? '-1' : (r.protocol ?? 'tcp')
-      const cidrs = (r.from ?? ['0.0.0.0/0']).filter((x) => !x.startsWith('group:'))
-      const refs = (r.from ?? []).filter((x) => x.startsWith('group:'))
-      const pairs = []
-      for (const ref of refs) pairs.push({GroupId: await securityGroup(ctx, s, ref.slice(6), [], vpc)})
-      const v6 = cidrs.filter((c) => c.includes(':'))
-      perms.push({IpProtocol: proto, FromPort: from, ToPort: to, IpRanges: cidrs.filter((c) => !c.includes(':')).map((CidrIp) => ({CidrIp})), Ipv6Ranges: v6.length ? v6.map((CidrIpv6) => ({CidrIpv6})) : undefined, UserIdGroupPairs: pairs})
-    }
-    await s.ec2.send(new s.ec2m.AuthorizeSecurityGroupIngressCommand({GroupId: id, IpPermissions: perms})).catch((e: {name?: string}) => {
-      if (e.name !== 'InvalidPermission.Duplicate') fail(ctx, 'AuthorizeSecurityGroupIngress', e)
-    })
-  }
+  // a referenced group's security group is only made here; its own rules come with its own group
+  if (group === ctx.group) await syncRules(ctx, s, id, rules, vpc, true)
   return id
 }
 
@@ -189,6 +252,22 @@ export const awsProvider: Provider & {discover(ctx: ProviderContext): Promise<In
     // rules that reference other groups first, then the groups themselves
     for (const g of sgs.SecurityGroups ?? []) if (g.IpPermissions?.length) await s.ec2.send(new s.ec2m.RevokeSecurityGroupIngressCommand({GroupId: g.GroupId, IpPermissions: g.IpPermissions})).catch(() => undefined)
     for (const g of sgs.SecurityGroups ?? []) await s.ec2.send(new s.ec2m.DeleteSecurityGroupCommand({GroupId: g.GroupId})).catch((e) => fail(ctx, 'DeleteSecurityGroup', e))
+  },
+
+  async drift(ctx) {
+    const s = await sdk(ctx)
+    const spec = ctx.spec as Spec
+    const vpc = await vpcOf(ctx, s, spec)
+    const id = await findSecurityGroup(ctx, s, ctx.group, vpc)
+    return id ? syncRules(ctx, s, id, spec.firewall, vpc, false) : []
+  },
+
+  async reconcile(ctx) {
+    const s = await sdk(ctx)
+    const spec = ctx.spec as Spec
+    const vpc = await vpcOf(ctx, s, spec)
+    const id = await findSecurityGroup(ctx, s, ctx.group, vpc)
+    return id ? syncRules(ctx, s, id, spec.firewall, vpc, true) : []
   },
 
   async discover(ctx) {
