@@ -186,6 +186,15 @@ async function syncRules(ctx: ProviderContext, s: Awaited<ReturnType<typeof sdk>
   return [...add.map((k) => `firewall +${describeKey(k, names)}`), ...remove.map((k) => `firewall -${describeKey(k, names)}`)]
 }
 
+/** The group's firewall drift (`apply` false) or its correction (`apply` true); nothing before its group exists. */
+async function firewallOf(ctx: ProviderContext, apply: boolean): Promise<string[]> {
+  const s = await sdk(ctx)
+  const spec = ctx.spec as Spec
+  const vpc = await vpcOf(ctx, s, spec)
+  const id = await findSecurityGroup(ctx, s, ctx.group, vpc)
+  return id ? syncRules(ctx, s, id, spec.firewall, vpc, apply) : []
+}
+
 /** The group's security group, created when missing (a referenced group's one too, empty), with the plan's rules. */
 async function securityGroup(ctx: ProviderContext, s: Awaited<ReturnType<typeof sdk>>, group: string, rules: Spec['firewall'], vpc: string | undefined): Promise<string> {
   let id = await findSecurityGroup(ctx, s, group, vpc)
@@ -254,21 +263,8 @@ export const awsProvider: Provider & {discover(ctx: ProviderContext): Promise<In
     for (const g of sgs.SecurityGroups ?? []) await s.ec2.send(new s.ec2m.DeleteSecurityGroupCommand({GroupId: g.GroupId})).catch((e) => fail(ctx, 'DeleteSecurityGroup', e))
   },
 
-  async drift(ctx) {
-    const s = await sdk(ctx)
-    const spec = ctx.spec as Spec
-    const vpc = await vpcOf(ctx, s, spec)
-    const id = await findSecurityGroup(ctx, s, ctx.group, vpc)
-    return id ? syncRules(ctx, s, id, spec.firewall, vpc, false) : []
-  },
-
-  async reconcile(ctx) {
-    const s = await sdk(ctx)
-    const spec = ctx.spec as Spec
-    const vpc = await vpcOf(ctx, s, spec)
-    const id = await findSecurityGroup(ctx, s, ctx.group, vpc)
-    return id ? syncRules(ctx, s, id, spec.firewall, vpc, true) : []
-  },
+  drift: (ctx) => firewallOf(ctx, false),
+  reconcile: (ctx) => firewallOf(ctx, true),
 
   async discover(ctx) {
     return (await describe(ctx, await sdk(ctx))).map((i) => toState(ctx, i))
