@@ -96,6 +96,11 @@ export function selectionFrom(flags: {group?: string[]; label?: string[]; hosts?
   return {groups: flags.group, labels: flags.label, names: flags.hosts}
 }
 
+/** What every env command passes the core from its flags: where the plan is, which environment, how to connect. */
+export function envParamsFrom(flags: {file?: string; env?: string} & Parameters<typeof connectionFrom>[0]) {
+  return {source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags)}
+}
+
 /** Flags of the env commands: the plan, the environment, and connection overrides. */
 export const envFlags = {
   file: Flags.string({char: 'f', description: 'plan file (default: dops.yml in the current directory)'}),

@@ -7,7 +7,10 @@ import type {ListrTaskWrapper} from 'listr2'
 import type {DopsEvent, Reporter} from '../events.js'
 import {formatMs} from '../util/duration.js'
 import {colorFor} from './format.js'
-import type {OutputMode} from './progress.js'
+import type {EnvReport} from '../env/env-job.js'
+import {withInterrupt} from './base.js'
+import {formatEnvReport} from './env-format.js'
+import {outputMode, type OutputMode} from './progress.js'
 
 export async function withEnvProgress<T>(mode: OutputMode, title: string, fn: (reporter: Reporter) => Promise<T>): Promise<T> {
   const c = colorFor(process.stderr)
@@ -72,4 +75,14 @@ export async function withEnvProgress<T>(mode: OutputMode, title: string, fn: (r
   } finally {
     await started
   }
+}
+
+/**
+ * An env command that changes hosts (up, down, reconcile, scale): Ctrl-C handling, live progress, then the summary
+ * on stderr unless --json. The caller sets the exit code from the report.
+ */
+export async function runEnvCommand(json: boolean, title: string, job: (reporter: Reporter, stopSignal: AbortSignal) => Promise<EnvReport>): Promise<EnvReport> {
+  const r = await withInterrupt('stopping: the step in progress finishes, nothing new starts', (stopSignal) => withEnvProgress(outputMode(json), title, (reporter) => job(reporter, stopSignal)))
+  if (!json) process.stderr.write(formatEnvReport(colorFor(process.stderr), r) + '\n')
+  return r
 }

@@ -1,11 +1,8 @@
 import {Args} from '@oclif/core'
-import {BaseCommand, withInterrupt, connectionFrom, envFlags, exitCodesHelp} from '../cli/base.js'
-import {formatEnvReport} from '../cli/env-format.js'
-import {colorFor} from '../cli/format.js'
+import {BaseCommand, envParamsFrom, envFlags, exitCodesHelp} from '../cli/base.js'
 import {envUp, type EnvReport} from '../env/env-job.js'
 import {InvalidInputError} from '../errors.js'
-import {withEnvProgress} from '../cli/env-progress.js'
-import {outputMode} from '../cli/progress.js'
+import {runEnvCommand} from '../cli/env-progress.js'
 
 export default class Scale extends BaseCommand {
   static override summary = 'Set how many hosts a provider group has: new ones are bootstrapped and given the current app revision; removed ones are drained first.'
@@ -28,10 +25,7 @@ ${exitCodesHelp}`
       if (!m) throw new InvalidInputError(`expected GROUP=N (e.g. web=4), got \`${a}\``)
       scale[m[1]!] = Number(m[2])
     }
-    const r = await withInterrupt('stopping: the step in progress finishes, nothing new starts', (stopSignal) =>
-      withEnvProgress(outputMode(this.jsonEnabled()), 'scale', (reporter) => envUp({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags), scale, yes: true, reporter, stopSignal})),
-    )
-    if (!this.jsonEnabled()) process.stderr.write(formatEnvReport(colorFor(process.stderr), r) + '\n')
+    const r = await runEnvCommand(this.jsonEnabled(), 'scale', (reporter, stopSignal) => envUp({...envParamsFrom(flags), scale, yes: true, reporter, stopSignal}))
     this.setExitCode(r.exitCode)
     return r
   }

@@ -1,10 +1,7 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand, withInterrupt, connectionFrom, envFlags, exitCodesHelp, terminalConfirm} from '../../cli/base.js'
-import {formatEnvReport} from '../../cli/env-format.js'
-import {colorFor} from '../../cli/format.js'
+import {BaseCommand, envParamsFrom, envFlags, exitCodesHelp, terminalConfirm} from '../../cli/base.js'
 import {envDown, type EnvReport} from '../../env/env-job.js'
-import {withEnvProgress} from '../../cli/env-progress.js'
-import {outputMode} from '../../cli/progress.js'
+import {runEnvCommand} from '../../cli/env-progress.js'
 
 export default class EnvDown extends BaseCommand {
   static override summary = 'Destroy the hosts dops created for the environment (never static hosts).'
@@ -21,10 +18,7 @@ ${exitCodesHelp}`
 
   async run(): Promise<EnvReport> {
     const {flags} = await this.parse(EnvDown)
-    const r = await withInterrupt('stopping: the step in progress finishes, nothing new starts', (stopSignal) =>
-      withEnvProgress(outputMode(this.jsonEnabled()), 'env down', (reporter) => envDown({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags), yes: flags.yes, confirm: terminalConfirm(this.jsonEnabled()), reporter, stopSignal})),
-    )
-    if (!this.jsonEnabled()) process.stderr.write(formatEnvReport(colorFor(process.stderr), r) + '\n')
+    const r = await runEnvCommand(this.jsonEnabled(), 'env down', (reporter, stopSignal) => envDown({...envParamsFrom(flags), yes: flags.yes, confirm: terminalConfirm(this.jsonEnabled()), reporter, stopSignal}))
     this.setExitCode(r.exitCode)
     return r
   }

@@ -1,4 +1,4 @@
-import {BaseCommand, connectionFrom, envFlags, exitCodesHelp} from '../../cli/base.js'
+import {BaseCommand, envParamsFrom, envFlags, exitCodesHelp} from '../../cli/base.js'
 import {formatEnvReport} from '../../cli/env-format.js'
 import {colorFor} from '../../cli/format.js'
 import {envPlan, type EnvReport} from '../../env/env-job.js'
@@ -17,7 +17,7 @@ ${exitCodesHelp}`
 
   async run(): Promise<EnvReport> {
     const {flags} = await this.parse(EnvPlan)
-    const r = await envPlan({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags), yes: undefined})
+    const r = await envPlan({...envParamsFrom(flags), yes: undefined})
     if (!this.jsonEnabled()) process.stderr.write(formatEnvReport(colorFor(process.stderr), r) + '\n')
     this.setExitCode(r.exitCode)
     return r

@@ -1,9 +1,6 @@
-import {BaseCommand, withInterrupt, connectionFrom, envFlags, exitCodesHelp} from '../../cli/base.js'
-import {formatEnvReport} from '../../cli/env-format.js'
-import {colorFor} from '../../cli/format.js'
+import {BaseCommand, envParamsFrom, envFlags, exitCodesHelp} from '../../cli/base.js'
 import {envUp, type EnvReport} from '../../env/env-job.js'
-import {withEnvProgress} from '../../cli/env-progress.js'
-import {outputMode} from '../../cli/progress.js'
+import {runEnvCommand} from '../../cli/env-progress.js'
 
 export default class EnvReconcile extends BaseCommand {
   static override summary = 'Bring hosts that appeared without dops (an Auto Scaling replacement) to the group: bootstrap, current app revision, events; forget hosts that are gone.'
@@ -20,10 +17,7 @@ ${exitCodesHelp}`
 
   async run(): Promise<EnvReport> {
     const {flags} = await this.parse(EnvReconcile)
-    const r = await withInterrupt('stopping: the step in progress finishes, nothing new starts', (stopSignal) =>
-      withEnvProgress(outputMode(this.jsonEnabled()), 'env reconcile', (reporter) => envUp({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags), reconcile: true, reporter, stopSignal})),
-    )
-    if (!this.jsonEnabled()) process.stderr.write(formatEnvReport(colorFor(process.stderr), r) + '\n')
+    const r = await runEnvCommand(this.jsonEnabled(), 'env reconcile', (reporter, stopSignal) => envUp({...envParamsFrom(flags), reconcile: true, reporter, stopSignal}))
     this.setExitCode(r.exitCode)
     return r
   }

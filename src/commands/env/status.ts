@@ -1,4 +1,4 @@
-import {BaseCommand, connectionFrom, envFlags} from '../../cli/base.js'
+import {BaseCommand, envParamsFrom, envFlags} from '../../cli/base.js'
 import {colorFor} from '../../cli/format.js'
 import {envStatus, type EnvStatus} from '../../env/env-job.js'
 
@@ -11,7 +11,7 @@ export default class EnvStatusCommand extends BaseCommand {
 
   async run(): Promise<EnvStatus> {
     const {flags} = await this.parse(EnvStatusCommand)
-    const r = await envStatus({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags)})
+    const r = await envStatus({...envParamsFrom(flags)})
     if (!this.jsonEnabled()) {
       const c = colorFor(process.stdout)
       process.stdout.write(`${c.bold(`${r.project}/${r.env}`)}\n`)

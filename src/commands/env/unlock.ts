@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand, connectionFrom, envFlags, terminalConfirm} from '../../cli/base.js'
+import {BaseCommand, envParamsFrom, envFlags, terminalConfirm} from '../../cli/base.js'
 import {envUnlock} from '../../env/env-job.js'
 
 export default class EnvUnlock extends BaseCommand {
@@ -15,7 +15,7 @@ command is dead: an expired S3 lease, or a local lock of a dead process, is take
 
   async run(): Promise<Awaited<ReturnType<typeof envUnlock>>> {
     const {flags} = await this.parse(EnvUnlock)
-    const r = await envUnlock({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags), yes: flags.yes, confirm: terminalConfirm(this.jsonEnabled())})
+    const r = await envUnlock({...envParamsFrom(flags), yes: flags.yes, confirm: terminalConfirm(this.jsonEnabled())})
     if (!this.jsonEnabled()) process.stderr.write(r.removed ? `removed the lock of ${r.state}, held by ${r.removed}\n` : `${r.state} is not locked\n`)
     return r
   }

@@ -1,10 +1,7 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand, withInterrupt, connectionFrom, envFlags, exitCodesHelp, terminalConfirm} from '../../cli/base.js'
-import {formatEnvReport} from '../../cli/env-format.js'
-import {colorFor} from '../../cli/format.js'
+import {BaseCommand, envParamsFrom, envFlags, exitCodesHelp, terminalConfirm} from '../../cli/base.js'
 import {envUp, type EnvReport} from '../../env/env-job.js'
-import {withEnvProgress} from '../../cli/env-progress.js'
-import {outputMode} from '../../cli/progress.js'
+import {runEnvCommand} from '../../cli/env-progress.js'
 
 export default class EnvUp extends BaseCommand {
   static override summary = 'Create the environment\'s hosts, bootstrap them, deploy its apps and fire topology events, in dependency order.'
@@ -24,10 +21,7 @@ ${exitCodesHelp}`
 
   async run(): Promise<EnvReport> {
     const {flags} = await this.parse(EnvUp)
-    const r = await withInterrupt('stopping: the step in progress finishes, nothing new starts', (stopSignal) =>
-      withEnvProgress(outputMode(this.jsonEnabled()), 'env up', (reporter) => envUp({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env}, connection: connectionFrom(flags), yes: flags.yes, confirm: terminalConfirm(this.jsonEnabled()), reporter, stopSignal})),
-    )
-    if (!this.jsonEnabled()) process.stderr.write(formatEnvReport(colorFor(process.stderr), r) + '\n')
+    const r = await runEnvCommand(this.jsonEnabled(), 'env up', (reporter, stopSignal) => envUp({...envParamsFrom(flags), yes: flags.yes, confirm: terminalConfirm(this.jsonEnabled()), reporter, stopSignal}))
     this.setExitCode(r.exitCode)
     return r
   }

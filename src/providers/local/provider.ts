@@ -8,7 +8,8 @@ import {appendFile, mkdir, readdir, readFile, rm, writeFile} from 'node:fs/promi
 import path from 'node:path'
 import type {InstanceState} from '../../state/local-file.js'
 import type {Provider, ProviderContext} from '../types.js'
-import {answers, claimSlot, isAlive, keygen, killSandbox, launchSandbox, prepareSandboxHost, releaseSlot, sandboxUnavailable, sshdConfig, waitForPort} from './sandbox.js'
+import {answers, claimSlot, keygen, killSandbox, launchSandbox, prepareSandboxHost, releaseSlot, sandboxUnavailable, sshdConfig, waitForPort} from './sandbox.js'
+import {processAlive} from '../../util/process.js'
 
 export const LOCAL_ROOT = '/var/tmp/dops-local'
 const HONOURED = ['count']
@@ -35,7 +36,7 @@ export const localProvider: Provider = {
 
   async alive(_ctx, instances) {
     const out: InstanceState[] = []
-    for (const i of instances) if (isAlive(Number(i.data.pid)) && (await answers(i.address, i.port))) out.push(i)
+    for (const i of instances) if (processAlive(Number(i.data.pid)) && (await answers(i.address, i.port))) out.push(i)
     return out
   },
 
@@ -44,7 +45,7 @@ export const localProvider: Provider = {
     const out: InstanceState[] = []
     for (const name of await readdir(hosts).catch(() => [] as string[])) {
       const rec = await readFile(path.join(hosts, name, 'instance.json'), 'utf8').then((t) => JSON.parse(t) as InstanceState, () => undefined)
-      if (rec && rec.data.group === ctx.group && isAlive(Number(rec.data.pid))) out.push(rec)
+      if (rec && rec.data.group === ctx.group && processAlive(Number(rec.data.pid))) out.push(rec)
     }
     return out.sort((a, b) => Number(/-(\d+)$/.exec(a.name)?.[1] ?? 0) - Number(/-(\d+)$/.exec(b.name)?.[1] ?? 0))
   },

@@ -47,8 +47,6 @@ export async function waitForPort(address: string, port: number, deadline: numbe
   throw new Error(`sandbox host ${address}:${port} did not start listening`)
 }
 
-export const isAlive = processAlive
-
 /** A /24 of loopback addresses (127.0.<slot>.0) that no other sandbox or fleet uses. */
 export async function claimSlot(owner: number | string = process.pid): Promise<number> {
   await mkdir(SLOT_DIR, {recursive: true})
@@ -63,7 +61,7 @@ export async function claimSlot(owner: number | string = process.pid): Promise<n
       return slot
     } catch {
       const pid = Number((await readFile(file, 'utf8').catch(() => '0')).trim())
-      if (pid && !isAlive(pid) && !(await answers(`127.0.${slot}.2`, 22))) {
+      if (pid && !processAlive(pid) && !(await answers(`127.0.${slot}.2`, 22))) {
         await rm(file, {force: true})
         slot--
       }
