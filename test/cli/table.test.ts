@@ -14,7 +14,7 @@ writeFileSync(inventory, `[web]\n${long} ansible_host=192.0.2.10\nweb2 ansible_h
 
 /** `dops ARGS` on a pseudo-terminal `cols` wide (through `script`, as a user's shell runs it). */
 function onTerminal(cols: number, args: string): string[] {
-  const env = {...process.env, CI: '', NO_COLOR: '1'}
+  const env: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1'}
   delete env.CI
   const r = spawnSync('script', ['-qec', `stty cols ${cols}; ${process.execPath} ${BIN} ${args}`, '/dev/null'], {cwd: dir, env, encoding: 'utf8', timeout: 60_000})
   assert.equal(r.status, 0, r.stdout + r.stderr)
