@@ -17,6 +17,8 @@ on exactly the hosts that failed, timed out, were unreachable or were never star
 
 ${exitCodesHelp}`
 
+  static override usage = ['<%= command.id %> [FLAGS] -- COMMAND...', '<%= command.id %> --script FILE [FLAGS] [-- ARGS...]', '<%= command.id %> --retry-failed [RUN_ID] [FLAGS]']
+
   static override examples = [
     '<%= config.bin %> run -g web -- uptime',
     '<%= config.bin %> run -e prod -l role=db --sudo --timeout 30s -- systemctl restart postgresql',
