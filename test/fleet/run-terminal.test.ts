@@ -92,3 +92,10 @@ test('on a terminal: blocks appear above the progress line as hosts end; at widt
   assert.equal(await s.done, 0, s.seen())
   assert.match(s.seen(), /host02.* \| out-of-host02/)
 })
+
+test('on a terminal, an error found once the run has started keeps its message and exit code', async () => {
+  const t = onTerminal(`${process.execPath} ${BIN} run -i ${fleet.inventoryIni} -H nosuch -- true`, mkdtempSync(path.join(os.tmpdir(), 'dops-term-')))
+  assert.equal(await t.done, 7, t.seen())
+  assert.match(t.seen(), /no host matches the selection/)
+  assert.doesNotMatch(t.seen(), /bug in dops/)
+})
