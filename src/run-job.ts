@@ -52,7 +52,17 @@ function checkOptions(p: RunJobParams, hostCount: number): void {
   }
 }
 
-export async function runJob(p: RunJobParams): Promise<RunJournal> {
+interface PreparedRun {
+  hosts: Host[]
+  projectDir: string
+  spec: RunSpec
+  secrets: string[]
+  retryOf?: string
+  planSsh?: SshSettings
+}
+
+/** Hosts, the command and the options of a run, checked; nothing connects yet. */
+async function prepareRun(p: RunJobParams): Promise<PreparedRun> {
   let hosts: Host[]
   let projectDir: string
   let spec: RunSpec
@@ -93,7 +103,52 @@ export async function runJob(p: RunJobParams): Promise<RunJournal> {
   p.concurrency ??= planSsh?.concurrency
   checkOptions(p, hosts.length)
   if (p.timeout !== undefined) spec.timeoutSec = (parseDuration(p.timeout) ?? 0) / 1000
+  return {hosts, projectDir, spec, secrets, retryOf, planSsh}
+}
 
+/** What `dops run --dry-run` shows: the hosts of each batch and the budget; nothing connects, nothing is recorded. */
+export interface RunPreview {
+  dryRun: true
+  retryOf?: string
+  command?: string
+  script?: string
+  args?: string[]
+  sudo?: boolean
+  runAs?: string
+  timeoutSec?: number
+  concurrency?: number
+  /** failures the run absorbs before it stops (none: every host is attempted) */
+  failureBudget?: number
+  total: number
+  batches: Array<{batch: number; hosts: Array<{host: string; address: string; group: string}>}>
+}
+
+export async function previewRun(p: RunJobParams): Promise<RunPreview> {
+  const {hosts, spec, secrets, retryOf} = await prepareRun(p)
+  const redact = makeRedactor(secrets)
+  let offset = 0
+  const batches = planBatches(hosts.length, p.batch).map((size, i) => {
+    const batch = hosts.slice(offset, (offset += size))
+    return {batch: i + 1, hosts: batch.map((h) => ({host: h.name, address: h.address, group: h.group}))}
+  })
+  return {
+    dryRun: true,
+    retryOf,
+    command: spec.command === undefined ? undefined : redact(spec.command),
+    script: spec.script?.path,
+    args: spec.args?.map(redact),
+    sudo: spec.sudo,
+    runAs: spec.runAs,
+    timeoutSec: spec.timeoutSec,
+    concurrency: p.concurrency,
+    failureBudget: failureBudget(hosts.length, p.maxFailures),
+    total: hosts.length,
+    batches,
+  }
+}
+
+export async function runJob(p: RunJobParams): Promise<RunJournal> {
+  const {hosts, projectDir, spec, secrets, retryOf, planSsh} = await prepareRun(p)
   const redact = makeRedactor(secrets)
   const runId = newRunId()
   const transport = createSshTransport({
@@ -125,7 +180,7 @@ export async function runJob(p: RunJobParams): Promise<RunJournal> {
       runId,
       retryOf,
       startedAt: started.toISOString(),
-      durationMs: performance.now() - t0,
+      durationMs: Math.round(performance.now() - t0),
       exitCode: exitCodeFor(outcome),
       spec: {...spec, command: spec.command === undefined ? undefined : redact(spec.command)},
       options: {batch: p.batch, maxFailures: p.maxFailures, concurrency: p.concurrency, connection: p.connection},

@@ -8,7 +8,7 @@ import {inventoryHosts, readAnsibleInventory} from './inventory/ansible.js'
 import type {Host} from './inventory/host.js'
 import type {LoadedPlan} from './plan/types.js'
 import {DopsError, ExitCode, type Problem} from './errors.js'
-import {selectHosts, type Selection} from './fleet/select.js'
+import {checkSelection, selectHosts, type Selection} from './fleet/select.js'
 
 export interface TargetSource {
   cwd: string
@@ -46,13 +46,13 @@ export async function resolveTargets(src: TargetSource): Promise<ResolvedTargets
   return {hosts: [...(await resolveEnvironment(loaded, envName)), ...stateHosts(loaded, envName, state)], projectDir: loaded.dir, loaded, envName, secrets: loaded.secrets, warnings}
 }
 
-/** Apply a selection; an empty result is an error that says what exists (exit 7). */
+/** Apply a selection: a group or label that exists nowhere is invalid input (exit 2); an empty result says what exists (exit 7). */
 export function selectTargets(t: ResolvedTargets, sel: Selection): Host[] {
+  const where = t.envName ? ` in environment ${t.envName}` : ''
+  const planGroups = t.loaded?.plan.environments?.[t.envName ?? '']?.groups ?? {}
+  checkSelection(t.hosts, sel, {groups: Object.keys(planGroups), labels: Object.values(planGroups).map((g) => g.labels)}, where)
   const hosts = selectHosts(t.hosts, sel)
   if (hosts.length) return hosts
   const known = [...new Set(t.hosts.flatMap((h) => h.groups))]
-  const unknown = (sel.groups ?? []).flatMap((g) => g.split(',')).filter((g) => g && !known.includes(g))
-  const where = t.envName ? ` in environment ${t.envName}` : ''
-  const hint = unknown.length ? `; no group ${unknown.map((g) => `\`${g}\``).join(', ')}${where} (groups: ${known.join(', ') || 'none'})` : ''
-  throw new DopsError('NO_HOSTS', `no host matches the selection (${t.hosts.length} host(s) known${where})${hint}`, {exitCode: ExitCode.NOTHING_TO_DO})
+  throw new DopsError('NO_HOSTS', `no host matches the selection (${t.hosts.length} host(s) known${where}; groups: ${known.join(', ') || 'none'})`, {exitCode: ExitCode.NOTHING_TO_DO})
 }

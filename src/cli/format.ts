@@ -2,6 +2,7 @@
 import {Chalk, type ChalkInstance} from 'chalk'
 import {formatProblem, type Problem} from '../errors.js'
 import type {HostResult, RunSummary} from '../fleet/types.js'
+import type {RunPreview} from '../run-job.js'
 import {formatMs} from '../util/duration.js'
 
 export function colorFor(stream: NodeJS.WriteStream): ChalkInstance {
@@ -52,4 +53,14 @@ export function formatSummary(c: ChalkInstance, s: RunSummary, durationMs: numbe
 
 export function formatProblems(c: ChalkInstance, problems: Problem[]): string {
   return problems.map((p) => (p.severity === 'warning' ? c.yellow(formatProblem(p)) : formatProblem(p))).join('\n')
+}
+
+/** The line under a dry run's table: what would run, where, and how it would stop. */
+export function formatPreview(c: ChalkInstance, p: RunPreview): string {
+  const what = p.command !== undefined ? `\`${p.command}\`` : p.script ? `script ${p.script}${p.args?.length ? ' ' + p.args.join(' ') : ''}` : 'the recorded command'
+  const as = p.runAs ? ` as ${p.runAs}` : p.sudo ? ' as root (sudo)' : ''
+  const batches = `${p.batches.length} batch${p.batches.length === 1 ? '' : 'es'}`
+  const budget = p.failureBudget === undefined ? 'no failure budget' : `failure budget ${p.failureBudget}`
+  const retry = p.retryOf ? ` (retry of run ${p.retryOf})` : ''
+  return c.yellow(`dry run: would run ${what}${as} on ${p.total} host${p.total === 1 ? '' : 's'} in ${batches}, ${budget}${retry}; nothing was run`)
 }

@@ -3,9 +3,9 @@
  * lines, no spinners, no control codes. With --json: nothing but warnings on stderr. Host output (the data) goes to
  * stdout, grouped per host or streamed line by line.
  */
-import type {ListrTaskWrapper} from 'listr2'
 import type {DopsEvent, Reporter} from '../events.js'
 import {colorFor, formatHostBlock} from './format.js'
+import {withLiveLine, type LiveLine} from './live-line.js'
 
 export type OutputMode = 'json' | 'tty' | 'plain'
 
@@ -24,14 +24,15 @@ export interface RunView {
 export async function withRunProgress<T>(view: RunView, fn: (reporter: Reporter) => Promise<T>): Promise<T> {
   const out = colorFor(process.stdout)
   const err = colorFor(process.stderr)
-  const pending: string[] = []
   let done = 0
   let failed = 0
-  let task: ListrTaskWrapper<unknown, never, never> | undefined
+  let task: LiveLine | undefined
   const progressTitle = () => `${view.title}: ${done}/${view.total} done${failed ? err.red(`, ${failed} not ok`) : ''}`
-  const writeOut = (s: string) => (view.mode === 'tty' ? pending.push(s) : process.stdout.write(s + '\n'))
+  // each host's block as soon as it finishes, above the progress line on a terminal
+  const writeOut = (s: string) => (task ? task.above(s) : process.stdout.write(s + '\n'))
+  const writeErr = (s: string) => (task ? task.above(s, process.stderr) : process.stderr.write(s + '\n'))
   const note = (s: string) => {
-    if (view.mode === 'tty' && task) task.output = s
+    if (task) task.note = s
     else process.stderr.write(s + '\n')
   }
   const reporter: Reporter = (e: DopsEvent) => {
@@ -55,36 +56,23 @@ export async function withRunProgress<T>(view: RunView, fn: (reporter: Reporter)
         if (e.total > 1 && view.mode !== 'json') note(`batch ${e.index}/${e.total}: ${e.hosts.length} host${e.hosts.length === 1 ? '' : 's'}`)
         break
       case 'run.stopped':
-        process.stderr.write(err.yellow(`${e.message}\n`))
+        writeErr(err.yellow(e.message))
         break
       case 'hostkey.learned':
         if (view.mode !== 'json') note(`learned host key of ${e.host}: ${e.fingerprint} (recorded in ${e.file})`)
         break
       case 'warning':
-        process.stderr.write(err.yellow(`warning: ${e.message}\n`))
+        writeErr(err.yellow(`warning: ${e.message}`))
         break
       default:
         break
     }
   }
   if (view.mode !== 'tty' || view.stream) return fn(reporter)
-  let result: T | undefined
-  // loaded only on a terminal: CI and --json runs skip its start-up cost
-  const {Listr, ProcessOutput} = await import('listr2')
-  const list = new Listr(
-    [
-      {
-        title: progressTitle(),
-        task: async (_ctx, t) => {
-          task = t as unknown as ListrTaskWrapper<unknown, never, never>
-          result = await fn(reporter)
-          t.title = progressTitle()
-        },
-      },
-    ],
-    {renderer: 'default', rendererOptions: {processOutput: new ProcessOutput(process.stderr, process.stderr)} as never, exitOnError: false, registerSignalListeners: false},
-  )
-  await list.run()
-  for (const block of pending) process.stdout.write(block + '\n')
-  return result as T
+  return withLiveLine(progressTitle(), async (line) => {
+    task = line
+    const result = await fn(reporter)
+    line.title = progressTitle()
+    return result
+  })
 }

@@ -1,4 +1,5 @@
 import {BaseCommand, selectionFrom, targetFlags} from '../cli/base.js'
+import {formatTable} from '../cli/table.js'
 import type {Host} from '../inventory/host.js'
 import {resolveTargets, selectTargets} from '../targets.js'
 
@@ -16,9 +17,7 @@ export default class Hosts extends BaseCommand {
     const list = hosts.map(({ssh: _ssh, vars: _vars, ...h}) => ({...h, vars: Object.fromEntries(Object.keys(_vars).map((k) => [k, '…']))}))
     if (!this.jsonEnabled()) {
       const rows = list.map((h) => [h.name, h.group, `${h.user ? h.user + '@' : ''}${h.address}${h.port ? ':' + h.port : ''}`, Object.entries(h.labels).filter(([k]) => k !== 'group' && k !== 'env').map(([k, v]) => `${k}=${v}`).join(',')])
-      const head = ['NAME', 'GROUP', 'ADDRESS', 'LABELS']
-      const widths = head.map((_, i) => Math.max(head[i]!.length, ...rows.map((r) => r[i]!.length)))
-      for (const r of [head, ...rows]) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n')
+      process.stdout.write(formatTable(['NAME', 'GROUP', 'ADDRESS', 'LABELS'], rows) + '\n')
     }
     return {hosts: list as Array<Omit<Host, 'ssh'>>}
   }

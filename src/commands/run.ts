@@ -1,9 +1,10 @@
-import {Flags} from '@oclif/core'
+import {Flags, type Interfaces} from '@oclif/core'
 import {BaseCommand, connectionFlags, connectionFrom, exitCodesHelp, selectionFrom, targetFlags} from '../cli/base.js'
-import {colorFor, formatSummary} from '../cli/format.js'
+import {colorFor, formatPreview, formatSummary} from '../cli/format.js'
+import {formatTable} from '../cli/table.js'
 import {outputMode, withRunProgress} from '../cli/progress.js'
 import type {RunJournal} from '../fleet/journal.js'
-import {runJob} from '../run-job.js'
+import {previewRun, runJob, type RunJobParams, type RunPreview} from '../run-job.js'
 
 export default class Run extends BaseCommand {
   static override summary = 'Run a command or a local script on a group of hosts.'
@@ -15,6 +16,8 @@ Every run is recorded in .dops/runs/<run-id>.json; --retry-failed [RUN_ID] runs 
 on exactly the hosts that failed, timed out, were unreachable or were never started.
 
 ${exitCodesHelp}`
+
+  static override usage = ['<%= command.id %> [FLAGS] -- COMMAND...', '<%= command.id %> --script FILE [FLAGS] [-- ARGS...]', '<%= command.id %> --retry-failed [RUN_ID] [FLAGS]']
 
   static override examples = [
     '<%= config.bin %> run -g web -- uptime',
@@ -39,12 +42,14 @@ ${exitCodesHelp}`
     'max-failures': Flags.string({description: 'failure budget over the whole run: a count or a percentage; exceeding it stops the run'}),
     pause: Flags.string({description: 'wait between batches (e.g. 10s)'}),
     stream: Flags.boolean({description: 'print output live, each line prefixed by its host (default: grouped per host)'}),
+    'dry-run': Flags.boolean({description: 'show the hosts of each batch and the failure budget; connect to nothing, run nothing'}),
     'retry-failed': Flags.boolean({description: 'run again on the hosts of the last run (or of RUN_ID given as argument) that did not succeed'}),
   }
 
-  async run(): Promise<RunJournal> {
+  async run(): Promise<RunJournal | RunPreview> {
     const {flags, argv} = await this.parse(Run)
     const args = argv as string[]
+    if (flags['dry-run']) return this.preview(previewRun(jobParams(flags, args)))
     const mode = outputMode(flags.json ?? false)
     const stop = new AbortController()
     const abort = new AbortController()
@@ -56,30 +61,9 @@ ${exitCodesHelp}`
     }
     process.on('SIGINT', onSigint)
     process.on('SIGTERM', onSigint)
-    const batch = flags.batch?.includes(',') ? flags.batch.split(',').map((s) => s.trim()) : flags.batch
     try {
       const journal = await withRunProgress({mode, stream: flags.stream, total: 0, title: 'running'}, (reporter) =>
-        runJob({
-          source: {cwd: process.cwd(), planFile: flags.file, env: flags.env, inventory: flags.inventory},
-          selection: selectionFrom(flags),
-          connection: connectionFrom(flags),
-          command: flags['retry-failed'] || flags.script ? undefined : args.join(' '),
-          scriptFile: flags.script,
-          args: flags.script ? args : undefined,
-          sudo: flags.sudo,
-          runAs: flags['run-as'],
-          timeout: flags.timeout,
-          batch,
-          maxFailures: flags['max-failures'],
-          concurrency: flags.concurrency,
-          pause: flags.pause,
-          stream: flags.stream,
-          retryFailed: flags['retry-failed'] ? (args[0] ?? '') : undefined,
-          reporter,
-          stopSignal: stop.signal,
-          abortSignal: abort.signal,
-        }),
-      )
+        runJob({...jobParams(flags, args), reporter, stopSignal: stop.signal, abortSignal: abort.signal}))
       if (mode !== 'json') {
         process.stderr.write(formatSummary(colorFor(process.stderr), journal.summary, journal.durationMs, journal.results) + '\n')
         if (journal.summary.ok < journal.summary.total) process.stderr.write(colorFor(process.stderr).dim(`run ${journal.runId}; retry the hosts that did not succeed: dops run --retry-failed ${journal.runId}\n`))
@@ -90,5 +74,38 @@ ${exitCodesHelp}`
       process.off('SIGINT', onSigint)
       process.off('SIGTERM', onSigint)
     }
+  }
+
+  private async preview(pending: Promise<RunPreview>): Promise<RunPreview> {
+    const p = await pending
+    if (!this.jsonEnabled()) {
+      const rows = p.batches.flatMap((b) => b.hosts.map((h) => [String(b.batch), h.host, h.group, h.address]))
+      process.stdout.write(formatTable(['BATCH', 'HOST', 'GROUP', 'ADDRESS'], rows) + '\n')
+      process.stderr.write(formatPreview(colorFor(process.stderr), p) + '\n')
+    }
+    return p
+  }
+}
+
+type RunFlags = Interfaces.InferredFlags<typeof Run.flags>
+
+/** The core's parameters from the command line (without the reporter and the signals). */
+function jobParams(flags: RunFlags, args: string[]): RunJobParams {
+  return {
+    source: {cwd: process.cwd(), planFile: flags.file, env: flags.env, inventory: flags.inventory},
+    selection: selectionFrom(flags),
+    connection: connectionFrom(flags),
+    command: flags['retry-failed'] || flags.script ? undefined : args.join(' '),
+    scriptFile: flags.script,
+    args: flags.script ? args : undefined,
+    sudo: flags.sudo,
+    runAs: flags['run-as'],
+    timeout: flags.timeout,
+    batch: flags.batch?.includes(',') ? flags.batch.split(',').map((s) => s.trim()) : flags.batch,
+    maxFailures: flags['max-failures'],
+    concurrency: flags.concurrency,
+    pause: flags.pause,
+    stream: flags.stream,
+    retryFailed: flags['retry-failed'] ? (args[0] ?? '') : undefined,
   }
 }

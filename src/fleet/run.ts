@@ -97,7 +97,7 @@ async function runOnHost(h: Host, batch: number, command: string, stdin: string 
     const timeoutMs = o.spec.timeoutSec !== undefined ? o.spec.timeoutSec * 1000 : undefined
     const res = await conn.exec(command, {stdin, onOutput, signal: o.abortSignal, deadlineMs: timeoutMs !== undefined ? timeoutMs + 8000 : undefined})
     if (onOutput) for (const s of ['stdout', 'stderr'] as const) if (lineBuf[s]) emit({type: 'host.output', host: h.name, stream: s, line: redact(lineBuf[s])})
-    const durationMs = performance.now() - start
+    const durationMs = Math.round(performance.now() - start)
     const timedOut = res.deadlineExceeded || (timeoutMs !== undefined && res.exitCode !== null && TIMEOUT_EXIT_CODES.includes(res.exitCode) && durationMs >= timeoutMs - 250)
     const common = {...base, exitCode: res.exitCode, stdout: redact(res.stdout), stderr: redact(res.stderr), durationMs}
     const warning = [res.outputLeftOpen ? 'the command exited but a process it started kept stdout/stderr open; dops closed the session (redirect background processes: cmd >/dev/null 2>&1 &)' : '', res.truncated ? 'output over 1 MiB per stream was dropped from the result' : ''].filter(Boolean).join('; ') || undefined
@@ -107,7 +107,7 @@ async function runOnHost(h: Host, batch: number, command: string, stdin: string 
     const why = res.exitCode === null ? `killed by signal ${res.signal ?? 'unknown'}` : `exit code ${res.exitCode}`
     return {...common, status: 'failed', error: why, warning}
   } catch (e) {
-    const durationMs = performance.now() - start
+    const durationMs = Math.round(performance.now() - start)
     if (e instanceof ConnectError) return {...base, status: 'unreachable', exitCode: null, stdout: '', stderr: '', durationMs, error: redact(e.message), errorKind: e.kind}
     return {...base, status: 'unreachable', exitCode: null, stdout: '', stderr: '', durationMs, error: redact((e as Error).message ?? String(e)), errorKind: 'unreachable'}
   }

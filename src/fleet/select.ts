@@ -1,5 +1,7 @@
 /** Choose hosts by group, label and name pattern (`web*`, `!web03`, comma lists). */
+import {InvalidInputError, type Problem} from '../errors.js'
 import type {Host} from '../inventory/host.js'
+import {closest} from '../plan/suggest.js'
 
 export interface Selection {
   groups?: string[]
@@ -34,4 +36,47 @@ export function selectHosts(hosts: Host[], sel: Selection): Host[] {
     seen.add(h.name)
     return true
   })
+}
+
+/** What a selection may name besides the hosts' own groups and labels: the environment's groups (some may have no host yet). */
+export interface KnownNames {
+  groups?: string[]
+  labels?: Array<Record<string, unknown> | undefined>
+}
+
+const list = (names: Iterable<string>) => [...new Set(names)].sort().join(', ') || 'none'
+
+/**
+ * A selection that names a group, label key or label value that exists nowhere is a typo, not an empty selection:
+ * invalid input, with the closest name. Host patterns (-H) are globs and may match nothing.
+ */
+export function checkSelection(hosts: Host[], sel: Selection, known: KnownNames = {}, where = ''): void {
+  const groups = new Set([...hosts.flatMap((h) => [h.group, ...h.groups]), ...(known.groups ?? [])])
+  const labels = new Map<string, Set<string>>()
+  for (const l of [...hosts.map((h) => h.labels), ...(known.labels ?? [])]) {
+    for (const [k, v] of Object.entries(l ?? {})) {
+      if (!labels.has(k)) labels.set(k, new Set())
+      labels.get(k)!.add(String(v))
+    }
+  }
+  const problems: Problem[] = []
+  const hint = (word: string, candidates: Iterable<string>) => {
+    const c = closest(word, candidates)
+    return c === undefined ? undefined : `did you mean \`${c}\`?`
+  }
+  for (const g of sel.groups?.flatMap((x) => x.split(',')).filter(Boolean) ?? []) {
+    if (!groups.has(g)) problems.push({path: `--group ${g}`, message: `no group \`${g}\`${where} (groups: ${list(groups)})`, suggestion: hint(g, groups)})
+  }
+  for (const l of sel.labels ?? []) {
+    const i = l.indexOf('=')
+    const key = i < 0 ? l : l.slice(0, i)
+    const values = labels.get(key)
+    if (!values) problems.push({path: `--label ${l}`, message: `no host has a label \`${key}\`${where} (labels: ${list(labels.keys())})`, suggestion: hint(key, labels.keys())})
+    else if (i >= 0 && !values.has(l.slice(i + 1))) {
+      const value = l.slice(i + 1)
+      const c = closest(value, values)
+      problems.push({path: `--label ${l}`, message: `no host has the label ${key}=${value}${where} (${key}: ${list(values)})`, suggestion: c === undefined ? undefined : `did you mean \`${key}=${c}\`?`})
+    }
+  }
+  if (problems.length) throw new InvalidInputError('the selection names a group or label that does not exist', problems)
 }

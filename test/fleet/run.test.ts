@@ -35,8 +35,9 @@ const hostFile = (i: number, rel: string) => path.join(fleet.hosts[i]!.fsDir, re
 test('a command runs on every host; --json gives exit code, stdout, stderr and duration per host', async () => {
   const r = await run(['--json', '--', 'hostname; echo to-stderr >&2'])
   assert.equal(r.code, 0, r.stderr)
-  const j = json<Journal>(r)
+  const j = json<Journal & {durationMs: number}>(r)
   assert.equal(j.summary.ok, N)
+  assert.ok(Number.isInteger(j.durationMs) && j.results.every((res) => Number.isInteger(res.durationMs)), 'durations are whole milliseconds')
   for (const res of j.results) {
     assert.equal(res.stdout, `${res.host}\n`)
     assert.equal(res.stderr, 'to-stderr\n')
