@@ -1,0 +1,36 @@
+/**
+ * The revision an app's hosts should run. As CodeDeploy's scale-out uses the last successful revision: after a
+ * rollback succeeded, the rolled-back revision stays desired (env up, scale and reconcile deploy it to new and
+ * differing hosts) until the next successful `dops deploy`; otherwise the working tree's revision is.
+ */
+import path from 'node:path'
+import {readDeployments, type DeployReport} from '../deploy/deploy-job.js'
+import {bundleRevision} from '../deploy/prepare.js'
+import type {AppPlan} from '../deploy/app-plan.js'
+import type {DesiredRevision} from './types.js'
+
+export function pinnedRevision(deployments: DeployReport[], env: string, app: string): {id: string; deploymentId: string} | undefined {
+  const ok = deployments.filter((d) => d.env === env && d.app === app && d.status === 'succeeded').sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0))
+  const last = ok.at(-1)
+  return last?.kind === 'rollback' ? {id: last.revision.id, deploymentId: last.deploymentId} : undefined
+}
+
+/**
+ * The desired revision of each app. The working tree's id is known without deploying only when the app has no
+ * `build` (bundling is content-addressed and only writes the local bundle cache); with a build it is known at deploy.
+ */
+export async function desiredRevisions(projectDir: string, planDir: string, env: string, apps: Record<string, AppPlan>, names: string[], withWorkingTree: boolean): Promise<Map<string, DesiredRevision>> {
+  const deployments = await readDeployments(projectDir)
+  const out = new Map<string, DesiredRevision>()
+  for (const app of names) {
+    const pin = pinnedRevision(deployments, env, app)
+    if (pin) {
+      out.set(app, {id: pin.id, source: 'rollback', deploymentId: pin.deploymentId})
+      continue
+    }
+    const a = apps[app]
+    const id = withWorkingTree && a && !a.build ? (await bundleRevision(path.resolve(planDir, a.source), path.join(projectDir, '.dops', 'bundles'))).id : undefined
+    out.set(app, {...(id ? {id} : {}), source: 'working tree'})
+  }
+  return out
+}

@@ -1,0 +1,22 @@
+/** The deploy step: the app's desired revision on the hosts that do not run it yet (CodeDeploy's scale-out). */
+import path from 'node:path'
+import {step, type EnvContext} from '../context.js'
+import type {EnvReport, EnvStep} from '../types.js'
+
+export async function deployStep(e: EnvContext, report: EnvReport, s: Extract<EnvStep, {kind: 'deploy'}>): Promise<void> {
+  const p = e.p
+  const {deployJob, deploymentsDir} = await import('../../deploy/deploy-job.js')
+  // a pinned rollback goes on as a rollback (so it stays desired); otherwise the working tree's revision
+  const pinned = s.revision.source === 'rollback' ? {revisionId: s.revision.id, kind: 'rollback' as const} : {}
+  const end = step(p, 'deploy', `deploying ${s.app}${s.revision.source === 'rollback' ? ` (revision ${s.revision.id}, kept since the rollback ${s.revision.deploymentId ?? ''})` : ''}`)
+  const r = await deployJob({source: p.source, selection: {}, connection: p.connection, app: s.app, reporter: p.reporter, stopSignal: p.stopSignal, onlyBehind: true, ...pinned})
+  end(r.status === 'up-to-date' ? 'up to date' : `${r.status}${r.deploymentId ? ` (${r.deploymentId})` : ''}`, r.exitCode === 0)
+  if (r.status === 'up-to-date') {
+    report.deployments.push({app: s.app, status: 'up to date', exitCode: 0, revision: r.revision.id})
+    return
+  }
+  // the deployment's own record holds every host's hooks and output: the place to look when it failed
+  report.deployments.push({app: s.app, status: r.status, exitCode: r.exitCode, deploymentId: r.deploymentId, revision: r.revision.id, record: path.join(deploymentsDir(e.t.projectDir), `${r.deploymentId}.json`)})
+  report.changed = true
+  if (r.exitCode !== 0) report.exitCode = r.exitCode
+}
