@@ -18,6 +18,7 @@ export function pinnedRevision(deployments: DeployReport[], env: string, app: st
 /**
  * The desired revision of each app. The working tree's id is known without deploying only when the app has no
  * `build` (bundling is content-addressed and only writes the local bundle cache); with a build it is known at deploy.
+ * Hosts name a revision by the first 16 hex digits of its content id.
  */
 export async function desiredRevisions(projectDir: string, planDir: string, env: string, apps: Record<string, AppPlan>, names: string[], withWorkingTree: boolean): Promise<Map<string, DesiredRevision>> {
   const deployments = await readDeployments(projectDir)
@@ -29,7 +30,7 @@ export async function desiredRevisions(projectDir: string, planDir: string, env:
       continue
     }
     const a = apps[app]
-    const id = withWorkingTree && a && !a.build ? (await bundleRevision(path.resolve(planDir, a.source), path.join(projectDir, '.dops', 'bundles'))).id : undefined
+    const id = withWorkingTree && a && !a.build ? (await bundleRevision(path.resolve(planDir, a.source), path.join(projectDir, '.dops', 'bundles'))).id.slice(0, 16) : undefined
     out.set(app, {...(id ? {id} : {}), source: 'working tree'})
   }
   return out
