@@ -99,12 +99,12 @@ export function scriptSpec(s: ScriptSpec, content?: string): RunSpec {
  * A state (or record) that cannot be read is a located problem naming its file, never an internal error: a
  * truncated or hand-edited file says where it broke (line:column when the parser tells), and nothing is changed.
  */
-export function unreadable(err: unknown, file: string | undefined, text?: string): DopsError {
+export function unreadable(err: unknown, file: string | undefined, text?: string, what = 'state', hint = 'restore it from a backup, or move it away and let env up recover the hosts from the provider'): DopsError {
   const msg = (err as Error).message ?? String(err)
   const pos = /position (\d+)/.exec(msg)
   const before = pos && text !== undefined ? text.slice(0, Number(pos[1])).split('\n') : undefined
   const where = before ? {line: before.length, column: before.at(-1)!.length + 1} : {}
-  return new DopsError('STATE_UNREADABLE', `cannot read ${file ?? 'the environment state'}: ${msg}; nothing was changed (restore it from a backup, or move it away and let env up recover the hosts from the provider)`, {exitCode: ExitCode.INVALID_INPUT, problems: [{file, ...where, message: `not a valid state: ${msg}`}], cause: err})
+  return new DopsError('STATE_UNREADABLE', `cannot read ${file ?? `the environment ${what}`}: ${msg}; nothing was changed (${hint})`, {exitCode: ExitCode.INVALID_INPUT, problems: [{file, ...where, message: `not a valid ${what}: ${msg}`}], cause: err})
 }
 
 /** Errors the state backend throws when its file is broken, made located (others pass through). */

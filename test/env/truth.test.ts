@@ -172,4 +172,18 @@ test('a truncated state file is a located problem naming the file, not a bug', a
   } finally {
     writeFileSync(file, text)
   }
+  // a deployment record cut short: env plan reads the records for the desired revision
+  const {readdirSync} = await import('node:fs')
+  const dir = path.join(project, '.dops/deployments')
+  const rec = path.join(dir, readdirSync(dir).filter((n) => n.endsWith('.json')).sort()[0]!)
+  const saved = readFileSync(rec, 'utf8')
+  writeFileSync(rec, saved.slice(0, 30))
+  try {
+    const r = await run(['env', 'plan'])
+    assert.equal(r.code, 2, r.stderr)
+    assert.ok(r.stderr.includes(rec), r.stderr)
+    assert.doesNotMatch(r.stderr, /bug in dops/)
+  } finally {
+    writeFileSync(rec, saved)
+  }
 })
