@@ -60,7 +60,7 @@ export function formatEnvReport(c: ChalkInstance, r: EnvReport): string {
     r.steps.forEach((s, i) => lines.push(`  ${String(i + 1).padStart(3)}. ${formatStep(c, s)}`))
   }
   for (const b of r.bootstrap) lines.push(`  bootstrap ${b.group}: ${b.script}: ${b.ok} ok${b.failed ? c.red(`, ${b.failed} failed`) : ''}`, ...failures(c, b.hosts))
-  for (const d of r.deployments) lines.push(`  deploy ${d.app}: ${d.exitCode ? c.red(d.status) : d.status}${d.deploymentId ? ` (${d.deploymentId})` : ''}${d.exitCode && d.record ? c.red(`; every host's hooks and output: ${path.relative(process.cwd(), d.record) || d.record}`) : ''}`)
+  for (const d of r.deployments) lines.push(`  deploy ${d.app}: ${d.exitCode ? c.red(d.status) : d.status}${d.deploymentId ? ` (${d.deploymentId})` : ''}${d.exitCode && d.record ? c.red(`; every host's hooks and output: ${path.relative(process.cwd(), d.record) || d.record}`) : ''}`, ...failures(c, d.failed ?? []))
   for (const w of r.waits) lines.push(c.red(`  wait ${w.group}: ${w.host}: ${w.error}`))
   for (const d of r.drains) lines.push(`  drain ${d.app} on ${d.host}: ${d.status === 'ok' ? 'ok' : c.red(`${d.status}: ${d.error ?? ''}`)} (${d.events.join(', ')})`)
   for (const ev of r.events) lines.push(`  event ${ev.group}.${ev.event} -> ${ev.handlerGroup}: ${ev.ok} ok${ev.failed ? c.red(`, ${ev.failed} failed`) : ''}`, ...failures(c, ev.hosts))

@@ -83,7 +83,8 @@ export interface EnvReport {
   steps: EnvStep[]
   changed: boolean
   bootstrap: Array<{group: string; script: string; ok: number; failed: number; errors: string[]; hosts: HostRun[]}>
-  deployments: Array<{app: string; status: string; exitCode: number; deploymentId?: string; revision?: string; record?: string}>
+  /** `record`: the deployment's own record (every host's hooks); `failed`: its failed hosts, with their output's tail */
+  deployments: Array<{app: string; status: string; exitCode: number; deploymentId?: string; revision?: string; record?: string; failed?: HostRun[]}>
   events: Array<{group: string; event: 'hostsJoined' | 'hostsLeft'; handlerGroup: string; ok: number; failed: number; hosts: HostRun[]}>
   /** hosts that did not answer SSH in time after they were created */
   waits: Array<{group: string; host: string; error: string}>

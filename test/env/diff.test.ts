@@ -11,7 +11,7 @@ const base = (over: Partial<DiffInput> = {}): DiffInput => ({
   groups: {edge: {hosts: ['e1']}, web: {provider: 'aws', instance: {count: 2}, apps: ['shop'], on: {hostsJoined: [{group: 'edge', run: 'x'}], hostsLeft: [{group: 'edge', run: 'x'}]}}} as DiffInput['groups'],
   providers: {edge: {name: 'static', type: 'static'}, web: {name: 'aws', type: 'aws'}},
   staticHosts: {edge: ['e1']},
-  state: {project: 'p', env: 'prod', groups: {web: {provider: 'aws', instances: [inst('w1'), inst('w2')]}}} as DiffInput['state'],
+  state: {version: 1, project: 'p', env: 'prod', groups: {web: {provider: 'aws', instances: [inst('w1'), inst('w2')]}}} as DiffInput['state'],
   observed: {groups: {web: {provider: 'aws', type: 'aws', live: [inst('w1'), inst('w2')], fresh: [], gone: [], drift: [], ignored: []}}, apps: {shop: {desired: {id: 'abc', source: 'working tree'}, behind: []}}},
   ...over,
 })

@@ -130,6 +130,8 @@ test('a failed deployment in env up names its record; env status exits 3 when a 
   const record = /every host's hooks and output: (\S+)/.exec(r.stderr)?.[1]
   assert.ok(record, r.stderr)
   assert.match(readFileSync(path.resolve(project, record), 'utf8'), /validate-cause: the page says broken/)
+  // and the failed hook's output is under the host's failure line
+  assert.match(r.stderr, /api-1: failed[^\n]*ValidateService[^\n]*\n\s+stderr:\n(\s+.*\n)*\s+validate-cause: the page says broken/)
   setVersion('v2')
   assert.equal((await run(['env', 'status'])).code, 0)
   const state = JSON.parse(readFileSync(path.join(project, '.dops/state/truthtest-prod.json'), 'utf8')) as {groups: Record<string, {instances: Array<{data: {pid: number}}>}>}

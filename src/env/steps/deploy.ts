@@ -1,6 +1,6 @@
 /** The deploy step: the app's desired revision on the hosts that do not run it yet (CodeDeploy's scale-out). */
 import path from 'node:path'
-import {step, type EnvContext} from '../context.js'
+import {hostRuns, step, type EnvContext} from '../context.js'
 import type {EnvReport, EnvStep} from '../types.js'
 
 export async function deployStep(e: EnvContext, report: EnvReport, s: Extract<EnvStep, {kind: 'deploy'}>): Promise<void> {
@@ -16,7 +16,9 @@ export async function deployStep(e: EnvContext, report: EnvReport, s: Extract<En
     return
   }
   // the deployment's own record holds every host's hooks and output: the place to look when it failed
-  report.deployments.push({app: s.app, status: r.status, exitCode: r.exitCode, deploymentId: r.deploymentId, revision: r.revision.id, record: path.join(deploymentsDir(e.t.projectDir), `${r.deploymentId}.json`)})
+  const bad = r.results.filter((h) => h.status !== 'ok' && h.status !== 'skipped')
+  const failed = hostRuns(e, bad).map((h, i) => (bad[i]!.failedEvent ? {...h, error: `${bad[i]!.failedEvent}: ${h.error ?? 'failed'}`} : h))
+  report.deployments.push({app: s.app, status: r.status, exitCode: r.exitCode, deploymentId: r.deploymentId, revision: r.revision.id, record: path.join(deploymentsDir(e.t.projectDir), `${r.deploymentId}.json`), ...(failed.length ? {failed} : {})})
   report.changed = true
   if (r.exitCode !== 0) report.exitCode = r.exitCode
 }
