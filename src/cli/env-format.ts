@@ -26,7 +26,7 @@ export function formatStep(c: ChalkInstance, s: EnvStep): string {
     case 'prepare':
       return `prepare ${s.group} (wait for SSH, bootstrap): ${list(s.hosts, s.new)}`
     case 'deploy': {
-      const rev = `${s.revision.id ?? 'the working tree'}${s.revision.source === 'rollback' ? ` (kept since rollback ${s.revision.deploymentId ?? ''})` : ''}`
+      const rev = `${s.revision.id ?? 'the working tree'}${s.revision.source !== 'working tree' ? ` (kept since ${s.revision.source === 'rollback' ? 'rollback' : 'deployment'} ${s.revision.deploymentId ?? ''})` : ''}`
       const where = [...(s.behind ?? []), ...(s.newHosts ? ['new and prepared hosts'] : [])]
       if (s.behind === undefined) return `deploy ${s.app} ${rev} where a host does not run it${s.newHosts ? ' (new and prepared hosts)' : ''}`
       return where.length ? `deploy ${s.app} ${rev} to ${where.join(', ')}` : c.dim(`deploy ${s.app}: every host runs ${rev}`)

@@ -1,7 +1,8 @@
 /**
  * The revision an app's hosts should run. As CodeDeploy's scale-out uses the last successful revision: after a
- * rollback succeeded, the rolled-back revision stays desired (env up, scale and reconcile deploy it to new and
- * differing hosts) until the next successful `dops deploy`; otherwise the working tree's revision is.
+ * rollback (or a deploy of an explicit --revision) succeeded, that revision stays desired (env up, scale and
+ * reconcile deploy it to new and differing hosts) until the next successful deploy of the working tree; otherwise
+ * the working tree's revision is.
  */
 import {readdir, readFile} from 'node:fs/promises'
 import path from 'node:path'
@@ -11,10 +12,15 @@ import type {AppPlan} from '../deploy/app-plan.js'
 import {unreadable} from './context.js'
 import type {DesiredRevision} from './types.js'
 
-export function pinnedRevision(deployments: DeployReport[], env: string, app: string): {id: string; deploymentId: string} | undefined {
+/**
+ * The last successful deployment pins its revision when it deployed something other than the working tree: a
+ * rollback, or an explicit `dops deploy --revision`. A deploy of the working tree ends the pin.
+ */
+export function pinnedRevision(deployments: DeployReport[], env: string, app: string, workingTree: string): {id: string; deploymentId: string; kind: 'rollback' | 'revision'} | undefined {
   const ok = deployments.filter((d) => d.env === env && d.app === app && d.status === 'succeeded').sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0))
   const last = ok.at(-1)
-  return last?.kind === 'rollback' ? {id: last.revision.id, deploymentId: last.deploymentId} : undefined
+  if (!last || (last.kind !== 'rollback' && last.revision.source === workingTree)) return undefined
+  return {id: last.revision.id, deploymentId: last.deploymentId, kind: last.kind === 'rollback' ? 'rollback' : 'revision'}
 }
 
 /**
@@ -26,12 +32,12 @@ export async function desiredRevisions(projectDir: string, planDir: string, env:
   const deployments = await readDeployments(projectDir).catch((err: unknown) => locateRecord(projectDir, err))
   const out = new Map<string, DesiredRevision>()
   for (const app of names) {
-    const pin = pinnedRevision(deployments, env, app)
+    const a = apps[app]
+    const pin = pinnedRevision(deployments, env, app, path.resolve(planDir, a?.source ?? '.'))
     if (pin) {
-      out.set(app, {id: pin.id, source: 'rollback', deploymentId: pin.deploymentId})
+      out.set(app, {id: pin.id, source: pin.kind, deploymentId: pin.deploymentId})
       continue
     }
-    const a = apps[app]
     const id = withWorkingTree && a && !a.build ? (await bundleRevision(path.resolve(planDir, a.source), path.join(projectDir, '.dops', 'bundles'))).id.slice(0, 16) : undefined
     out.set(app, {...(id ? {id} : {}), source: 'working tree'})
   }

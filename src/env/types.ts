@@ -37,12 +37,12 @@ export type EnvStep =
   | {kind: 'deploy'; app: string; revision: DesiredRevision; behind: string[] | undefined; newHosts: boolean}
   | {kind: 'announce'; group: string; event: 'hostsJoined'; hosts: string[]; new: number}
 
-/** The revision an app's hosts should run: pinned by a rollback until the next deploy, else the working tree's. */
+/** The revision an app's hosts should run: pinned by a rollback (or a deploy --revision) until the next deploy of the working tree, else the working tree's. */
 export interface DesiredRevision {
-  /** the host revision id, when known before deploying (a pinned rollback, or a source without `build`) */
+  /** the host revision id, when known before deploying (a pinned one, or a source without `build`) */
   id?: string
-  source: 'rollback' | 'working tree'
-  /** the deployment that pinned it (a rollback) */
+  source: 'rollback' | 'revision' | 'working tree'
+  /** the deployment that pinned it */
   deploymentId?: string
 }
 

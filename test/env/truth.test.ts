@@ -5,7 +5,7 @@
  * handler host, a broken state file, env status's exit code, and a membership of thousands of hosts.
  */
 import assert from 'node:assert/strict'
-import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {after, before, test} from 'node:test'
@@ -104,6 +104,15 @@ test('after a rollback, env up and scale deploy the rolled-back revision; env pl
   assert.equal((await run(['deploy', '--json'])).code, 0)
   assert.deepEqual(await served(), ['api-1=v2', 'api-2=v2'])
   assert.equal((await run(['env', 'plan', '--detailed-exitcode'])).code, 0)
+  // an explicit --revision pins too: env up does not replace it with the working tree's
+  cpSync(path.join(project, 'app'), path.join(project, 'app-v3'), {recursive: true})
+  writeFileSync(path.join(project, 'app-v3/index.html'), 'v3\n')
+  assert.equal((await run(['deploy', '--revision', 'app-v3', '--json'])).code, 0)
+  assert.equal((await run(['env', 'plan', '--detailed-exitcode'])).code, 0)
+  assert.deepEqual(json<EnvReport>(await run(['env', 'up', '--json'])).deployments.map((d) => d.status), ['up to date'])
+  assert.deepEqual(await served(), ['api-1=v3', 'api-2=v3'])
+  assert.equal((await run(['deploy', '--json'])).code, 0)
+  assert.deepEqual(await served(), ['api-1=v2', 'api-2=v2'])
 })
 
 test('scale that removes hosts needs --yes off a terminal; --dry-run prints the steps and changes nothing', async () => {

@@ -6,9 +6,9 @@ import type {EnvReport, EnvStep} from '../types.js'
 export async function deployStep(e: EnvContext, report: EnvReport, s: Extract<EnvStep, {kind: 'deploy'}>): Promise<void> {
   const p = e.p
   const {deployJob, deploymentsDir} = await import('../../deploy/deploy-job.js')
-  // a pinned rollback goes on as a rollback (so it stays desired); otherwise the working tree's revision
-  const pinned = s.revision.source === 'rollback' ? {revisionId: s.revision.id, kind: 'rollback' as const} : {}
-  const end = step(p, 'deploy', `deploying ${s.app}${s.revision.source === 'rollback' ? ` (revision ${s.revision.id}, kept since the rollback ${s.revision.deploymentId ?? ''})` : ''}`)
+  // a pinned revision comes from the bundle cache, as the deployment that pinned it (so it stays desired)
+  const pinned = s.revision.source !== 'working tree' ? {revisionId: s.revision.id, kind: s.revision.source === 'rollback' ? ('rollback' as const) : ('deploy' as const)} : {}
+  const end = step(p, 'deploy', `deploying ${s.app}${s.revision.source !== 'working tree' ? ` (revision ${s.revision.id}, kept since ${s.revision.source === 'rollback' ? 'the rollback' : 'the deployment'} ${s.revision.deploymentId ?? ''})` : ''}`)
   const r = await deployJob({source: p.source, selection: {}, connection: p.connection, app: s.app, reporter: p.reporter, stopSignal: p.stopSignal, onlyBehind: true, ...pinned})
   end(r.status === 'up-to-date' ? 'up to date' : `${r.status}${r.deploymentId ? ` (${r.deploymentId})` : ''}`, r.exitCode === 0)
   if (r.status === 'up-to-date') {
