@@ -28,13 +28,18 @@ export async function applySteps(e: EnvContext, state: EnvState, observed: Obser
   const hosts = new Map(Object.entries(observed.groups).map(([g, o]) => [g, [...o.live]]))
   const made = new Map<string, InstanceState[]>()
   const joined = new Map<string, InstanceState[]>()
+  let provisioned = false
   const record = async (g: string) => {
     const planCount = plannedCount(e.groups[g]!)
     const scaled = p.scale?.[g] !== undefined ? {desired: p.scale[g]!, planCount} : state.groups[g]?.scaled
     state.groups[g] = {provider: observed.groups[g]!.type, instances: hosts.get(g)!, ...(scaled ? {scaled} : {})}
   }
+  // groups a step has touched; the others are recorded once provisioning is over (not if interrupted before:
+  // a gone host of an untouched group is then still announced by the next run)
+  const touched = new Set<string>()
   const write = async (g?: string) => {
-    for (const x of g ? [g] : hosts.keys()) await record(x)
+    if (g) touched.add(g)
+    for (const x of g ? [g] : provisioned ? hosts.keys() : touched) await record(x)
     await e.store.write(state)
   }
   const byName = (g: string, names: string[]) => [...(hosts.get(g) ?? []), ...(observed.groups[g]?.gone ?? [])].filter((i) => names.includes(i.name))
@@ -42,7 +47,6 @@ export async function applySteps(e: EnvContext, state: EnvState, observed: Obser
     report.phases.total = performance.now() - t0
     return report
   }
-  let provisioned = false
   for (const s of report.steps) {
     if (p.stopSignal?.aborted) {
       // hosts that joined but were not announced are prepared (and announced) again by the next run
@@ -121,6 +125,9 @@ export async function applySteps(e: EnvContext, state: EnvState, observed: Obser
     }
     if (phase) report.phases[phase] += performance.now() - t1
   }
-  if (!provisioned) await write()
+  if (!provisioned) {
+    provisioned = true
+    await write()
+  }
   return finish()
 }
