@@ -29,7 +29,7 @@ export async function applySteps(e: EnvContext, state: EnvState, observed: Obser
   const made = new Map<string, InstanceState[]>()
   const joined = new Map<string, InstanceState[]>()
   let provisioned = false
-  const record = async (g: string) => {
+  const record = (g: string) => {
     const planCount = plannedCount(e.groups[g]!)
     const scaled = p.scale?.[g] !== undefined ? {desired: p.scale[g]!, planCount} : state.groups[g]?.scaled
     state.groups[g] = {provider: observed.groups[g]!.type, instances: hosts.get(g)!, ...(scaled ? {scaled} : {})}
@@ -39,7 +39,7 @@ export async function applySteps(e: EnvContext, state: EnvState, observed: Obser
   const touched = new Set<string>()
   const write = async (g?: string) => {
     if (g) touched.add(g)
-    for (const x of g ? [g] : provisioned ? hosts.keys() : touched) await record(x)
+    for (const x of g ? [g] : provisioned ? hosts.keys() : touched) record(x)
     await e.store.write(state)
   }
   const byName = (g: string, names: string[]) => [...(hosts.get(g) ?? []), ...(observed.groups[g]?.gone ?? [])].filter((i) => names.includes(i.name))
