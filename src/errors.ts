@@ -18,6 +18,8 @@ export const ExitCode = {
   INTERRUPTED: 6,
   /** nothing matched: no host selected, no run to retry */
   NOTHING_TO_DO: 7,
+  /** `env plan --detailed-exitcode`: the plan has changes (Terraform's 2, which is invalid input here) */
+  PLAN_CHANGES: 10,
   /** a deployment failed and the changed hosts were rolled back to the last good revision */
   DEPLOY_ROLLED_BACK: 20,
   /** a deployment failed and was not (or could not be) rolled back */
@@ -36,6 +38,7 @@ export const EXIT_CODE_HELP = `EXIT CODES
   5  stopped early: the failure budget was exceeded
   6  interrupted (Ctrl-C); in-flight hosts were allowed to finish
   7  nothing to do: no host matched the selection
+  10 env plan --detailed-exitcode: there are changes to apply
   20 deployment failed; the changed hosts were rolled back
   21 deployment failed and was not rolled back
   22 the deploy lock is held by another deployment`

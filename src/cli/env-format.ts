@@ -1,24 +1,72 @@
-/** Human views of env plan / up / down: what changes per group, and how long each phase took. */
+/** Human views of env plan / up / down: the steps, what changed per group, failures with their output, timings. */
 import path from 'node:path'
 import type {ChalkInstance} from 'chalk'
-import type {EnvReport} from '../env/env-job.js'
+import type {EnvReport, EnvStep, HostRun} from '../env/env-job.js'
 import {formatMs} from '../util/duration.js'
 
+const list = (hosts: string[], more = 0) => [...hosts, ...(more ? [`${more} new`] : [])].join(', ')
+
+/** One planned step, as `env plan` and `--dry-run` show it. */
+export function formatStep(c: ChalkInstance, s: EnvStep): string {
+  switch (s.kind) {
+    case 'announce':
+      return s.event === 'hostsLeft' ? `announce ${s.group}.hostsLeft: ${list(s.hosts)}${s.gone ? ' (gone)' : ''}` : `announce ${s.group}.hostsJoined: ${list(s.hosts, s.new)}`
+    case 'drain':
+      return `drain the apps on ${s.group}: ${list(s.hosts)}`
+    case 'destroy':
+      return c.red(`destroy ${s.hosts.length} host(s) of ${s.group}: ${list(s.hosts)}`)
+    case 'forget':
+      return c.yellow(`forget ${s.group}: ${list(s.hosts)} (gone outside dops)`)
+    case 'create':
+      return c.green(`create ${s.count} host(s) in ${s.group}`)
+    case 'adopt':
+      return c.green(`adopt into ${s.group}: ${list(s.hosts)}`)
+    case 'update':
+      return `update ${s.group}: ${s.settings.map((u) => (u.startsWith('firewall +') ? c.green(u) : u.startsWith('firewall -') ? c.red(u) : u)).join('; ')}`
+    case 'prepare':
+      return `prepare ${s.group} (wait for SSH, bootstrap): ${list(s.hosts, s.new)}`
+    case 'deploy': {
+      const rev = `${s.revision.id ?? 'the working tree'}${s.revision.source !== 'working tree' ? ` (kept since ${s.revision.source === 'rollback' ? 'rollback' : 'deployment'} ${s.revision.deploymentId ?? ''})` : ''}`
+      const where = [...(s.behind ?? []), ...(s.newHosts ? ['new and prepared hosts'] : [])]
+      if (s.behind === undefined) return `deploy ${s.app} ${rev} where a host does not run it${s.newHosts ? ' (new and prepared hosts)' : ''}`
+      return where.length ? `deploy ${s.app} ${rev} to ${where.join(', ')}` : c.dim(`deploy ${s.app}: every host runs ${rev}`)
+    }
+  }
+}
+
+/** The last lines of a failed host's output, indented under its failure line. */
+export function outputTail(c: ChalkInstance, h: HostRun, lines = 5): string[] {
+  const out: string[] = []
+  for (const [name, text] of [['stderr', h.stderr], ['stdout', h.stdout]] as const) {
+    const tail = text.trimEnd().split('\n').filter(Boolean).slice(-lines)
+    if (tail.length) out.push(c.dim(`      ${name}:`), ...tail.map((l) => c.dim(`        ${l}`)))
+  }
+  return out
+}
+
+function failures(c: ChalkInstance, hosts: HostRun[]): string[] {
+  return hosts.filter((h) => h.status !== 'ok').flatMap((h) => [c.red(`    ${h.host}: ${h.status}${h.exitCode !== null ? ` (exit ${h.exitCode})` : ''}${h.error ? `: ${h.error}` : ''}`), ...outputTail(c, h)])
+}
+
 export function formatEnvReport(c: ChalkInstance, r: EnvReport): string {
-  const lines = [`${c.bold(`env ${r.action}`)} ${r.project}/${r.env}`]
+  const lines = [`${c.bold(`env ${r.action}`)} ${r.project}/${r.env}${r.dryRun && r.action !== 'plan' ? ' (dry run: nothing was changed)' : ''}`]
   for (const ch of r.changes) {
     const what = r.action === 'down' ? `${c.red(`-${ch.destroy.length}`)} destroyed` : `${ch.keep} kept, ${ch.create ? c.green(`+${ch.create}`) : '+0'} to create, ${ch.destroy.length ? c.red(`-${ch.destroy.length}`) : '-0'} to destroy${ch.pending ? c.yellow(`, ${ch.pending} to prepare again`) : ''}`
     lines.push(`  ${ch.group.padEnd(12)} ${ch.provider.padEnd(8)} ${what}${ch.apps.length ? `; apps: ${ch.apps.join(', ')}` : ''}${ch.ignored.length ? c.yellow(`; ignored by this provider: ${ch.ignored.join(', ')}`) : ''}`)
-    for (const u of ch.updates ?? []) lines.push(`    ${r.action === 'plan' ? 'to change' : 'changed'}: ${u.startsWith('firewall +') ? c.green(u) : u.startsWith('firewall -') ? c.red(u) : u}`)
+    if (r.action !== 'plan' && !r.dryRun) for (const u of ch.updates ?? []) lines.push(`    changed: ${u}`)
   }
-  for (const b of r.bootstrap) lines.push(`  bootstrap ${b.group}: ${b.script}: ${b.ok} ok${b.failed ? c.red(`, ${b.failed} failed: ${b.errors.join('; ')}`) : ''}`)
-  for (const d of r.deployments) lines.push(`  deploy ${d.app}: ${d.status}${d.deploymentId ? ` (${d.deploymentId})` : ''}`)
+  if (r.dryRun) {
+    lines.push(r.steps.length ? '  steps:' : '  steps: none')
+    r.steps.forEach((s, i) => lines.push(`  ${String(i + 1).padStart(3)}. ${formatStep(c, s)}`))
+  }
+  for (const b of r.bootstrap) lines.push(`  bootstrap ${b.group}: ${b.script}: ${b.ok} ok${b.failed ? c.red(`, ${b.failed} failed`) : ''}`, ...failures(c, b.hosts))
+  for (const d of r.deployments) lines.push(`  deploy ${d.app}: ${d.exitCode ? c.red(d.status) : d.status}${d.deploymentId ? ` (${d.deploymentId})` : ''}${d.exitCode && d.record ? c.red(`; every host's hooks and output: ${path.relative(process.cwd(), d.record) || d.record}`) : ''}`, ...failures(c, d.failed ?? []))
   for (const w of r.waits) lines.push(c.red(`  wait ${w.group}: ${w.host}: ${w.error}`))
   for (const d of r.drains) lines.push(`  drain ${d.app} on ${d.host}: ${d.status === 'ok' ? 'ok' : c.red(`${d.status}: ${d.error ?? ''}`)} (${d.events.join(', ')})`)
-  for (const ev of r.events) lines.push(`  event ${ev.group}.${ev.event} -> ${ev.handlerGroup}: ${ev.ok} ok${ev.failed ? c.red(`, ${ev.failed} failed`) : ''}`)
+  for (const ev of r.events) lines.push(`  event ${ev.group}.${ev.event} -> ${ev.handlerGroup}: ${ev.ok} ok${ev.failed ? c.red(`, ${ev.failed} failed`) : ''}`, ...failures(c, ev.hosts))
   if (r.stopped) lines.push(c.yellow(`  ${r.stopped}`))
-  if (r.journal) lines.push(c.dim(`  journal (every host's output): ${path.relative(process.cwd(), r.journal) || r.journal}`))
-  if (r.action === 'plan') lines.push(r.changed ? '  apply with: dops env up' : '  no changes to hosts')
+  if (r.journal) lines.push(c.dim(`  journal (every host's output, and where each deployment's record is): ${path.relative(process.cwd(), r.journal) || r.journal}`))
+  if (r.dryRun) lines.push(r.changed ? '  apply with: dops env up' : '  no changes')
   else {
     const p = r.phases
     lines.push(`  ${r.changed ? 'done' : 'nothing to do'} in ${formatMs(p.total)} (provision ${formatMs(p.provision)}, wait ${formatMs(p.wait)}, bootstrap ${formatMs(p.bootstrap)}, deploy ${formatMs(p.deploy)}, events ${formatMs(p.events)}, drain ${formatMs(p.drain)})`)

@@ -104,7 +104,7 @@ test('scale web=4 adds two bootstrapped hosts with the app, and the load balance
   assert.deepEqual([...(await servedBy(16))].sort(), ['web-1', 'web-2', 'web-3', 'web-4'])
   const plan = json<EnvReport>(await run(['env', 'plan', '--json']))
   assert.equal(plan.changes.find((c) => c.group === 'web')!.keep, 4, 'the scaled count is remembered')
-  const down = await run(['scale', 'web=1', '--json'])
+  const down = await run(['scale', 'web=1', '--yes', '--json'])
   assert.equal(down.code, 0)
   const dr = json<EnvReport>(down)
   assert.deepEqual(dr.events.map((e) => e.event), ['hostsLeft'])

@@ -110,7 +110,7 @@ test('env up: the static group is used as it is, the local group is created, boo
 
 test('scale down: the edge drops the host, the app is taken out of traffic and stopped, then the host goes', async () => {
   const [keep, gone] = await apiAddresses()
-  const r = await run(['scale', 'api=1', '--json'])
+  const r = await run(['scale', 'api=1', '--yes', '--json'])
   assert.equal(r.code, 0, r.stdout.slice(-3000) + r.stderr)
   const rep = json<EnvReport>(r)
   assert.deepEqual(edgeFile('members.log').at(-1), `hostsLeft ${keep}`)

@@ -1,9 +1,13 @@
 import {BaseCommand, envParamsFrom, envFlags} from '../../cli/base.js'
 import {colorFor} from '../../cli/format.js'
 import {envStatus, type EnvStatus} from '../../env/env-job.js'
+import {ExitCode} from '../../errors.js'
 
 export default class EnvStatusCommand extends BaseCommand {
   static override summary = 'The environment by application: groups, hosts, their provider state, the revision each runs, whether it answers, and its health check.'
+  static override description = `Exits 0 when every host is running, answers and passes its app's health check; 3 (some hosts failed)
+when a host is gone, unreachable or unhealthy, so a scheduler or CI step can alert on it.`
+
   static override examples = ['<%= config.bin %> env status -f examples/local/dops.yml', '<%= config.bin %> env status -e prod --json']
   static override flags = {
     ...envFlags,
@@ -22,6 +26,8 @@ export default class EnvStatusCommand extends BaseCommand {
               .join('')}\n`)
       }
     }
+    const bad = r.groups.some((g) => g.hosts.some((h) => h.state === 'gone' || h.reachable === false || Object.values(h.health).some((x) => x && !x.healthy)))
+    this.setExitCode(bad ? ExitCode.SOME_FAILED : ExitCode.OK)
     return r
   }
 }

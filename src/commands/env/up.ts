@@ -1,26 +1,35 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, envParamsFrom, envFlags, exitCodesHelp, terminalConfirm} from '../../cli/base.js'
-import {envUp, type EnvReport} from '../../env/env-job.js'
+import {printPlan} from '../../cli/env-plan-print.js'
+import {envPlan, envUp, type EnvReport} from '../../env/env-job.js'
 import {runEnvCommand} from '../../cli/env-progress.js'
 
 export default class EnvUp extends BaseCommand {
   static override summary = 'Create the environment\'s hosts, bootstrap them, deploy its apps and fire topology events, in dependency order.'
   static override description = `Groups are applied in dependency order: provision (the provider creates or removes hosts), wait until SSH
 answers, run bootstrap scripts on new hosts (with DOPS_<GROUP>_HOSTS of the groups they depend on), deploy
-the apps where a host does not run the current revision, then run hostsJoined / hostsLeft handlers on other
-groups with the membership (DOPS_HOSTS, DOPS_MEMBERS_JSON, DOPS_MEMBERS_FILE). Re-running it with nothing changed changes
-nothing. Removing hosts asks on a terminal and needs --yes elsewhere. The state is kept in .dops/state/ (or S3).
+each app's desired revision where a host does not run it (after a rollback, the rolled-back revision until the
+next deploy; otherwise the working tree's), then run hostsJoined / hostsLeft handlers on other groups with the
+membership (DOPS_HOSTS, DOPS_CHANGED_HOSTS, and the JSON in the file DOPS_MEMBERS_FILE). Re-running it with
+nothing changed changes nothing. Removing hosts asks on a terminal and needs --yes elsewhere. --dry-run prints
+what env plan prints and changes nothing. The state is kept in .dops/state/ (or S3).
 
 ${exitCodesHelp}`
 
-  static override examples = ['<%= config.bin %> env up -f examples/local/dops.yml', '<%= config.bin %> env up -e staging --json']
+  static override examples = ['<%= config.bin %> env up -f examples/local/dops.yml', '<%= config.bin %> env up -e staging --dry-run', '<%= config.bin %> env up -e staging --json']
   static override flags = {
     ...envFlags,
     yes: Flags.boolean({char: 'y', description: 'allow destroying hosts'}),
+    'dry-run': Flags.boolean({description: 'print the steps (as env plan) and change nothing'}),
   }
 
   async run(): Promise<EnvReport> {
     const {flags} = await this.parse(EnvUp)
+    if (flags['dry-run']) {
+      const plan = await envPlan(envParamsFrom(flags))
+      this.setExitCode(printPlan(this.jsonEnabled(), plan))
+      return plan
+    }
     const r = await runEnvCommand(this.jsonEnabled(), 'env up', (reporter, stopSignal) => envUp({...envParamsFrom(flags), yes: flags.yes, confirm: terminalConfirm(this.jsonEnabled()), reporter, stopSignal}))
     this.setExitCode(r.exitCode)
     return r

@@ -1,0 +1,133 @@
+/**
+ * The executor: applies planned steps in order. It alone owns what every step needs: the stop signal (Ctrl-C: the
+ * step in progress finishes, nothing new starts, exit 6), the state written after each step, phase timings and the
+ * report (kept as the run's journal by the caller).
+ */
+import {ExitCode} from '../errors.js'
+import type {EnvState, InstanceState} from '../state/local-file.js'
+import {plannedCount} from './diff.js'
+import type {EnvContext} from './context.js'
+import type {Observations} from './observe.js'
+import {deployStep} from './steps/deploy.js'
+import {drain} from './steps/drain.js'
+import {fireEvents} from './steps/events.js'
+import {prepareHosts} from './steps/prepare.js'
+import {createHosts, destroyHosts, updateSettings} from './steps/provision.js'
+import {noPhases, type EnvReport, type EnvStep, type GroupChange, type Phases} from './types.js'
+
+export function newReport(e: EnvContext, action: EnvReport['action'], runId: string, changes: GroupChange[] = [], steps: EnvStep[] = []): EnvReport {
+  return {project: e.loaded.plan.project, env: e.envName, action, changes, steps, changed: false, bootstrap: [], deployments: [], events: [], waits: [], drains: [], phases: noPhases(), exitCode: 0, runId}
+}
+
+const PHASE: Record<EnvStep['kind'], keyof Phases | undefined> = {announce: 'events', drain: undefined, destroy: 'provision', forget: 'provision', create: 'provision', adopt: 'provision', update: 'provision', prepare: undefined, deploy: 'deploy'}
+
+export async function applySteps(e: EnvContext, state: EnvState, observed: Observations, report: EnvReport): Promise<EnvReport> {
+  const p = e.p
+  const t0 = performance.now()
+  // each provider group's hosts as the steps change them; recorded in the state after each step of the group
+  const hosts = new Map(Object.entries(observed.groups).map(([g, o]) => [g, [...o.live]]))
+  const made = new Map<string, InstanceState[]>()
+  const joined = new Map<string, InstanceState[]>()
+  let provisioned = false
+  const record = (g: string) => {
+    const planCount = plannedCount(e.groups[g]!)
+    const scaled = p.scale?.[g] !== undefined ? {desired: p.scale[g]!, planCount} : state.groups[g]?.scaled
+    state.groups[g] = {provider: observed.groups[g]!.type, instances: hosts.get(g)!, ...(scaled ? {scaled} : {})}
+  }
+  // groups a step has touched; the others are recorded once provisioning is over (not if interrupted before:
+  // a gone host of an untouched group is then still announced by the next run)
+  const touched = new Set<string>()
+  const write = async (g?: string) => {
+    if (g) touched.add(g)
+    for (const x of g ? [g] : provisioned ? hosts.keys() : touched) record(x)
+    await e.store.write(state)
+  }
+  const byName = (g: string, names: string[]) => [...(hosts.get(g) ?? []), ...(observed.groups[g]?.gone ?? [])].filter((i) => names.includes(i.name))
+  const finish = () => {
+    report.phases.total = performance.now() - t0
+    return report
+  }
+  for (const s of report.steps) {
+    if (p.stopSignal?.aborted) {
+      // hosts that joined but were not announced are prepared (and announced) again by the next run
+      for (const [g, list] of joined) {
+        const spec = e.groups[g]!
+        if (spec.apps?.length || spec.on?.hostsJoined?.length) for (const i of list) i.ready = false
+      }
+      await write()
+      report.exitCode = ExitCode.INTERRUPTED
+      report.stopped = 'interrupted: the step in progress finished, nothing else was started; run env up again to go on'
+      report.changed = true
+      return finish()
+    }
+    // once the hosts are provisioned, every group's record is written (a lost state recovered, a scale remembered)
+    if (!provisioned && (s.kind === 'deploy' || (s.kind === 'announce' && s.event === 'hostsJoined'))) {
+      provisioned = true
+      await write()
+    }
+    const t1 = performance.now()
+    const phase = PHASE[s.kind]
+    if (s.kind !== 'deploy') report.changed = true
+    switch (s.kind) {
+      case 'announce': {
+        const list = s.event === 'hostsLeft' ? byName(s.group, s.hosts) : (joined.get(s.group) ?? [])
+        if (list.length) await fireEvents(e, report, [[s.group, s.event, list]], s.event === 'hostsLeft' ? new Set(s.hosts) : new Set())
+        break
+      }
+      case 'drain':
+        await drain(e, report, byName(s.group, s.hosts))
+        break
+      case 'destroy':
+        await destroyHosts(e, s.group, byName(s.group, s.hosts), observed.groups[s.group]!.provider)
+        hosts.set(s.group, hosts.get(s.group)!.filter((i) => !s.hosts.includes(i.name)))
+        await write(s.group)
+        break
+      case 'forget':
+        hosts.set(s.group, hosts.get(s.group)!.filter((i) => !s.hosts.includes(i.name)))
+        await write(s.group)
+        break
+      case 'create': {
+        const keep = async (partial: InstanceState[]) => {
+          hosts.get(s.group)!.push(...partial)
+          await write(s.group)
+        }
+        const list = await createHosts(e, s.group, s.count, hosts.get(s.group)!, observed.groups[s.group]!.provider, keep)
+        hosts.get(s.group)!.push(...list)
+        made.set(s.group, list)
+        await write(s.group)
+        break
+      }
+      case 'adopt':
+        await write(s.group)
+        break
+      case 'update': {
+        const applied = await updateSettings(e, s.group)
+        const change = report.changes.find((c) => c.group === s.group)
+        if (change) change.updates = applied
+        break
+      }
+      case 'prepare': {
+        const pending = [...byName(s.group, s.hosts), ...(made.get(s.group) ?? [])]
+        await write(s.group)
+        if (await prepareHosts(e, report, s.group, pending)) {
+          report.exitCode = ExitCode.SOME_FAILED
+          return finish()
+        }
+        for (const i of pending) i.ready = true
+        await write(s.group)
+        // ready now: the other groups hear of them (a host prepared again on a later run joins then)
+        joined.set(s.group, pending)
+        break
+      }
+      case 'deploy':
+        await deployStep(e, report, s)
+        break
+    }
+    if (phase) report.phases[phase] += performance.now() - t1
+  }
+  if (!provisioned) {
+    provisioned = true
+    await write()
+  }
+  return finish()
+}

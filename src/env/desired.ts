@@ -1,0 +1,61 @@
+/**
+ * The revision an app's hosts should run. As CodeDeploy's scale-out uses the last successful revision: after a
+ * rollback (or a deploy of an explicit --revision) succeeded, that revision stays desired (env up, scale and
+ * reconcile deploy it to new and differing hosts) until the next successful deploy of the working tree; otherwise
+ * the working tree's revision is.
+ */
+import {readdir, readFile} from 'node:fs/promises'
+import path from 'node:path'
+import {deploymentsDir, readDeployments, type DeployReport} from '../deploy/deploy-job.js'
+import {bundleRevision} from '../deploy/prepare.js'
+import type {AppPlan} from '../deploy/app-plan.js'
+import {unreadable} from './context.js'
+import type {DesiredRevision} from './types.js'
+
+/**
+ * The last successful deployment pins its revision when it deployed something other than the working tree: a
+ * rollback, or an explicit `dops deploy --revision`. A deploy of the working tree ends the pin.
+ */
+export function pinnedRevision(deployments: DeployReport[], env: string, app: string, workingTree: string): {id: string; deploymentId: string; kind: 'rollback' | 'revision'} | undefined {
+  const ok = deployments.filter((d) => d.env === env && d.app === app && d.status === 'succeeded').sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0))
+  const last = ok.at(-1)
+  if (!last || (last.kind !== 'rollback' && last.revision.source === workingTree)) return undefined
+  return {id: last.revision.id, deploymentId: last.deploymentId, kind: last.kind === 'rollback' ? 'rollback' : 'revision'}
+}
+
+/**
+ * The desired revision of each app. The working tree's id is known without deploying only when the app has no
+ * `build` (bundling is content-addressed and only writes the local bundle cache); with a build it is known at deploy.
+ * Hosts name a revision by the first 16 hex digits of its content id.
+ */
+export async function desiredRevisions(projectDir: string, planDir: string, env: string, apps: Record<string, AppPlan>, names: string[], withWorkingTree: boolean): Promise<Map<string, DesiredRevision>> {
+  const deployments = await readDeployments(projectDir).catch((err: unknown) => locateRecord(projectDir, err))
+  const out = new Map<string, DesiredRevision>()
+  for (const app of names) {
+    const a = apps[app]
+    const pin = pinnedRevision(deployments, env, app, path.resolve(planDir, a?.source ?? '.'))
+    if (pin) {
+      out.set(app, {id: pin.id, source: pin.kind, deploymentId: pin.deploymentId})
+      continue
+    }
+    const id = withWorkingTree && a && !a.build ? (await bundleRevision(path.resolve(planDir, a.source), path.join(projectDir, '.dops', 'bundles'))).id.slice(0, 16) : undefined
+    out.set(app, {...(id ? {id} : {}), source: 'working tree'})
+  }
+  return out
+}
+
+/** A deployment record that is not JSON (truncated, hand-edited): a located problem naming it, not a bug. */
+async function locateRecord(projectDir: string, err: unknown): Promise<never> {
+  if (!(err instanceof SyntaxError)) throw err
+  const dir = deploymentsDir(projectDir)
+  for (const n of (await readdir(dir)).filter((x) => x.endsWith('.json')).sort()) {
+    const file = path.join(dir, n)
+    const text = await readFile(file, 'utf8')
+    try {
+      JSON.parse(text)
+    } catch (e) {
+      throw unreadable(e, file, text, 'deployment record', 'move it away: it only holds the history of one deployment')
+    }
+  }
+  throw err
+}

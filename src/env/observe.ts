@@ -1,0 +1,87 @@
+/**
+ * What the providers and hosts say now, gathered before planning: per provider group the recorded hosts that are
+ * alive or gone, hosts the provider has that the state does not (adopted, never made twice), settings that drifted;
+ * per app the desired revision and the hosts that do not run it. Reads only: nothing is changed.
+ */
+import {DopsError, ExitCode, InvalidInputError} from '../errors.js'
+import {getProvider} from '../providers/registry.js'
+import type {Provider} from '../providers/types.js'
+import type {EnvState, InstanceState} from '../state/local-file.js'
+import {providerOf, type EnvContext} from './context.js'
+import {desiredRevisions} from './desired.js'
+import type {DesiredRevision} from './types.js'
+
+export interface GroupObservation {
+  provider: string
+  type: string
+  /** recorded (or, with no record, discovered) hosts the provider still has, then those it has that the state lacks */
+  live: InstanceState[]
+  /** the latter: adopted, not ready */
+  fresh: InstanceState[]
+  /** recorded hosts that no longer exist */
+  gone: InstanceState[]
+  drift: string[]
+  ignored: string[]
+}
+
+export interface AppObservation {
+  desired: DesiredRevision
+  /** hosts that do not run the desired revision (unknown when it is known only at deploy, or not looked at) */
+  behind?: string[]
+}
+
+export interface Observations {
+  groups: Record<string, GroupObservation>
+  apps: Record<string, AppObservation>
+}
+
+export function providerFor(e: EnvContext, group: string): Provider {
+  const prov = providerOf(e.loaded, e.groups[group]!)
+  const provider = getProvider(prov.type)
+  if (!provider) throw new InvalidInputError(`provider type \`${prov.type}\` of group ${group} is not available in this build of dops`)
+  const why = provider.unavailable?.()
+  if (why) throw new DopsError('PROVIDER_UNAVAILABLE', `group ${group} (provider ${prov.name}): ${why}; nothing was created`, {exitCode: ExitCode.INVALID_INPUT})
+  return provider
+}
+
+/** `hosts`: also look at which revision each app host runs (env plan, up --dry-run); up finds out while deploying. */
+export async function observe(e: EnvContext, state: EnvState, opts: {hosts: boolean}): Promise<Observations> {
+  const groups: Record<string, GroupObservation> = {}
+  for (const g of e.order) {
+    const prov = providerOf(e.loaded, e.groups[g]!)
+    if (prov.type === 'static') continue
+    const provider = providerFor(e, g)
+    // no record (first run, or a lost state file): adopt what the provider has for the group, by its tags
+    const recorded = state.groups[g]?.instances ?? (await provider.discover?.(e.ctx(g))) ?? []
+    const alive = await provider.alive(e.ctx(g), recorded)
+    // what the provider has for the group that the state does not: an Auto Scaling group's replacement, or what a
+    // run killed between create and record made
+    const fresh = state.groups[g] && provider.discover ? (await provider.discover(e.ctx(g))).filter((f) => !recorded.some((r) => r.id === f.id)).map((f) => ({...f, ready: false})) : []
+    groups[g] = {
+      provider: prov.name,
+      type: prov.type,
+      live: [...alive, ...fresh],
+      fresh,
+      gone: recorded.filter((r) => !alive.includes(r)),
+      drift: state.groups[g] ? ((await provider.drift?.(e.ctx(g))) ?? []) : [],
+      ignored: provider.ignoredFields?.((e.groups[g]!.instance ?? {}) as Record<string, unknown>) ?? [],
+    }
+  }
+  const names = [...new Set(e.order.flatMap((g) => e.groups[g]!.apps ?? []))]
+  const desired = await desiredRevisions(e.t.projectDir, e.loaded.dir, e.envName, (e.loaded.plan.apps ?? {}) as never, names, opts.hosts)
+  const apps: Record<string, AppObservation> = {}
+  for (const app of names) {
+    const want = desired.get(app)!
+    apps[app] = {desired: want, ...(opts.hosts && want.id ? {behind: await behindHosts(e, app, want.id)} : {})}
+  }
+  return {groups, apps}
+}
+
+/** The app's hosts (as the state knows them now) whose current revision is not `id`; unreachable ones included. */
+async function behindHosts(e: EnvContext, app: string, id: string): Promise<string[]> {
+  const groups = e.order.filter((g) => e.groups[g]!.apps?.includes(app))
+  if (!e.t.hosts.some((h) => groups.includes(h.group))) return []
+  const {statusJob} = await import('../deploy/status-job.js')
+  const s = await statusJob({source: e.p.source, selection: {}, connection: e.p.connection, app})
+  return s.hosts.filter((h) => h.revision !== id).map((h) => h.host)
+}

@@ -1,0 +1,56 @@
+/** `dops env status`: the application-centred view of an environment. */
+import {getProvider} from '../providers/registry.js'
+import {loadEnv, providerOf, readState} from './context.js'
+import type {EnvParams} from './types.js'
+
+export interface EnvStatus {
+  project: string
+  env: string
+  groups: Array<{
+    group: string
+    provider: string
+    hosts: Array<{name: string; address: string; state: 'running' | 'gone' | 'static'; ready?: boolean; reachable?: boolean; revisions: Record<string, string | undefined>; health: Record<string, {healthy: boolean; reason?: string} | undefined>}>
+    apps: Array<{app: string; revision?: string; differing: string[]}>
+  }>
+}
+
+/** The application-centred view: groups, hosts, their provider state, the app revision each runs, and health. */
+export async function envStatus(p: EnvParams): Promise<EnvStatus> {
+  const e = await loadEnv(p)
+  const state = await readState(e)
+  const {statusJob} = await import('../deploy/status-job.js')
+  const apps = [...new Set(e.order.flatMap((g) => e.groups[g]!.apps ?? []))]
+  const byApp = new Map<string, Awaited<ReturnType<typeof statusJob>>>()
+  for (const app of apps) byApp.set(app, await statusJob({source: p.source, selection: {}, connection: p.connection, app, health: true}))
+  const out: EnvStatus = {project: e.loaded.plan.project, env: e.envName, groups: []}
+  for (const g of e.order) {
+    const spec = e.groups[g]!
+    const prov = providerOf(e.loaded, spec)
+    const provider = prov.type === 'static' ? undefined : getProvider(prov.type)
+    const recorded = state.groups[g]?.instances ?? []
+    const live = provider ? new Set((await provider.alive(e.ctx(g), recorded)).map((i) => i.name)) : undefined
+    const hosts = e.t.hosts.filter((h) => h.group === g)
+    out.groups.push({
+      group: g,
+      provider: prov.name,
+      hosts: [
+        ...hosts.map((h) => ({
+          name: h.name,
+          address: h.address,
+          state: (live ? (live.has(h.name) ? 'running' : 'gone') : 'static') as 'running' | 'gone' | 'static',
+          reachable: (spec.apps ?? []).length ? byApp.get(spec.apps![0]!)?.hosts.find((x) => x.host === h.name)?.reachable : undefined,
+          revisions: Object.fromEntries((spec.apps ?? []).map((a) => [a, byApp.get(a)?.hosts.find((x) => x.host === h.name)?.revision])),
+          health: Object.fromEntries(
+            (spec.apps ?? []).map((a) => {
+              const st = byApp.get(a)?.hosts.find((x) => x.host === h.name)
+              return [a, st?.healthy === undefined ? undefined : {healthy: st.healthy, ...(st.healthReason ? {reason: st.healthReason} : {})}]
+            }),
+          ),
+          ready: recorded.find((r) => r.name === h.name)?.ready,
+        })),
+      ],
+      apps: (spec.apps ?? []).map((a) => ({app: a, revision: byApp.get(a)?.groups[g]?.revision, differing: byApp.get(a)?.groups[g]?.differing ?? []})),
+    })
+  }
+  return out
+}

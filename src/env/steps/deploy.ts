@@ -1,0 +1,24 @@
+/** The deploy step: the app's desired revision on the hosts that do not run it yet (CodeDeploy's scale-out). */
+import path from 'node:path'
+import {hostRuns, step, type EnvContext} from '../context.js'
+import type {EnvReport, EnvStep} from '../types.js'
+
+export async function deployStep(e: EnvContext, report: EnvReport, s: Extract<EnvStep, {kind: 'deploy'}>): Promise<void> {
+  const p = e.p
+  const {deployJob, deploymentsDir} = await import('../../deploy/deploy-job.js')
+  // a pinned revision comes from the bundle cache, as the deployment that pinned it (so it stays desired)
+  const pinned = s.revision.source !== 'working tree' ? {revisionId: s.revision.id, kind: s.revision.source === 'rollback' ? ('rollback' as const) : ('deploy' as const)} : {}
+  const end = step(p, 'deploy', `deploying ${s.app}${s.revision.source !== 'working tree' ? ` (revision ${s.revision.id}, kept since ${s.revision.source === 'rollback' ? 'the rollback' : 'the deployment'} ${s.revision.deploymentId ?? ''})` : ''}`)
+  const r = await deployJob({source: p.source, selection: {}, connection: p.connection, app: s.app, reporter: p.reporter, stopSignal: p.stopSignal, onlyBehind: true, ...pinned})
+  end(r.status === 'up-to-date' ? 'up to date' : `${r.status}${r.deploymentId ? ` (${r.deploymentId})` : ''}`, r.exitCode === 0)
+  if (r.status === 'up-to-date') {
+    report.deployments.push({app: s.app, status: 'up to date', exitCode: 0, revision: r.revision.id})
+    return
+  }
+  // the deployment's own record holds every host's hooks and output: the place to look when it failed
+  const bad = r.results.filter((h) => h.status !== 'ok' && h.status !== 'skipped')
+  const failed = hostRuns(e, bad).map((h, i) => (bad[i]!.failedEvent ? {...h, error: `${bad[i]!.failedEvent}: ${h.error ?? 'failed'}`} : h))
+  report.deployments.push({app: s.app, status: r.status, exitCode: r.exitCode, deploymentId: r.deploymentId, revision: r.revision.id, record: path.join(deploymentsDir(e.t.projectDir), `${r.deploymentId}.json`), ...(failed.length ? {failed} : {})})
+  report.changed = true
+  if (r.exitCode !== 0) report.exitCode = r.exitCode
+}

@@ -1,0 +1,102 @@
+/** The data of env commands: their parameters, the steps a plan is made of, and the report they return. */
+import type {Reporter} from '../events.js'
+import type {DrainResult} from '../deploy/drain-job.js'
+import type {TargetSource} from '../targets.js'
+import type {TransportSettings} from '../transport/factory.js'
+
+export interface EnvParams {
+  source: TargetSource
+  /** `dops env reconcile`: adopt hosts that appeared without dops and forget those that are gone; no create/destroy */
+  reconcile?: boolean
+  /** `dops scale`: desired host counts by group, remembered until the plan's count changes */
+  scale?: Record<string, number>
+  connection: Omit<TransportSettings, 'projectDir' | 'planSsh' | 'onHostKeyLearned'>
+  yes?: boolean
+  /** Ctrl-C: the step in progress finishes, nothing new starts, the state is saved (exit 6) */
+  stopSignal?: AbortSignal
+  /** asked (on a terminal) before destroying hosts when `yes` is not given; without it, `yes` is required */
+  confirm?: (what: string) => Promise<boolean>
+  reporter?: Reporter
+}
+
+/**
+ * One step of `env up` (or `scale`, `reconcile`), in the order the executor applies them. `env plan` prints exactly
+ * this list. Host names are those known when planning; hosts created by a `create` step are `new` in later steps.
+ */
+export type EnvStep =
+  | {kind: 'announce'; group: string; event: 'hostsLeft'; hosts: string[]; gone: boolean}
+  | {kind: 'drain'; group: string; hosts: string[]}
+  | {kind: 'destroy'; group: string; hosts: string[]}
+  /** recorded hosts that no longer exist (terminated outside dops) are dropped from the state */
+  | {kind: 'forget'; group: string; hosts: string[]}
+  | {kind: 'create'; group: string; count: number}
+  | {kind: 'adopt'; group: string; hosts: string[]}
+  | {kind: 'update'; group: string; settings: string[]}
+  | {kind: 'prepare'; group: string; hosts: string[]; new: number}
+  /** deploy the app's desired revision where a host does not run it (`behind`: known now; plus new or prepared hosts) */
+  | {kind: 'deploy'; app: string; revision: DesiredRevision; behind: string[] | undefined; newHosts: boolean}
+  | {kind: 'announce'; group: string; event: 'hostsJoined'; hosts: string[]; new: number}
+
+/** The revision an app's hosts should run: pinned by a rollback (or a deploy --revision) until the next deploy of the working tree, else the working tree's. */
+export interface DesiredRevision {
+  /** the host revision id, when known before deploying (a pinned one, or a source without `build`) */
+  id?: string
+  source: 'rollback' | 'revision' | 'working tree'
+  /** the deployment that pinned it */
+  deploymentId?: string
+}
+
+export interface GroupChange {
+  group: string
+  provider: string
+  keep: number
+  create: number
+  destroy: string[]
+  /** hosts created earlier that never became ready (no SSH answer, or a failed bootstrap): up prepares them again */
+  pending: number
+  /** group settings besides hosts that differ from the plan (plan) or were brought to it (up), e.g. firewall rules */
+  updates: string[]
+  ignored: string[]
+  apps: string[]
+}
+
+/** One host's run of a bootstrap script or an event handler: what the journal keeps (secrets redacted). */
+export interface HostRun {
+  host: string
+  status: string
+  exitCode: number | null
+  durationMs: number
+  stdout: string
+  stderr: string
+  error?: string
+}
+
+export type Phases = Record<'provision' | 'wait' | 'bootstrap' | 'deploy' | 'events' | 'drain' | 'total', number>
+export const noPhases = (): Phases => ({provision: 0, wait: 0, bootstrap: 0, deploy: 0, events: 0, drain: 0, total: 0})
+
+export interface EnvReport {
+  project: string
+  env: string
+  action: 'plan' | 'up' | 'down'
+  changes: GroupChange[]
+  /** what `up` applies (plan, or up --dry-run) or applied, in order */
+  steps: EnvStep[]
+  changed: boolean
+  bootstrap: Array<{group: string; script: string; ok: number; failed: number; errors: string[]; hosts: HostRun[]}>
+  /** `record`: the deployment's own record (every host's hooks); `failed`: its failed hosts, with their output's tail */
+  deployments: Array<{app: string; status: string; exitCode: number; deploymentId?: string; revision?: string; record?: string; failed?: HostRun[]}>
+  events: Array<{group: string; event: 'hostsJoined' | 'hostsLeft'; handlerGroup: string; ok: number; failed: number; hosts: HostRun[]}>
+  /** hosts that did not answer SSH in time after they were created */
+  waits: Array<{group: string; host: string; error: string}>
+  /** apps taken out of traffic and stopped on hosts before they were destroyed */
+  drains: DrainResult[]
+  phases: Phases
+  /** this command's id, and the journal file that keeps its report with every host's output */
+  runId: string
+  journal?: string
+  /** why the command stopped early (interrupted), when it did */
+  stopped?: string
+  /** plan and up --dry-run: nothing was changed */
+  dryRun?: boolean
+  exitCode: number
+}
