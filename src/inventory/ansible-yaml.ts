@@ -1,7 +1,7 @@
 /** Ansible YAML inventories: `all: {hosts, vars, children}` with nested groups and host ranges. */
 import {isMap} from 'yaml'
 import {InvalidInputError, type Problem} from '../errors.js'
-import {formatPath, locate, parseYamlSource, type PathSegment} from '../plan/yaml-source.js'
+import {formatPath, locate, parseYamlSource, sourceData, type PathSegment} from '../plan/yaml-source.js'
 import {addHost, ensureGroup, newInventory, type Inventory, type InvVars} from './ansible-model.js'
 import {expandHostRange} from './host-range.js'
 
@@ -50,7 +50,8 @@ export function parseAnsibleYaml(file: string, text: string): Inventory {
         }
     }
   }
-  const data = source.doc.toJS() as unknown
+  const {data, problem} = sourceData(source)
+  if (problem) throw new InvalidInputError(`${file}: invalid YAML`, [problem])
   if (!isMap(source.doc.contents) || !isObj(data)) throw new InvalidInputError(`${file}: an inventory must be a mapping of groups`, [{file, line: 1, column: 1, message: 'expected a mapping of groups (e.g. `all:`)'}])
   for (const [group, body] of Object.entries(data)) walkGroup(group, body, [group])
   // top-level groups other than all are children of all

@@ -10,13 +10,18 @@ import {interpolateDocument} from './interpolate.js'
 import {schemaProblems} from './schema-errors.js'
 import {getValidator} from './schemas.js'
 import type {LoadedPlan, Plan} from './types.js'
-import {parseYamlSource} from './yaml-source.js'
+import {parseYamlSource, sourceData, type YamlSource} from './yaml-source.js'
+import {valueChecks} from './value-checks.js'
+import {fileChecks} from './file-checks.js'
+import {redactProblems} from './redact-problems.js'
 
 export const PLAN_FILE_NAMES = ['dops.yml', 'dops.yaml']
 
 export interface LoadPlanOptions {
   env?: NodeJS.ProcessEnv
   providerTypes?: string[]
+  /** also check that files the plan names (bootstrap and event scripts) exist, as `dops validate` does */
+  checkFiles?: boolean
 }
 
 export async function findPlanFile(cwd: string): Promise<string | undefined> {
@@ -39,21 +44,37 @@ export async function loadPlan(file: string, opts: LoadPlanOptions = {}): Promis
 
 export function parsePlan(file: string, text: string, opts: LoadPlanOptions = {}): {loaded: LoadedPlan; warnings: Problem[]} {
   const {source, problems} = parseYamlSource(file, text)
+  let refs: Array<{value: string; ref: string}> = []
   const fail = (list: Problem[]) => {
     const errors = list.filter((p) => p.severity !== 'warning')
-    if (errors.length) throw new InvalidInputError(`${file}: ${errors.length} problem${errors.length > 1 ? 's' : ''} in the plan`, list)
+    if (errors.length) throw new InvalidInputError(`${file}: ${errors.length} problem${errors.length > 1 ? 's' : ''} in the plan`, redactProblems(list, refs))
   }
   fail(problems)
   if (source.doc.contents === null) throw new InvalidInputError(`${file}: the plan is empty`, [{file, line: 1, column: 1, message: 'the plan is empty; it needs at least `version: 1` and `project`'}])
   const dir = path.dirname(path.resolve(file))
   const interp = interpolateDocument(source, dir, opts.env ?? process.env)
+  refs = interp.refs
   problems.push(...interp.problems)
-  const data = source.doc.toJS() as unknown
+  const {data, problem} = sourceData(source)
+  if (problem) fail([...problems, problem])
   const validate = getValidator('plan.schema.json')
   if (!validate(data)) problems.push(...schemaProblems(validate.errors ?? [], source))
-  fail(problems)
+  // references are checked even when the schema found problems, so every problem is reported at once
   const plan = data as Plan
-  problems.push(...crossCheck(plan, source, opts.providerTypes))
+  problems.push(...crossCheckSafely(plan, source, opts.providerTypes, problems.some((p) => p.severity !== 'warning')))
+  problems.push(...valueChecks(plan, source))
+  if (opts.checkFiles) problems.push(...fileChecks(plan, source, dir))
   fail(problems)
-  return {loaded: {file, dir, plan, source, secrets: interp.secrets}, warnings: problems}
+  return {loaded: {file, dir, plan, source, secrets: interp.secrets}, warnings: redactProblems(problems, refs)}
+}
+
+/** Cross-checks guard against values of the wrong type; should one still trip on a plan the schema rejected, the
+ * schema's problems already explain it. On a plan the schema accepted, a throw is a bug and propagates. */
+function crossCheckSafely(plan: Plan, source: YamlSource, providerTypes: string[] | undefined, schemaFailed: boolean): Problem[] {
+  try {
+    return crossCheck(plan, source, providerTypes)
+  } catch (e) {
+    if (schemaFailed) return []
+    throw e
+  }
 }

@@ -6,7 +6,7 @@
 import {visit} from 'yaml'
 import type {Problem} from '../../errors.js'
 import {closest} from '../../plan/suggest.js'
-import {formatPath, locate, parseYamlSource, sourceText, type PathSegment, type YamlSource} from '../../plan/yaml-source.js'
+import {formatPath, locate, parseYamlSource, sourceData, sourceText, type PathSegment, type YamlSource} from '../../plan/yaml-source.js'
 import {parseHooks} from './hooks.js'
 import {absoluteDestination, bundleRelative} from './paths.js'
 import {parsePermissions, type SectionContext} from './permissions.js'
@@ -41,7 +41,8 @@ export function parseAppspec(file: string, text: string, mode: AppspecMode = 'st
   let aliases = false
   visit(source.doc, {Alias: () => void (aliases = true)})
   if (aliases) cx.footgun([], 'YAML aliases (*name) are rejected by the agent on Ruby 3.1 and later; write the values out')
-  const data = source.doc.toJS({maxAliasCount: 1000}) as unknown
+  const {data, problem} = sourceData(source)
+  if (problem) return {problems: [...problems, problem]}
   if (data === null || data === undefined || (typeof data === 'string' && !data.trim())) {
     cx.err([], "the application specification file was empty; it needs at least the 'version' and 'os' properties")
     return {problems}
