@@ -8,6 +8,9 @@ import type {Plan} from './types.js'
 import {formatPath, locate, type PathSegment, type YamlSource} from './yaml-source.js'
 import {knownProviderTypes} from '../providers/known-types.js'
 import {isIP} from 'node:net'
+import {findCycles} from './cycles.js'
+
+export {findCycles}
 
 /** The value when it is a mapping, else an empty one: cross-checks also run on plans the schema rejected. */
 const obj = <T = Record<string, unknown>>(v: unknown): T => (typeof v === 'object' && v !== null && !Array.isArray(v) ? v : {}) as T
@@ -124,34 +127,4 @@ export function isCidr(s: string): boolean {
   if (rest.length || bits === undefined || !/^\d{1,3}$/.test(bits)) return false
   const v = isIP(ip!)
   return (v === 4 && Number(bits) <= 32) || (v === 6 && Number(bits) <= 128)
-}
-
-/** Every elementary cycle found by a depth-first walk (each reported once, starting at its first group). Iterative: any depth. */
-export function findCycles(graph: Record<string, string[]>): string[][] {
-  const cycles: string[][] = []
-  const state = new Map<string, 'active' | 'done'>()
-  const next = (n: string) => (Object.hasOwn(graph, n) ? graph[n]! : [])[Symbol.iterator]()
-  for (const root of Object.keys(graph)) {
-    if (state.has(root)) continue
-    const stack: string[] = [root]
-    const iters = [next(root)]
-    state.set(root, 'active')
-    while (stack.length) {
-      const step = iters[iters.length - 1]!.next()
-      if (step.done) {
-        state.set(stack.pop()!, 'done')
-        iters.pop()
-        continue
-      }
-      const m = step.value
-      if (!Object.hasOwn(graph, m)) continue
-      if (state.get(m) === 'active') cycles.push(stack.slice(stack.indexOf(m)))
-      else if (!state.has(m)) {
-        state.set(m, 'active')
-        stack.push(m)
-        iters.push(next(m))
-      }
-    }
-  }
-  return cycles
 }

@@ -2,7 +2,7 @@
  * `${env:NAME}`, `${env:NAME:-default}` and `${file:PATH}` in plan strings, resolved on the YAML document so a
  * missing variable is reported at its line. Resolved values are returned as secrets, to be redacted from output.
  */
-import {closeSync, fstatSync, openSync, readSync, constants} from 'node:fs'
+import {readRegularFile} from '../util/read-regular.js'
 import path from 'node:path'
 import {visit, type Document, type Node} from 'yaml'
 import type {Problem} from '../errors.js'
@@ -18,26 +18,6 @@ const originals = new WeakMap<object, string>()
 /** The text as written (`${env:DB_PASSWORD}`) of a scalar whose value was interpolated; undefined otherwise. */
 export function interpolatedFrom(node: Node | undefined): string | undefined {
   return node ? originals.get(node) : undefined
-}
-
-/** A regular file of at most MAX_FILE_REF_BYTES (never a FIFO, device or directory, which could block or never end). */
-export function readSmallRegularFile(file: string): string {
-  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK)
-  try {
-    const st = fstatSync(fd)
-    if (!st.isFile()) throw Object.assign(new Error('not a regular file'), {code: 'not a regular file'})
-    if (st.size > MAX_FILE_REF_BYTES) throw Object.assign(new Error('too large'), {code: `larger than ${MAX_FILE_REF_BYTES / 1024 / 1024} MiB`})
-    const buf = Buffer.alloc(st.size)
-    let n = 0
-    while (n < buf.length) {
-      const r = readSync(fd, buf, n, buf.length - n, n)
-      if (r === 0) break
-      n += r
-    }
-    return buf.subarray(0, n).toString('utf8')
-  } finally {
-    closeSync(fd)
-  }
 }
 
 export interface InterpolationResult {
@@ -80,7 +60,7 @@ export function interpolateDocument(source: YamlSource, baseDir: string, env: No
         }
         const file = path.resolve(baseDir, ref.startsWith('~/') ? path.join(env.HOME ?? '', ref.slice(2)) : ref)
         try {
-          const value = readSmallRegularFile(file).replace(/\r?\n$/, '')
+          const value = readRegularFile(file, MAX_FILE_REF_BYTES).replace(/\r?\n$/, '')
           if (value.length > 0) {
             secrets.push(value)
             refs.push({value, ref: `\${file:${ref}}`})

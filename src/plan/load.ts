@@ -5,6 +5,7 @@
 import {readFile} from 'node:fs/promises'
 import path from 'node:path'
 import {InvalidInputError, type Problem} from '../errors.js'
+import {readRegularFile} from '../util/read-regular.js'
 import {crossCheck} from './cross-checks.js'
 import {interpolateDocument} from './interpolate.js'
 import {schemaProblems} from './schema-errors.js'
@@ -14,6 +15,9 @@ import {parseYamlSource, sourceData, type YamlSource} from './yaml-source.js'
 import {valueChecks} from './value-checks.js'
 import {fileChecks} from './file-checks.js'
 import {redactProblems} from './redact-problems.js'
+
+/** The largest plan dops reads (a plan of 100,000 keys is about 2 MiB). */
+export const MAX_PLAN_BYTES = 16 * 1024 * 1024
 
 export const PLAN_FILE_NAMES = ['dops.yml', 'dops.yaml']
 
@@ -35,7 +39,7 @@ export async function findPlanFile(cwd: string): Promise<string | undefined> {
 export async function loadPlan(file: string, opts: LoadPlanOptions = {}): Promise<{loaded: LoadedPlan; warnings: Problem[]}> {
   let text: string
   try {
-    text = await readFile(file, 'utf8')
+    text = readRegularFile(file, MAX_PLAN_BYTES)
   } catch (e) {
     throw new InvalidInputError(`cannot read plan file ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`)
   }

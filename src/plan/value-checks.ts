@@ -3,27 +3,11 @@
  */
 import type {Problem} from '../errors.js'
 import {checkDuration} from '../util/duration.js'
+import {hostEntryPort, portProblem} from '../inventory/port-var.js'
 import {formatPath, locate, type PathSegment, type YamlSource} from './yaml-source.js'
 
 const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {})
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : [])
-
-/** A TCP port as written after `host:`: digits only, 1-65535. Undefined when valid. */
-export function portProblem(text: string): string | undefined {
-  if (!/^\d+$/.test(text)) return `port \`${text}\` is not a number; a port is 1-65535`
-  const n = Number(text)
-  if (n < 1 || n > 65535) return `port ${text} is out of range; a port is 1-65535`
-  return undefined
-}
-
-/** The port of a string host entry (`user@host:PORT`, `[v6]:PORT`), or undefined when it has none. */
-export function hostEntryPort(entry: string): string | undefined {
-  const rest = entry.slice(entry.lastIndexOf('@') + 1)
-  const bracket = /^\[[^\]]*\](?::(.*))?$/.exec(rest)
-  if (bracket) return bracket[1]
-  const colons = rest.split(':').length - 1
-  return colons === 1 ? rest.slice(rest.indexOf(':') + 1) : undefined
-}
 
 const SSH_DURATIONS = ['connectTimeout', 'commandTimeout', 'keepaliveInterval']
 

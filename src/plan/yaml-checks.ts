@@ -22,7 +22,10 @@ export function structureProblems(file: string, doc: Document, lineCounter: Line
   // visit() walks in document order, so an anchor is seen before any alias that may use it
   visit(doc, {
     Alias(_k, node) {
-      if (!anchors.has(node.source)) at(node, `YAML alias *${node.source} refers to an anchor &${node.source} that is not defined before it`)
+      if (!anchors.has(node.source)) return void at(node, `YAML alias *${node.source} refers to an anchor &${node.source} that is not defined before it`)
+      const target = node.resolve(doc)
+      const [start, end] = [target?.range?.[0], target?.range?.[1]]
+      if (start !== undefined && end !== undefined && node.range && node.range[0] >= start && node.range[0] < end) at(node, `YAML alias *${node.source} is inside the value it refers to (a recursive structure)`)
     },
     Scalar(_k, node) {
       if (node.anchor) anchors.add(node.anchor)
