@@ -7,6 +7,7 @@ import path from 'node:path'
 import {InvalidInputError, type Problem} from '../errors.js'
 import {locate, type PathSegment} from '../plan/yaml-source.js'
 import {parseAppspec} from './appspec/parse.js'
+import {controlCharIn, showPath} from './appspec/paths.js'
 import {SCRIPTED_EVENTS, type Appspec, type AppspecMode} from './appspec/types.js'
 import {planInstall} from './install-plan.js'
 import {openRevision, readRevisionFile, type Revision} from './revision.js'
@@ -39,10 +40,17 @@ export async function inspectRevision(source: string, mode: AppspecMode = 'stric
   if (!rev.appspecName) {
     return {rev, check: {source, revision: summary, problems: [{file: source, message: 'no appspec.yml (or appspec.yaml) at the root of the revision, nor inside a single top-level directory'}]}}
   }
+  // a TAB or newline in a file name breaks the host-side install (and could break out of its generated script)
+  const named: Problem[] = []
+  for (const name of rev.entries.keys()) {
+    const ctl = controlCharIn(name)
+    if (ctl) named.push({file: source, path: showPath(name), message: `file name \`${showPath(name)}\` in the revision contains ${ctl}; rename it (file names may not contain control characters)`})
+    if (named.length >= 20) break
+  }
   const display = rev.format === 'directory' ? path.join(source, rev.appspecName) : `${source}!${rev.strippedPrefix}${rev.appspecName}`
   const text = (await readRevisionFile(rev, rev.appspecName))!.toString('utf8')
   const r = parseAppspec(display, text, mode)
-  const problems = [...r.problems]
+  const problems = [...named, ...r.problems]
   if (r.appspec && r.source) {
     const at = (p: PathSegment[]) => ({file: display, ...locate(r.source!, p)})
     for (const p of planInstall(r.appspec, rev).problems) {
