@@ -16,7 +16,7 @@ export function structureProblems(file: string, doc: Document, lineCounter: Line
   const at = (node: unknown, message: string) => {
     const offset = (node as Node | undefined)?.range?.[0]
     const pos = offset === undefined ? {line: 1, col: 1} : lineCounter.linePos(offset)
-    problems.push({file, line: pos.line, column: pos.col, message})
+    problems.push({file, line: pos.line, column: pos.col, message, severity: 'error'})
   }
   const anchors = new Set<string>()
   // visit() walks in document order, so an anchor is seen before any alias that may use it
