@@ -2,7 +2,8 @@
  * Check an appspec file or a whole revision before anything is deployed: the appspec itself, then against the
  * revision's contents: sources and hook scripts exist, no two files land on one destination, scripts have a shebang.
  */
-import {readFile, stat} from 'node:fs/promises'
+import {stat} from 'node:fs/promises'
+import {readRegularFile} from '../util/read-regular.js'
 import path from 'node:path'
 import {InvalidInputError, type Problem} from '../errors.js'
 import {locate, type PathSegment} from '../plan/yaml-source.js'
@@ -11,6 +12,9 @@ import {controlCharIn, showPath} from './appspec/paths.js'
 import {SCRIPTED_EVENTS, type Appspec, type AppspecMode} from './appspec/types.js'
 import {planInstall} from './install-plan.js'
 import {openRevision, readRevisionFile, type Revision} from './revision.js'
+
+/** The largest appspec file read on its own (real ones are a few KiB). */
+const MAX_APPSPEC_BYTES = 4 * 1024 * 1024
 
 export interface RevisionCheck {
   source: string
@@ -32,7 +36,13 @@ export async function inspectRevision(source: string, mode: AppspecMode = 'stric
     throw new InvalidInputError(`cannot read ${source}: ${e.code ?? e.message}`)
   })
   if (st.isFile() && /\.ya?ml$/i.test(source)) {
-    const r = parseAppspec(source, await readFile(source, 'utf8'), mode)
+    let text: string
+    try {
+      text = readRegularFile(source, MAX_APPSPEC_BYTES)
+    } catch (e) {
+      throw new InvalidInputError(`cannot read ${source}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+    }
+    const r = parseAppspec(source, text, mode)
     return {check: {source, appspec: r.appspec, problems: r.problems}}
   }
   const rev = await openRevision(source)

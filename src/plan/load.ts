@@ -2,7 +2,7 @@
  * Load a plan: read, parse with positions, resolve ${env:..}/${file:..}, validate against the schema, cross-check.
  * Throws InvalidInputError carrying every problem found; returns the plan and its warnings otherwise.
  */
-import {readFile} from 'node:fs/promises'
+import {stat} from 'node:fs/promises'
 import path from 'node:path'
 import {InvalidInputError, type Problem} from '../errors.js'
 import {readRegularFile} from '../util/read-regular.js'
@@ -31,7 +31,8 @@ export interface LoadPlanOptions {
 export async function findPlanFile(cwd: string): Promise<string | undefined> {
   for (const name of PLAN_FILE_NAMES) {
     const file = path.join(cwd, name)
-    if (await readFile(file).then(() => true, () => false)) return file
+    // stat, not read: a FIFO named dops.yml must not block here (loadPlan then refuses it)
+    if (await stat(file).then(() => true, () => false)) return file
   }
   return undefined
 }

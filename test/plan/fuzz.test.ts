@@ -83,7 +83,7 @@ const rejected: Record<string, Array<{file: string; text: string}>> = {plans: []
 for (const kind of ['plans', 'appspecs', 'inventories'] as const) {
   test(`fuzz ${kind}: ${CASES} seeded malformed inputs are accepted or rejected with file:line:col (seed ${SEED})`, async (t) => {
     const r = rng(SEED + kind.length)
-    const s = (stats[kind] = {tried: 0, accepted: 0, located: 0, byMutation: {}})
+    const s: (typeof stats)[string] = (stats[kind] = {tried: 0, accepted: 0, located: 0, byMutation: {}})
     const names = Object.keys(MUTATIONS).filter((m) => kind === 'inventories' || m !== 'iniNoise')
     const bugs: string[] = []
     for (let i = 0; i < CASES; i++) {
