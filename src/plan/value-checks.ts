@@ -19,7 +19,16 @@ export function valueChecks(plan: unknown, source: YamlSource): Problem[] {
     const p = checkDuration(v)
     if (p) at(path, p)
   }
-  const ssh = (base: PathSegment[], s: unknown) => SSH_DURATIONS.forEach((k) => duration([...base, 'ssh', k], obj(s)[k]))
+  const ssh = (base: PathSegment[], s: unknown) => {
+    SSH_DURATIONS.forEach((k) => duration([...base, 'ssh', k], obj(s)[k]))
+    const jump = obj(s).proxyJump
+    if (typeof jump !== 'string') return
+    for (const hop of jump.split(',')) {
+      const port = hostEntryPort(hop.trim())
+      const problem = port === undefined ? undefined : portProblem(port)
+      if (problem) at([...base, 'ssh', 'proxyJump'], `jump host \`${hop.trim()}\`: ${problem}`)
+    }
+  }
   const p = obj(plan)
   ssh([], p.ssh)
   for (const [name, prov] of Object.entries(obj(p.providers))) duration(['providers', name, 'sshTimeout'], obj(prov).sshTimeout)

@@ -25,7 +25,10 @@ export function parseYamlSource(file: string, text: string, opts: {version?: '1.
   const doc = parseDocument(text, {lineCounter, prettyErrors: true, uniqueKeys: false, merge: true, version: opts.version ?? '1.2'})
   for (const e of doc.errors) {
     const [line, column] = e.linePos?.[0] ? [e.linePos[0].line, e.linePos[0].col] : [undefined, undefined]
-    problems.push({file, line, column, message: `YAML syntax: ${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`})
+    const first = (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')
+    // the parser recurses per level: a stack overflow means nesting hundreds of levels deep
+    const message = /Maximum call stack size exceeded/.test(first) ? 'YAML nested too deeply (hundreds of levels of lists or mappings)' : `YAML syntax: ${first}`
+    problems.push({file, line, column, message})
   }
   for (const w of doc.warnings) {
     const pos = w.linePos?.[0]

@@ -44,6 +44,12 @@ test('an alias bomb is a located error, not an exit 1', () => {
   expectAt(HEAD + 'vars:\n  z: 1\n' + lines.join('\n') + '\n', 6, 8, /YAML aliases expand to too many values/)
 })
 
+test('nesting too deep for the parser is a located error in words', () => {
+  // where the parser gives up depends on the stack size: the line is certain, the column is somewhere in the brackets
+  const p = problemsOf(HEAD + 'vars: {a: ' + '['.repeat(5000) + ']'.repeat(5000) + '}\n').find((x) => /YAML nested too deeply/.test(x.message))
+  assert.ok(p && p.line === 3 && p.column! > 10, JSON.stringify(p))
+})
+
 test('a recursive alias is a located error', () => {
   expectAt(HEAD + 'vars: &v {a: *v}\n', 3, 14, /inside the value it refers to/)
 })
@@ -102,6 +108,7 @@ test('ports of host entries must be 1-65535: 0, 99999 and abc are located errors
   assert.match(text, /7:31: .*host `c:abc`: port `abc` is not a number/)
   assert.match(text, /host `\[::1\]:70000`: port 70000 is out of range/)
   assert.equal(ps.length, 4, text)
+  expectAt(HEAD + 'ssh: {proxyJump: "ops@gw:22,gw2:0"}\n', 3, 18, /ssh\.proxyJump: jump host `gw2:0`: port 0 is out of range/)
 })
 
 test('durations over 2^31-1 ms are refused (a timer would fire after 1 ms): flags and plans', async () => {
