@@ -21,7 +21,7 @@ export interface ValidateResult {
 export async function validateJob(p: {cwd: string; planFile?: string; env?: NodeJS.ProcessEnv}): Promise<ValidateResult> {
   const file = p.planFile ? path.resolve(p.cwd, p.planFile) : await findPlanFile(p.cwd)
   if (!file) throw new InvalidInputError(`no plan: there is no dops.yml in ${p.cwd}; pass -f PLAN`)
-  const {loaded, warnings} = await loadPlan(file, {env: p.env})
+  const {loaded, warnings} = await loadPlan(file, {env: p.env, checkFiles: true})
   const problems: Problem[] = []
   const environments: ValidateResult['environments'] = []
   for (const [envName, env] of Object.entries(loaded.plan.environments ?? {})) {

@@ -2,14 +2,19 @@
  * Check an appspec file or a whole revision before anything is deployed: the appspec itself, then against the
  * revision's contents: sources and hook scripts exist, no two files land on one destination, scripts have a shebang.
  */
-import {readFile, stat} from 'node:fs/promises'
+import {stat} from 'node:fs/promises'
+import {readRegularFile} from '../util/read-regular.js'
 import path from 'node:path'
 import {InvalidInputError, type Problem} from '../errors.js'
 import {locate, type PathSegment} from '../plan/yaml-source.js'
 import {parseAppspec} from './appspec/parse.js'
+import {controlCharIn, showPath} from './appspec/paths.js'
 import {SCRIPTED_EVENTS, type Appspec, type AppspecMode} from './appspec/types.js'
 import {planInstall} from './install-plan.js'
 import {openRevision, readRevisionFile, type Revision} from './revision.js'
+
+/** The largest appspec file read on its own (real ones are a few KiB). */
+const MAX_APPSPEC_BYTES = 4 * 1024 * 1024
 
 export interface RevisionCheck {
   source: string
@@ -31,7 +36,13 @@ export async function inspectRevision(source: string, mode: AppspecMode = 'stric
     throw new InvalidInputError(`cannot read ${source}: ${e.code ?? e.message}`)
   })
   if (st.isFile() && /\.ya?ml$/i.test(source)) {
-    const r = parseAppspec(source, await readFile(source, 'utf8'), mode)
+    let text: string
+    try {
+      text = readRegularFile(source, MAX_APPSPEC_BYTES)
+    } catch (e) {
+      throw new InvalidInputError(`cannot read ${source}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+    }
+    const r = parseAppspec(source, text, mode)
     return {check: {source, appspec: r.appspec, problems: r.problems}}
   }
   const rev = await openRevision(source)
@@ -39,10 +50,17 @@ export async function inspectRevision(source: string, mode: AppspecMode = 'stric
   if (!rev.appspecName) {
     return {rev, check: {source, revision: summary, problems: [{file: source, message: 'no appspec.yml (or appspec.yaml) at the root of the revision, nor inside a single top-level directory'}]}}
   }
+  // a TAB or newline in a file name breaks the host-side install (and could break out of its generated script)
+  const named: Problem[] = []
+  for (const name of rev.entries.keys()) {
+    const ctl = controlCharIn(name)
+    if (ctl) named.push({file: source, path: showPath(name), message: `file name \`${showPath(name)}\` in the revision contains ${ctl}; rename it (file names may not contain control characters)`})
+    if (named.length >= 20) break
+  }
   const display = rev.format === 'directory' ? path.join(source, rev.appspecName) : `${source}!${rev.strippedPrefix}${rev.appspecName}`
   const text = (await readRevisionFile(rev, rev.appspecName))!.toString('utf8')
   const r = parseAppspec(display, text, mode)
-  const problems = [...r.problems]
+  const problems = [...named, ...r.problems]
   if (r.appspec && r.source) {
     const at = (p: PathSegment[]) => ({file: display, ...locate(r.source!, p)})
     for (const p of planInstall(r.appspec, rev).problems) {

@@ -1,4 +1,7 @@
 /** An Ansible inventory in memory: groups (hosts, children, vars) and hosts (vars), with Ansible's var precedence. */
+import {findCycles} from '../plan/cycles.js'
+import {countHostRange, expandHostRange, MAX_HOSTS} from './host-range.js'
+
 export type InvVars = Record<string, unknown>
 
 export interface InvGroup {
@@ -33,47 +36,113 @@ export function ensureGroup(inv: Inventory, name: string): InvGroup {
 }
 
 export function addHost(inv: Inventory, group: string, host: string, vars: InvVars): void {
-  if (!inv.hostVars.has(host)) {
-    inv.hostVars.set(host, {})
+  let own = inv.hostVars.get(host)
+  if (!own) {
+    own = {}
+    inv.hostVars.set(host, own)
     inv.hostOrder.push(host)
   }
-  Object.assign(inv.hostVars.get(host)!, vars)
+  Object.assign(own, vars)
   ensureGroup(inv, group).hosts.add(host)
+}
+
+/** Raised when an inventory would hold more than MAX_HOSTS hosts: the parsers stop at the first one. */
+export class TooManyHostsError extends Error {}
+
+/** Add every host of a pattern (`web[01:20]`), refusing before expanding when the inventory would pass MAX_HOSTS. */
+export function addHostPattern(inv: Inventory, group: string, pattern: string, vars: InvVars): void {
+  const count = countHostRange(pattern)
+  if (inv.hostOrder.length + count > MAX_HOSTS) {
+    if (count <= MAX_HOSTS) throw new TooManyHostsError(`the inventory has more than ${MAX_HOSTS.toLocaleString('en-US')} hosts (the most dops reads)`)
+    throw new TooManyHostsError(`host pattern ${pattern.length > 60 ? pattern.slice(0, 60) + '…' : pattern} expands to ${count > 1e15 ? 'more than 10^15' : count.toLocaleString('en-US')} hosts; the most is ${MAX_HOSTS.toLocaleString('en-US')}`)
+  }
+  for (const h of expandHostRange(pattern)) addHost(inv, group, h, {...vars})
+}
+
+/** `children` loops (a is a child of b, b of a), each as the list of groups; Ansible refuses them too. */
+export function childCycles(inv: Inventory): string[][] {
+  return findCycles(Object.fromEntries([...inv.groups.values()].map((g) => [g.name, [...g.children]])))
+}
+
+/** Memberships computed once, so listing N hosts of G groups is O(N * G), not O(N^2 * G). */
+interface InventoryIndex {
+  /** hosts of each group, its children's included */
+  members: Map<string, Set<string>>
+  /** groups of each host (except `all`), in group order */
+  groupsByHost: Map<string, string[]>
+  depth: Map<string, number>
+}
+
+const indexes = new WeakMap<Inventory, {groups: number; hosts: number; index: InventoryIndex}>()
+
+/** Groups in post-order over `children` (a group after all its children); iterative, so any depth; loops are cut. */
+function postOrder(inv: Inventory): string[] {
+  const order: string[] = []
+  const seen = new Set<string>()
+  const kids = (n: string) => (inv.groups.get(n)?.children ?? new Set<string>())[Symbol.iterator]()
+  for (const root of inv.groups.keys()) {
+    if (seen.has(root)) continue
+    seen.add(root)
+    const stack = [root]
+    const iters = [kids(root)]
+    while (stack.length) {
+      const step = iters[iters.length - 1]!.next()
+      if (step.done) {
+        order.push(stack.pop()!)
+        iters.pop()
+      } else if (!seen.has(step.value) && inv.groups.has(step.value)) {
+        seen.add(step.value)
+        stack.push(step.value)
+        iters.push(kids(step.value))
+      }
+    }
+  }
+  return order
+}
+
+function indexOf(inv: Inventory): InventoryIndex {
+  const cached = indexes.get(inv)
+  if (cached && cached.groups === inv.groups.size && cached.hosts === inv.hostOrder.length) return cached.index
+  const order = postOrder(inv)
+  const members = new Map<string, Set<string>>()
+  for (const name of order) {
+    if (name === 'all') continue
+    const g = inv.groups.get(name)!
+    const out = new Set(g.hosts)
+    for (const c of g.children) for (const h of members.get(c) ?? []) out.add(h)
+    members.set(name, out)
+  }
+  const groupsByHost = new Map<string, string[]>()
+  for (const name of inv.groups.keys()) for (const h of members.get(name) ?? []) (groupsByHost.get(h) ?? groupsByHost.set(h, []).get(h)!).push(name)
+  // parents before children: a group's depth is one more than its deepest parent's (all: 0)
+  const depth = new Map<string, number>([['all', 0]])
+  for (const name of [...order].reverse()) {
+    const base = depth.get(name) ?? 1
+    for (const c of inv.groups.get(name)!.children) if (c !== name && c !== 'all') depth.set(c, Math.max(depth.get(c) ?? 1, base + 1))
+  }
+  const index = {members, groupsByHost, depth}
+  indexes.set(inv, {groups: inv.groups.size, hosts: inv.hostOrder.length, index})
+  return index
 }
 
 /** Hosts of a group and of its children, recursively, in inventory order. `all` is every host. */
 export function hostsOf(inv: Inventory, group: string): string[] {
   if (group === 'all') return [...inv.hostOrder]
-  const found = new Set<string>()
-  const seen = new Set<string>()
-  const walk = (name: string) => {
-    if (seen.has(name)) return
-    seen.add(name)
-    const g = inv.groups.get(name)
-    if (!g) return
-    for (const h of g.hosts) found.add(h)
-    for (const c of g.children) walk(c)
-  }
-  walk(group)
-  return inv.hostOrder.filter((h) => found.has(h))
+  const found = indexOf(inv).members.get(group)
+  return found ? inv.hostOrder.filter((h) => found.has(h)) : []
 }
 
 /** Groups a host belongs to, directly or through children, except `all`. */
 export function groupsOf(inv: Inventory, host: string): string[] {
-  return [...inv.groups.values()].filter((g) => g.name !== 'all' && hostsOf(inv, g.name).includes(host)).map((g) => g.name)
-}
-
-function depth(inv: Inventory, group: string): number {
-  if (group === 'all') return 0
-  let best = 1
-  for (const g of inv.groups.values()) if (g.children.has(group) && g.name !== group) best = Math.max(best, depth(inv, g.name) + 1)
-  return best
+  return [...(indexOf(inv).groupsByHost.get(host) ?? [])]
 }
 
 /** Ansible precedence: `all` vars, then parent groups before child groups (by depth, then name), then host vars. */
 export function varsOf(inv: Inventory, host: string): InvVars {
+  const {depth} = indexOf(inv)
+  const d = (g: string) => depth.get(g) ?? 0
   const groups = ['all', ...groupsOf(inv, host)]
-  groups.sort((a, b) => depth(inv, a) - depth(inv, b) || a.localeCompare(b))
+  groups.sort((a, b) => d(a) - d(b) || a.localeCompare(b))
   const out: InvVars = {}
   for (const g of groups) Object.assign(out, inv.groups.get(g)?.vars)
   return Object.assign(out, inv.hostVars.get(host))

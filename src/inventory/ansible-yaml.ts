@@ -1,9 +1,9 @@
 /** Ansible YAML inventories: `all: {hosts, vars, children}` with nested groups and host ranges. */
 import {isMap} from 'yaml'
 import {InvalidInputError, type Problem} from '../errors.js'
-import {formatPath, locate, parseYamlSource, type PathSegment} from '../plan/yaml-source.js'
-import {addHost, ensureGroup, newInventory, type Inventory, type InvVars} from './ansible-model.js'
-import {expandHostRange} from './host-range.js'
+import {formatPath, locate, parseYamlSource, sourceData, type PathSegment} from '../plan/yaml-source.js'
+import {addHostPattern, childCycles, ensureGroup, newInventory, TooManyHostsError, type Inventory, type InvVars} from './ansible-model.js'
+import {portVarProblem} from './port-var.js'
 
 const GROUP_KEYS = ['hosts', 'vars', 'children']
 
@@ -15,6 +15,15 @@ export function parseAnsibleYaml(file: string, text: string): Inventory {
   const out: Problem[] = []
   const bad = (path: PathSegment[], message: string, onKey = false) => out.push({file, ...locate(source, path, onKey), path: formatPath(path), message})
   const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+  const ports = (path: PathSegment[], vars: Record<string, unknown>) => {
+    for (const [k, v] of Object.entries(vars)) {
+      const problem = portVarProblem(k, v)
+      if (problem) bad([...path, k], problem)
+    }
+  }
+  /** where each `children` edge was written, to locate a loop */
+  const edges = new Map<string, PathSegment[]>()
+  let full = false
 
   const walkGroup = (name: string, body: unknown, path: PathSegment[]) => {
     const g = ensureGroup(inv, name)
@@ -30,31 +39,45 @@ export function parseAnsibleYaml(file: string, text: string): Inventory {
             bad([...path, 'hosts', pattern], `vars of host \`${pattern}\` must be a mapping`)
             continue
           }
+          if (full) break
+          if (hv) ports([...path, 'hosts', pattern], hv as InvVars)
           try {
-            for (const h of expandHostRange(pattern)) addHost(inv, name, h, {...((hv as InvVars) ?? {})})
+            addHostPattern(inv, name, pattern, (hv as InvVars) ?? {})
           } catch (e) {
-            bad([...path, 'hosts', pattern], (e as Error).message)
+            bad([...path, 'hosts', pattern], (e as Error).message, true)
+            if (e instanceof TooManyHostsError) full = true
           }
         }
     }
     if (vars !== null && vars !== undefined) {
       if (!isObj(vars)) bad([...path, 'vars'], 'expected a mapping of variables')
-      else Object.assign(g.vars, vars)
+      else {
+        ports([...path, 'vars'], vars)
+        Object.assign(g.vars, vars)
+      }
     }
     if (children !== null && children !== undefined) {
       if (!isObj(children)) bad([...path, 'children'], 'expected a mapping of child groups')
       else
         for (const [child, cb] of Object.entries(children)) {
           g.children.add(child)
+          if (!edges.has(`${name}\0${child}`)) edges.set(`${name}\0${child}`, [...path, 'children', child])
           walkGroup(child, cb, [...path, 'children', child])
         }
     }
   }
-  const data = source.doc.toJS() as unknown
+  const {data, problem} = sourceData(source)
+  if (problem) throw new InvalidInputError(`${file}: invalid YAML`, [problem])
   if (!isMap(source.doc.contents) || !isObj(data)) throw new InvalidInputError(`${file}: an inventory must be a mapping of groups`, [{file, line: 1, column: 1, message: 'expected a mapping of groups (e.g. `all:`)'}])
   for (const [group, body] of Object.entries(data)) walkGroup(group, body, [group])
   // top-level groups other than all are children of all
-  for (const g of inv.groups.keys()) if (g !== 'all' && ![...inv.groups.values()].some((p) => p.children.has(g))) inv.groups.get('all')!.children.add(g)
+  const isChild = new Set<string>()
+  for (const p of inv.groups.values()) for (const c of p.children) isChild.add(c)
+  for (const g of inv.groups.keys()) if (g !== 'all' && !isChild.has(g)) inv.groups.get('all')!.children.add(g)
+  for (const cycle of childCycles(inv)) {
+    const where = edges.get(`${cycle[cycle.length - 1]}\0${cycle[0]}`) ?? []
+    bad(where, `group children form a loop: ${[...cycle, cycle[0]].join(' -> ')}`, true)
+  }
   if (out.length) throw new InvalidInputError(`${file}: ${out.length} problem(s) in the inventory`, out)
   return inv
 }

@@ -2,12 +2,16 @@
  * Read an Ansible inventory (INI or YAML, told apart by content), plus `group_vars/` and `host_vars/` files beside
  * it, and turn its hosts into dops hosts (ansible_host, ansible_port, ansible_user, ansible_ssh_private_key_file).
  */
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync} from 'node:fs'
+import {readRegularFile} from '../util/read-regular.js'
 import path from 'node:path'
 import {InvalidInputError} from '../errors.js'
 import {ensureGroup, groupsOf, hostsOf, varsOf, type Inventory} from './ansible-model.js'
 import {parseAnsibleIni} from './ansible-ini.js'
 import type {Host} from './host.js'
+
+/** The largest inventory file dops reads (100,000 hosts with a few vars each fit well within). */
+export const MAX_INVENTORY_BYTES = 64 * 1024 * 1024
 
 export function looksLikeYaml(file: string, text: string): boolean {
   if (/\.ya?ml$/i.test(file)) return true
@@ -20,44 +24,17 @@ export function looksLikeYaml(file: string, text: string): boolean {
 export async function readAnsibleInventory(file: string): Promise<Inventory> {
   let text: string
   try {
-    text = readFileSync(file, 'utf8')
+    text = readRegularFile(file, MAX_INVENTORY_BYTES)
   } catch (e) {
     throw new InvalidInputError(`cannot read inventory ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`)
   }
   const inv = looksLikeYaml(file, text) ? (await import('./ansible-yaml.js')).parseAnsibleYaml(file, text) : parseAnsibleIni(file, text)
   const dir = path.dirname(file)
-  if (existsSync(path.join(dir, 'group_vars')) || existsSync(path.join(dir, 'host_vars'))) loadVarsDirs(inv, dir, (await import('yaml')).parse)
+  if (existsSync(path.join(dir, 'group_vars')) || existsSync(path.join(dir, 'host_vars'))) {
+    const problems = (await import('./vars-files.js')).loadVarsDirs(inv, dir)
+    if (problems.length) throw new InvalidInputError(`${file}: ${problems.length} problem(s) in its group_vars/host_vars files`, problems)
+  }
   return inv
-}
-
-type YamlParse = (text: string) => unknown
-
-function readVarsFile(dir: string, name: string, parseYaml: YamlParse): Record<string, unknown> | undefined {
-  for (const ext of ['', '.yml', '.yaml', '.json']) {
-    const f = path.join(dir, name + ext)
-    if (existsSync(f) && !f.endsWith(path.sep)) {
-      try {
-        const v = parseYaml(readFileSync(f, 'utf8')) as unknown
-        return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined
-      } catch {
-        // a directory of vars files or an unreadable file: not supported, skip
-        return undefined
-      }
-    }
-  }
-  return undefined
-}
-
-function loadVarsDirs(inv: Inventory, dir: string, parseYaml: YamlParse): void {
-  for (const g of inv.groups.values()) {
-    const v = readVarsFile(path.join(dir, 'group_vars'), g.name, parseYaml)
-    // Ansible: group_vars/ and host_vars/ files override the vars written in the inventory file
-    if (v) g.vars = {...g.vars, ...v}
-  }
-  for (const [h, hv] of inv.hostVars) {
-    const v = readVarsFile(path.join(dir, 'host_vars'), h, parseYaml)
-    if (v) inv.hostVars.set(h, {...hv, ...v})
-  }
 }
 
 /** `-J jump` or `-o ProxyJump=jump` in ansible_ssh_common_args / ansible_ssh_extra_args. */

@@ -8,28 +8,37 @@ import type {Plan} from './types.js'
 import {formatPath, locate, type PathSegment, type YamlSource} from './yaml-source.js'
 import {knownProviderTypes} from '../providers/known-types.js'
 import {isIP} from 'node:net'
+import {findCycles} from './cycles.js'
 
+export {findCycles}
 
+/** The value when it is a mapping, else an empty one: cross-checks also run on plans the schema rejected. */
+const obj = <T = Record<string, unknown>>(v: unknown): T => (typeof v === 'object' && v !== null && !Array.isArray(v) ? v : {}) as T
+const arr = <T = unknown>(v: unknown): T[] => (Array.isArray(v) ? v : []) as T[]
+const str = (v: unknown): v is string => typeof v === 'string'
 
+/** Every problem the schema cannot express. The plan may have failed the schema: values of the wrong type are skipped. */
 export function crossCheck(plan: Plan, source: YamlSource, providerTypes: string[] = knownProviderTypes()): Problem[] {
   const problems: Problem[] = []
   const at = (path: PathSegment[], message: string, suggestion?: string, onKey = false): void => {
     problems.push({file: source.file, ...locate(source, path, onKey), path: formatPath(path), message, suggestion})
   }
-  const providers = plan.providers ?? {}
+  const providers = obj<NonNullable<Plan['providers']>>(plan.providers)
   for (const [name, p] of Object.entries(providers)) {
+    if (!str(p?.type)) continue
     if (!providerTypes.includes(p.type) && !p.module) {
       const guess = closest(p.type, providerTypes)
       at(['providers', name, 'type'], `unknown provider type \`${p.type}\`${guess ? `; did you mean \`${guess}\`?` : ''}`, guess ? undefined : `known types: ${providerTypes.join(', ')}`)
     }
   }
-  const apps = Object.keys(plan.apps ?? {})
-  for (const [name, app] of Object.entries(plan.apps ?? {})) {
-    const traffic = (app as {traffic?: {group: string}}).traffic
-    if (traffic && !Object.values(plan.environments ?? {}).some((e) => traffic.group in (e.groups ?? {}))) at(['apps', name, 'traffic', 'group'], `traffic group \`${traffic.group}\` is not a group of any environment`)
+  const apps = Object.keys(obj(plan.apps))
+  const environments = obj<NonNullable<Plan['environments']>>(plan.environments)
+  for (const [name, app] of Object.entries(obj(plan.apps))) {
+    const traffic = obj<{group?: unknown}>(obj<{traffic?: unknown}>(app).traffic)
+    if (str(traffic.group) && !Object.values(environments).some((e) => Object.hasOwn(obj(obj(e).groups), traffic.group as string))) at(['apps', name, 'traffic', 'group'], `traffic group \`${traffic.group}\` is not a group of any environment`)
   }
-  for (const [envName, env] of Object.entries(plan.environments ?? {})) {
-    const groups = env.groups ?? {}
+  for (const [envName, env] of Object.entries(environments)) {
+    const groups = obj<NonNullable<typeof env.groups>>(obj(env).groups)
     const groupNames = Object.keys(groups)
     const ref = (path: PathSegment[], name: string, what: string) => {
       if (!groupNames.includes(name)) {
@@ -38,11 +47,13 @@ export function crossCheck(plan: Plan, source: YamlSource, providerTypes: string
       }
     }
     const seenHosts = new Map<string, string>()
-    for (const [gName, g] of Object.entries(groups)) {
+    for (const [gName, gRaw] of Object.entries(groups)) {
+      const g = obj<typeof gRaw>(gRaw)
       const base: PathSegment[] = ['environments', envName, 'groups', gName]
-      const providerName = g.provider ?? 'static'
-      const providerType = providers[providerName]?.type ?? (providerTypes.includes(providerName) ? providerName : undefined)
-      const isPlugin = !!providers[providerName]?.module
+      const providerName = str(g.provider) ? g.provider : 'static'
+      const declared = Object.hasOwn(providers, providerName) ? obj<{type?: string; module?: string}>(providers[providerName]) : undefined
+      const providerType = declared?.type ?? (providerTypes.includes(providerName) ? providerName : undefined)
+      const isPlugin = !!declared?.module
       if (!providerType) {
         const guess = closest(providerName, [...Object.keys(providers), ...providerTypes])
         at([...base, 'provider'], `unknown provider \`${providerName}\`${guess ? `; did you mean \`${guess}\`?` : ''}`, guess ? undefined : `define it under \`providers\` or use one of: ${providerTypes.join(', ')}`)
@@ -53,24 +64,27 @@ export function crossCheck(plan: Plan, source: YamlSource, providerTypes: string
       } else if (providerType && !isPlugin && (g.hosts || g.inventory)) {
         at([...base, g.hosts ? 'hosts' : 'inventory'], `\`${g.hosts ? 'hosts' : 'inventory'}\` is only for static groups; provider \`${providerName}\` creates hosts from \`instance\``)
       }
-      ;(g.dependsOn ?? []).forEach((d, i) => {
+      arr<string>(g.dependsOn).forEach((d, i) => {
+        if (!str(d)) return
         if (d === gName) at([...base, 'dependsOn', i], `group ${gName} cannot depend on itself`)
         else ref([...base, 'dependsOn', i], d, 'dependency')
       })
-      ;(g.apps ?? []).forEach((a, i) => {
-        if (!apps.includes(a)) {
+      arr<string>(g.apps).forEach((a, i) => {
+        if (str(a) && !apps.includes(a)) {
           const guess = closest(a, apps)
           at([...base, 'apps', i], `app \`${a}\` is not defined under \`apps\`${guess ? `; did you mean \`${guess}\`?` : ''}`)
         }
       })
       for (const kind of ['hostsJoined', 'hostsLeft'] as const) {
-        ;(g.on?.[kind] ?? []).forEach((h, i) => ref([...base, 'on', kind, i, 'group'], h.group, 'event handler group'))
+        arr<{group?: unknown}>(obj<Record<string, unknown>>(g.on)[kind]).forEach((h, i) => str(obj(h).group) && ref([...base, 'on', kind, i, 'group'], h.group as string, 'event handler group'))
       }
-      ;((g.instance?.firewall ?? []) as Array<{port?: number | string; from?: string[]}>).forEach((r, i) => {
+      arr<{port?: number | string; from?: string[]}>(obj<{firewall?: unknown}>(g.instance).firewall).forEach((rRaw, i) => {
+        const r = obj<typeof rRaw>(rRaw)
         const range = typeof r.port === 'string' ? /^(\d+)-(\d+)$/.exec(r.port) : null
         if (range && Number(range[1]) > Number(range[2])) at([...base, 'instance', 'firewall', i, 'port'], `port range ${r.port} runs backwards; write it low-high (${range[2]}-${range[1]})`)
         if (range && Number(range[2]) > 65535) at([...base, 'instance', 'firewall', i, 'port'], `port range ${r.port} goes past 65535`)
-        ;(r.from ?? []).forEach((src, j) => {
+        arr<string>(r.from).forEach((src, j) => {
+          if (!str(src)) return
           if (src.startsWith('group:')) ref([...base, 'instance', 'firewall', i, 'from', j], src.slice(6), 'firewall source')
           else if (!isCidr(src)) at([...base, 'instance', 'firewall', i, 'from', j], `\`${src}\` is neither a CIDR block (10.0.0.0/8, 2001:db8::/32) nor a group reference (group:NAME)`)
         })
@@ -80,25 +94,27 @@ export function crossCheck(plan: Plan, source: YamlSource, providerTypes: string
       if (providerType === 'aws' && typeof size === 'string' && !/^\d+C\d+(\.\d+)?G$/i.test(size) && !/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(size)) {
         at([...base, 'instance', 'size'], `size \`${size}\` is neither CPU and memory (e.g. 2C4G) nor an EC2 instance type (e.g. t3.small)`)
       }
-      const asg = (g.instance as {autoScaling?: {min?: number; max?: number; desired?: number}} | undefined)?.autoScaling
-      if (asg) {
-        const {min = 0, max = Infinity} = asg
+      const asg = obj<{autoScaling?: {min?: number; max?: number; desired?: number}}>(g.instance).autoScaling
+      if (asg && typeof asg === 'object') {
+        const min = typeof asg.min === 'number' ? asg.min : 0
+        const max = typeof asg.max === 'number' ? asg.max : Infinity
         if (min > max) at([...base, 'instance', 'autoScaling', 'min'], `autoScaling.min ${min} is above autoScaling.max ${max}`)
         for (const [key, value, path] of [
-          ['count', g.instance?.count, [...base, 'instance', 'count']],
+          ['count', obj<{count?: unknown}>(g.instance).count, [...base, 'instance', 'count']],
           ['autoScaling.desired', asg.desired, [...base, 'instance', 'autoScaling', 'desired']],
         ] as const) {
           if (typeof value === 'number' && (value < min || value > max)) at([...path], `${key} ${value} is outside the Auto Scaling range (min ${min}, max ${Number.isFinite(max) ? max : '-'})`)
         }
       }
-      ;(g.hosts ?? []).forEach((h, i) => {
-        const name = typeof h === 'string' ? h.replace(/^[^@]*@/, '') : (h.name ?? h.address)
+      arr<unknown>(g.hosts).forEach((h, i) => {
+        const name = typeof h === 'string' ? h.replace(/^[^@]*@/, '') : (obj<{name?: unknown}>(h).name ?? obj<{address?: unknown}>(h).address)
+        if (!str(name)) return
         const prev = seenHosts.get(name)
         if (prev === gName) at([...base, 'hosts', i], `duplicate host \`${name}\` in group ${gName}`)
         else if (prev === undefined) seenHosts.set(name, gName)
       })
     }
-    for (const cycle of findCycles(Object.fromEntries(Object.entries(groups).map(([n, g]) => [n, g.dependsOn ?? []])))) {
+    for (const cycle of findCycles(Object.fromEntries(Object.entries(groups).map(([n, g]) => [n, arr<string>(obj<{dependsOn?: unknown}>(g).dependsOn).filter(str)])))) {
       at(['environments', envName, 'groups', cycle[0]!, 'dependsOn'], `dependency cycle: ${[...cycle, cycle[0]].join(' -> ')}`)
     }
   }
@@ -111,24 +127,4 @@ export function isCidr(s: string): boolean {
   if (rest.length || bits === undefined || !/^\d{1,3}$/.test(bits)) return false
   const v = isIP(ip!)
   return (v === 4 && Number(bits) <= 32) || (v === 6 && Number(bits) <= 128)
-}
-
-/** Every elementary cycle found by a depth-first walk (each reported once, starting at its first group). */
-export function findCycles(graph: Record<string, string[]>): string[][] {
-  const cycles: string[][] = []
-  const state = new Map<string, 'active' | 'done'>()
-  const stack: string[] = []
-  const walk = (n: string) => {
-    state.set(n, 'active')
-    stack.push(n)
-    for (const m of graph[n] ?? []) {
-      if (!(m in graph)) continue
-      if (state.get(m) === 'active') cycles.push(stack.slice(stack.indexOf(m)))
-      else if (!state.has(m)) walk(m)
-    }
-    stack.pop()
-    state.set(n, 'done')
-  }
-  for (const n of Object.keys(graph)) if (!state.has(n)) walk(n)
-  return cycles
 }

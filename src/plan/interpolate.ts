@@ -2,22 +2,35 @@
  * `${env:NAME}`, `${env:NAME:-default}` and `${file:PATH}` in plan strings, resolved on the YAML document so a
  * missing variable is reported at its line. Resolved values are returned as secrets, to be redacted from output.
  */
-import {readFileSync} from 'node:fs'
+import {readRegularFile} from '../util/read-regular.js'
 import path from 'node:path'
-import {visit, type Document} from 'yaml'
+import {visit, type Document, type Node} from 'yaml'
 import type {Problem} from '../errors.js'
 import type {YamlSource} from './yaml-source.js'
 
 const REF = /\$\{(env|file):([^}]*)\}/g
 
+/** The largest file `${file:..}` reads (secrets and keys are small; /dev/zero is not a secret). */
+export const MAX_FILE_REF_BYTES = 1024 * 1024
+
+const originals = new WeakMap<object, string>()
+
+/** The text as written (`${env:DB_PASSWORD}`) of a scalar whose value was interpolated; undefined otherwise. */
+export function interpolatedFrom(node: Node | undefined): string | undefined {
+  return node ? originals.get(node) : undefined
+}
+
 export interface InterpolationResult {
   problems: Problem[]
   secrets: string[]
+  /** each secret with the reference it came from (`${env:NAME}`), to name it in messages instead of showing it */
+  refs: Array<{value: string; ref: string}>
 }
 
 export function interpolateDocument(source: YamlSource, baseDir: string, env: NodeJS.ProcessEnv): InterpolationResult {
   const problems: Problem[] = []
   const secrets: string[] = []
+  const refs: InterpolationResult['refs'] = []
   const doc: Document = source.doc
   visit(doc, {
     Scalar(key, node) {
@@ -26,6 +39,7 @@ export function interpolateDocument(source: YamlSource, baseDir: string, env: No
         const pos = node.range ? source.lineCounter.linePos(node.range[0]) : undefined
         return {file: source.file, line: pos?.line, column: pos?.col}
       }
+      originals.set(node, node.value)
       node.value = node.value.replace(REF, (_m, kind: string, ref: string) => {
         if (kind === 'env') {
           const [name, fallback] = splitDefault(ref)
@@ -38,13 +52,19 @@ export function interpolateDocument(source: YamlSource, baseDir: string, env: No
             problems.push({...at(), message: `environment variable ${name} is not set`, suggestion: `export ${name}=... or write \${env:${name}:-default}`})
             return ''
           }
-          if (env[name] !== undefined && value.length > 0) secrets.push(value)
+          if (env[name] !== undefined && value.length > 0) {
+            secrets.push(value)
+            refs.push({value, ref: `\${env:${name}}`})
+          }
           return value
         }
         const file = path.resolve(baseDir, ref.startsWith('~/') ? path.join(env.HOME ?? '', ref.slice(2)) : ref)
         try {
-          const value = readFileSync(file, 'utf8').replace(/\r?\n$/, '')
-          if (value.length > 0) secrets.push(value)
+          const value = readRegularFile(file, MAX_FILE_REF_BYTES).replace(/\r?\n$/, '')
+          if (value.length > 0) {
+            secrets.push(value)
+            refs.push({value, ref: `\${file:${ref}}`})
+          }
           return value
         } catch (e) {
           problems.push({...at(), message: `cannot read ${file} for \${file:${ref}}: ${(e as NodeJS.ErrnoException).code ?? e}`})
@@ -53,7 +73,7 @@ export function interpolateDocument(source: YamlSource, baseDir: string, env: No
       })
     },
   })
-  return {problems, secrets}
+  return {problems, secrets, refs}
 }
 
 function splitDefault(ref: string): [string, string | undefined] {

@@ -5,9 +5,33 @@
 import type {ErrorObject} from 'ajv'
 import type {Problem} from '../errors.js'
 import {closest} from './suggest.js'
-import {formatPath, locate, pointerToPath, type YamlSource} from './yaml-source.js'
+import {interpolatedFrom} from './interpolate.js'
+import {formatPath, locate, pointerToPath, type PathSegment, type YamlSource} from './yaml-source.js'
+import type {Node} from 'yaml'
 
-function describe(value: unknown): string {
+/** What each pattern of the schemas means, in words (a raw regular expression is never shown). */
+const PATTERN_TEXT: Record<string, string> = {
+  '^[a-z0-9][a-z0-9-]{0,62}$': 'must be lower-case letters, digits and dashes, starting with a letter or digit, at most 63 characters',
+  '^[a-z][a-z0-9-]*$': 'must be lower-case letters, digits and dashes, starting with a letter',
+  '^[a-z][a-z0-9_-]*$': 'must be lower-case letters, digits, dashes and underscores, starting with a letter',
+  '^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$': 'must be a duration: a number of seconds, or a number with ms, s, m or h (e.g. 30s, 5m, 1h)',
+  '^[0-9]+(\\.[0-9]+)?%$': 'must be a percentage (e.g. 20%)',
+  '^[A-Za-z_][A-Za-z0-9_]*$': 'must be letters, digits and underscores, not starting with a digit',
+  '^[A-Za-z0-9_.\\-/]+$': 'must be letters, digits and the characters _ . - /',
+  '^([^@\\s]+@)?[^@\\s]+$': 'must be [user@]address[:port] with no spaces',
+  '^[0-9]+-[0-9]+$': 'must be a port range low-high (e.g. 8000-8100)',
+  '^[0-9]+G$': 'must be a size in GiB (e.g. 20G)',
+  '^/': 'must be an absolute path (starting with /)',
+}
+
+export function patternText(pattern: string): string {
+  return Object.hasOwn(PATTERN_TEXT, pattern) ? PATTERN_TEXT[pattern]! : 'is not in the expected form'
+}
+
+/** A value for a message; a value that came from `${env:..}`/`${file:..}` is never shown, only where it came from. */
+function describeValue(value: unknown, node?: Node): string {
+  const from = interpolatedFrom(node)
+  if (from !== undefined) return `the value of ${from}`
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'a list'
   if (typeof value === 'object') return 'a mapping'
@@ -45,10 +69,10 @@ function reduce(errors: ErrorObject[]): ErrorObject[] {
     if (e.keyword === 'type') {
       const prev = seen.get(e.instancePath)
       if (prev) {
-        ;(prev.params as {type: string}).type += `|${(e.params as {type: string}).type}`
+        ;(prev.params as {type: string}).type += `|${typeParam(e)}`
         continue
       }
-      seen.set(e.instancePath, {...e, params: {...e.params}})
+      seen.set(e.instancePath, {...e, params: {...e.params, type: typeParam(e)}})
       merged.push(seen.get(e.instancePath)!)
     } else merged.push(e)
   }
@@ -62,9 +86,17 @@ function reduce(errors: ErrorObject[]): ErrorObject[] {
   })
 }
 
+/** Ajv's `type` param: one name, or a list when the schema allows several types. */
+function typeParam(e: ErrorObject): string {
+  const t = (e.params as {type: string | string[]}).type
+  return Array.isArray(t) ? t.join('|') : String(t)
+}
+
 export function schemaProblems(errors: ErrorObject[], source: YamlSource): Problem[] {
+  const nodeOf = (p: PathSegment[]) => source.doc.getIn(p, true) as Node | undefined
   return reduce(errors).map((e) => {
     const path = pointerToPath(e.instancePath)
+    const describe = (v: unknown) => describeValue(v, nodeOf(path))
     const at = (p: typeof path, key = false) => ({file: source.file, ...locate(source, p, key)})
     switch (e.keyword) {
       case 'additionalProperties': {
@@ -94,14 +126,15 @@ export function schemaProblems(errors: ErrorObject[], source: YamlSource): Probl
       case 'const':
         return {...at(path), path: formatPath(path), message: `expected ${JSON.stringify((e.params as {allowedValue: unknown}).allowedValue)}; got ${describe(e.data)}`}
       case 'type': {
-        const types = (e.params as {type: string}).type.split(/[|,]/)
+        const types = typeParam(e).split(/[|,]/)
         return {...at(path), path: formatPath(path), message: `expected ${types.map(typeName).join(' or ')}; got ${describe(e.data)}`}
       }
       case 'pattern':
-        return {...at(path), path: formatPath(path), message: `${describe(e.data)} does not have the expected form ${(e.params as {pattern: string}).pattern}`, suggestion: hintFor(e)}
+        return {...at(path), path: formatPath(path), message: `${describe(e.data)} ${patternText((e.params as {pattern: string}).pattern)}`, suggestion: Object.hasOwn(PATTERN_TEXT, (e.params as {pattern: string}).pattern) ? undefined : hintFor(e)}
       case 'propertyNames': {
         const name = (e.params as {propertyName: string}).propertyName
-        return {...at([...path, name], true), path: formatPath([...path, name]), message: `invalid name \`${name}\`: use lower-case letters, digits and dashes, starting with a letter`}
+        const pattern = ((e.parentSchema as {propertyNames?: {pattern?: string}})?.propertyNames?.pattern) ?? ''
+        return {...at([...path, name], true), path: formatPath([...path, name]), message: `invalid name \`${name}\`: a name here ${patternText(pattern)}`}
       }
       default:
         return {...at(path), path: formatPath(path) || '(top level)', message: `${e.message ?? 'is invalid'}${e.data !== undefined && typeof e.data !== 'object' ? `; got ${describe(e.data)}` : ''}`}

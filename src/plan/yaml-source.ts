@@ -3,6 +3,7 @@
  */
 import {LineCounter, parseDocument, isAlias, isMap, isSeq, isPair, isScalar, type Document, type Node, type Pair, type YAMLMap} from 'yaml'
 import type {Problem} from '../errors.js'
+import {documentData, structureProblems} from './yaml-checks.js'
 
 export interface YamlSource {
   file: string
@@ -21,16 +22,26 @@ export function parseYamlSource(file: string, text: string, opts: {version?: '1.
     problems.push({file, line: 1, column: 1, severity: 'warning', message: 'file starts with a byte order mark (BOM); it was ignored'})
     text = text.slice(1)
   }
-  const doc = parseDocument(text, {lineCounter, prettyErrors: true, uniqueKeys: true, merge: true, version: opts.version ?? '1.2'})
+  const doc = parseDocument(text, {lineCounter, prettyErrors: true, uniqueKeys: false, merge: true, version: opts.version ?? '1.2'})
   for (const e of doc.errors) {
     const [line, column] = e.linePos?.[0] ? [e.linePos[0].line, e.linePos[0].col] : [undefined, undefined]
-    problems.push({file, line, column, message: `YAML syntax: ${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`})
+    const first = (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')
+    // the parser recurses per level: a stack overflow means nesting hundreds of levels deep
+    const message = /Maximum call stack size exceeded/.test(first) ? 'YAML nested too deeply (hundreds of levels of lists or mappings)' : `YAML syntax: ${first}`
+    problems.push({file, line, column, message})
   }
   for (const w of doc.warnings) {
     const pos = w.linePos?.[0]
     problems.push({file, line: pos?.line, column: pos?.col, severity: 'warning', message: w.message.split('\n')[0] ?? w.message})
   }
+  // duplicate keys are found by structureProblems in linear time (yaml's own check is quadratic)
+  problems.push(...structureProblems(file, doc, lineCounter))
   return {source: {file, doc, lineCounter, text}, problems}
+}
+
+/** The document as data; an alias bomb becomes a located problem. */
+export function sourceData(source: YamlSource): {data?: unknown; problem?: Problem} {
+  return documentData(source.file, source.doc, source.lineCounter)
 }
 
 /** The node at a path, and (when `key` is set) the key node of the last segment instead of its value. */

@@ -12,3 +12,18 @@ test('host ranges expand like Ansible', () => {
   assert.throws(() => expandHostRange('web[5:1]'), /ends before it starts/)
   assert.throws(() => expandHostRange('web[a:10]'), /invalid host range/)
 })
+
+test('host patterns are counted before they are expanded, and capped at MAX_HOSTS', async () => {
+  const {countHostRange, MAX_HOSTS} = await import('../../src/inventory/host-range.js')
+  assert.equal(countHostRange('h[0:9999]-[0:9999]-[0:9999]'), 1e12)
+  assert.equal(countHostRange('n[0:10:3]x[a:c]'), 12)
+  assert.equal(countHostRange('plain'), 1)
+  assert.equal(MAX_HOSTS, 100_000)
+  const before = process.memoryUsage().heapUsed
+  assert.throws(() => expandHostRange('h[0:9999]-[0:9999]-[0:9999]'), /expands to 1,000,000,000,000 hosts; the most is 100,000/)
+  assert.ok(process.memoryUsage().heapUsed - before < 50 * 1024 * 1024, 'nothing was expanded')
+  assert.equal(expandHostRange('h[1:100000]').length, 100_000)
+  assert.throws(() => expandHostRange('h[1:100001]'), /expands to 100,001 hosts/)
+  // many ranges of one value each: no recursion per range
+  assert.deepEqual(expandHostRange('a' + '[1:1]'.repeat(20_000)), ['a' + '1'.repeat(20_000)])
+})

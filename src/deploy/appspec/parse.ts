@@ -6,9 +6,9 @@
 import {visit} from 'yaml'
 import type {Problem} from '../../errors.js'
 import {closest} from '../../plan/suggest.js'
-import {formatPath, locate, parseYamlSource, sourceText, type PathSegment, type YamlSource} from '../../plan/yaml-source.js'
+import {formatPath, locate, parseYamlSource, sourceData, sourceText, type PathSegment, type YamlSource} from '../../plan/yaml-source.js'
 import {parseHooks} from './hooks.js'
-import {absoluteDestination, bundleRelative} from './paths.js'
+import {absoluteDestination, bundleRelative, controlCharIn, showPath} from './paths.js'
 import {parsePermissions, type SectionContext} from './permissions.js'
 import type {Appspec, AppspecMode, FileExistsBehavior, FileMapping} from './types.js'
 
@@ -41,7 +41,8 @@ export function parseAppspec(file: string, text: string, mode: AppspecMode = 'st
   let aliases = false
   visit(source.doc, {Alias: () => void (aliases = true)})
   if (aliases) cx.footgun([], 'YAML aliases (*name) are rejected by the agent on Ruby 3.1 and later; write the values out')
-  const data = source.doc.toJS({maxAliasCount: 1000}) as unknown
+  const {data, problem} = sourceData(source)
+  if (problem) return {problems: [...problems, problem]}
   if (data === null || data === undefined || (typeof data === 'string' && !data.trim())) {
     cx.err([], "the application specification file was empty; it needs at least the 'version' and 'os' properties")
     return {problems}
@@ -96,7 +97,11 @@ function parseFiles(value: unknown, cx: SectionContext): FileMapping[] {
     const src = item.source === undefined || item.source === null ? '' : String(item.source)
     const dst = item.destination === undefined || item.destination === null ? '' : String(item.destination)
     if (!src.trim()) return cx.err(at(), 'the application specification file specifies a destination file, but no source file')
-    if (!dst.trim()) return cx.err(at(), `the application specification file specifies only a source file (${src}); add its destination`)
+    if (!dst.trim()) return cx.err(at(), `the application specification file specifies only a source file (${showPath(src)}); add its destination`)
+    for (const [key, v] of [['source', src], ['destination', dst]] as const) {
+      const ctl = controlCharIn(v)
+      if (ctl) return cx.err(at(key), `${key} \`${showPath(v)}\` contains ${ctl}; paths may not contain control characters`)
+    }
     const source = bundleRelative(src)
     if (source === undefined) return cx.err(at('source'), `source \`${src}\` escapes the revision; it must be a path inside the bundle`)
     let destination = absoluteDestination(dst)
@@ -104,6 +109,8 @@ function parseFiles(value: unknown, cx: SectionContext): FileMapping[] {
       cx.footgun(at('destination'), `destination \`${dst}\` is not an absolute path; the agent would resolve it against its own working directory (/); write /${dst.replace(/^\.?\/*/, '')}`)
       destination = absoluteDestination('/' + dst)
     }
+    // `/srv/../etc` is /etc: legal for the agent (the OS resolves it), but almost never what was meant
+    if (dst.split('/').includes('..')) cx.footgun(at('destination'), `destination \`${dst}\` contains \`..\`: it is ${destination}; write ${destination}`)
     out.push({source, destination: destination!})
   })
   return out

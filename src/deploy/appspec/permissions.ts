@@ -1,6 +1,7 @@
 /** The `permissions` section: objects, patterns, types, modes, ACLs and SELinux contexts, checked like the agent. */
 import type {PathSegment} from '../../plan/yaml-source.js'
 import type {Permission} from './types.js'
+import {controlCharIn, showPath} from './paths.js'
 
 export interface SectionContext {
   err(path: PathSegment[], message: string, onKey?: boolean): void
@@ -49,6 +50,10 @@ export function parsePermissions(value: unknown, cx: SectionContext): Permission
     for (const k of Object.keys(item)) if (!KEYS.includes(k)) cx.warn(at(k), `unknown key \`${k}\` in a permission is ignored (keys: ${KEYS.join(', ')})`, true)
     const object = typeof item.object === 'string' ? item.object.trim() : ''
     if (!object) return cx.err(at(), 'a permission listed in the application specification file has no object value')
+    for (const [key, v] of [['object', object], ['pattern', item.pattern], ...((Array.isArray(item.except) ? item.except : []) as unknown[]).map((x) => ['except', x] as const)] as const) {
+      const ctl = typeof v === 'string' ? controlCharIn(v) : undefined
+      if (ctl) return cx.err(at(key), `${key} \`${showPath(v as string)}\` contains ${ctl}; paths may not contain control characters`)
+    }
     if (!object.startsWith('/')) cx.footgun(at('object'), `object \`${object}\` is not an absolute path; permissions apply to installed files, e.g. /var/www/html`)
     const list = (key: string): string[] => {
       const v = item[key]

@@ -26,6 +26,8 @@ export const MAX_EVENT_TIMEOUT_SEC = 3600
 export interface HookScript {
   location: string
   timeoutSec: number
+  /** whether `timeout` was written (only written timeouts count towards an event's hour) */
+  timeoutGiven?: boolean
   runas?: string
   sudo?: boolean
 }
