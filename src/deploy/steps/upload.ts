@@ -27,7 +27,8 @@ export function buildReceiveRevision(layout: HostLayout, id: string, sha256: str
   ]
   for (const [event, text] of Object.entries(hookScripts)) {
     if (!/^[A-Za-z]+$/.test(event)) throw new Error(`invalid event name ${event}`)
-    lines.push(`cat > "$T/hooks/${event}.sh" <<'DOPS_HOOK_EOF'\n${text}DOPS_HOOK_EOF`)
+    // as one quoted word, not a here-document: no text can end it early
+    lines.push(`printf '%s' ${q(text)} > "$T/hooks/${event}.sh"`)
   }
   lines.push('rm -rf "$D"', 'mv "$T" "$D"', 'touch "$D/complete"')
   return lines.join('\n')
