@@ -120,10 +120,10 @@ test('an Install that fails midway says why and leaves what it made in cleanup, 
   const appspec: Appspec = {version: 0, os: 'linux', files: [], hooks: {}, permissions: []}
   mkdirSync(dest)
   writeFileSync(path.join(dest, 'sub'), 'a file where the revision has a directory\n')
-  const ops = [{kind: 'copy' as const, source: 'one', destination: path.join(dest, 'one'), mapping: 0}, {kind: 'mkdir' as const, destination: path.join(dest, 'sub'), mapping: 0}, {kind: 'copy' as const, source: 'sub/two', destination: path.join(dest, 'sub', 'two'), mapping: 0}]
+  const ops = [{kind: 'copy' as const, source: 'one', destination: path.join(dest, 'made', 'one'), mapping: 0}, {kind: 'mkdir' as const, destination: path.join(dest, 'sub'), mapping: 0}, {kind: 'copy' as const, source: 'sub/two', destination: path.join(dest, 'sub', 'two'), mapping: 0}]
   const r = spawnSync('sh', ['-c', buildInstallScript({appspec, ops, permissions: [], layout, revision: 'r1', behavior: 'OVERWRITE'})], {encoding: 'utf8'})
   assert.equal(r.status, 1)
   assert.match(r.stderr, /Install: cannot create the directory .*\/www\/sub/)
   assert.equal(existsSync(layout.cleanup + '.new'), false)
-  assert.ok(readFileSync(layout.cleanup, 'utf8').split('\n').includes(path.join(dest, 'one')), 'the file it installed is recorded for the next Install')
+  assert.ok(readFileSync(layout.cleanup, 'utf8').split('\n').includes(path.join(dest, 'made')), 'the directory it made is recorded for the next Install')
 })
