@@ -36,7 +36,8 @@ export function buildHealthCommand(spec: HealthCheckSpec, env: Record<string, st
   const vars = Object.entries(env).map(([k, v]) => `${k}=${shQuote(v)}`).join(' ')
   if (spec.http) {
     const url = shQuote(expandHostVars(spec.http, env))
-    return `if command -v curl >/dev/null 2>&1; then curl -s -m ${t} -o /tmp/.dops-health.$$ -w '%{http_code}' ${url}; else wget -q -T ${t} -S -O /tmp/.dops-health.$$ ${url} 2>&1 | awk '/HTTP\\//{c=$2} END{printf "%s", c}'; fi; echo; head -c 200 /tmp/.dops-health.$$ 2>/dev/null; rm -f /tmp/.dops-health.$$`
+    // the body goes to a file made by mktemp (a private, unpredictable name), removed on exit
+    return `f=$(mktemp) || exit 1; trap 'rm -f "$f"' EXIT; if command -v curl >/dev/null 2>&1; then curl -s -m ${t} -o "$f" -w '%{http_code}' ${url}; else wget -q -T ${t} -S -O "$f" ${url} 2>&1 | awk '/HTTP\\//{c=$2} END{printf "%s", c}'; fi; echo; head -c 200 "$f" 2>/dev/null`
   }
   return `out=$(${vars ? `env ${vars} ` : ''}timeout -k 2 ${t} sh -c ${shQuote(spec.command ?? 'true')} 2>&1 </dev/null); rc=$?; printf '%s' "$out" | head -c 200; exit $rc`
 }

@@ -17,9 +17,14 @@ export function buildReceiveRevision(layout: HostLayout, id: string, sha256: str
   const lines = [
     'set -e',
     'umask 022',
-    `R=${q(layout.root)}; D=${q(layout.revision(id))}; T="$R/revisions/.${id}.$$"`,
+    `R=${q(layout.root)}; D=${q(layout.revision(id))}; T="$R/revisions/.tmp-${id}-$$"`,
     'mkdir -p "$R/revisions" "$R/logs"',
-    'rm -rf "$T"; mkdir -p "$T/archive" "$T/hooks"',
+    // a receive cut short before (a full disk, a killed session) leaves nothing behind: the deploy lock is held, so
+    // no other receive of this app is under way; `.<id>.<pid>` is where earlier versions of dops unpacked
+    'rm -rf "$R/revisions"/.tmp-* "$R/revisions"/.????????????????.*',
+    `trap 'rm -rf "$T"' EXIT`,
+    `trap 'rm -rf "$T"; exit 1' HUP INT TERM PIPE`,
+    'mkdir -p "$T/archive" "$T/hooks"',
     'cat > "$T/bundle.tgz"',
     `if ! echo ${q(sha256)}'  '"$T/bundle.tgz" | sha256sum -c --status; then echo "the revision arrived damaged (sha256 mismatch)" >&2; rm -rf "$T"; exit ${CHECKSUM_EXIT}; fi`,
     'tar -xzf "$T/bundle.tgz" -C "$T/archive"',
