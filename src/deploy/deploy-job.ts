@@ -254,7 +254,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
           const why = await gate(h)
           return why ? {...r, status: 'failed', errorKind: 'gate', error: why} : r
         },
-        skipped: (h, batch, reason) => ({host: h.name, address: h.address, group: h.group, batch, status: 'skipped', exitCode: null, stdout: '', stderr: '', durationMs: 0, errorKind: reason, error: `not started: ${reason === 'interrupted' ? 'the deployment was interrupted' : 'the rollout stopped'}`, revision: prepared.id, uploaded: false, events: [], conflicts: [], switched: false}),
+        skipped: (h, batch, reason) => ({host: h.name, address: h.address, group: h.group, batch, status: 'skipped', exitCode: null, stdout: '', stderr: '', durationMs: 0, errorKind: reason, error: `not started: ${reason === 'interrupted' ? 'the deployment was interrupted' : 'the rollout stopped'}`, revision: prepared.id, uploaded: false, events: [], conflicts: [], switched: false, changed: false}),
       })
       report.results = outcome.results.map((r) => ({...r, stdout: redact(r.stdout), stderr: redact(r.stderr)}))
       report.summary = outcome.summary
@@ -265,14 +265,15 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
       if (!failed) report.status = 'succeeded'
       else if (outcome.stopped?.reason === 'interrupted') report.status = 'aborted'
       else if (p.rollback ?? app.strategy?.rollback ?? true) {
-        // roll the hosts this deployment changed back to the revision they ran before
-        const changed = outcome.results.filter((r) => r.switched && r.previousRevision)
+        // roll the hosts whose lifecycle started (ApplicationStop on) back to the revision they ran before
+        const changed = outcome.results.filter((r) => r.changed && r.previousRevision)
+        const stranded = outcome.results.filter((r) => r.changed && !r.previousRevision).map((r) => r.host)
         const results: DeployHostResult[] = []
-        let message: string | undefined
+        let message: string | undefined = stranded.length ? `${stranded.join(', ')} had no previous revision to roll back to` : undefined
         for (const prevId of new Set(changed.map((r) => r.previousRevision!))) {
           const file = await cachedBundle(cacheDir, prevId)
           if (!file) {
-            message = `revision ${prevId} is not in the local cache ${cacheDir}: the hosts on it were not rolled back`
+            message = [message, `revision ${prevId} is not in the local cache ${cacheDir}: the hosts on it were not rolled back`].filter(Boolean).join('; ')
             continue
           }
           const prev = await prepareRevision(file, layout, {behavior: 'OVERWRITE'})
@@ -282,7 +283,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
         report.rollback = {revision: [...new Set(changed.map((r) => r.previousRevision!))].join(','), results, message}
         const allBack = !message && results.every((r) => r.status === 'ok')
         report.status = allBack ? 'failed-rolled-back' : 'failed'
-        if (!changed.length) report.status = 'failed-rolled-back'
+        if (!changed.length && !stranded.length) report.status = 'failed-rolled-back'
       } else report.status = 'failed'
       report.exitCode = {planned: 0, 'up-to-date': 0, succeeded: notOk ? ExitCode.SOME_FAILED : ExitCode.OK, 'failed-rolled-back': ExitCode.DEPLOY_ROLLED_BACK, failed: ExitCode.DEPLOY_FAILED, aborted: ExitCode.INTERRUPTED}[report.status]
     } finally {
