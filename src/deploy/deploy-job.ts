@@ -15,7 +15,6 @@ import type {RunSummary} from '../fleet/types.js'
 import type {Host} from '../inventory/host.js'
 import {resolveTargets, selectTargets, type TargetSource} from '../targets.js'
 import {createSshTransport, type TransportSettings} from '../transport/factory.js'
-import {shQuote} from '../transport/remote-command.js'
 import type {Transport} from '../transport/types.js'
 import {parseDuration} from '../util/duration.js'
 import {writeJsonAtomic} from '../util/atomic-json.js'
@@ -24,7 +23,7 @@ import {SCRIPTED_EVENTS} from './appspec/types.js'
 import {deployHost, lifecyclePhases, stageRevision, type DeployHostResult} from './deploy-host.js'
 import {Semaphore} from '../util/semaphore.js'
 import {checkHealth, type HealthCheckSpec} from './health.js'
-import {DEFAULT_DEPLOY_ROOT, hostLayout, type HostLayout} from './host-layout.js'
+import {DEFAULT_DEPLOY_ROOT, hostLayout, readCurrentCommand, type HostLayout} from './host-layout.js'
 import {acquireLock} from './lock.js'
 import {hookEnv, runTraffic, type AppPlan, type AppTraffic} from './app-plan.js'
 import {bundleRevision, prepareRevision, type PreparedRevision} from './prepare.js'
@@ -103,7 +102,7 @@ async function currentRevisions(transport: Transport, hosts: Host[], layout: Hos
     hosts.map(async (h) => {
       try {
         const c = await transport.connect(h)
-        const r = await c.exec(`readlink ${shQuote(layout.current)} 2>/dev/null || true`)
+        const r = await c.exec(readCurrentCommand(layout))
         out.set(h.name, r.stdout.trim().split('/').pop() || undefined)
       } catch {
         out.set(h.name, null)
@@ -136,7 +135,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
   const hosts = selectTargets({...t, hosts: appHosts}, p.selection)
   // the lock lives on the first of all the app's hosts, whatever this deployment selects
   const lockHost = [...appHosts].sort((a, b) => (a.name < b.name ? -1 : 1))[0]!
-  const layout = hostLayout(appName, app.deployRoot ?? DEFAULT_DEPLOY_ROOT)
+  const layout = hostLayout({project: plan.project, env: t.envName, app: appName}, app.deployRoot ?? DEFAULT_DEPLOY_ROOT)
   const cacheDir = path.join(t.projectDir, '.dops', 'bundles')
   const started = new Date()
   const t0 = performance.now()

@@ -52,7 +52,7 @@ export async function drainHosts(p: DrainParams): Promise<DrainResult[]> {
 
 async function drainOne(p: DrainParams, h: Host, appName: string, app: AppPlan, leaving: Set<string>, drainId: string): Promise<DrainResult> {
   const out: DrainResult = {app: appName, host: h.name, group: h.group, status: 'ok', events: []}
-  const layout = hostLayout(appName, app.deployRoot ?? DEFAULT_DEPLOY_ROOT)
+  const layout = hostLayout({project: p.loaded.plan.project, env: p.envName, app: appName}, app.deployRoot ?? DEFAULT_DEPLOY_ROOT)
   const traffic = app.traffic
   const phases: DriverStep[][] = traffic ? [[prev('BeforeBlockTraffic')], [prev('AfterBlockTraffic'), prev('ApplicationStop')]] : [[prev('ApplicationStop')]]
   let conn

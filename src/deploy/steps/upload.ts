@@ -5,11 +5,12 @@
  */
 import {shQuote} from '../../transport/remote-command.js'
 import type {HostLayout} from '../host-layout.js'
+import {buildAdoptLegacy} from './adopt-legacy.js'
 
 export const CHECKSUM_EXIT = 42
 
 export function buildHasRevision(layout: HostLayout, id: string): string {
-  return `test -f ${shQuote(layout.revision(id) + '/complete')} && echo have || echo need`
+  return `${buildAdoptLegacy(layout)}\ntest -f ${shQuote(layout.revision(id) + '/complete')} && echo have || echo need`
 }
 
 export function buildReceiveRevision(layout: HostLayout, id: string, sha256: string, hookScripts: Record<string, string>): string {
