@@ -193,7 +193,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
     p.reporter?.({type: 'deploy.plan', report})
 
     const lock = await acquireLock({conn: await transport.connect(lockHost), host: lockHost.name, name: `${plan.project}-${t.envName}-${appName}`, deployment: deploymentId, waitMs: parseDuration(p.wait) ?? 0, steal: p.steal, sudo: app.sudo})
-    if (lock.takenOver) report.lock = {takenOverFrom: `${lock.takenOver.owner} (deployment ${lock.takenOver.deployment}, lease expired ${new Date(lock.takenOver.expiresAt * 1000).toISOString()})`}
+    if (lock.takenOver) report.lock = {takenOverFrom: `${lock.takenOver.owner} (deployment ${lock.takenOver.deployment}, ${lock.takenOverBecause ?? 'lease expired'})`}
     const heartbeat = setInterval(() => void lock.renew().catch(() => undefined), 60_000)
     try {
       const trafficHosts = traffic ? t.hosts.filter((h) => h.group === traffic.group) : []
