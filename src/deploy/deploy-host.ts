@@ -64,6 +64,8 @@ export interface DeployHostOptions {
   /** run the driver through sudo (login user is not root) */
   sudo?: boolean
   stream?: boolean
+  /** secret values out of what is streamed, returned and kept in the host's log */
+  redact?: (s: string) => string
   emit?: (e: DopsEvent) => void
   signal?: AbortSignal
 }
@@ -114,8 +116,9 @@ export async function deployHost(o: DeployHostOptions): Promise<DeployHostResult
     const onLine = (stream: 'stdout' | 'stderr', line: string) => {
       const m = stream === 'stdout' ? parseMarker(line) : undefined
       if (!m) {
-        log.push(`${new Date().toISOString()} [${stream}] ${line}`)
-        if (o.stream) o.emit?.({type: 'host.output', host: h.name, stream, line})
+        const shown = o.redact ? o.redact(line) : line
+        log.push(`${new Date().toISOString()} [${stream}] ${shown}`)
+        if (o.stream) o.emit?.({type: 'host.output', host: h.name, stream, line: shown})
         return
       }
       const cur = events[events.length - 1]
@@ -191,7 +194,9 @@ export async function deployHost(o: DeployHostOptions): Promise<DeployHostResult
     else result = done({...out, status: res.deadlineExceeded ? 'timedout' : 'failed', failedEvent: failed?.event, errorKind: conflicts.length ? 'conflict' : 'hook', error: describeFailure(failed, res.exitCode, conflicts, previous, res.deadlineExceeded, o)})
     // the log and a history line stay on the host
     const history = JSON.stringify({deployment: o.deploymentId, revision: o.revision.id, previous: result.previousRevision ?? null, status: result.status, failedEvent: result.failedEvent ?? null, at: new Date().toISOString()})
-    const finish = [`mkdir -p ${shQuote(o.layout.root + '/logs')}`, `cat >> ${shQuote(o.layout.log(o.deploymentId))}`, `printf '%s\\n' ${shQuote(history)} >> ${shQuote(o.layout.history)}`, buildPrune(o.layout, o.revision.id, o.keepReleases ?? 5)].join('\n')
+    // the log holds hook output: readable by root (the deploying user) only
+    const logFile = shQuote(o.layout.log(o.deploymentId))
+    const finish = [`umask 077; mkdir -p ${shQuote(o.layout.root + '/logs')}`, `chmod 700 ${shQuote(o.layout.root + '/logs')}`, `cat >> ${logFile}`, `chmod 600 ${logFile}`, 'umask 022', `printf '%s\\n' ${shQuote(history)} >> ${shQuote(o.layout.history)}`, buildPrune(o.layout, o.revision.id, o.keepReleases ?? 5)].join('\n')
     await conn.exec(o.sudo ? `sudo -n sh -c ${shQuote(finish)}` : finish, {stdin: log.join('\n') + '\n'}).catch(() => undefined)
     return result
   } catch (e) {

@@ -19,6 +19,7 @@ import type {Transport} from '../transport/types.js'
 import {parseDuration} from '../util/duration.js'
 import {writeJsonAtomic} from '../util/atomic-json.js'
 import {makeRedactor} from '../util/redact.js'
+import {redactDeep} from './redact-report.js'
 import {SCRIPTED_EVENTS} from './appspec/types.js'
 import {deployHost, lifecyclePhases, stageRevision, type DeployHostResult} from './deploy-host.js'
 import {Semaphore} from '../util/semaphore.js'
@@ -188,9 +189,10 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
       startedAt: started.toISOString(),
       durationMs: 0,
     }
-    if (p.planOnly) return {...report, durationMs: performance.now() - t0}
-    if (!ordered.length) return {...report, status: 'up-to-date', durationMs: performance.now() - t0}
-    p.reporter?.({type: 'deploy.plan', report})
+    // health-check and traffic commands may hold secrets: what is shown or recorded is redacted
+    if (p.planOnly) return redactDeep({...report, durationMs: performance.now() - t0}, redact)
+    if (!ordered.length) return redactDeep({...report, status: 'up-to-date', durationMs: performance.now() - t0}, redact)
+    p.reporter?.({type: 'deploy.plan', report: redactDeep(report, redact)})
 
     const lock = await acquireLock({conn: await transport.connect(lockHost), host: lockHost.name, name: `${plan.project}-${t.envName}-${appName}`, deployment: deploymentId, waitMs: parseDuration(p.wait) ?? 0, steal: p.steal, sudo: app.sudo})
     if (lock.takenOver) report.lock = {takenOverFrom: `${lock.takenOver.owner} (deployment ${lock.takenOver.deployment}, ${lock.takenOverBecause ?? 'lease expired'})`}
@@ -203,8 +205,8 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
         const h2 = await checkHealth(await transport.connect(h), app.healthCheck, p.stopSignal, {DOPS_HOST: h.name, DOPS_HOST_ADDRESS: transport.target(h).address})
         return h2.ok ? undefined : `health check failed: ${h2.reason}${h2.excerpt ? `; last output: ${h2.excerpt}` : ''}`
       }
-      const deployOne = (h: Host, batch: number, rev: PreparedRevision, ignoreStop: boolean) =>
-        deployHost({
+      const deployOne = async (h: Host, batch: number, rev: PreparedRevision, ignoreStop: boolean) =>
+        redactDeep(await deployHost({
           transport,
           host: h,
           batch,
@@ -220,7 +222,8 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
           stream: p.stream,
           emit: p.reporter,
           signal: undefined,
-        })
+          redact,
+        }), redact)
       // send the revision to every host up front, in parallel: a serial rollout then only waits for hooks
       const staged = new Map<string, boolean>()
       if (rollout.sizes.length > 1) {
@@ -251,7 +254,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
           const r = staged.get(h.name) ? {...r0, uploaded: true} : r0
           if (r.status !== 'ok' || traffic) return r
           const why = await gate(h)
-          return why ? {...r, status: 'failed', errorKind: 'gate', error: why} : r
+          return why ? {...r, status: 'failed', errorKind: 'gate', error: redact(why)} : r
         },
         skipped: (h, batch, reason) => ({host: h.name, address: h.address, group: h.group, batch, status: 'skipped', exitCode: null, stdout: '', stderr: '', durationMs: 0, errorKind: reason, error: `not started: ${reason === 'interrupted' ? 'the deployment was interrupted' : 'the rollout stopped'}`, revision: prepared.id, uploaded: false, events: [], conflicts: [], switched: false, changed: false}),
       })
@@ -290,8 +293,9 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
       await lock.release().catch(() => undefined)
     }
     report.durationMs = performance.now() - t0
-    await writeDeployment(t.projectDir, report)
-    return report
+    const shown = redactDeep(report, redact)
+    await writeDeployment(t.projectDir, shown)
+    return shown
   } finally {
     await transport.close()
   }
