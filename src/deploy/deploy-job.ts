@@ -189,7 +189,6 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
       startedAt: started.toISOString(),
       durationMs: 0,
     }
-    // health-check and traffic commands may hold secrets: what is shown or recorded is redacted
     if (p.planOnly) return redactDeep({...report, durationMs: performance.now() - t0}, redact)
     if (!ordered.length) return redactDeep({...report, status: 'up-to-date', durationMs: performance.now() - t0}, redact)
     p.reporter?.({type: 'deploy.plan', report: redactDeep(report, redact)})
@@ -205,6 +204,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
         const h2 = await checkHealth(await transport.connect(h), app.healthCheck, p.stopSignal, {DOPS_HOST: h.name, DOPS_HOST_ADDRESS: transport.target(h).address})
         return h2.ok ? undefined : `health check failed: ${h2.reason}${h2.excerpt ? `; last output: ${h2.excerpt}` : ''}`
       }
+      // health-check and traffic commands may hold secrets: what is shown or recorded is redacted
       const deployOne = async (h: Host, batch: number, rev: PreparedRevision, ignoreStop: boolean) =>
         redactDeep(await deployHost({
           transport,
@@ -293,9 +293,8 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
       await lock.release().catch(() => undefined)
     }
     report.durationMs = performance.now() - t0
-    const shown = redactDeep(report, redact)
-    await writeDeployment(t.projectDir, shown)
-    return shown
+    await writeDeployment(t.projectDir, redactDeep(report, redact))
+    return redactDeep(report, redact)
   } finally {
     await transport.close()
   }

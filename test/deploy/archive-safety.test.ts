@@ -135,3 +135,18 @@ test('the unpacker alone (without the listing check) never writes through a link
     }
   }
 })
+
+test('deploy --plan can read an archive without unpacking it: the same revision id, install plan and hooks as its bundle', async () => {
+  const {inspectRevision} = await import('../../src/deploy/validate-revision.js')
+  const {prepareRevision} = await import('../../src/deploy/prepare.js')
+  const {hostLayout} = await import('../../src/deploy/host-layout.js')
+  const work = mkdtempSync(path.join(os.tmpdir(), 'dops-plan-'))
+  const zip = build(path.join(work, 'rev.zip'), [['appspec.yml', 'file', APPSPEC], ['site/index.html', 'file', 'hi\n'], ['site/l', 'link', '/etc/passwd']])
+  const layout = hostLayout({project: 'p', env: 'e', app: 'web'})
+  const direct = await prepareRevision(zip, layout, {inspected: await inspectRevision(zip)})
+  const b = await bundleRevision(zip, path.join(work, 'cache'))
+  const bundled = await prepareRevision(b.file, layout, {inspected: b.inspected})
+  assert.equal(direct.id, bundled.id)
+  assert.deepEqual(direct.ops, bundled.ops)
+  assert.equal(direct.install, bundled.install)
+})
