@@ -79,3 +79,16 @@ test('a full disk while a revision arrives leaves no partial directory; a small 
   assert.equal(small.status, 'ok', small.error)
   assert.equal((await conn.exec('wc -c < /var/www/tiny/blob')).stdout.trim(), String(10 * 1024))
 })
+
+test('a drain whose traffic command fails shows its output with the plan secrets redacted', async () => {
+  process.env.DOPS_DRAIN_SECRET = 'drain-s3cret-value'
+  const {parsePlan} = await import('../../src/plan/load.js')
+  const {resolveEnvironment} = await import('../../src/inventory/resolve.js')
+  const {drainHosts} = await import('../../src/deploy/drain-job.js')
+  const {loaded} = parsePlan(path.join(work, 'dops.yml'), `version: 1\nproject: t\nssh:\n  config: ${fleet.sshConfig}\napps:\n  web:\n    source: ./build\n    traffic: {group: lb, block: "echo no entry for \${env:DOPS_DRAIN_SECRET} >&2; exit 3", allow: "true"}\nenvironments:\n  e:\n    groups:\n      web:\n        hosts: [${hosts[0]!.name}]\n        apps: [web]\n      lb:\n        hosts: [${hosts[1]!.name}]\n`)
+  const all = await resolveEnvironment(loaded, 'e')
+  const [r] = await drainHosts({loaded, envName: 'e', all, leaving: all.filter((h) => h.group === 'web'), transport: transport as never})
+  assert.equal(r!.status, 'failed')
+  assert.match(r!.error ?? '', /BlockTraffic on .* failed with exit code 3: no entry for \*\*\*/)
+  assert.ok(!JSON.stringify(r).includes('drain-s3cret-value'))
+})
