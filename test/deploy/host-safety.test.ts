@@ -15,12 +15,12 @@ import {checkHealth} from '../../src/deploy/health.js'
 import {hostLayout} from '../../src/deploy/host-layout.js'
 import {bundleRevision, prepareRevision} from '../../src/deploy/prepare.js'
 import type {Host} from '../../src/inventory/host.js'
-import type {Transport} from '../../src/transport/types.js'
+import type {SshTransport} from '../../src/transport/ssh.js'
 import {startFleet, type Fleet} from '../fleet/fleet.js'
 import {fleetHosts} from './fleet-hosts.js'
 
 let fleet: Fleet
-let transport: Transport
+let transport: SshTransport
 let hosts: Host[]
 const work = mkdtempSync(path.join(os.tmpdir(), 'dops-hostsafety-'))
 before(async () => {
@@ -87,7 +87,7 @@ test('a drain whose traffic command fails shows its output with the plan secrets
   const {drainHosts} = await import('../../src/deploy/drain-job.js')
   const {loaded} = parsePlan(path.join(work, 'dops.yml'), `version: 1\nproject: t\nssh:\n  config: ${fleet.sshConfig}\napps:\n  web:\n    source: ./build\n    traffic: {group: lb, block: "echo no entry for \${env:DOPS_DRAIN_SECRET} >&2; exit 3", allow: "true"}\nenvironments:\n  e:\n    groups:\n      web:\n        hosts: [${hosts[0]!.name}]\n        apps: [web]\n      lb:\n        hosts: [${hosts[1]!.name}]\n`)
   const all = await resolveEnvironment(loaded, 'e')
-  const [r] = await drainHosts({loaded, envName: 'e', all, leaving: all.filter((h) => h.group === 'web'), transport: transport as never})
+  const [r] = await drainHosts({loaded, envName: 'e', all, leaving: all.filter((h) => h.group === 'web'), transport})
   assert.equal(r!.status, 'failed')
   assert.match(r!.error ?? '', /BlockTraffic on .* failed with exit code 3: no entry for \*\*\*/)
   assert.ok(!JSON.stringify(r).includes('drain-s3cret-value'))

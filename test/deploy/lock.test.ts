@@ -12,12 +12,12 @@ import {after, before, test} from 'node:test'
 import {acquireLock} from '../../src/deploy/lock.js'
 import {processStart, selfIdentity} from '../../src/deploy/lock-owner.js'
 import type {Host} from '../../src/inventory/host.js'
-import type {Transport} from '../../src/transport/types.js'
+import type {SshTransport} from '../../src/transport/ssh.js'
 import {startFleet, type Fleet} from '../fleet/fleet.js'
 import {fleetHosts} from './fleet-hosts.js'
 
 let fleet: Fleet
-let transport: Transport
+let transport: SshTransport
 let hosts: Host[]
 before(async () => {
   fleet = await startFleet({count: 1, prefix: 'lk'})
