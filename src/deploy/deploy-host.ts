@@ -9,6 +9,7 @@ import {ConnectError, type Connection, type Transport} from '../transport/types.
 import type {HostLayout} from './host-layout.js'
 import type {PreparedRevision} from './prepare.js'
 import {buildDriver, type DriverStep} from './steps/driver.js'
+import {CONFLICT_EXIT} from './steps/install-script.js'
 import {parseMarker} from './steps/markers.js'
 import {buildHasRevision, buildReceiveRevision, CHECKSUM_EXIT} from './steps/upload.js'
 import {buildPrune} from './steps/prune.js'
@@ -37,8 +38,13 @@ export interface DeployHostResult extends HostResult {
   events: EventRun[]
   failedEvent?: string
   conflicts: string[]
-  /** Install completed: `current` now points to the new revision (this host changed) */
+  /** Install completed: `current` now points to the new revision */
   switched: boolean
+  /**
+   * The lifecycle started on this host (a script of any event ran, from ApplicationStop on, or Install, or traffic
+   * was blocked): it may have stopped the app or removed its files, so a failed deployment rolls it back.
+   */
+  changed: boolean
 }
 
 export interface DeployHostOptions {
@@ -58,6 +64,8 @@ export interface DeployHostOptions {
   /** run the driver through sudo (login user is not root) */
   sudo?: boolean
   stream?: boolean
+  /** secret values out of what is streamed, returned and kept in the host's log */
+  redact?: (s: string) => string
   emit?: (e: DopsEvent) => void
   signal?: AbortSignal
 }
@@ -87,7 +95,7 @@ function deadlineMs(o: DeployHostOptions): number {
 export async function deployHost(o: DeployHostOptions): Promise<DeployHostResult> {
   const start = performance.now()
   const h = o.host
-  const base: DeployHostResult = {host: h.name, address: h.address, group: h.group, batch: o.batch, status: 'ok', exitCode: null, stdout: '', stderr: '', durationMs: 0, revision: o.revision.id, uploaded: false, events: [], conflicts: [], switched: false}
+  const base: DeployHostResult = {host: h.name, address: h.address, group: h.group, batch: o.batch, status: 'ok', exitCode: null, stdout: '', stderr: '', durationMs: 0, revision: o.revision.id, uploaded: false, events: [], conflicts: [], switched: false, changed: false}
   const done = (r: Partial<DeployHostResult>): DeployHostResult => ({...base, ...r, durationMs: performance.now() - start})
   let conn: Connection
   try {
@@ -108,8 +116,9 @@ export async function deployHost(o: DeployHostOptions): Promise<DeployHostResult
     const onLine = (stream: 'stdout' | 'stderr', line: string) => {
       const m = stream === 'stdout' ? parseMarker(line) : undefined
       if (!m) {
-        log.push(`${new Date().toISOString()} [${stream}] ${line}`)
-        if (o.stream) o.emit?.({type: 'host.output', host: h.name, stream, line})
+        const shown = o.redact ? o.redact(line) : line
+        log.push(`${new Date().toISOString()} [${stream}] ${shown}`)
+        if (o.stream) o.emit?.({type: 'host.output', host: h.name, stream, line: shown})
         return
       }
       const cur = events[events.length - 1]
@@ -151,6 +160,7 @@ export async function deployHost(o: DeployHostOptions): Promise<DeployHostResult
     const collected = {stdout: '', stderr: ''}
     let res = {exitCode: 0 as number | null, deadlineExceeded: false, outputLeftOpen: false}
     let betweenError: string | undefined
+    let trafficTouched = false
     for (const [i, steps] of o.phases.entries()) {
       const r = await conn.exec(o.sudo ? 'sudo -n sh -s' : 'sh -s', {
         stdin: buildDriver({layout: o.layout, revision: o.revision.id, env: o.env, steps, ignoreStopFailures: o.ignoreStopFailures}),
@@ -171,19 +181,22 @@ export async function deployHost(o: DeployHostOptions): Promise<DeployHostResult
       res = {exitCode: r.exitCode, deadlineExceeded: r.deadlineExceeded, outputLeftOpen: res.outputLeftOpen || r.outputLeftOpen}
       if (r.exitCode !== 0 || r.deadlineExceeded) break
       if (i < o.phases.length - 1 && o.between) {
+        trafficTouched = true
         betweenError = await o.between(i)
         if (betweenError) break
       }
     }
     const failed = events.find((e) => e.status === 'failed')
-    const out = {exitCode: res.exitCode, stdout: collected.stdout.split('\n').filter((l) => !parseMarker(l)).join('\n'), stderr: collected.stderr, events, conflicts, previousRevision: previous === o.revision.id ? undefined : previous, switched}
+    const out = {exitCode: res.exitCode, stdout: collected.stdout.split('\n').filter((l) => !parseMarker(l)).join('\n'), stderr: collected.stderr, events, conflicts, previousRevision: previous === o.revision.id ? undefined : previous, switched, changed: switched || trafficTouched || events.some((e) => e.status !== 'skipped' && !(e.event === 'Install' && e.rc === CONFLICT_EXIT))}
     let result: DeployHostResult
     if (betweenError) result = done({...out, status: 'failed', errorKind: 'gate', error: betweenError})
     else if (res.exitCode === 0 && !res.deadlineExceeded) result = done({...out, status: 'ok', warning: res.outputLeftOpen ? 'a hook left a background process holding its output; dops closed the session (redirect it: cmd >/dev/null 2>&1 &)' : undefined})
     else result = done({...out, status: res.deadlineExceeded ? 'timedout' : 'failed', failedEvent: failed?.event, errorKind: conflicts.length ? 'conflict' : 'hook', error: describeFailure(failed, res.exitCode, conflicts, previous, res.deadlineExceeded, o)})
     // the log and a history line stay on the host
     const history = JSON.stringify({deployment: o.deploymentId, revision: o.revision.id, previous: result.previousRevision ?? null, status: result.status, failedEvent: result.failedEvent ?? null, at: new Date().toISOString()})
-    const finish = [`mkdir -p ${shQuote(o.layout.root + '/logs')}`, `cat >> ${shQuote(o.layout.log(o.deploymentId))}`, `printf '%s\\n' ${shQuote(history)} >> ${shQuote(o.layout.history)}`, buildPrune(o.layout, o.revision.id, o.keepReleases ?? 5)].join('\n')
+    // the log holds hook output: readable by root (the deploying user) only
+    const logFile = shQuote(o.layout.log(o.deploymentId))
+    const finish = [`umask 077; mkdir -p ${shQuote(o.layout.root + '/logs')}`, `chmod 700 ${shQuote(o.layout.root + '/logs')}`, `cat >> ${logFile}`, `chmod 600 ${logFile}`, 'umask 022', `printf '%s\\n' ${shQuote(history)} >> ${shQuote(o.layout.history)}`, buildPrune(o.layout, o.revision.id, o.keepReleases ?? 5)].join('\n')
     await conn.exec(o.sudo ? `sudo -n sh -c ${shQuote(finish)}` : finish, {stdin: log.join('\n') + '\n'}).catch(() => undefined)
     return result
   } catch (e) {

@@ -15,16 +15,16 @@ import type {RunSummary} from '../fleet/types.js'
 import type {Host} from '../inventory/host.js'
 import {resolveTargets, selectTargets, type TargetSource} from '../targets.js'
 import {createSshTransport, type TransportSettings} from '../transport/factory.js'
-import {shQuote} from '../transport/remote-command.js'
 import type {Transport} from '../transport/types.js'
 import {parseDuration} from '../util/duration.js'
 import {writeJsonAtomic} from '../util/atomic-json.js'
 import {makeRedactor} from '../util/redact.js'
+import {redactDeep} from './redact-report.js'
 import {SCRIPTED_EVENTS} from './appspec/types.js'
 import {deployHost, lifecyclePhases, stageRevision, type DeployHostResult} from './deploy-host.js'
 import {Semaphore} from '../util/semaphore.js'
 import {checkHealth, type HealthCheckSpec} from './health.js'
-import {DEFAULT_DEPLOY_ROOT, hostLayout, type HostLayout} from './host-layout.js'
+import {DEFAULT_DEPLOY_ROOT, hostLayout, readCurrentCommand, type HostLayout} from './host-layout.js'
 import {acquireLock} from './lock.js'
 import {hookEnv, runTraffic, type AppPlan, type AppTraffic} from './app-plan.js'
 import {bundleRevision, prepareRevision, type PreparedRevision} from './prepare.js'
@@ -103,7 +103,7 @@ async function currentRevisions(transport: Transport, hosts: Host[], layout: Hos
     hosts.map(async (h) => {
       try {
         const c = await transport.connect(h)
-        const r = await c.exec(`readlink ${shQuote(layout.current)} 2>/dev/null || true`)
+        const r = await c.exec(readCurrentCommand(layout))
         out.set(h.name, r.stdout.trim().split('/').pop() || undefined)
       } catch {
         out.set(h.name, null)
@@ -136,7 +136,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
   const hosts = selectTargets({...t, hosts: appHosts}, p.selection)
   // the lock lives on the first of all the app's hosts, whatever this deployment selects
   const lockHost = [...appHosts].sort((a, b) => (a.name < b.name ? -1 : 1))[0]!
-  const layout = hostLayout(appName, app.deployRoot ?? DEFAULT_DEPLOY_ROOT)
+  const layout = hostLayout({project: plan.project, env: t.envName, app: appName}, app.deployRoot ?? DEFAULT_DEPLOY_ROOT)
   const cacheDir = path.join(t.projectDir, '.dops', 'bundles')
   const started = new Date()
   const t0 = performance.now()
@@ -189,12 +189,12 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
       startedAt: started.toISOString(),
       durationMs: 0,
     }
-    if (p.planOnly) return {...report, durationMs: performance.now() - t0}
-    if (!ordered.length) return {...report, status: 'up-to-date', durationMs: performance.now() - t0}
-    p.reporter?.({type: 'deploy.plan', report})
+    if (p.planOnly) return redactDeep({...report, durationMs: performance.now() - t0}, redact)
+    if (!ordered.length) return redactDeep({...report, status: 'up-to-date', durationMs: performance.now() - t0}, redact)
+    p.reporter?.({type: 'deploy.plan', report: redactDeep(report, redact)})
 
     const lock = await acquireLock({conn: await transport.connect(lockHost), host: lockHost.name, name: `${plan.project}-${t.envName}-${appName}`, deployment: deploymentId, waitMs: parseDuration(p.wait) ?? 0, steal: p.steal, sudo: app.sudo})
-    if (lock.takenOver) report.lock = {takenOverFrom: `${lock.takenOver.owner} (deployment ${lock.takenOver.deployment}, lease expired ${new Date(lock.takenOver.expiresAt * 1000).toISOString()})`}
+    if (lock.takenOver) report.lock = {takenOverFrom: `${lock.takenOver.owner} (deployment ${lock.takenOver.deployment}, ${lock.takenOverBecause ?? 'lease expired'})`}
     const heartbeat = setInterval(() => void lock.renew().catch(() => undefined), 60_000)
     try {
       const trafficHosts = traffic ? t.hosts.filter((h) => h.group === traffic.group) : []
@@ -204,8 +204,9 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
         const h2 = await checkHealth(await transport.connect(h), app.healthCheck, p.stopSignal, {DOPS_HOST: h.name, DOPS_HOST_ADDRESS: transport.target(h).address})
         return h2.ok ? undefined : `health check failed: ${h2.reason}${h2.excerpt ? `; last output: ${h2.excerpt}` : ''}`
       }
-      const deployOne = (h: Host, batch: number, rev: PreparedRevision, ignoreStop: boolean) =>
-        deployHost({
+      // health-check and traffic commands may hold secrets: what is shown or recorded is redacted
+      const deployOne = async (h: Host, batch: number, rev: PreparedRevision, ignoreStop: boolean) =>
+        redactDeep(await deployHost({
           transport,
           host: h,
           batch,
@@ -221,7 +222,8 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
           stream: p.stream,
           emit: p.reporter,
           signal: undefined,
-        })
+          redact,
+        }), redact)
       // send the revision to every host up front, in parallel: a serial rollout then only waits for hooks
       const staged = new Map<string, boolean>()
       if (rollout.sizes.length > 1) {
@@ -252,9 +254,9 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
           const r = staged.get(h.name) ? {...r0, uploaded: true} : r0
           if (r.status !== 'ok' || traffic) return r
           const why = await gate(h)
-          return why ? {...r, status: 'failed', errorKind: 'gate', error: why} : r
+          return why ? {...r, status: 'failed', errorKind: 'gate', error: redact(why)} : r
         },
-        skipped: (h, batch, reason) => ({host: h.name, address: h.address, group: h.group, batch, status: 'skipped', exitCode: null, stdout: '', stderr: '', durationMs: 0, errorKind: reason, error: `not started: ${reason === 'interrupted' ? 'the deployment was interrupted' : 'the rollout stopped'}`, revision: prepared.id, uploaded: false, events: [], conflicts: [], switched: false}),
+        skipped: (h, batch, reason) => ({host: h.name, address: h.address, group: h.group, batch, status: 'skipped', exitCode: null, stdout: '', stderr: '', durationMs: 0, errorKind: reason, error: `not started: ${reason === 'interrupted' ? 'the deployment was interrupted' : 'the rollout stopped'}`, revision: prepared.id, uploaded: false, events: [], conflicts: [], switched: false, changed: false}),
       })
       report.results = outcome.results.map((r) => ({...r, stdout: redact(r.stdout), stderr: redact(r.stderr)}))
       report.summary = outcome.summary
@@ -265,14 +267,15 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
       if (!failed) report.status = 'succeeded'
       else if (outcome.stopped?.reason === 'interrupted') report.status = 'aborted'
       else if (p.rollback ?? app.strategy?.rollback ?? true) {
-        // roll the hosts this deployment changed back to the revision they ran before
-        const changed = outcome.results.filter((r) => r.switched && r.previousRevision)
+        // roll the hosts whose lifecycle started (ApplicationStop on) back to the revision they ran before
+        const changed = outcome.results.filter((r) => r.changed && r.previousRevision)
+        const stranded = outcome.results.filter((r) => r.changed && !r.previousRevision).map((r) => r.host)
         const results: DeployHostResult[] = []
-        let message: string | undefined
+        let message: string | undefined = stranded.length ? `${stranded.join(', ')} had no previous revision to roll back to` : undefined
         for (const prevId of new Set(changed.map((r) => r.previousRevision!))) {
           const file = await cachedBundle(cacheDir, prevId)
           if (!file) {
-            message = `revision ${prevId} is not in the local cache ${cacheDir}: the hosts on it were not rolled back`
+            message = [message, `revision ${prevId} is not in the local cache ${cacheDir}: the hosts on it were not rolled back`].filter(Boolean).join('; ')
             continue
           }
           const prev = await prepareRevision(file, layout, {behavior: 'OVERWRITE'})
@@ -282,7 +285,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
         report.rollback = {revision: [...new Set(changed.map((r) => r.previousRevision!))].join(','), results, message}
         const allBack = !message && results.every((r) => r.status === 'ok')
         report.status = allBack ? 'failed-rolled-back' : 'failed'
-        if (!changed.length) report.status = 'failed-rolled-back'
+        if (!changed.length && !stranded.length) report.status = 'failed-rolled-back'
       } else report.status = 'failed'
       report.exitCode = {planned: 0, 'up-to-date': 0, succeeded: notOk ? ExitCode.SOME_FAILED : ExitCode.OK, 'failed-rolled-back': ExitCode.DEPLOY_ROLLED_BACK, failed: ExitCode.DEPLOY_FAILED, aborted: ExitCode.INTERRUPTED}[report.status]
     } finally {
@@ -290,8 +293,8 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
       await lock.release().catch(() => undefined)
     }
     report.durationMs = performance.now() - t0
-    await writeDeployment(t.projectDir, report)
-    return report
+    await writeDeployment(t.projectDir, redactDeep(report, redact))
+    return redactDeep(report, redact)
   } finally {
     await transport.close()
   }

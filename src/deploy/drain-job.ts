@@ -7,8 +7,10 @@
 import type {Host} from '../inventory/host.js'
 import type {LoadedPlan} from '../plan/types.js'
 import type {SshTransport} from '../transport/ssh.js'
+import {makeRedactor} from '../util/redact.js'
 import {Semaphore} from '../util/semaphore.js'
 import {hookEnv, runTraffic, type AppPlan} from './app-plan.js'
+import {redactDeep} from './redact-report.js'
 import {DEFAULT_DEPLOY_ROOT, hostLayout} from './host-layout.js'
 import {buildDriver, type DriverStep} from './steps/driver.js'
 import {parseMarker} from './steps/markers.js'
@@ -47,12 +49,14 @@ export async function drainHosts(p: DrainParams): Promise<DrainResult[]> {
       jobs.push(limit.use(() => drainOne(p, h, appName, app, leavingNames, drainId)))
     }
   }
-  return Promise.all(jobs)
+  // a traffic command's output may show a secret of the plan
+  const redact = makeRedactor(p.loaded.secrets)
+  return (await Promise.all(jobs)).map((r) => redactDeep(r, redact))
 }
 
 async function drainOne(p: DrainParams, h: Host, appName: string, app: AppPlan, leaving: Set<string>, drainId: string): Promise<DrainResult> {
   const out: DrainResult = {app: appName, host: h.name, group: h.group, status: 'ok', events: []}
-  const layout = hostLayout(appName, app.deployRoot ?? DEFAULT_DEPLOY_ROOT)
+  const layout = hostLayout({project: p.loaded.plan.project, env: p.envName, app: appName}, app.deployRoot ?? DEFAULT_DEPLOY_ROOT)
   const traffic = app.traffic
   const phases: DriverStep[][] = traffic ? [[prev('BeforeBlockTraffic')], [prev('AfterBlockTraffic'), prev('ApplicationStop')]] : [[prev('ApplicationStop')]]
   let conn

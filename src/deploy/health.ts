@@ -1,6 +1,7 @@
 /**
  * The health gate after a host's ValidateService: a command run on the host, or an HTTP URL fetched from the host
- * (curl, else wget), retried. A failure says why: status, body excerpt, attempts, timings.
+ * (curl, else wget), retried. A failure says why: status, body excerpt, attempts, timings. The check is a script
+ * sent on stdin (`sh -s`): a command or URL holding a secret never appears on a command line on the host.
  */
 import {shQuote} from '../transport/remote-command.js'
 import type {Connection} from '../transport/types.js'
@@ -33,12 +34,17 @@ export function expandHostVars(text: string, env: Record<string, string>): strin
 
 export function buildHealthCommand(spec: HealthCheckSpec, env: Record<string, string> = {}): string {
   const t = Math.max(1, Math.ceil((parseDuration(spec.timeout) ?? 5000) / 1000))
-  const vars = Object.entries(env).map(([k, v]) => `${k}=${shQuote(v)}`).join(' ')
+  const vars = Object.entries(env).map(([k, v]) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`invalid environment variable name: ${k}`)
+    return `${k}=${shQuote(v)}; export ${k}`
+  })
   if (spec.http) {
     const url = shQuote(expandHostVars(spec.http, env))
-    return `if command -v curl >/dev/null 2>&1; then curl -s -m ${t} -o /tmp/.dops-health.$$ -w '%{http_code}' ${url}; else wget -q -T ${t} -S -O /tmp/.dops-health.$$ ${url} 2>&1 | awk '/HTTP\\//{c=$2} END{printf "%s", c}'; fi; echo; head -c 200 /tmp/.dops-health.$$ 2>/dev/null; rm -f /tmp/.dops-health.$$`
+    // the body goes to a file made by mktemp (a private, unpredictable name), removed on exit
+    return `f=$(mktemp) || exit 1; trap 'rm -f "$f"' EXIT; if command -v curl >/dev/null 2>&1; then curl -s -m ${t} -o "$f" -w '%{http_code}' ${url}; else wget -q -T ${t} -S -O "$f" ${url} 2>&1 | awk '/HTTP\\//{c=$2} END{printf "%s", c}'; fi; echo; head -c 200 "$f" 2>/dev/null`
   }
-  return `out=$(${vars ? `env ${vars} ` : ''}timeout -k 2 ${t} sh -c ${shQuote(spec.command ?? 'true')} 2>&1 </dev/null); rc=$?; printf '%s' "$out" | head -c 200; exit $rc`
+  // the command reaches its shell through the environment, not as an argument
+  return [...vars, `DOPS_HEALTH_COMMAND=${shQuote(spec.command ?? 'true')}; export DOPS_HEALTH_COMMAND`, `out=$(timeout -k 2 ${t} sh -c 'eval "$DOPS_HEALTH_COMMAND"' 2>&1 </dev/null); rc=$?; printf '%s' "$out" | head -c 200; exit $rc`].join('\n')
 }
 
 export async function checkHealth(conn: Connection, spec: HealthCheckSpec, signal?: AbortSignal, env: Record<string, string> = {}): Promise<HealthReport> {
@@ -47,7 +53,7 @@ export async function checkHealth(conn: Connection, spec: HealthCheckSpec, signa
   const start = performance.now()
   let last: HealthReport = {ok: false, attempts: 0, durationMs: 0}
   for (let i = 1; i <= tries && !signal?.aborted; i++) {
-    const r = await conn.exec(buildHealthCommand(spec, env), {signal})
+    const r = await conn.exec('sh -s', {stdin: buildHealthCommand(spec, env), signal})
     const durationMs = performance.now() - start
     if (spec.http) {
       const [code, ...body] = r.stdout.split('\n')

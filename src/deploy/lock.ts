@@ -2,16 +2,18 @@
  * The deploy lock of an environment and app: a directory created atomically on the lock host (the first target host
  * by name), holding its owner, the deployment and a lease. Held until the last hook (and any rollback) is done,
  * renewed while the deployment runs; an expired lease (a killed process) is taken over with a message saying whose
- * it was; `steal` takes a live one on purpose; `wait` polls until it is free.
+ * it was, and so, at once, is a lock whose holder is proven dead: a process of this machine that is gone
+ * (lock-owner.ts); `steal` takes a live one on purpose; `wait` polls until it is free.
  */
 import os from 'node:os'
 import {DopsError, ExitCode} from '../errors.js'
+import {deadLocalHolder, selfIdentity, type ProcessIdentity} from './lock-owner.js'
 import {shQuote} from '../transport/remote-command.js'
 import type {Connection} from '../transport/types.js'
 
 export const LOCK_DIR = '/var/lib/dops/locks'
 
-export interface LockOwner {
+export interface LockOwner extends Partial<ProcessIdentity> {
   owner: string
   deployment: string
   acquiredAt: string
@@ -32,13 +34,15 @@ export interface LockOptions {
 
 export interface HeldLock {
   takenOver?: LockOwner
+  /** why it was taken over: its lease expired, or its holder is proven dead (the reason, as a phrase) */
+  takenOverBecause?: string
   renew(): Promise<void>
   release(): Promise<void>
 }
 
 function ownerJson(deployment: string, leaseSec: number): string {
   const now = Math.floor(Date.now() / 1000)
-  return JSON.stringify({owner: `${os.userInfo().username}@${os.hostname()} pid ${process.pid}`, deployment, acquiredAt: new Date().toISOString(), expiresAt: now + leaseSec} satisfies LockOwner)
+  return JSON.stringify({owner: `${os.userInfo().username}@${os.hostname()} pid ${process.pid}`, deployment, acquiredAt: new Date().toISOString(), expiresAt: now + leaseSec, ...selfIdentity()} satisfies LockOwner)
 }
 
 export async function acquireLock(o: LockOptions): Promise<HeldLock> {
@@ -61,11 +65,24 @@ export async function acquireLock(o: LockOptions): Promise<HeldLock> {
       'echo held; cat "$L/owner" 2>/dev/null; exit 3',
     ].join('\n')
     const r = await run(script)
-    const [word, ...rest] = r.stdout.trim().split('\n')
-    if (word === 'acquired' || word === 'expired') {
-      const takenOver = word === 'expired' ? parse(rest.join('\n')) : undefined
+    const [first, ...rest] = r.stdout.trim().split('\n')
+    let word = first
+    let because: string | undefined
+    if (word === 'held') {
+      // a holder proven dead (a process of this machine that is gone) is taken over now, if the lock still names it
+      const text = rest.join('\n')
+      because = deadLocalHolder(parse(text))
+      if (because) {
+        const t = await run(`L=${q(L)}; if mkdir "$L.takeover" 2>/dev/null; then if [ "$(cat "$L/owner" 2>/dev/null)" = ${q(text)} ]; then printf '%s' ${q(info)} > "$L/owner" || { rmdir "$L.takeover"; exit 4; }; rmdir "$L.takeover"; echo dead; exit 0; fi; rmdir "$L.takeover"; fi; echo changed`)
+        if (t.stdout.trim() === 'dead') word = 'dead'
+        else if (t.stdout.trim() === 'changed') continue
+      }
+    }
+    if (word === 'acquired' || word === 'expired' || word === 'dead') {
+      const takenOver = word === 'acquired' ? undefined : parse(rest.join('\n'))
       return {
         takenOver,
+        takenOverBecause: word === 'dead' ? because : word === 'expired' && takenOver ? `lease expired ${new Date(takenOver.expiresAt * 1000).toISOString()}` : undefined,
         renew: async () => {
           await run(`grep -q ${q(`"deployment":"${o.deployment}"`)} ${q(L + '/owner')} && printf '%s' ${q(ownerJson(o.deployment, lease))} > ${q(L + '/owner')}`)
         },

@@ -13,7 +13,8 @@ import {bundleDirectory} from './bundle.js'
 import type {HostLayout} from './host-layout.js'
 import {planInstall, type InstallOp} from './install-plan.js'
 import {planPermissions} from './permissions-plan.js'
-import {extractZip, formatOf, type Revision} from './revision.js'
+import {extractRevision} from './extract.js'
+import {formatOf, type Revision} from './revision.js'
 import {buildHookScript} from './steps/hooks-script.js'
 import {buildInstallScript} from './steps/install-script.js'
 import {checkRevision, inspectRevision, type RevisionCheck} from './validate-revision.js'
@@ -44,20 +45,19 @@ export async function bundleRevision(source: string, cacheDir: string, mode: App
   if (!st) throw new InvalidInputError(`revision ${source} does not exist`)
   let dir = source
   let tmp: string | undefined
+  let unpack: (() => Promise<void>) | undefined
   if (!st.isDirectory()) {
     const format = formatOf(source)
     if (!format) throw new InvalidInputError(`${source}: a revision is a directory, .tar, .tar.gz, .tgz or .zip`)
     const check = await checkRevision(source, mode)
     if (check.problems.some((p) => p.severity !== 'warning') || !check.revision) throw new InvalidInputError(`${source}: the revision is not valid; nothing was deployed`, check.problems)
-    tmp = await mkdtemp(path.join(os.tmpdir(), 'dops-unpack-'))
-    if (format === 'zip') await extractZip(source, tmp, check.revision.strippedPrefix)
-    else {
-      const tar = await import('tar')
-      await tar.extract({file: source, cwd: tmp, strip: check.revision.strippedPrefix ? 1 : 0, preservePaths: false})
-    }
+    const into = (tmp = await mkdtemp(path.join(os.tmpdir(), 'dops-unpack-')))
+    const prefix = check.revision.strippedPrefix
+    unpack = () => extractRevision(source, format, into, prefix)
     dir = tmp
   }
   try {
+    await unpack?.()
     await mkdir(cacheDir, {recursive: true})
     const inspected = await inspectRevision(dir, mode)
     const probe = inspected.check

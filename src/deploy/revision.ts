@@ -45,10 +45,45 @@ export function formatOf(file: string): RevisionFormat | undefined {
   return undefined
 }
 
-function safeRelative(raw: string, source: string): string {
-  const p = raw.replace(/\\/g, '/').replace(/^\.\/+/, '').replace(/\/+$/, '')
-  if (p.startsWith('/') || p.split('/').includes('..')) throw new InvalidInputError(`${source}: archive entry \`${raw}\` escapes the revision; refusing it`)
-  return p
+/** An archive entry's path relative to the revision: `./`, `.` and empty segments dropped; absolute or `..` refused. */
+export function safeRelative(raw: string, source: string): string {
+  const parts = raw.replace(/\\/g, '/').split('/')
+  if (raw.startsWith('/') || raw.startsWith('\\') || parts.includes('..')) throw new InvalidInputError(`${source}: archive entry \`${raw}\` escapes the revision; refusing it`)
+  return parts.filter((s) => s !== '' && s !== '.').join('/')
+}
+
+/**
+ * The rules that make unpacking an archive harmless, checked on its listing before anything is written: each name
+ * once (a second entry of a name could write through the first, a link), nothing under a symbolic link (it would be
+ * written wherever the link points). Links themselves are kept as links and never followed.
+ */
+export function checkArchiveEntries(entries: Array<{path: string; raw: string; type: RevisionEntry['type']}>, source: string): void {
+  const seen = new Map<string, {raw: string; type: RevisionEntry['type']}>()
+  const links = new Set<string>()
+  for (const e of entries) {
+    if (e.path === '') continue
+    const first = seen.get(e.path)
+    // a directory named twice is harmless (tar lists one again after its contents); anything else is not
+    if (first && !(first.type === 'dir' && e.type === 'dir')) {
+      throw new InvalidInputError(`${source}: archive entry \`${e.raw}\` repeats the name \`${first.raw}\`; an archive gives each name once; refusing the revision`)
+    }
+    seen.set(e.path, {raw: e.raw, type: e.type})
+    const parts = e.path.split('/')
+    for (let i = 1; i < parts.length; i++) {
+      const parent = parts.slice(0, i).join('/')
+      if (links.has(parent)) throw new InvalidInputError(`${source}: archive entry \`${e.raw}\` is under the symbolic link \`${parent}\`; it would be written wherever the link points; refusing the revision`)
+    }
+    if (e.type === 'symlink') links.add(e.path)
+  }
+}
+
+const REFUSED_TAR_TYPES: Record<string, string> = {Link: 'a hard link', CharacterDevice: 'a character device', BlockDevice: 'a block device', FIFO: 'a FIFO'}
+
+/** The revision entry type of a tar entry; hard links and special files are refused, other metadata skipped. */
+export function tarEntryType(e: {type: string; path: string}, source: string): RevisionEntry['type'] | undefined {
+  const refused = REFUSED_TAR_TYPES[e.type]
+  if (refused) throw new InvalidInputError(`${source}: archive entry \`${e.path}\` is ${refused}; a revision holds files, directories and symbolic links only; refusing the revision`)
+  return e.type === 'Directory' ? 'dir' : e.type === 'SymbolicLink' ? 'symlink' : e.type === 'File' || e.type === 'OldFile' || e.type === 'ContiguousFile' ? 'file' : undefined
 }
 
 async function hashStream(s: Readable, size: number): Promise<{sha256: string; content?: Buffer}> {
@@ -82,16 +117,19 @@ async function readDirectory(root: string): Promise<RevisionEntry[]> {
 async function readTar(file: string, gzip: boolean): Promise<RevisionEntry[]> {
   const tar = await import('tar')
   const out: RevisionEntry[] = []
+  const raws: Array<{path: string; raw: string; type: RevisionEntry['type']}> = []
   const pending: Promise<void>[] = []
   let refused: Error | undefined
   await tar.list({
     file,
     gzip: gzip || undefined,
     onReadEntry: (e) => {
-      const type = e.type === 'Directory' ? 'dir' : e.type === 'SymbolicLink' ? 'symlink' : e.type === 'File' || e.type === 'OldFile' || e.type === 'ContiguousFile' ? 'file' : undefined
-      if (!type || refused) return void e.resume()
+      if (refused) return void e.resume()
       let rel: string
+      let type: RevisionEntry['type'] | undefined
       try {
+        type = tarEntryType(e, file)
+        if (!type) return void e.resume()
         rel = safeRelative(e.path, file)
       } catch (err) {
         // thrown from a stream callback it would escape the promise: keep it for after the listing
@@ -100,12 +138,14 @@ async function readTar(file: string, gzip: boolean): Promise<RevisionEntry[]> {
       }
       const entry: RevisionEntry = {path: rel, type, mode: (e.mode ?? 0o644) & 0o7777, size: e.size ?? 0, linkTarget: e.linkpath || undefined}
       out.push(entry)
+      raws.push({path: rel, raw: e.path, type})
       if (type === 'file') pending.push(hashStream(e as unknown as Readable, entry.size).then((h) => void Object.assign(entry, h)))
       else e.resume()
     },
   })
   await Promise.all(pending)
   if (refused) throw refused
+  checkArchiveEntries(raws, file)
   return out.filter((e) => e.path !== '')
 }
 
@@ -113,6 +153,7 @@ async function readZip(file: string): Promise<RevisionEntry[]> {
   const yauzl = await import('yauzl')
   const zip = await new Promise<import('yauzl').ZipFile>((resolve, reject) => yauzl.open(file, {lazyEntries: true, autoClose: true}, (err, z) => (err ? reject(err) : resolve(z))))
   const out: RevisionEntry[] = []
+  const raws: Array<{path: string; raw: string; type: RevisionEntry['type']}> = []
   await new Promise<void>((resolve, reject) => {
     zip.on('error', reject)
     zip.on('end', resolve)
@@ -128,6 +169,7 @@ async function readZip(file: string): Promise<RevisionEntry[]> {
       }
       const entry: RevisionEntry = {path: rel, type: isDir ? 'dir' : isLink ? 'symlink' : 'file', mode: unixMode & 0o7777 || (isDir ? 0o755 : 0o644), size: e.uncompressedSize}
       out.push(entry)
+      raws.push({path: rel, raw: e.fileName, type: entry.type})
       if (isDir) return zip.readEntry()
       zip.openReadStream(e, (err, s) => {
         if (err || !s) return reject(err)
@@ -142,6 +184,7 @@ async function readZip(file: string): Promise<RevisionEntry[]> {
     })
     zip.readEntry()
   })
+  checkArchiveEntries(raws, file)
   // zips often omit directory entries: add the implied ones
   const dirs = new Set(out.filter((e) => e.type === 'dir').map((e) => e.path))
   for (const e of [...out]) {
@@ -208,40 +251,4 @@ export async function readRevisionFile(rev: Revision, rel: string): Promise<Buff
   if (e.content) return e.content
   if (rev.format === 'directory') return readFile(path.join(rev.source, rel))
   return undefined
-}
-
-/** Unpack a .zip revision into `dest` (modes and symlinks kept, the stripped prefix removed, nothing outside dest). */
-export async function extractZip(file: string, dest: string, strippedPrefix: string): Promise<void> {
-  const yauzl = await import('yauzl')
-  const {mkdir: mkd, symlink, chmod} = await import('node:fs/promises')
-  const {createWriteStream} = await import('node:fs')
-  const {pipeline} = await import('node:stream/promises')
-  const zip = await new Promise<import('yauzl').ZipFile>((resolve, reject) => yauzl.open(file, {lazyEntries: true, autoClose: true}, (err, z) => (err ? reject(err) : resolve(z))))
-  await new Promise<void>((resolve, reject) => {
-    zip.on('error', reject)
-    zip.on('end', resolve)
-    zip.on('entry', (e: import('yauzl').Entry) => {
-      void (async () => {
-        const rel = safeRelative(e.fileName, file)
-        if (strippedPrefix && !(rel + '/').startsWith(strippedPrefix)) return
-        const out = path.join(dest, rel.slice(strippedPrefix.length))
-        const unixMode = (e.externalFileAttributes >>> 16) & 0o177777
-        if (e.fileName.endsWith('/')) {
-          await mkd(out, {recursive: true})
-          return
-        }
-        await mkd(path.dirname(out), {recursive: true})
-        const stream = await new Promise<Readable>((res, rej) => zip.openReadStream(e, (err, s) => (err || !s ? rej(err) : res(s))))
-        if ((unixMode & 0o170000) === 0o120000) {
-          const chunks: Buffer[] = []
-          for await (const c of stream) chunks.push(c as Buffer)
-          await symlink(Buffer.concat(chunks).toString('utf8'), out)
-        } else {
-          await pipeline(stream, createWriteStream(out))
-          if (unixMode & 0o777) await chmod(out, unixMode & 0o7777)
-        }
-      })().then(() => zip.readEntry(), reject)
-    })
-    zip.readEntry()
-  })
 }

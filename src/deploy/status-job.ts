@@ -8,7 +8,7 @@ import type {Selection} from '../fleet/select.js'
 import {createSshTransport, type TransportSettings} from '../transport/factory.js'
 import {shQuote} from '../transport/remote-command.js'
 import {readDeployments, type DeployReport} from './deploy-job.js'
-import {DEFAULT_DEPLOY_ROOT, hostLayout} from './host-layout.js'
+import {DEFAULT_DEPLOY_ROOT, hostLayout, readCurrentCommand} from './host-layout.js'
 import {checkHealth, type HealthCheckSpec} from './health.js'
 
 export interface HostStatus {
@@ -38,14 +38,14 @@ export async function statusJob(p: {source: TargetSource; selection: Selection; 
   if (!app || !apps.includes(app)) throw new InvalidInputError(`choose an app: ${apps.join(', ') || 'the plan defines none'}`)
   const groups = Object.entries(t.loaded.plan.environments![t.envName]!.groups ?? {}).filter(([, g]) => g.apps?.includes(app)).map(([n]) => n)
   const hosts = selectTargets({...t, hosts: t.hosts.filter((h) => groups.includes(h.group))}, p.selection)
-  const layout = hostLayout(app, (t.loaded.plan.apps![app] as {deployRoot?: string}).deployRoot ?? DEFAULT_DEPLOY_ROOT)
+  const layout = hostLayout({project: t.loaded.plan.project, env: t.envName, app}, (t.loaded.plan.apps![app] as {deployRoot?: string}).deployRoot ?? DEFAULT_DEPLOY_ROOT)
   const transport = createSshTransport({...p.connection, projectDir: t.projectDir, planSsh: t.loaded.plan.ssh})
   try {
     const list: HostStatus[] = await Promise.all(
       hosts.map(async (h) => {
         try {
           const c = await transport.connect(h)
-          const r = await c.exec(`readlink ${shQuote(layout.current)} 2>/dev/null; echo; tail -n 1 ${shQuote(layout.history)} 2>/dev/null`)
+          const r = await c.exec(`${readCurrentCommand(layout)}; echo; tail -n 1 ${shQuote(layout.history)} 2>/dev/null`)
           const [link, last] = r.stdout.split('\n')
           let parsed: HostStatus['last']
           try {

@@ -51,7 +51,7 @@ test('SIGINT mid-rollout: the in-flight host finishes, no other starts, exit 6, 
   assert.equal(r.status, 'aborted')
   assert.deepEqual(r.results.map((x) => x.status).sort(), ['ok', 'skipped', 'skipped'])
   assert.ok(existsSync(onHost(first, 'srv/finished')), 'the host in flight ran its hook to the end')
-  assert.equal(path.basename(readlinkSync(onHost(first, 'var/lib/dops/apps/app/current'))), r.revision.id)
+  assert.equal(path.basename(readlinkSync(onHost(first, 'var/lib/dops/apps/intr.prod.app/current'))), r.revision.id)
   assert.equal(readFileSync(onHost(first, 'srv/app/index.html'), 'utf8'), 'v1\n')
   for (const [i] of fleet.hosts.entries()) if (i !== first) assert.equal(existsSync(onHost(i, 'srv/started')), false, 'no other host started')
   // the lock was released: the next deployment starts at once and brings the rest

@@ -6,6 +6,7 @@
  */
 import {shQuote} from '../../transport/remote-command.js'
 import type {HostLayout} from '../host-layout.js'
+import {buildAdoptLegacy} from './adopt-legacy.js'
 import {MARKER} from './markers.js'
 
 export type DriverStep = {event: string; from: 'current' | 'previous'} | {install: string}
@@ -29,6 +30,7 @@ export function buildDriver(o: DriverOptions): string {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`invalid environment variable name: ${k}`)
       return `${k}=${q(v)}; export ${k}`
     }),
+    buildAdoptLegacy(o.layout),
     'PREV=$(readlink "$R/current" 2>/dev/null); PREV=${PREV##*/}',
     `[ -n "$PREV" ] && printf '%s previous %s\\n' ${m} "$PREV"`,
     'run_event() {',

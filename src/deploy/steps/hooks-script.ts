@@ -6,6 +6,7 @@
  */
 import {shQuote} from '../../transport/remote-command.js'
 import type {HookScript} from '../appspec/types.js'
+import {assertOneLine} from './install-script.js'
 import {MARKER} from './markers.js'
 
 export function buildHookScript(event: string, archive: string, scripts: HookScript[]): string {
@@ -17,6 +18,7 @@ export function buildHookScript(event: string, archive: string, scripts: HookScr
     'now() { date +%s%3N 2>/dev/null || date +%s000; }',
   ]
   for (const s of scripts) {
+    assertOneLine(s.location, `the ${event} script location`)
     const loc = shQuote(s.location)
     const run = s.runas ? `su -s /bin/sh -c 'exec "$0"' ${shQuote(s.runas)} "$A"/${loc}` : `"$A"/${loc}`
     lines.push(

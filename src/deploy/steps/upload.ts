@@ -5,11 +5,12 @@
  */
 import {shQuote} from '../../transport/remote-command.js'
 import type {HostLayout} from '../host-layout.js'
+import {buildAdoptLegacy} from './adopt-legacy.js'
 
 export const CHECKSUM_EXIT = 42
 
 export function buildHasRevision(layout: HostLayout, id: string): string {
-  return `test -f ${shQuote(layout.revision(id) + '/complete')} && echo have || echo need`
+  return `${buildAdoptLegacy(layout)}\ntest -f ${shQuote(layout.revision(id) + '/complete')} && echo have || echo need`
 }
 
 export function buildReceiveRevision(layout: HostLayout, id: string, sha256: string, hookScripts: Record<string, string>): string {
@@ -17,9 +18,14 @@ export function buildReceiveRevision(layout: HostLayout, id: string, sha256: str
   const lines = [
     'set -e',
     'umask 022',
-    `R=${q(layout.root)}; D=${q(layout.revision(id))}; T="$R/revisions/.${id}.$$"`,
+    `R=${q(layout.root)}; D=${q(layout.revision(id))}; T="$R/revisions/.tmp-${id}-$$"`,
     'mkdir -p "$R/revisions" "$R/logs"',
-    'rm -rf "$T"; mkdir -p "$T/archive" "$T/hooks"',
+    // a receive cut short before (a full disk, a killed session) leaves nothing behind: the deploy lock is held, so
+    // no other receive of this app is under way; `.<id>.<pid>` is where earlier versions of dops unpacked
+    'rm -rf "$R/revisions"/.tmp-* "$R/revisions"/.????????????????.*',
+    `trap 'rm -rf "$T"' EXIT`,
+    `trap 'rm -rf "$T"; exit 1' HUP INT TERM PIPE`,
+    'mkdir -p "$T/archive" "$T/hooks"',
     'cat > "$T/bundle.tgz"',
     `if ! echo ${q(sha256)}'  '"$T/bundle.tgz" | sha256sum -c --status; then echo "the revision arrived damaged (sha256 mismatch)" >&2; rm -rf "$T"; exit ${CHECKSUM_EXIT}; fi`,
     'tar -xzf "$T/bundle.tgz" -C "$T/archive"',
@@ -27,7 +33,8 @@ export function buildReceiveRevision(layout: HostLayout, id: string, sha256: str
   ]
   for (const [event, text] of Object.entries(hookScripts)) {
     if (!/^[A-Za-z]+$/.test(event)) throw new Error(`invalid event name ${event}`)
-    lines.push(`cat > "$T/hooks/${event}.sh" <<'DOPS_HOOK_EOF'\n${text}DOPS_HOOK_EOF`)
+    // as one quoted word, not a here-document: no text can end it early
+    lines.push(`printf '%s' ${q(text)} > "$T/hooks/${event}.sh"`)
   }
   lines.push('rm -rf "$D"', 'mv "$T" "$D"', 'touch "$D/complete"')
   return lines.join('\n')
