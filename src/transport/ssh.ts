@@ -127,7 +127,7 @@ export class SshTransport implements Transport {
       })
     } catch (e) {
       ssh.dispose()
-      throw classify(e as Error & {level?: string; code?: string}, t, verdict, presented)
+      throw classify(e as Error & {level?: string; code?: string}, t, verdict, presented, label)
     } finally {
       release()
     }
@@ -146,8 +146,8 @@ export class SshTransport implements Transport {
   }
 }
 
-function classify(e: Error & {level?: string; code?: string}, t: SshTarget, verdict: HostKeyVerdict | undefined, presented: Buffer | undefined): ConnectError {
-  const where = `${t.user}@${t.address}:${t.port}`
+function classify(e: Error & {level?: string; code?: string}, t: SshTarget, verdict: HostKeyVerdict | undefined, presented: Buffer | undefined, label: string): ConnectError {
+  const where = label && label !== t.address ? `${label} (${t.user}@${t.address}:${t.port})` : `${t.user}@${t.address}:${t.port}`
   if (verdict && verdict.status !== 'match' && presented) {
     const got = fingerprint(presented)
     if (verdict.status === 'changed') {
@@ -159,7 +159,7 @@ function classify(e: Error & {level?: string; code?: string}, t: SshTarget, verd
   }
   const msg = e.message ?? String(e)
   if (e.level === 'client-authentication' || /authentication methods failed/i.test(msg)) return new ConnectError('auth', `authentication failed for ${where} (tried ${t.identityFiles.length ? 'key ' + t.identityFiles.join(', ') : 'no key'}${t.agent ? ' and ssh-agent' : ''})`)
-  if (/timed out|ETIMEDOUT|No response/i.test(msg + (e.code ?? ''))) return new ConnectError('timeout', `connection to ${where} timed out after ${t.connectTimeoutMs / 1000}s`)
+  if (/timed out|ETIMEDOUT|No response/i.test(msg + (e.code ?? ''))) return new ConnectError('timeout', `connection to ${where} timed out after ${t.connectTimeoutMs / 1000}s waiting for the SSH handshake (banner, key exchange and login)`)
   if (/passphrase|Encrypted private key|Cannot parse privateKey/i.test(msg)) return new ConnectError('config', `cannot use private key for ${where}: ${msg}${t.passphraseEnv ? '' : ' (set ssh.passphraseEnv for an encrypted key)'}`)
   return new ConnectError('unreachable', `cannot connect to ${where}: ${msg}`)
 }

@@ -6,6 +6,8 @@
 import {readFile, rm} from 'node:fs/promises'
 import path from 'node:path'
 import {startFleet} from './fleet.js'
+import {isSandboxProcess} from '../../src/providers/local/identity.js'
+import {killSandbox} from '../../src/providers/local/sandbox.js'
 
 const [cmd, ...rest] = process.argv.slice(2)
 const flag = (name: string) => {
@@ -15,13 +17,11 @@ const flag = (name: string) => {
 const dir = path.resolve(flag('--dir') ?? '/var/tmp/dops-demo')
 
 async function stop(): Promise<void> {
-  const info = JSON.parse(await readFile(path.join(dir, 'fleet.json'), 'utf8').catch(() => '{}')) as {pids?: number[]; slot?: number}
-  for (const pid of info.pids ?? []) {
-    try {
-      process.kill(pid, 'SIGKILL')
-    } catch {
-      // already gone
-    }
+  const info = JSON.parse(await readFile(path.join(dir, 'fleet.json'), 'utf8').catch(() => '{}')) as {pids?: number[]; slot?: number; hosts?: Array<{name: string}>}
+  // only processes that are still this fleet's hosts (a pid may belong to another process after a reboot)
+  for (const [k, pid] of (info.pids ?? []).entries()) {
+    const name = info.hosts?.[k]?.name
+    if (name && isSandboxProcess(pid, path.join(dir, 'hosts', name))) killSandbox(pid)
   }
   if (info.slot !== undefined) await rm(`/var/tmp/dops-fleet-slots/${info.slot}`, {force: true})
   await rm(dir, {recursive: true, force: true})
