@@ -136,7 +136,7 @@ export class SshTransport implements Transport {
     const client = ssh.connection!
     // node-ssh stops listening for errors once connected; a later reset must not crash the process
     client.on('error', () => {})
-    return new SshConnection(client)
+    return new SshConnection(client, label, t.connectTimeoutMs)
   }
 
   async close(): Promise<void> {
@@ -165,7 +165,12 @@ function classify(e: Error & {level?: string; code?: string}, t: SshTarget, verd
 }
 
 class SshConnection implements Connection {
-  constructor(private readonly client: Client) {}
+  constructor(
+    private readonly client: Client,
+    private readonly label: string,
+    /** how long the server has to open a session channel (a host frozen after login never does) */
+    private readonly openTimeoutMs: number,
+  ) {}
 
   forward(address: string, port: number, label: string): Promise<Duplex> {
     return new Promise((resolve, reject) =>
@@ -176,8 +181,15 @@ class SshConnection implements Connection {
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const max = opts.maxBuffer ?? 1024 * 1024
     return new Promise((resolve, reject) => {
+      let late = false
+      const openTimer = setTimeout(() => {
+        late = true
+        reject(new ConnectError('timeout', `${this.label}: the SSH server did not open a session within ${this.openTimeoutMs / 1000}s (the host stopped answering)`))
+      }, this.openTimeoutMs)
       this.client.exec(command, (err, stream: ClientChannel) => {
-        if (err) return reject(new ConnectError('unreachable', `cannot open a channel: ${err.message}`))
+        clearTimeout(openTimer)
+        if (late) return stream?.close()
+        if (err) return reject(new ConnectError('unreachable', `${this.label}: cannot open a channel: ${err.message}`))
         const out = {stdout: '', stderr: ''}
         let truncated = false
         let exitCode: number | null = null
