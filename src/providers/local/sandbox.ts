@@ -62,14 +62,15 @@ async function tail(file: string, lines: number): Promise<string> {
  * error names the host and ends with the last lines of its sshd log, where sshd and the mounts before it say why.
  */
 export async function waitForSandbox(h: SandboxHostFiles & {address: string; port: number; proc?: ChildProcess}, deadline: number): Promise<void> {
-  const exited = () => h.proc !== undefined && (h.proc.exitCode !== null || h.proc.signalCode !== null)
+  const exited = () => h.proc !== undefined && (h.proc.pid === undefined || h.proc.exitCode !== null || h.proc.signalCode !== null)
   const ms = Math.max(0, deadline - Date.now())
   for (let i = 0; i < 2000 && Date.now() < deadline && !exited(); i++) {
     if (await answers(h.address, h.port)) return
     await new Promise((r) => setTimeout(r, 25))
   }
   const log = path.join(h.dir, 'sshd.log')
-  const why = exited() ? `its sshd exited (${h.proc!.exitCode !== null ? `exit code ${h.proc!.exitCode}` : `signal ${h.proc!.signalCode}`})` : `its sshd did not listen within ${Math.round(ms / 1000)} s`
+  const how = (p: ChildProcess) => (p.pid === undefined ? 'unshare could not be started' : p.exitCode !== null ? `exit code ${p.exitCode}` : `signal ${p.signalCode}`)
+  const why = exited() ? `its sshd exited (${how(h.proc!)})` : `its sshd did not listen within ${Math.round(ms / 1000)} s`
   const last = await tail(log, 10)
   throw new DopsError('SANDBOX_START', `sandbox host ${h.name} (${h.address}:${h.port}) did not start: ${why}; ${last ? `the last lines of ${log}:\n${last.replace(/^/gm, '  ')}` : `${log} is empty`}`, {exitCode: ExitCode.SOME_FAILED})
 }
@@ -185,6 +186,8 @@ export function launchSandbox(h: SandboxHostFiles): ChildProcess {
     stdio: ['ignore', 'ignore', openSync(path.join(h.dir, 'sshd.log'), 'a')],
     detached: true,
   })
+  // a failed spawn is seen by waitForSandbox (no pid, an exit code), never an unhandled 'error' event
+  child.on('error', () => undefined)
   child.unref()
   return child
 }
