@@ -3,6 +3,7 @@
  *   node --import tsx test/fleet/cli.ts start 5 --dir /var/tmp/dops-demo
  *   node --import tsx test/fleet/cli.ts stop --dir /var/tmp/dops-demo
  */
+import {existsSync, readdirSync} from 'node:fs'
 import {readFile, rm} from 'node:fs/promises'
 import path from 'node:path'
 import {startFleet} from './fleet.js'
@@ -17,6 +18,14 @@ const flag = (name: string) => {
 const dir = path.resolve(flag('--dir') ?? '/var/tmp/dops-demo')
 
 async function stop(): Promise<void> {
+  // only a directory a fleet wrote (it has fleet.json) is ever deleted; an empty or missing one is left as it is
+  if (!existsSync(path.join(dir, 'fleet.json'))) {
+    if (existsSync(dir) && readdirSync(dir).length) {
+      process.stderr.write(`${dir} is not a fleet directory (no fleet.json): nothing was stopped or deleted\n`)
+      process.exit(2)
+    }
+    return
+  }
   const info = JSON.parse(await readFile(path.join(dir, 'fleet.json'), 'utf8').catch(() => '{}')) as {pids?: number[]; slot?: number; hosts?: Array<{name: string}>}
   // only processes that are still this fleet's hosts (a pid may belong to another process after a reboot)
   for (const [k, pid] of (info.pids ?? []).entries()) {
