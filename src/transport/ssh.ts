@@ -173,9 +173,19 @@ class SshConnection implements Connection {
   ) {}
 
   forward(address: string, port: number, label: string): Promise<Duplex> {
-    return new Promise((resolve, reject) =>
-      this.client.forwardOut('127.0.0.1', 0, address, port, (err, stream) => (err ? reject(new ConnectError('unreachable', `jump host cannot reach ${label} (${address}:${port}): ${err.message}`)) : resolve(stream))),
-    )
+    return new Promise((resolve, reject) => {
+      let late = false
+      const timer = setTimeout(() => {
+        late = true
+        reject(new ConnectError('timeout', `jump host ${this.label} did not open a tunnel to ${label} (${address}:${port}) within ${this.openTimeoutMs / 1000}s`))
+      }, this.openTimeoutMs)
+      this.client.forwardOut('127.0.0.1', 0, address, port, (err, stream) => {
+        clearTimeout(timer)
+        if (late) return stream?.destroy()
+        if (err) return reject(new ConnectError('unreachable', `jump host cannot reach ${label} (${address}:${port}): ${err.message}`))
+        resolve(stream)
+      })
+    })
   }
 
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {

@@ -1,7 +1,8 @@
 /**
  * A frozen host (every process stopped: the kernel still accepts TCP, nothing answers SSH) never holds a command
  * past its deadline: a session asked of a connection made before the freeze fails within the connect timeout, and
- * a new connection fails at the handshake; both errors name the host and the step.
+ * a tunnel through it as a jump host is refused within the jump host's connect timeout, and a new connection fails
+ * at the handshake; each error names the host and the step.
  */
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
@@ -19,8 +20,8 @@ after(async () => {
 
 const tree = (pid: number): number[] => [pid, ...execFileSync('sh', ['-c', `pgrep -P ${pid} || true`]).toString().split('\n').filter(Boolean).flatMap((c) => tree(Number(c)))]
 
-test('a host frozen after login: exec fails within the deadline naming the host; a new connection fails at the handshake', async () => {
-  fleet = await startFleet({count: 1})
+test('a host frozen after login: exec and a tunnel through it fail within the deadline naming the host; a new connection fails at the handshake', async () => {
+  fleet = await startFleet({count: 3})
   const h = fleet.hosts[0]!
   const host: Host = {name: h.name, address: h.address, port: h.port, user: 'root', group: 'fleet', groups: ['fleet'], labels: {}, vars: {}, ssh: {connectTimeout: '2s'}}
   const opts = {projectDir: fleet.dir, knownHosts: [fleet.knownHosts], identityFile: fleet.clientKey}
@@ -28,8 +29,15 @@ test('a host frozen after login: exec fails within the deadline naming the host;
   try {
     const conn = await transport.connect(host)
     assert.equal((await conn.exec('true')).exitCode, 0)
+    // a connection through host01 as jump host, made before the freeze
+    const via = (n: number): Host => ({...host, name: fleet!.hosts[n]!.name, address: fleet!.hosts[n]!.address, ssh: {proxyJump: `root@${h.address}`}})
+    assert.equal((await (await transport.connect(via(1))).exec('true')).exitCode, 0)
     frozen = tree(h.proc!.pid!).slice(1)
     execFileSync('kill', ['-STOP', ...frozen.map(String)])
+    // a new host through the frozen jump host: the tunnel is never opened
+    const tj = Date.now()
+    await assert.rejects(transport.connect(via(2)), /jump host host01 did not open a tunnel to host03 \(127\.0\.\d+\.4:22\) within 2s/)
+    assert.ok(Date.now() - tj < 8000, `took ${Date.now() - tj} ms`)
     const t0 = Date.now()
     await assert.rejects(conn.exec('true'), /^ConnectError: host01: the SSH server did not open a session within 2s/)
     assert.ok(Date.now() - t0 < 8000, `took ${Date.now() - t0} ms`)
