@@ -15,6 +15,8 @@ export function dops(args: string[], opts: {cwd?: string; env?: NodeJS.ProcessEn
   return new Promise((resolve) => {
     execFile(process.execPath, [BIN, ...args], {cwd: opts.cwd ?? ROOT, env: {...process.env, CI: 'true', ...opts.env}, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024}, (err, stdout, stderr) => {
       const code = err ? (typeof (err as NodeJS.ErrnoException).code === 'number' ? ((err as unknown as {code: number}).code) : 1) : 0
+      // killed at the helper's timeout: say so, with what the command printed until then (never an empty failure)
+      if (err && (err as {killed?: boolean}).killed) stderr += `\n[test helper] \`dops ${args.join(' ')}\` did not finish within ${(opts.timeoutMs ?? 120_000) / 1000} s and was killed (${(err as {signal?: string}).signal ?? 'SIGTERM'})\n`
       resolve({code, stdout, stderr})
     })
   })

@@ -60,7 +60,7 @@ export async function envDown(p: EnvParams): Promise<EnvReport> {
     }
     if (!report.stopped && Object.values(e.groups).some((g) => providerOf(e.loaded, g).type === 'local')) {
       const {releaseLocalEnv} = await import('../providers/local/provider.js')
-      await releaseLocalEnv(e.loaded.plan.project, e.envName)
+      await releaseLocalEnv(e.loaded.plan.project, e.envName, e.t.projectDir)
     }
     report.phases.provision = performance.now() - t2
     report.phases.total = performance.now() - t0

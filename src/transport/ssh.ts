@@ -127,7 +127,7 @@ export class SshTransport implements Transport {
       })
     } catch (e) {
       ssh.dispose()
-      throw classify(e as Error & {level?: string; code?: string}, t, verdict, presented)
+      throw classify(e as Error & {level?: string; code?: string}, t, verdict, presented, label)
     } finally {
       release()
     }
@@ -136,7 +136,7 @@ export class SshTransport implements Transport {
     const client = ssh.connection!
     // node-ssh stops listening for errors once connected; a later reset must not crash the process
     client.on('error', () => {})
-    return new SshConnection(client)
+    return new SshConnection(client, label, t.connectTimeoutMs)
   }
 
   async close(): Promise<void> {
@@ -146,8 +146,8 @@ export class SshTransport implements Transport {
   }
 }
 
-function classify(e: Error & {level?: string; code?: string}, t: SshTarget, verdict: HostKeyVerdict | undefined, presented: Buffer | undefined): ConnectError {
-  const where = `${t.user}@${t.address}:${t.port}`
+function classify(e: Error & {level?: string; code?: string}, t: SshTarget, verdict: HostKeyVerdict | undefined, presented: Buffer | undefined, label: string): ConnectError {
+  const where = label && label !== t.address ? `${label} (${t.user}@${t.address}:${t.port})` : `${t.user}@${t.address}:${t.port}`
   if (verdict && verdict.status !== 'match' && presented) {
     const got = fingerprint(presented)
     if (verdict.status === 'changed') {
@@ -159,25 +159,47 @@ function classify(e: Error & {level?: string; code?: string}, t: SshTarget, verd
   }
   const msg = e.message ?? String(e)
   if (e.level === 'client-authentication' || /authentication methods failed/i.test(msg)) return new ConnectError('auth', `authentication failed for ${where} (tried ${t.identityFiles.length ? 'key ' + t.identityFiles.join(', ') : 'no key'}${t.agent ? ' and ssh-agent' : ''})`)
-  if (/timed out|ETIMEDOUT|No response/i.test(msg + (e.code ?? ''))) return new ConnectError('timeout', `connection to ${where} timed out after ${t.connectTimeoutMs / 1000}s`)
+  if (/timed out|ETIMEDOUT|No response/i.test(msg + (e.code ?? ''))) return new ConnectError('timeout', `connection to ${where} timed out after ${t.connectTimeoutMs / 1000}s waiting for the SSH handshake (banner, key exchange and login)`)
   if (/passphrase|Encrypted private key|Cannot parse privateKey/i.test(msg)) return new ConnectError('config', `cannot use private key for ${where}: ${msg}${t.passphraseEnv ? '' : ' (set ssh.passphraseEnv for an encrypted key)'}`)
   return new ConnectError('unreachable', `cannot connect to ${where}: ${msg}`)
 }
 
 class SshConnection implements Connection {
-  constructor(private readonly client: Client) {}
+  constructor(
+    private readonly client: Client,
+    private readonly label: string,
+    /** how long the server has to open a session channel (a host frozen after login never does) */
+    private readonly openTimeoutMs: number,
+  ) {}
 
   forward(address: string, port: number, label: string): Promise<Duplex> {
-    return new Promise((resolve, reject) =>
-      this.client.forwardOut('127.0.0.1', 0, address, port, (err, stream) => (err ? reject(new ConnectError('unreachable', `jump host cannot reach ${label} (${address}:${port}): ${err.message}`)) : resolve(stream))),
-    )
+    return new Promise((resolve, reject) => {
+      let late = false
+      const timer = setTimeout(() => {
+        late = true
+        reject(new ConnectError('timeout', `jump host ${this.label} did not open a tunnel to ${label} (${address}:${port}) within ${this.openTimeoutMs / 1000}s`))
+      }, this.openTimeoutMs)
+      this.client.forwardOut('127.0.0.1', 0, address, port, (err, stream) => {
+        clearTimeout(timer)
+        if (late) return stream?.destroy()
+        if (err) return reject(new ConnectError('unreachable', `jump host cannot reach ${label} (${address}:${port}): ${err.message}`))
+        resolve(stream)
+      })
+    })
   }
 
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const max = opts.maxBuffer ?? 1024 * 1024
     return new Promise((resolve, reject) => {
+      let late = false
+      const openTimer = setTimeout(() => {
+        late = true
+        reject(new ConnectError('timeout', `${this.label}: the SSH server did not open a session within ${this.openTimeoutMs / 1000}s (the host stopped answering)`))
+      }, this.openTimeoutMs)
       this.client.exec(command, (err, stream: ClientChannel) => {
-        if (err) return reject(new ConnectError('unreachable', `cannot open a channel: ${err.message}`))
+        clearTimeout(openTimer)
+        if (late) return stream?.close()
+        if (err) return reject(new ConnectError('unreachable', `${this.label}: cannot open a channel: ${err.message}`))
         const out = {stdout: '', stderr: ''}
         let truncated = false
         let exitCode: number | null = null

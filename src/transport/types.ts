@@ -1,15 +1,17 @@
 /** Transports talk to hosts; providers find or create them. */
+import {DopsError, ExitCode} from '../errors.js'
 import type {Host} from '../inventory/host.js'
 
 export type ConnectFailure = 'unreachable' | 'timeout' | 'auth' | 'hostkey' | 'config'
 
-export class ConnectError extends Error {
+/** A host that could not be reached: a clean error (exit 4) wherever it ends a command, never "a bug in dops". */
+export class ConnectError extends DopsError {
   constructor(
     readonly kind: ConnectFailure,
     message: string,
     readonly details: Record<string, unknown> = {},
   ) {
-    super(message)
+    super(`SSH_${kind.toUpperCase()}`, message, {exitCode: ExitCode.NONE_SUCCEEDED})
     this.name = 'ConnectError'
   }
 }

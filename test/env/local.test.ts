@@ -10,6 +10,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {after, test} from 'node:test'
 import type {EnvReport} from '../../src/env/env-job.js'
+import {localEnvRoot} from '../../src/providers/local/provider.js'
 import {dops, json, ROOT} from '../helpers.js'
 
 const project = mkdtempSync(path.join(os.tmpdir(), 'dops-env-'))
@@ -138,7 +139,7 @@ test('a destructive up needs --yes; env down needs --yes and leaves nothing runn
   assert.deepEqual(json<EnvReport>(down).drains.map((d) => `${d.group}:${d.status}:${d.events.join(',')}`), ['web:ok:ApplicationStop: ok', 'web:ok:ApplicationStop: ok'], 'the app was stopped before its hosts went')
   const state = JSON.parse(readFileSync(path.join(project, '.dops/state/shoptest-local.json'), 'utf8')) as {groups: object}
   assert.deepEqual(state.groups, {})
-  assert.equal(existsSync('/var/tmp/dops-local/shoptest-local'), false)
+  assert.equal(existsSync(localEnvRoot('shoptest', 'local', project)), false)
   const {execFileSync} = await import('node:child_process')
   const left = execFileSync('sh', ['-c', 'ps -eo args | grep -c "[d]ops-local/shoptest-local" || true']).toString().trim()
   assert.equal(left, '0')

@@ -3,9 +3,12 @@
  *   node --import tsx test/fleet/cli.ts start 5 --dir /var/tmp/dops-demo
  *   node --import tsx test/fleet/cli.ts stop --dir /var/tmp/dops-demo
  */
+import {existsSync, readdirSync} from 'node:fs'
 import {readFile, rm} from 'node:fs/promises'
 import path from 'node:path'
 import {startFleet} from './fleet.js'
+import {isSandboxProcess} from '../../src/providers/local/identity.js'
+import {killSandbox} from '../../src/providers/local/sandbox.js'
 
 const [cmd, ...rest] = process.argv.slice(2)
 const flag = (name: string) => {
@@ -15,13 +18,19 @@ const flag = (name: string) => {
 const dir = path.resolve(flag('--dir') ?? '/var/tmp/dops-demo')
 
 async function stop(): Promise<void> {
-  const info = JSON.parse(await readFile(path.join(dir, 'fleet.json'), 'utf8').catch(() => '{}')) as {pids?: number[]; slot?: number}
-  for (const pid of info.pids ?? []) {
-    try {
-      process.kill(pid, 'SIGKILL')
-    } catch {
-      // already gone
+  // only a directory a fleet wrote (it has fleet.json) is ever deleted; an empty or missing one is left as it is
+  if (!existsSync(path.join(dir, 'fleet.json'))) {
+    if (existsSync(dir) && readdirSync(dir).length) {
+      process.stderr.write(`${dir} is not a fleet directory (no fleet.json): nothing was stopped or deleted\n`)
+      process.exit(2)
     }
+    return
+  }
+  const info = JSON.parse(await readFile(path.join(dir, 'fleet.json'), 'utf8').catch(() => '{}')) as {pids?: number[]; slot?: number; hosts?: Array<{name: string}>}
+  // only processes that are still this fleet's hosts (a pid may belong to another process after a reboot)
+  for (const [k, pid] of (info.pids ?? []).entries()) {
+    const name = info.hosts?.[k]?.name
+    if (name && isSandboxProcess(pid, path.join(dir, 'hosts', name))) killSandbox(pid)
   }
   if (info.slot !== undefined) await rm(`/var/tmp/dops-fleet-slots/${info.slot}`, {force: true})
   await rm(dir, {recursive: true, force: true})

@@ -9,7 +9,7 @@
 import type {ChildProcess} from 'node:child_process'
 import {chmod, mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import path from 'node:path'
-import {claimSlot, keygen, killSandbox, launchSandbox, prepareSandboxHost, releaseSlot, sandboxUnavailable, sshdConfig, waitForPort} from '../../src/providers/local/sandbox.js'
+import {claimSlot, keygen, killSandbox, launchSandbox, prepareSandboxHost, releaseSlot, sandboxDirProblem, sandboxUnavailable, sshdConfig, waitForSandbox} from '../../src/providers/local/sandbox.js'
 
 export interface FleetHost {
   name: string
@@ -46,7 +46,8 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const why = sandboxUnavailable()
   if (why) throw new Error(`the test fleet: ${why}`)
   if (opts.count < 1 || opts.count > 253) throw new Error('a fleet has 1 to 253 hosts')
-  await mkdir('/run/sshd', {recursive: true})
+  const problem = opts.dir ? sandboxDirProblem(opts.dir) : undefined
+  if (problem) throw new Error(`the test fleet: ${problem}`)
   const slot = await claimSlot()
   await mkdir('/var/tmp/dops-fleets', {recursive: true})
   const dir = opts.dir ?? (await mkdtemp('/var/tmp/dops-fleets/fleet-'))
@@ -110,7 +111,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const startHost = async (name: string) => {
     const h = get(name)
     h.proc = launchSandbox({name: h.name, dir: path.join(dir, 'hosts', h.name)})
-    await waitForPort(h.address, h.port, Date.now() + 15_000)
+    await waitForSandbox({name: h.name, dir: path.join(dir, 'hosts', h.name), address: h.address, port: h.port, proc: h.proc}, Date.now() + 30_000)
   }
   const stopHost = async (name: string) => {
     const h = get(name)

@@ -80,7 +80,7 @@ test('an unreachable host is reported as such while the others succeed', async (
     assert.equal(r.code, 3)
     const j = json<Journal>(r)
     assert.equal(byHost(j).host08!.status, 'unreachable')
-    assert.match(byHost(j).host08!.error!, /cannot connect to root@127\.0\.\d+\.9:22/)
+    assert.match(byHost(j).host08!.error!, /cannot connect to host08 \(root@127\.0\.\d+\.9:22\)/)
     assert.equal(j.summary.ok, N - 1)
     const only = await run(['--json', '-H', 'host08', '--', 'true'])
     assert.equal(only.code, 4, 'none reached')

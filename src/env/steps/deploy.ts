@@ -1,5 +1,6 @@
 /** The deploy step: the app's desired revision on the hosts that do not run it yet (CodeDeploy's scale-out). */
 import path from 'node:path'
+import {DopsError} from '../../errors.js'
 import {hostRuns, step, type EnvContext} from '../context.js'
 import type {EnvReport, EnvStep} from '../types.js'
 
@@ -9,7 +10,11 @@ export async function deployStep(e: EnvContext, report: EnvReport, s: Extract<En
   // a pinned revision comes from the bundle cache, as the deployment that pinned it (so it stays desired)
   const pinned = s.revision.source !== 'working tree' ? {revisionId: s.revision.id, kind: s.revision.source === 'rollback' ? ('rollback' as const) : ('deploy' as const)} : {}
   const end = step(p, 'deploy', `deploying ${s.app}${s.revision.source !== 'working tree' ? ` (revision ${s.revision.id}, kept since ${s.revision.source === 'rollback' ? 'the rollback' : 'the deployment'} ${s.revision.deploymentId ?? ''})` : ''}`)
-  const r = await deployJob({source: p.source, selection: {}, connection: p.connection, app: s.app, reporter: p.reporter, stopSignal: p.stopSignal, onlyBehind: true, ...pinned})
+  // a failure names the step it ended (a host that does not answer, a lock)
+  const r = await deployJob({source: p.source, selection: {}, connection: p.connection, app: s.app, reporter: p.reporter, stopSignal: p.stopSignal, onlyBehind: true, ...pinned}).catch((err: unknown) => {
+    end((err as Error).message, false)
+    throw err instanceof DopsError ? new DopsError(err.code, `deploying ${s.app}: ${err.message}`, {exitCode: err.exitCode, problems: err.problems, cause: err}) : err
+  })
   end(r.status === 'up-to-date' ? 'up to date' : `${r.status}${r.deploymentId ? ` (${r.deploymentId})` : ''}`, r.exitCode === 0)
   if (r.status === 'up-to-date') {
     report.deployments.push({app: s.app, status: 'up to date', exitCode: 0, revision: r.revision.id})

@@ -5,12 +5,15 @@
  * Used by the `local` provider and by the test fleet. Needs root on Linux and /usr/sbin/sshd.
  */
 import {execFile, spawn, type ChildProcess} from 'node:child_process'
-import {existsSync, openSync} from 'node:fs'
+import {existsSync, openSync, realpathSync} from 'node:fs'
 import {mkdir, open, readFile, rm} from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
 import {promisify} from 'node:util'
+import {DopsError, ExitCode} from '../../errors.js'
+import {shQuote} from '../../transport/remote-command.js'
 import {processAlive} from '../../util/process.js'
+import {isWithin, sshdConfigArg} from './identity.js'
 
 const exec = promisify(execFile)
 export const SLOT_DIR = '/var/tmp/dops-fleet-slots'
@@ -39,12 +42,66 @@ export function answers(host: string, port: number): Promise<boolean> {
   })
 }
 
+/** The last `lines` lines of a file (at most its last 64 KiB), or '' when it cannot be read. */
+async function tail(file: string, lines: number): Promise<string> {
+  const fh = await open(file, 'r').catch(() => undefined)
+  if (!fh) return ''
+  try {
+    const size = (await fh.stat()).size
+    const len = Math.min(size, 64 * 1024)
+    const buf = Buffer.alloc(len)
+    await fh.read(buf, 0, len, size - len)
+    return buf.toString('utf8').split('\n').filter((l) => l.trim()).slice(-lines).join('\n')
+  } finally {
+    await fh.close()
+  }
+}
+
+/**
+ * Wait until a sandbox host's sshd listens; when it does not (its process exited, or the deadline passed), the
+ * error names the host and ends with the last lines of its sshd log, where sshd and the mounts before it say why.
+ */
+export async function waitForSandbox(h: SandboxHostFiles & {address: string; port: number; proc?: ChildProcess}, deadline: number): Promise<void> {
+  const exited = () => h.proc !== undefined && (h.proc.pid === undefined || h.proc.exitCode !== null || h.proc.signalCode !== null)
+  const ms = Math.max(0, deadline - Date.now())
+  for (let i = 0; i < 2000 && Date.now() < deadline && !exited(); i++) {
+    if (await answers(h.address, h.port)) return
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  const log = path.join(h.dir, 'sshd.log')
+  const how = (p: ChildProcess) => (p.pid === undefined ? 'unshare could not be started' : p.exitCode !== null ? `exit code ${p.exitCode}` : `signal ${p.signalCode}`)
+  const why = exited() ? `its sshd exited (${how(h.proc!)})` : `its sshd did not listen within ${Math.round(ms / 1000)} s`
+  const last = await tail(log, 10)
+  throw new DopsError('SANDBOX_START', `sandbox host ${h.name} (${h.address}:${h.port}) did not start: ${why}; ${last ? `the last lines of ${log}:\n${last.replace(/^/gm, '  ')}` : `${log} is empty`}`, {exitCode: ExitCode.SOME_FAILED})
+}
+
+/**
+ * Why a sandbox host's files cannot live in `dir`, or undefined when they can: each host mounts its own copy of
+ * /tmp, /root, /opt, ... over the machine's, so its sshd could not read its config or key in those.
+ */
+export function sandboxDirProblem(dir: string): string | undefined {
+  let real = path.resolve(dir)
+  // the nearest directory that exists, resolved through symbolic links (/tmp may be one)
+  for (let up = real, rest = ''; ; up = path.dirname(up)) {
+    if (existsSync(up)) {
+      real = path.join(realpathSync(up), rest)
+      break
+    }
+    rest = path.join(path.basename(up), rest)
+    if (up === path.dirname(up)) break
+  }
+  const hidden = SANDBOX_DIRS.map((d) => `/${d}`).find((d) => real === d || isWithin(d, real))
+  if (!hidden) return undefined
+  return `sandbox host files cannot be under ${hidden} (${dir}): each sandbox host mounts its own ${hidden} there, so its sshd could not read its own config; use a directory elsewhere, e.g. under /var/tmp`
+}
+
 export async function waitForPort(address: string, port: number, deadline: number): Promise<void> {
+  const start = Date.now()
   for (let i = 0; i < 400 && Date.now() < deadline; i++) {
     if (await answers(address, port)) return
     await new Promise((r) => setTimeout(r, 25))
   }
-  throw new Error(`sandbox host ${address}:${port} did not start listening`)
+  throw new Error(`${address}:${port} did not start listening within ${Math.round((deadline - start) / 1000)} s`)
 }
 
 /** A /24 of loopback addresses (127.0.<slot>.0) that no other sandbox or fleet uses. */
@@ -108,6 +165,8 @@ export interface SandboxHostFiles {
 
 /** Create the host's private directories and host key; returns the public key line's type and base64. */
 export async function prepareSandboxHost(h: SandboxHostFiles): Promise<{type: string; key: string}> {
+  const problem = sandboxDirProblem(h.dir)
+  if (problem) throw new DopsError('SANDBOX_DIR', problem, {exitCode: ExitCode.INVALID_INPUT})
   await Promise.all(SANDBOX_DIRS.map((d) => mkdir(path.join(h.dir, 'fs', d), {recursive: true})))
   const keyFile = path.join(h.dir, 'ssh_host_ed25519_key')
   if (!existsSync(keyFile)) await keygen(keyFile, h.name)
@@ -115,15 +174,20 @@ export async function prepareSandboxHost(h: SandboxHostFiles): Promise<{type: st
   return {type: type!, key: key!}
 }
 
-/** Start the host's sshd in its namespaces; the process outlives this one (detached) until killed. */
+/**
+ * Start the host's sshd in its namespaces; the process outlives this one (detached) until killed. sshd needs its
+ * privilege separation directory (/run/sshd, made by systemd on a machine where the ssh service has run): made here.
+ */
 export function launchSandbox(h: SandboxHostFiles): ChildProcess {
-  const mounts = SANDBOX_DIRS.map((d) => `mkdir -p /${d} && mount --bind ${h.dir}/fs/${d} /${d}`).join(' && ')
-  const script = `hostname ${h.name} && ${mounts} && exec /usr/sbin/sshd -D -e -f ${h.dir}/sshd_config`
+  const mounts = SANDBOX_DIRS.map((d) => `mkdir -p /${d} && mount --bind ${shQuote(`${h.dir}/fs/${d}`)} /${d}`).join(' && ')
+  const script = `hostname ${shQuote(h.name)} && mkdir -p -m 0755 /run/sshd && ${mounts} && exec /usr/sbin/sshd -D -e ${sshdConfigArg(h.dir)}`
   const child = spawn('unshare', ['--mount', '--uts', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private', '/bin/sh', '-c', script], {
     // sshd's own errors go to sshd.log; a pipe would keep this process alive
     stdio: ['ignore', 'ignore', openSync(path.join(h.dir, 'sshd.log'), 'a')],
     detached: true,
   })
+  // a failed spawn is seen by waitForSandbox (no pid, an exit code), never an unhandled 'error' event
+  child.on('error', () => undefined)
   child.unref()
   return child
 }
