@@ -10,7 +10,8 @@ import {hostRuns, needsSsh, providerOf, scriptSpec, step, type EnvContext} from 
 import type {EnvReport} from '../types.js'
 import {waitForSsh} from '../wait-ssh.js'
 
-const DEFAULT_SSH_WAIT = '5m'
+/** how long new hosts may take to answer SSH: a local sandbox answers in a second, a cloud instance may take minutes */
+const DEFAULT_SSH_WAIT: Record<string, string> = {local: '1m'}
 
 /**
  * Wait until the hosts answer SSH, then run the group's bootstrap scripts with the addresses of the groups it
@@ -25,7 +26,8 @@ export async function prepareHosts(e: EnvContext, report: EnvReport, group: stri
   const transport = createSshTransport({...p.connection, projectDir: e.t.projectDir, planSsh: e.loaded.plan.ssh})
   try {
     const t1 = performance.now()
-    const timeout = parseDuration(String(providerOf(e.loaded, spec).settings.sshTimeout ?? DEFAULT_SSH_WAIT)) ?? 300_000
+    const provider = providerOf(e.loaded, spec)
+    const timeout = parseDuration(String(provider.settings.sshTimeout ?? DEFAULT_SSH_WAIT[provider.type] ?? '5m')) ?? 300_000
     const waitEnd = step(p, 'wait', `${group}: waiting for SSH on ${hosts.length} host(s)`)
     const waited = await waitForSsh(transport, hosts, timeout)
     waitEnd(waited.every((w) => w.ok) ? 'all answered' : `${waited.filter((w) => !w.ok).length} did not answer`, waited.every((w) => w.ok))
