@@ -5,7 +5,7 @@
  */
 import {readdir, readFile} from 'node:fs/promises'
 import path from 'node:path'
-import type {Problem} from '../errors.js'
+import {InvalidInputError, type Problem} from '../errors.js'
 import {writeJsonAtomic} from '../util/atomic-json.js'
 import type {DeployReport} from './deploy-job.js'
 import {OUTPUT_TAIL_LINES, type DeployHostResult} from './deploy-host.js'
@@ -65,8 +65,7 @@ function notARecord(v: unknown): string | undefined {
 }
 
 /** Parse one record's text: the record, or a located problem. */
-export function parseDeploymentRecord(file: string, text: string): {record?: DeployReport; problem?: Problem} {
-  const skipped = '; this record is skipped (delete or repair it)'
+export function parseDeploymentRecord(file: string, text: string, skipped = '; this record is skipped (delete or repair it)'): {record?: DeployReport; problem?: Problem} {
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -83,8 +82,12 @@ export function parseDeploymentRecord(file: string, text: string): {record?: Dep
   return {record: value as DeployReport}
 }
 
-/** Every record of the project, oldest first, with a warning for each one that cannot be read. */
-export async function readDeploymentRecords(projectDir: string): Promise<DeploymentRecords> {
+/**
+ * Every record of the project, oldest first, with a warning for each one that cannot be read (skipped). `strict`:
+ * a record that cannot be read is an error instead (for callers whose answer it could change, such as the desired
+ * revision of `env up`).
+ */
+export async function readDeploymentRecords(projectDir: string, opts: {strict?: boolean} = {}): Promise<DeploymentRecords> {
   const dir = deploymentsDir(projectDir)
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort()
   const deployments: DeployReport[] = []
@@ -96,10 +99,11 @@ export async function readDeploymentRecords(projectDir: string): Promise<Deploym
       problems.push({file, severity: 'warning', message: `cannot read the record: ${text.code ?? text.message}; it is skipped`})
       continue
     }
-    const r = parseDeploymentRecord(file, text)
+    const r = parseDeploymentRecord(file, text, opts.strict ? '; move it away: it only holds the history of one deployment' : undefined)
     if (r.record) deployments.push(r.record)
-    else problems.push(r.problem!)
+    else problems.push(opts.strict ? {...r.problem!, severity: 'error'} : r.problem!)
   }
+  if (opts.strict && problems.length) throw new InvalidInputError(`${problems.length === 1 ? 'a deployment record' : `${problems.length} deployment records`} cannot be read`, problems)
   deployments.sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0))
   return {deployments, problems}
 }
