@@ -17,6 +17,8 @@ export type DopsEvent =
   | {type: 'env.step'; phase: string; text: string; state: 'start' | 'end'; ok?: boolean; ms?: number}
   /** a deployment's plan, before anything on a host changes */
   | {type: 'deploy.plan'; report: import('./deploy/deploy-job.js').DeployReport}
+  /** a lifecycle event on one host of a deployment: its start, then its end with its time */
+  | {type: 'deploy.event'; host: string; event: string; state: 'start' | 'end'; ok?: boolean; ms?: number}
 
 export type Reporter = (event: DopsEvent) => void
 export const silentReporter: Reporter = () => {}

@@ -13,7 +13,7 @@ ${exitCodesHelp}`
   static override examples = ['<%= config.bin %> bundle build/', '<%= config.bin %> bundle build/ -o dist/shop.tgz --json']
   static override args = {dir: Args.string({description: 'revision directory', required: true})}
   static override flags = {
-    out: Flags.string({char: 'o', description: 'output file (default: <dir>-<id>.tgz in the current directory)'}),
+    out: Flags.string({char: 'o', description: 'output file, or a directory (DIR/ or an existing one) to write <dir>-<id>.tgz into (default: the current directory)'}),
     compat: Flags.boolean({description: 'accept what the CodeDeploy agent accepts; footguns become warnings'}),
   }
 

@@ -1,8 +1,11 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, connectionFrom, exitCodesHelp, selectionFrom} from '../cli/base.js'
-import {printDeployment, withPlanPrinter} from '../cli/deploy-format.js'
-import {outputMode, withRunProgress} from '../cli/progress.js'
-import {deployJob, readDeployments, type DeployReport} from '../deploy/deploy-job.js'
+import {printDeployment} from '../cli/deploy-format.js'
+import {withDeployProgress} from '../cli/deploy-progress.js'
+import {outputMode} from '../cli/progress.js'
+import {deployJob, type DeployReport} from '../deploy/deploy-job.js'
+import {readDeploymentRecords} from '../deploy/records.js'
+import {colorFor, formatProblems} from '../cli/format.js'
 import {previousGoodRevision} from '../deploy/status-job.js'
 import {InvalidInputError} from '../errors.js'
 import {resolveTargets} from '../targets.js'
@@ -27,11 +30,13 @@ ${exitCodesHelp}`
       const t = await resolveTargets(source)
       const apps = Object.keys(t.loaded?.plan.apps ?? {})
       const app = flags.app ?? (apps.length === 1 ? apps[0] : undefined)
-      to = app && t.envName ? previousGoodRevision(await readDeployments(t.projectDir), t.envName, app) : undefined
+      const records = await readDeploymentRecords(t.projectDir)
+      if (records.problems.length) process.stderr.write(formatProblems(colorFor(process.stderr), records.problems) + '\n')
+      to = app && t.envName ? previousGoodRevision(records.deployments, t.envName, app) : undefined
       if (!to) throw new InvalidInputError('no earlier successful revision is recorded in .dops/deployments; name one with --to (see dops deploy history)')
     }
     const mode = outputMode(flags.json ?? false)
-    const report = await withRunProgress({mode, stream: true, total: 0, title: 'rolling back'}, (reporter) =>
+    const report = await withDeployProgress(mode, {stream: flags.stream, title: 'rolling back'}, (reporter) =>
       deployJob({
         source,
         selection: selectionFrom(flags),
@@ -45,7 +50,7 @@ ${exitCodesHelp}`
         wait: flags.wait,
         steal: flags.steal,
         stream: flags.stream,
-        reporter: flags.plan || mode === 'json' ? undefined : withPlanPrinter(reporter),
+        reporter,
       }),
     )
     if (mode !== 'json') printDeployment(report)

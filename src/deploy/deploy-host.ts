@@ -29,7 +29,14 @@ export interface EventRun {
   rc?: number
   reason?: string
   scripts: ScriptRun[]
+  /** wall time of the event as seen by dops (integer ms) */
+  ms?: number
+  /** the event's last lines of output (stdout and stderr as they arrived), at most OUTPUT_TAIL_LINES */
+  tail?: string[]
 }
+
+/** Lines of each event's output kept for failure messages and `deploy show`. */
+export const OUTPUT_TAIL_LINES = 10
 
 export interface DeployHostResult extends HostResult {
   revision: string
@@ -45,6 +52,8 @@ export interface DeployHostResult extends HostResult {
    * was blocked): it may have stopped the app or removed its files, so a failed deployment rolls it back.
    */
   changed: boolean
+  /** a host that did not succeed: the last lines of output of the event that failed (redacted), as deploy prints them */
+  outputTail?: string[]
 }
 
 export interface DeployHostOptions {
@@ -113,21 +122,28 @@ export async function deployHost(o: DeployHostOptions): Promise<DeployHostResult
     let previous: string | undefined
     let switched = false
     const log: string[] = []
+    let eventStart = 0
+    let running: EventRun | undefined
     const onLine = (stream: 'stdout' | 'stderr', line: string) => {
       const m = stream === 'stdout' ? parseMarker(line) : undefined
+      const cur = events[events.length - 1]
       if (!m) {
         const shown = o.redact ? o.redact(line) : line
         log.push(`${new Date().toISOString()} [${stream}] ${shown}`)
+        // the event that printed it: the last one started (stderr may arrive after its end marker)
+        if (running) running.tail = [...(running.tail ?? []), shown].slice(-OUTPUT_TAIL_LINES)
         if (o.stream) o.emit?.({type: 'host.output', host: h.name, stream, line: shown})
         return
       }
-      const cur = events[events.length - 1]
       switch (m.kind) {
         case 'previous':
           previous ??= m.revision
           break
         case 'event-start':
-          events.push({event: m.event, from: m.from, status: 'ok', scripts: []})
+          running = {event: m.event, from: m.from, status: 'ok', scripts: []}
+          events.push(running)
+          eventStart = performance.now()
+          o.emit?.({type: 'deploy.event', host: h.name, event: m.event, state: 'start'})
           log.push(`${new Date().toISOString()} LifecycleEvent - ${m.event}${m.from === 'previous' ? ` (previous revision ${previous})` : ''}`)
           break
         case 'event-skip':
@@ -143,6 +159,8 @@ export async function deployHost(o: DeployHostOptions): Promise<DeployHostResult
           if (cur) {
             cur.rc = m.rc
             cur.status = m.rc === 0 ? 'ok' : 'failed'
+            cur.ms = Math.round(performance.now() - eventStart)
+            o.emit?.({type: 'deploy.event', host: h.name, event: m.event, state: 'end', ok: m.rc === 0, ms: cur.ms})
             if (m.event === 'Install' && m.rc === 0) switched = true
           }
           break

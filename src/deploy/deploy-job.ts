@@ -4,9 +4,8 @@
  * back on failure, record the deployment. The report is the command's JSON contract.
  */
 import {randomBytes} from 'node:crypto'
-import {readdir, readFile} from 'node:fs/promises'
 import path from 'node:path'
-import {DopsError, ExitCode, InvalidInputError} from '../errors.js'
+import {ExitCode, InvalidInputError} from '../errors.js'
 import type {Reporter} from '../events.js'
 import {failureBudget} from '../fleet/batches.js'
 import {schedule} from '../fleet/schedule.js'
@@ -17,17 +16,19 @@ import {resolveTargets, selectTargets, type TargetSource} from '../targets.js'
 import {createSshTransport, type TransportSettings} from '../transport/factory.js'
 import type {Transport} from '../transport/types.js'
 import {parseDuration} from '../util/duration.js'
-import {writeJsonAtomic} from '../util/atomic-json.js'
 import {makeRedactor} from '../util/redact.js'
 import {redactDeep} from './redact-report.js'
 import {SCRIPTED_EVENTS} from './appspec/types.js'
 import {deployHost, lifecyclePhases, stageRevision, type DeployHostResult} from './deploy-host.js'
+import {cachedBundle, planRevision, runBuild} from './deploy-source.js'
+import {recordedHostResult, writeDeployment} from './records.js'
 import {Semaphore} from '../util/semaphore.js'
 import {checkHealth, type HealthCheckSpec} from './health.js'
 import {DEFAULT_DEPLOY_ROOT, hostLayout, readCurrentCommand, type HostLayout} from './host-layout.js'
 import {acquireLock} from './lock.js'
 import {hookEnv, runTraffic, type AppPlan, type AppTraffic} from './app-plan.js'
 import {bundleRevision, prepareRevision, type PreparedRevision} from './prepare.js'
+import type {PlannedRevision} from './deploy-source.js'
 import {planRollout} from './strategy.js'
 
 export interface DeployParams {
@@ -69,7 +70,8 @@ export interface DeployReport {
   project: string
   env: string
   app: string
-  revision: {id: string; source: string}
+  /** `note`: with --plan, why the id may differ when deploying (the app's build has not run) */
+  revision: {id: string; source: string; note?: string}
   status: 'planned' | 'up-to-date' | 'succeeded' | 'failed-rolled-back' | 'failed' | 'aborted'
   exitCode: number
   plan: {strategy: string; batches: PlannedHost[][]; maxFailures: string | number; minHealthy: number; hooks: string[]; healthCheck?: HealthCheckSpec; traffic?: AppTraffic; lockHost?: string}
@@ -83,18 +85,8 @@ export interface DeployReport {
 }
 
 
-export function deploymentsDir(projectDir: string): string {
-  return path.join(projectDir, '.dops', 'deployments')
-}
-
 export function newDeploymentId(): string {
   return `d-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(3).toString('hex')}`
-}
-
-async function runBuild(command: string, cwd: string): Promise<void> {
-  const {execa} = await import('execa')
-  const r = await execa(command, {shell: true, cwd, reject: false, all: true, stdin: 'ignore'})
-  if (r.exitCode !== 0) throw new DopsError('BUILD_FAILED', `the build \`${command}\` failed with exit code ${r.exitCode}; nothing was deployed\n${String(r.all ?? '').split('\n').slice(-20).join('\n')}`, {exitCode: ExitCode.DEPLOY_FAILED})
 }
 
 async function currentRevisions(transport: Transport, hosts: Host[], layout: HostLayout): Promise<Map<string, string | undefined | null>> {
@@ -111,13 +103,6 @@ async function currentRevisions(transport: Transport, hosts: Host[], layout: Hos
     }),
   )
   return out
-}
-
-/** Find a cached bundle by host revision id (the first 16 hex digits of its content id). */
-async function cachedBundle(cacheDir: string, id: string): Promise<string | undefined> {
-  const names = await readdir(cacheDir).catch(() => [] as string[])
-  const hit = names.find((n) => n.startsWith(id) && n.endsWith('.tgz'))
-  return hit ? path.join(cacheDir, hit) : undefined
 }
 
 export async function deployJob(p: DeployParams): Promise<DeployReport> {
@@ -143,37 +128,39 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
   const deploymentId = p.deploymentId ?? newDeploymentId()
   const redact = makeRedactor(t.secrets)
 
-  // the revision: built, bundled, checked and prepared before any host is touched
-  let bundleFile: string
+  // the revision: built, bundled, checked and prepared before any host is touched; --plan only reads it in place
   let sourceLabel: string
-  let inspected: Awaited<ReturnType<typeof bundleRevision>>['inspected'] | undefined
+  let preparedOrNone: PreparedRevision | undefined
+  let rev: PlannedRevision
   if (p.revisionId) {
     const hit = await cachedBundle(cacheDir, p.revisionId)
     if (!hit) throw new InvalidInputError(`revision ${p.revisionId} is not in ${cacheDir}; deploy it from its source instead`)
-    bundleFile = hit
     sourceLabel = hit
+    if (p.planOnly) rev = await planRevision(hit, undefined)
+    else rev = preparedOrNone = await prepareRevision(hit, layout, {behavior: app.fileExistsBehavior})
   } else {
     const src = path.resolve(t.loaded.dir, p.revision ?? app.source)
-    if (!p.revision && app.build) await runBuild(app.build, t.loaded.dir)
-    const b = await bundleRevision(src, cacheDir)
-    bundleFile = b.file
-    inspected = b.inspected
     sourceLabel = src
+    if (p.planOnly) rev = await planRevision(src, p.revision ? undefined : app.build)
+    else {
+      if (!p.revision && app.build) await runBuild(app.build, t.loaded.dir)
+      const b = await bundleRevision(src, cacheDir)
+      rev = preparedOrNone = await prepareRevision(b.file, layout, {behavior: app.fileExistsBehavior, inspected: b.inspected})
+    }
   }
-  const prepared = await prepareRevision(bundleFile, layout, {behavior: app.fileExistsBehavior, inspected})
   const traffic = app.traffic
   if (traffic && !Object.keys(env.groups ?? {}).includes(traffic.group)) throw new InvalidInputError(`apps.${appName}.traffic.group \`${traffic.group}\` is not a group of environment ${t.envName}`)
 
   const transport = createSshTransport({...p.connection, projectDir: t.projectDir, planSsh: plan.ssh})
   try {
     const current = await currentRevisions(transport, hosts, layout)
-    const targets = p.onlyBehind ? hosts.filter((h) => current.get(h.name) !== prepared.id) : hosts
+    const targets = p.onlyBehind ? hosts.filter((h) => current.get(h.name) !== rev.id) : hosts
     const rollout = targets.length ? planRollout(targets.length, app.strategy) : {sizes: [], minHealthy: 0, maxFailures: 0, describe: 'every host runs this revision already'}
     // CodeDeploy's order: hosts not yet on this revision first
-    const ordered = [...targets].sort((a, b) => Number(current.get(a.name) === prepared.id) - Number(current.get(b.name) === prepared.id))
+    const ordered = [...targets].sort((a, b) => Number(current.get(a.name) === rev.id) - Number(current.get(b.name) === rev.id))
     let offset = 0
     const batches = rollout.sizes.map((size) => ordered.slice(offset, (offset += size)).map((h) => ({host: h.name, address: h.address, group: h.group, from: current.get(h.name) ?? undefined, reachable: current.get(h.name) !== null})))
-    const hooks = SCRIPTED_EVENTS.filter((e) => prepared.appspec.hooks[e]?.length && (traffic || !e.includes('Traffic')))
+    const hooks = SCRIPTED_EVENTS.filter((e) => rev.appspec?.hooks[e]?.length && (traffic || !e.includes('Traffic')))
     const report: DeployReport = {
       version: 1,
       kind: p.kind ?? 'deploy',
@@ -181,7 +168,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
       project: plan.project,
       env: t.envName,
       app: appName,
-      revision: {id: prepared.id, source: sourceLabel},
+      revision: {id: rev.id, source: sourceLabel, ...(rev.note ? {note: rev.note} : {})},
       status: 'planned',
       exitCode: ExitCode.OK,
       plan: {strategy: rollout.describe, batches, maxFailures: rollout.maxFailures, minHealthy: rollout.minHealthy, hooks, healthCheck: app.healthCheck, traffic, lockHost: lockHost.name},
@@ -189,8 +176,9 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
       startedAt: started.toISOString(),
       durationMs: 0,
     }
-    if (p.planOnly) return redactDeep({...report, durationMs: performance.now() - t0}, redact)
-    if (!ordered.length) return redactDeep({...report, status: 'up-to-date', durationMs: performance.now() - t0}, redact)
+    if (p.planOnly) return redactDeep({...report, durationMs: Math.round(performance.now() - t0)}, redact)
+    if (!ordered.length) return redactDeep({...report, status: 'up-to-date', durationMs: Math.round(performance.now() - t0)}, redact)
+    const prepared = preparedOrNone!
     p.reporter?.({type: 'deploy.plan', report: redactDeep(report, redact)})
 
     const lock = await acquireLock({conn: await transport.connect(lockHost), host: lockHost.name, name: `${plan.project}-${t.envName}-${appName}`, deployment: deploymentId, waitMs: parseDuration(p.wait) ?? 0, steal: p.steal, sudo: app.sudo})
@@ -258,7 +246,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
         },
         skipped: (h, batch, reason) => ({host: h.name, address: h.address, group: h.group, batch, status: 'skipped', exitCode: null, stdout: '', stderr: '', durationMs: 0, errorKind: reason, error: `not started: ${reason === 'interrupted' ? 'the deployment was interrupted' : 'the rollout stopped'}`, revision: prepared.id, uploaded: false, events: [], conflicts: [], switched: false, changed: false}),
       })
-      report.results = outcome.results.map((r) => ({...r, stdout: redact(r.stdout), stderr: redact(r.stderr)}))
+      report.results = outcome.results.map((r) => recordedHostResult(r, redact))
       report.summary = outcome.summary
       report.stopped = outcome.stopped
       // within the failure budget the deployment succeeds (the failed hosts are reported, exit 3)
@@ -282,7 +270,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
           const targets = ordered.filter((h) => changed.some((r) => r.host === h.name && r.previousRevision === prevId))
           results.push(...(await Promise.all(targets.map((h) => deployOne(h, 0, prev, true)))))
         }
-        report.rollback = {revision: [...new Set(changed.map((r) => r.previousRevision!))].join(','), results, message}
+        report.rollback = {revision: [...new Set(changed.map((r) => r.previousRevision!))].join(','), results: results.map((r) => recordedHostResult(r, redact)), message}
         const allBack = !message && results.every((r) => r.status === 'ok')
         report.status = allBack ? 'failed-rolled-back' : 'failed'
         if (!changed.length && !stranded.length) report.status = 'failed-rolled-back'
@@ -292,7 +280,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
       clearInterval(heartbeat)
       await lock.release().catch(() => undefined)
     }
-    report.durationMs = performance.now() - t0
+    report.durationMs = Math.round(performance.now() - t0)
     await writeDeployment(t.projectDir, redactDeep(report, redact))
     return redactDeep(report, redact)
   } finally {
@@ -300,12 +288,4 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
   }
 }
 
-export async function writeDeployment(projectDir: string, r: DeployReport): Promise<void> {
-  await writeJsonAtomic(path.join(deploymentsDir(projectDir), `${r.deploymentId}.json`), r)
-}
-
-export async function readDeployments(projectDir: string): Promise<DeployReport[]> {
-  const dir = deploymentsDir(projectDir)
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort()
-  return Promise.all(names.map(async (n) => JSON.parse(await readFile(path.join(dir, n), 'utf8')) as DeployReport))
-}
+export {deploymentsDir, readDeployments, writeDeployment} from './records.js'

@@ -7,7 +7,9 @@ import {resolveTargets, selectTargets, type TargetSource} from '../targets.js'
 import type {Selection} from '../fleet/select.js'
 import {createSshTransport, type TransportSettings} from '../transport/factory.js'
 import {shQuote} from '../transport/remote-command.js'
-import {readDeployments, type DeployReport} from './deploy-job.js'
+import type {DeployReport} from './deploy-job.js'
+import {readDeploymentRecords} from './records.js'
+import type {Problem} from '../errors.js'
 import {DEFAULT_DEPLOY_ROOT, hostLayout, readCurrentCommand} from './host-layout.js'
 import {checkHealth, type HealthCheckSpec} from './health.js'
 
@@ -81,13 +83,21 @@ export async function statusJob(p: {source: TargetSource; selection: Selection; 
   }
 }
 
-export async function historyJob(p: {source: TargetSource; app?: string}): Promise<{deployments: Array<Pick<DeployReport, 'deploymentId' | 'kind' | 'env' | 'app' | 'status' | 'startedAt' | 'durationMs' | 'exitCode'> & {revision: string; ok: number; failed: number}>}> {
+export interface HistoryEntry extends Pick<DeployReport, 'deploymentId' | 'kind' | 'env' | 'app' | 'status' | 'startedAt' | 'durationMs' | 'exitCode'> {
+  revision: string
+  ok: number
+  failed: number
+}
+
+/** The recorded deployments (oldest first); `problems` names each record that could not be read (it is skipped). */
+export async function historyJob(p: {source: TargetSource; app?: string}): Promise<{deployments: HistoryEntry[]; problems: Problem[]}> {
   const t = await resolveTargets(p.source)
-  const all = await readDeployments(t.projectDir)
+  const {deployments: all, problems} = await readDeploymentRecords(t.projectDir)
   return {
     deployments: all
       .filter((d) => d.status !== 'planned' && (!p.app || d.app === p.app) && (!t.envName || d.env === t.envName))
-      .map((d) => ({deploymentId: d.deploymentId, kind: d.kind, env: d.env, app: d.app, status: d.status, startedAt: d.startedAt, durationMs: d.durationMs, exitCode: d.exitCode, revision: d.revision.id, ok: d.summary?.ok ?? 0, failed: (d.summary?.total ?? 0) - (d.summary?.ok ?? 0)})),
+      .map((d) => ({deploymentId: d.deploymentId, kind: d.kind, env: d.env, app: d.app, status: d.status, startedAt: d.startedAt, durationMs: Math.round(Number(d.durationMs) || 0), exitCode: d.exitCode, revision: d.revision.id, ok: d.summary?.ok ?? 0, failed: (d.summary?.total ?? 0) - (d.summary?.ok ?? 0)})),
+    problems,
   }
 }
 

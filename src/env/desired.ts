@@ -4,12 +4,11 @@
  * reconcile deploy it to new and differing hosts) until the next successful deploy of the working tree; otherwise
  * the working tree's revision is.
  */
-import {readdir, readFile} from 'node:fs/promises'
 import path from 'node:path'
-import {deploymentsDir, readDeployments, type DeployReport} from '../deploy/deploy-job.js'
+import type {DeployReport} from '../deploy/deploy-job.js'
+import {readDeploymentRecords} from '../deploy/records.js'
 import {bundleRevision} from '../deploy/prepare.js'
 import type {AppPlan} from '../deploy/app-plan.js'
-import {unreadable} from './context.js'
 import type {DesiredRevision} from './types.js'
 
 /**
@@ -29,7 +28,8 @@ export function pinnedRevision(deployments: DeployReport[], env: string, app: st
  * Hosts name a revision by the first 16 hex digits of its content id.
  */
 export async function desiredRevisions(projectDir: string, planDir: string, env: string, apps: Record<string, AppPlan>, names: string[], withWorkingTree: boolean): Promise<Map<string, DesiredRevision>> {
-  const deployments = await readDeployments(projectDir).catch((err: unknown) => locateRecord(projectDir, err))
+  // a record that cannot be read may be the one that pins the revision: refuse, naming it, rather than guess
+  const {deployments} = await readDeploymentRecords(projectDir, {strict: true})
   const out = new Map<string, DesiredRevision>()
   for (const app of names) {
     const a = apps[app]
@@ -42,20 +42,4 @@ export async function desiredRevisions(projectDir: string, planDir: string, env:
     out.set(app, {...(id ? {id} : {}), source: 'working tree'})
   }
   return out
-}
-
-/** A deployment record that is not JSON (truncated, hand-edited): a located problem naming it, not a bug. */
-async function locateRecord(projectDir: string, err: unknown): Promise<never> {
-  if (!(err instanceof SyntaxError)) throw err
-  const dir = deploymentsDir(projectDir)
-  for (const n of (await readdir(dir)).filter((x) => x.endsWith('.json')).sort()) {
-    const file = path.join(dir, n)
-    const text = await readFile(file, 'utf8')
-    try {
-      JSON.parse(text)
-    } catch (e) {
-      throw unreadable(e, file, text, 'deployment record', 'move it away: it only holds the history of one deployment')
-    }
-  }
-  throw err
 }

@@ -2,7 +2,8 @@
  * `dops deploy`, `rollback`, `deploy status` and `deploy history` end to end: the built CLI, a plan, real sshd hosts.
  */
 import assert from 'node:assert/strict'
-import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {execFileSync} from 'node:child_process'
+import {chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {after, before, test} from 'node:test'
@@ -12,6 +13,7 @@ import {startFleet, type Fleet} from '../fleet/fleet.js'
 
 let fleet: Fleet
 let project: string
+let plannedId = ''
 const N = 6
 before(async () => {
   fleet = await startFleet({count: N, prefix: 'w'})
@@ -68,6 +70,36 @@ test('--plan prints hosts, batches, revisions and hooks, and changes nothing', a
   assert.ok(rep.plan.batches.flat().every((h) => h.reachable && h.from === undefined))
   assert.deepEqual(rep.plan.hooks, EVENTS)
   assert.equal(existsSync(path.join(fleet.hosts[0]!.fsDir, 'var/www/app')), false)
+  plannedId = rep.revision.id
+})
+
+/** Every path under `dir` with its size and mtime: equal listings mean nothing was written. */
+function snapshot(dir: string): string[] {
+  return readdirSync(dir, {recursive: true, encoding: 'utf8'}).sort().map((f) => {
+    const st = statSync(path.join(dir, f))
+    return `${f} ${st.size} ${st.mtimeMs}`
+  })
+}
+
+test('--plan changes nothing: no build, no bundle, no archive extracted, no write in the project or on hosts', async () => {
+  makeBuild('v1')
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'dops-plan-tmp-'))
+  const archive = path.join(os.tmpdir(), `dops-plan-rev-${process.pid}.tgz`)
+  execFileSync('tar', ['-czf', archive, '-C', path.join(project, 'build'), '.'])
+  const before = snapshot(project)
+  const hostsBefore = fleet.hosts.map((h) => snapshot(h.fsDir))
+  const r = await dops(['deploy', '--plan', '--json'], {cwd: project, env: {TMPDIR: tmp}})
+  assert.equal(r.code, 0, r.stderr)
+  const rep = json<DeployReport>(r)
+  assert.equal(existsSync(path.join(project, 'built.txt')), false, 'the build did not run')
+  assert.match(rep.revision.note!, /build \(`sh make-revision.sh`\) runs first when deploying; --plan does not run it/)
+  const fromArchive = await dops(['deploy', '--plan', '--json', '--revision', archive], {cwd: project, env: {TMPDIR: tmp}})
+  assert.equal(fromArchive.code, 0, fromArchive.stderr)
+  assert.equal(json<DeployReport>(fromArchive).revision.id, rep.revision.id, 'the archive is the same content')
+  assert.deepEqual(snapshot(project), before, 'nothing written in the project (.dops/bundles included)')
+  assert.deepEqual(readdirSync(tmp), [], 'no archive extracted')
+  assert.deepEqual(fleet.hosts.map((h) => snapshot(h.fsDir)), hostsBefore, 'nothing written on the hosts')
+  rmSync(archive, {force: true})
 })
 
 test('a deployment rolls out in batches, runs the build, hooks with the plan env, and records history', async () => {
@@ -76,6 +108,7 @@ test('a deployment rolls out in batches, runs the build, hooks with the plan env
   assert.equal(r.code, 0, r.stdout.slice(-3000) + r.stderr)
   const rep = json<DeployReport>(r)
   assert.equal(rep.status, 'succeeded')
+  assert.equal(rep.revision.id, plannedId, 'the plan named the revision that was deployed')
   assert.ok(existsSync(path.join(project, 'built.txt')), 'the build ran')
   for (let i = 0; i < N; i++) assert.equal(page(i), '<h1>v1</h1>')
   const log = readFileSync(path.join(fleet.hosts[4]!.fsDir, 'srv/hooks.log'), 'utf8')

@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, withInterrupt, connectionFlags, connectionFrom, exitCodesHelp, selectionFrom, targetFlags} from '../../cli/base.js'
-import {printDeployment, withPlanPrinter} from '../../cli/deploy-format.js'
-import {outputMode, withRunProgress} from '../../cli/progress.js'
+import {printDeployment} from '../../cli/deploy-format.js'
+import {withDeployProgress} from '../../cli/deploy-progress.js'
+import {outputMode} from '../../cli/progress.js'
 import {deployJob, type DeployReport} from '../../deploy/deploy-job.js'
 
 export const deployFlags = {
@@ -42,7 +43,7 @@ ${exitCodesHelp}`
     const {flags} = await this.parse(Deploy)
     const mode = outputMode(flags.json ?? false)
     return withInterrupt('stopping: no new host will start; in-flight hosts finish', async (stopSignal) => {
-      const report = await withRunProgress({mode, stream: true, total: 0, title: 'deploying'}, (reporter) =>
+      const report = await withDeployProgress(mode, {stream: flags.stream, title: 'deploying'}, (reporter) =>
         deployJob({
           source: {cwd: process.cwd(), planFile: flags.file, env: flags.env, inventory: flags.inventory},
           selection: selectionFrom(flags),
@@ -55,7 +56,7 @@ ${exitCodesHelp}`
           wait: flags.wait,
           steal: flags.steal,
           stream: flags.stream,
-          reporter: flags.plan || mode === 'json' ? undefined : withPlanPrinter(reporter),
+          reporter,
           stopSignal,
         }),
       )
