@@ -7,17 +7,19 @@ import {readdir, readFile} from 'node:fs/promises'
 import path from 'node:path'
 import {DopsError, ExitCode, InvalidInputError} from '../errors.js'
 import type {Host} from '../inventory/host.js'
-import type {RunOutcome, RunSpec} from './run.js'
+import type {JournalSpec} from './journal-spec.js'
+import type {RunOutcome} from './run.js'
 import {writeJsonAtomic} from '../util/atomic-json.js'
 
 export interface RunJournal extends RunOutcome {
-  version: 1
+  /** 2: the command is kept redacted with templates of its secrets (journal-spec.ts); 1: redacted only */
+  version: 1 | 2
   runId: string
   retryOf?: string
   startedAt: string
   durationMs: number
   exitCode: number
-  spec: RunSpec
+  spec: JournalSpec
   options: Record<string, unknown>
   /** the targeted hosts, as resolved, so a retry needs neither the plan nor the inventory */
   hosts: Host[]

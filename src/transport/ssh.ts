@@ -4,6 +4,7 @@
  */
 import {readFile} from 'node:fs/promises'
 import type {Duplex} from 'node:stream'
+import {StringDecoder} from 'node:string_decoder'
 import {NodeSSH} from 'node-ssh'
 import type {Client, ClientChannel} from 'ssh2'
 import type {Host} from '../inventory/host.js'
@@ -185,14 +186,23 @@ class SshConnection implements Connection {
         let deadlineExceeded = false
         let outputLeftOpen = false
         let graceTimer: NodeJS.Timeout | undefined
-        const collect = (which: 'stdout' | 'stderr') => (chunk: Buffer) => {
-          const s = chunk.toString('utf8')
+        // one decoder per stream: a multi-byte character split over two chunks is decoded whole
+        const decoders = {stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8')}
+        const take = (which: 'stdout' | 'stderr', s: string) => {
+          if (!s) return
           opts.onOutput?.(which, s)
           if (out[which].length < max) out[which] += s.slice(0, max - out[which].length)
           else truncated = true
         }
+        const collect = (which: 'stdout' | 'stderr') => (chunk: Buffer) => take(which, decoders[which].write(chunk))
         stream.on('data', collect('stdout'))
         stream.stderr.on('data', collect('stderr'))
+        // the connection itself going away (host down, network cut) is not the command being killed
+        let connectionLost = false
+        const onLost = () => {
+          connectionLost = true
+        }
+        this.client.once('close', onLost)
         stream.on('exit', (code: number | null, sig?: string) => {
           exitCode = code
           signal = sig ?? undefined
@@ -217,7 +227,13 @@ class SshConnection implements Connection {
           clearTimeout(graceTimer)
           clearTimeout(deadline)
           opts.signal?.removeEventListener('abort', onAbort)
-          resolve({exitCode, signal, stdout: out.stdout, stderr: out.stderr, deadlineExceeded, outputLeftOpen, truncated})
+          for (const which of ['stdout', 'stderr'] as const) take(which, decoders[which].end())
+          // ssh2 closes the channels before it emits the client's 'close': look once more after this turn
+          setImmediate(() => {
+            this.client.off('close', onLost)
+            const lost = connectionLost || exitCode === null && signal === undefined && !deadlineExceeded && !outputLeftOpen && !opts.signal?.aborted
+            resolve({exitCode, signal, stdout: out.stdout, stderr: out.stderr, deadlineExceeded, outputLeftOpen, truncated, ...(lost ? {connectionLost: true} : {})})
+          })
         })
         if (opts.stdin !== undefined) stream.end(opts.stdin)
         else stream.end()

@@ -1,0 +1,87 @@
+/**
+ * What a run journal keeps of the command it ran: the command, script and arguments with every secret redacted (what
+ * is shown), plus templates that name each secret's source (`${env:NAME}`, `${file:PATH}`) in place of its value.
+ * `--retry-failed` rebuilds the exact command from the templates, resolving the sources again; a secret value is
+ * never written to disk, and a command that cannot be rebuilt exactly is refused, never run redacted.
+ */
+import {readFileSync} from 'node:fs'
+import {InvalidInputError} from '../errors.js'
+import {fromTemplate, MASK, toTemplate, type Redactor, type SecretTemplate} from '../util/redact.js'
+import type {RunSpec} from './run.js'
+
+export interface JournalSpec extends RunSpec {
+  /** present when the command, an argument or the script held a secret: how to rebuild each exactly */
+  templates?: {command?: SecretTemplate; args?: Array<SecretTemplate | null>; script?: SecretTemplate}
+}
+
+/** The spec as the journal stores it: redacted, with templates for what held a secret. */
+export function recordSpec(spec: RunSpec, redact: Redactor, refs: ReadonlyMap<string, string>): JournalSpec {
+  const templates: NonNullable<JournalSpec['templates']> = {}
+  const command = spec.command === undefined ? undefined : toTemplate(spec.command, refs)
+  if (command) templates.command = command
+  const args = spec.args?.map((a) => toTemplate(a, refs) ?? null)
+  if (args?.some(Boolean)) templates.args = args
+  const script = spec.script ? toTemplate(spec.script.content, refs) : undefined
+  if (script) templates.script = script
+  return {
+    ...spec,
+    command: spec.command === undefined ? undefined : redact(spec.command),
+    args: spec.args?.map(redact),
+    script: spec.script ? {path: spec.script.path, content: redact(spec.script.content)} : undefined,
+    ...(Object.keys(templates).length ? {templates} : {}),
+  }
+}
+
+/** Resolve one secret source now, as the plan would. */
+export function resolveRef(ref: string, env: NodeJS.ProcessEnv): string {
+  if (ref.startsWith('env:')) {
+    const v = env[ref.slice(4)]
+    if (v === undefined || v === '') throw new Error(`\${${ref}} is not set now`)
+    return v
+  }
+  if (ref.startsWith('file:')) {
+    try {
+      return readFileSync(ref.slice(5), 'utf8').replace(/\r?\n$/, '')
+    } catch (e) {
+      throw new Error(`cannot read ${ref.slice(5)} for \${${ref}}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+    }
+  }
+  throw new Error(`unknown secret source \${${ref}}`)
+}
+
+/**
+ * The exact spec a journal ran, and the secret sources it used (value -> source), to redact the retry the same way.
+ * Throws an InvalidInputError (nothing runs) when a secret cannot be resolved, or when an older journal holds a
+ * redacted command without templates.
+ */
+export function replaySpec(runId: string, j: JournalSpec, env: NodeJS.ProcessEnv): {spec: RunSpec; refs: Map<string, string>} {
+  const refs = new Map<string, string>()
+  const resolve = (ref: string) => {
+    let v: string
+    try {
+      v = resolveRef(ref, env)
+    } catch (e) {
+      throw new InvalidInputError(`cannot retry run ${runId}: its command held a secret from ${(e as Error).message}. dops never stores secret values; make the secret available as it was, or run the command again without --retry-failed`)
+    }
+    refs.set(v, ref)
+    return v
+  }
+  const t = j.templates ?? {}
+  const spec: RunSpec = {
+    command: t.command ? fromTemplate(t.command, resolve) : j.command,
+    args: j.args?.map((a, i) => (t.args?.[i] ? fromTemplate(t.args[i]!, resolve) : a)),
+    script: j.script ? {path: j.script.path, content: t.script ? fromTemplate(t.script, resolve) : j.script.content} : undefined,
+    sudo: j.sudo,
+    runAs: j.runAs,
+    timeoutSec: j.timeoutSec,
+    env: j.env,
+  }
+  return {spec, refs}
+}
+
+/** Journals written before templates existed stored a redacted command that must never run. */
+export function assertReplayable(runId: string, version: number, j: JournalSpec): void {
+  if (version >= 2) return
+  const texts = [j.command ?? '', ...(j.args ?? []), j.script?.content ?? '']
+  if (texts.some((x) => x.includes(MASK))) throw new InvalidInputError(`cannot retry run ${runId}: it was recorded by an older dops with secrets redacted (\`${MASK}\`), so its exact command is lost; run the command again without --retry-failed`)
+}
