@@ -12,6 +12,8 @@ import {Semaphore} from '../util/semaphore.js'
 import {blobKeyType, fingerprint, KnownHosts, type HostKeyVerdict} from './known-hosts.js'
 import {SshConfigFile} from './ssh-config.js'
 import {parseProxyJump, resolveTarget, type SshTarget, type TargetDefaults} from './ssh-target.js'
+import {registerLive} from './live.js'
+import {buildKillSessionsCommand} from './remote-command.js'
 import {ConnectError, type Connection, type ExecOptions, type ExecResult, type Transport} from './types.js'
 
 export interface SshTransportOptions extends TargetDefaults {
@@ -137,7 +139,10 @@ export class SshTransport implements Transport {
     const client = ssh.connection!
     // node-ssh stops listening for errors once connected; a later reset must not crash the process
     client.on('error', () => {})
-    return new SshConnection(client)
+    const conn = new SshConnection(client)
+    const unregister = registerLive({stop: () => conn.killRemote().finally(() => ssh.dispose())})
+    client.once('close', unregister)
+    return conn
   }
 
   async close(): Promise<void> {
@@ -165,8 +170,35 @@ function classify(e: Error & {level?: string; code?: string}, t: SshTarget, verd
   return new ConnectError('unreachable', `cannot connect to ${where}: ${msg}`)
 }
 
+/** How long killing a connection's remote commands may take before the connection is closed anyway. */
+const KILL_DEADLINE_MS = 1500
+
 class SshConnection implements Connection {
+  private killing?: Promise<void>
   constructor(private readonly client: Client) {}
+
+  /** Kill every command this connection runs on the host (their whole sessions); bounded, never throws. */
+  killRemote(): Promise<void> {
+    this.killing ??= new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, KILL_DEADLINE_MS)
+      const done = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+      try {
+        this.client.exec(buildKillSessionsCommand(), (err, ch) => {
+          if (err) return done()
+          ch.on('close', done)
+          ch.resume()
+          ch.stderr.resume()
+          ch.end()
+        })
+      } catch {
+        done()
+      }
+    })
+    return this.killing
+  }
 
   forward(address: string, port: number, label: string): Promise<Duplex> {
     return new Promise((resolve, reject) =>
@@ -218,12 +250,18 @@ class SshConnection implements Connection {
               stream.close()
             }, opts.deadlineMs)
           : undefined
+        // a hard stop: kill the command's processes on the host (closing the channel alone leaves them running,
+        // and sshd keeps the channel open until they exit), then close it
+        let abortTimer: NodeJS.Timeout | undefined
         const onAbort = () => {
-          stream.signal?.('TERM')
-          stream.close()
+          void this.killRemote().finally(() => stream.close())
+          // a host that no longer answers never confirms the close: give up on it
+          abortTimer = setTimeout(() => stream.emit('close'), KILL_DEADLINE_MS + 500)
         }
-        opts.signal?.addEventListener('abort', onAbort, {once: true})
-        stream.on('close', () => {
+        if (opts.signal?.aborted) onAbort()
+        else opts.signal?.addEventListener('abort', onAbort, {once: true})
+        stream.once('close', () => {
+          clearTimeout(abortTimer)
           clearTimeout(graceTimer)
           clearTimeout(deadline)
           opts.signal?.removeEventListener('abort', onAbort)
