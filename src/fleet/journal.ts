@@ -10,6 +10,7 @@ import type {Host} from '../inventory/host.js'
 import type {JournalSpec} from './journal-spec.js'
 import type {RunOutcome} from './run.js'
 import {writeJsonAtomic} from '../util/atomic-json.js'
+import {checkShape, parseJsonText} from '../util/json-file.js'
 
 export interface RunJournal extends RunOutcome {
   /** 2: the command is kept redacted with templates of its secrets (journal-spec.ts); 1: redacted only */
@@ -48,11 +49,20 @@ export async function readJournal(projectDir: string, runId?: string): Promise<R
   }
   if (!/^[0-9a-zA-Z-]+$/.test(id)) throw new InvalidInputError(`invalid run id \`${id}\``)
   const file = path.join(dir, `${id}.json`)
+  let text: string
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as RunJournal
+    text = await readFile(file, 'utf8')
   } catch (e) {
     throw new InvalidInputError(`cannot read run journal ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
   }
+  const parsed = parseJsonText(file, text)
+  const problem = 'problem' in parsed ? parsed.problem : checkShape(file, parsed.value, [['', 'object'], ['runId', 'string'], ['spec', 'object'], ['options', 'object'], ['hosts', 'array'], ['results', 'array']])
+  if (problem) throw new InvalidInputError(`the run journal ${file} is damaged; it cannot be retried (run the command again without --retry-failed)`, [problem])
+  const j = (parsed as {value: unknown}).value as RunJournal
+  const bad = j.hosts.findIndex((h) => checkShape(file, h, [['', 'object'], ['name', 'string'], ['address', 'string']]))
+  const badResult = j.results.findIndex((r) => checkShape(file, r, [['', 'object'], ['host', 'string'], ['status', 'string']]))
+  if (bad >= 0 || badResult >= 0) throw new InvalidInputError(`the run journal ${file} is damaged; it cannot be retried (run the command again without --retry-failed)`, [{file, path: bad >= 0 ? `hosts.${bad}` : `results.${badResult}`, message: bad >= 0 ? 'expected a host with a name and an address' : 'expected a result with a host and a status'}])
+  return j
 }
 
 /** Hosts of a run that did not succeed: failed, unreachable, timed out, or never started. */

@@ -9,6 +9,7 @@ import path from 'node:path'
 import {DopsError, ExitCode} from '../errors.js'
 import {processAlive} from '../util/process.js'
 import {writeJsonAtomic} from '../util/atomic-json.js'
+import {parseState} from './validate.js'
 
 export interface InstanceState {
   id: string
@@ -58,15 +59,19 @@ export class LocalStateFile implements StateBackend {
   }
 
   async read(): Promise<EnvState> {
+    let text: string
     try {
-      return JSON.parse(await readFile(this.file, 'utf8')) as EnvState
+      text = await readFile(this.file, 'utf8')
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptyState(this.project, this.env)
-      throw new DopsError('STATE_UNREADABLE', `cannot read the environment state ${this.file}: ${(e as Error).message}`, {exitCode: ExitCode.INTERNAL})
+      throw new DopsError('STATE_UNREADABLE', `cannot read the environment state ${this.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {exitCode: ExitCode.INVALID_INPUT})
     }
+    return parseState(this.file, text)
   }
 
   async write(s: EnvState): Promise<void> {
+    // never replace a corrupt state that was not read: it may be the only record of the hosts dops created
+    await this.read()
     await writeJsonAtomic(this.file, {...s, updatedAt: new Date().toISOString()})
   }
 
