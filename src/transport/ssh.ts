@@ -61,11 +61,11 @@ export class SshTransport implements Transport {
     return p
   }
 
-  private known(files: string[]): Promise<KnownHosts> {
-    const k = files.join('\0')
+  private known(files: string[], globalFiles: string[]): Promise<KnownHosts> {
+    const k = files.join('\0') + '\0\0' + globalFiles.join('\0')
     let p = this.knownHosts.get(k)
     if (!p) {
-      p = KnownHosts.load(files)
+      p = KnownHosts.load(files, globalFiles)
       this.knownHosts.set(k, p)
     }
     return p
@@ -83,7 +83,7 @@ export class SshTransport implements Transport {
     }
     if (via) sock = await via.forward(t.address, t.port, label)
 
-    const kh = await this.known(t.knownHostsFiles)
+    const kh = await this.known(t.knownHostsFiles, t.globalKnownHostsFiles)
     const knownTypes = kh.knownTypes(t.address, t.port).flatMap((ty) => (ty === 'ssh-rsa' ? RSA_ALGOS : [ty]))
     let privateKey: string | undefined
     for (const f of t.identityFiles) {
@@ -161,7 +161,7 @@ function classify(e: Error & {level?: string; code?: string}, t: SshTarget, verd
       return new ConnectError('hostkey', `HOST KEY CHANGED for ${t.address}:${t.port}: it presented ${blobKeyType(presented)} ${got}, but known_hosts has ${expected.join(', ')}. Refusing to connect: this may be a man-in-the-middle attack. If the host was really reinstalled, remove its old entry (ssh-keygen -R) and connect again.`, {presented: got, expected})
     }
     if (verdict.status === 'revoked') return new ConnectError('hostkey', `host key ${got} of ${t.address}:${t.port} is marked @revoked in ${verdict.entry.file}:${verdict.entry.line}`, {presented: got})
-    return new ConnectError('hostkey', `unknown host key for ${t.address}:${t.port} (${blobKeyType(presented)} ${got}) in ${t.knownHostsFiles.join(', ')}; verify it, then add it (ssh-keyscan) or run with --host-key-checking accept-new`, {presented: got})
+    return new ConnectError('hostkey', `unknown host key for ${t.address}:${t.port} (${blobKeyType(presented)} ${got}) in ${[...t.knownHostsFiles, ...t.globalKnownHostsFiles].join(', ')}; verify it, then add it (ssh-keyscan) or run with --host-key-checking accept-new`, {presented: got})
   }
   const msg = e.message ?? String(e)
   if (e.level === 'client-authentication' || /authentication methods failed/i.test(msg)) return new ConnectError('auth', `authentication failed for ${where} (tried ${t.identityFiles.length ? 'key ' + t.identityFiles.join(', ') : 'no key'}${t.agent ? ' and ssh-agent' : ''})`)
