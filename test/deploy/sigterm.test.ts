@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {after, before, test} from 'node:test'
@@ -50,4 +50,39 @@ test('SIGTERM mid-rollout: the in-flight host finishes, exit 6, recorded as abor
   const next = await dops(['deploy', '--json'], {cwd: project, timeoutMs: 60_000})
   assert.equal(next.code, 0, next.stdout.slice(-2000) + next.stderr)
   assert.deepEqual(json<DeployReport>(next).results.map((x) => x.status), ['ok', 'ok'])
+})
+
+test('a second Ctrl-C during a deployment kills the hook on the host and exits at once', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dops-sigint2-'))
+  const rev = path.join(dir, 'rev')
+  mkdirSync(path.join(rev, 'scripts'), {recursive: true})
+  writeFileSync(path.join(rev, 'index.html'), 'v1\n')
+  const duration = `26.${Date.now() % 100000}`
+  writeFileSync(path.join(rev, 'scripts/start.sh'), `#!/bin/sh\ntouch /srv/started2\nsleep ${duration}\n`)
+  writeFileSync(path.join(rev, 'appspec.yml'), 'version: 0.0\nos: linux\nfiles:\n  - source: index.html\n    destination: /srv/app2\nhooks:\n  ApplicationStart:\n    - location: scripts/start.sh\n      timeout: 60\n')
+  writeFileSync(path.join(dir, 'dops.yml'), `version: 1\nproject: term2\nssh: {config: ${fleet.sshConfig}}\napps:\n  app2: {source: ./rev, strategy: {preset: OneAtATime}}\nenvironments:\n  prod:\n    groups:\n      web:\n        hosts: [${fleet.hosts[0]!.name}]\n        apps: [app2]\n`)
+  const child = spawn(process.execPath, [BIN, 'deploy', '--json'], {cwd: dir, env: {...process.env, CI: 'true'}})
+  let stderr = ''
+  child.stderr.on('data', (d: Buffer) => (stderr += d))
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
+  const sleeping = () =>
+    readdirSync('/proc').filter((d) => {
+      try {
+        const argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0')
+        return /^\d+$/.test(d) && argv[0] === 'sleep' && argv[1] === duration
+      } catch {
+        return false
+      }
+    })
+  for (let i = 0; i < 300 && !sleeping().length; i++) await new Promise((r) => setTimeout(r, 100))
+  assert.ok(sleeping().length, `the hook never started: ${stderr}`)
+  child.kill('SIGINT')
+  await new Promise((r) => setTimeout(r, 300))
+  const t0 = Date.now()
+  child.kill('SIGINT')
+  const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('hung'), 5000))])
+  if (code === 'hung') child.kill('SIGKILL')
+  assert.equal(code, 130, stderr)
+  assert.ok(Date.now() - t0 < 2000, `exited after ${Date.now() - t0} ms`)
+  assert.deepEqual(sleeping(), [], 'the hook was killed on the host')
 })
