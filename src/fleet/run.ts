@@ -112,7 +112,7 @@ async function runOnHost(h: Host, batch: number, command: string, stdin: string 
     if (o.abortSignal?.aborted) return {...common, status: 'failed', errorKind: 'interrupted', error: 'interrupted: the command was killed', warning}
     if (timedOut) return {...common, status: 'timedout', errorKind: 'timeout', error: `timed out after ${o.spec.timeoutSec}s; the remote process group was killed`, warning}
     if (res.exitCode === 0) return {...common, status: 'ok', warning}
-    if (res.connectionLost) return {...common, status: 'failed', errorKind: 'connection-lost', error: `connection to ${h.name} (${h.address}) lost before the command finished; it may have run in part`, warning}
+    if (res.connectionLost) return {...common, status: 'failed', errorKind: 'connection-lost', error: redact(`connection to ${h.name} (${h.address}) lost before the command finished; it may have run in part`), warning}
     const why = res.exitCode === null ? `killed by signal ${res.signal ?? 'unknown'}` : `exit code ${res.exitCode}`
     return {...common, status: 'failed', error: why, warning}
   } catch (e) {
