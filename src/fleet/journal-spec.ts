@@ -79,6 +79,22 @@ export function replaySpec(runId: string, j: JournalSpec, env: NodeJS.ProcessEnv
   return {spec, refs}
 }
 
+/** The JSON path of the first damaged part of a journal's spec (what a retry would run), or undefined. */
+export function specDamage(j: JournalSpec): string | undefined {
+  const t = j.templates ?? {}
+  const okTemplate = (x: unknown) => Array.isArray(x) && x.every((p) => typeof p === 'string' || (p !== null && typeof p === 'object' && typeof (p as {ref?: unknown}).ref === 'string'))
+  return [
+    j.command === undefined || typeof j.command === 'string' ? '' : 'spec.command',
+    j.args === undefined || (Array.isArray(j.args) && j.args.every((a) => typeof a === 'string')) ? '' : 'spec.args',
+    j.script === undefined || (typeof j.script?.content === 'string' && typeof j.script?.path === 'string') ? '' : 'spec.script',
+    j.command === undefined && j.script === undefined ? 'spec.command' : '',
+    t !== null && typeof t === 'object' ? '' : 'spec.templates',
+    t?.command === undefined || okTemplate(t.command) ? '' : 'spec.templates.command',
+    t?.script === undefined || okTemplate(t.script) ? '' : 'spec.templates.script',
+    t?.args === undefined || (Array.isArray(t.args) && t.args.every((x) => x === null || okTemplate(x))) ? '' : 'spec.templates.args',
+  ].find(Boolean)
+}
+
 /** Journals written before templates existed stored a redacted command that must never run. */
 export function assertReplayable(runId: string, version: number, j: JournalSpec): void {
   if (version >= 2) return

@@ -7,7 +7,7 @@ import {readdir, readFile} from 'node:fs/promises'
 import path from 'node:path'
 import {DopsError, ExitCode, InvalidInputError} from '../errors.js'
 import type {Host} from '../inventory/host.js'
-import type {JournalSpec} from './journal-spec.js'
+import {specDamage, type JournalSpec} from './journal-spec.js'
 import type {RunOutcome} from './run.js'
 import {writeJsonAtomic} from '../util/atomic-json.js'
 import {checkShape, parseJsonText} from '../util/json-file.js'
@@ -61,6 +61,8 @@ export async function readJournal(projectDir: string, runId?: string): Promise<R
   const j = (parsed as {value: unknown}).value as RunJournal
   const bad = j.hosts.findIndex((h) => checkShape(file, h, [['', 'object'], ['name', 'string'], ['address', 'string']]))
   const badResult = j.results.findIndex((r) => checkShape(file, r, [['', 'object'], ['host', 'string'], ['status', 'string']]))
+  const damaged = specDamage(j.spec)
+  if (damaged) throw new InvalidInputError(`the run journal ${file} is damaged; it cannot be retried (run the command again without --retry-failed)`, [{file, path: damaged, message: 'expected the command (a text), its arguments (texts) or its script, and their templates (lists of texts and {ref} entries)'}])
   if (bad >= 0 || badResult >= 0) throw new InvalidInputError(`the run journal ${file} is damaged; it cannot be retried (run the command again without --retry-failed)`, [{file, path: bad >= 0 ? `hosts.${bad}` : `results.${badResult}`, message: bad >= 0 ? 'expected a host with a name and an address' : 'expected a result with a host and a status'}])
   return j
 }

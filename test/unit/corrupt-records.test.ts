@@ -49,7 +49,9 @@ test('a malformed run journal is a located problem for --retry-failed (exit 2)',
   const cases: Array<[string, RegExp]> = [
     ['{"version": 2, "runId": "x", "spec": {"command": "true"}, "hosts": [', /20260101-000000-abcdef\.json:1:\d+: not valid JSON/],
     ['null', /20260101-000000-abcdef\.json: \(top level\): expected an object, found null/],
-    ['{"version": 2, "runId": "x", "spec": {}, "options": {}, "hosts": [{"name": "a"}], "results": []}', /hosts\.0: expected a host with a name and an address/],
+    ['{"version": 2, "runId": "x", "spec": {"command": "true"}, "options": {}, "hosts": [{"name": "a"}], "results": []}', /hosts\.0: expected a host with a name and an address/],
+    ['{"version": 2, "runId": "x", "spec": {"command": "x", "templates": {"command": [null]}}, "options": {}, "hosts": [{"name": "a", "address": "a"}], "results": [{"host": "a", "status": "failed"}]}', /abcdef\.json: spec\.templates\.command: expected/],
+    ['{"version": 2, "runId": "x", "spec": {"command": 5}, "options": {}, "hosts": [{"name": "a", "address": "a"}], "results": [{"host": "a", "status": "failed"}]}', /abcdef\.json: spec\.command: expected/],
   ]
   for (const [text, expected] of cases) {
     const dir = project()
