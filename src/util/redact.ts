@@ -73,33 +73,49 @@ export function makeRedactor(secrets: Iterable<string>): Redactor {
 
 /**
  * Redaction of a stream that arrives in chunks: a secret split over two chunks (or over lines) is still redacted.
- * `push` returns the text that is safe to show now; the last characters are held back until the next chunk or `end`.
+ * `push` returns the text that is safe to show now; only an ending that may be the start of a secret is held back
+ * until the next chunk or `end`.
  */
 export class StreamRedactor {
   private readonly list: string[]
-  private readonly hold: number
   private buf = ''
   /** the last character already shown: whether a short secret right after it is a whole token */
   private ctx = ''
 
   constructor(secrets: Iterable<string>) {
     this.list = uniqueSecrets(secrets)
-    // enough to see a whole secret that starts before the cut, and the character after a short one
-    this.hold = this.list.length ? this.list[0]!.length : 0
   }
 
   push(chunk: string): string {
     if (!this.list.length) return chunk
     const text = this.ctx + (this.buf += chunk)
     const from = this.ctx.length
-    let cut = text.length - this.hold
-    if (cut <= from) return ''
+    let cut = this.holdFrom(text, from)
     const spans = findSpans(text, this.list, from)
     for (const s of spans) if (s.start < cut && s.end > cut) cut = s.end
+    if (cut <= from) return ''
     const shown = maskSpans(text.slice(0, cut), spans.filter((s) => s.end <= cut), from)
     this.ctx = text[cut - 1]!
     this.buf = text.slice(cut)
     return shown
+  }
+
+  /**
+   * Where the text stops being decidable: the earliest start of a secret that the end of the text may be the
+   * beginning of (a short secret complete at the very end too: the next character decides whether it is a token).
+   */
+  private holdFrom(text: string, from: number): number {
+    let cut = text.length
+    for (const secret of this.list) {
+      const first = Math.max(from, text.length - secret.length + (secret.length < SHORT_SECRET ? 0 : 1))
+      for (let i = first; i < cut; i++) {
+        if (text.charCodeAt(i) === secret.charCodeAt(0) && secret.startsWith(text.slice(i))) {
+          cut = i
+          break
+        }
+      }
+    }
+    return cut
   }
 
   /** The held-back rest, redacted. */

@@ -21,11 +21,11 @@ test('short secrets are redacted as whole tokens only; long ones everywhere; the
 })
 
 test('a stream split at every possible place redacts as the whole text does', () => {
-  const secrets = ['-----BEGIN-----\nabc\ndef\n-----END-----', 'tok3n-value', '42', 'ab']
+  const secrets = ['-----BEGIN-----\nabc\ndef\n-----END-----', 'tok3n-value', '42', 'ab', 'abab', 'bab']
   const whole = makeRedactor(secrets)
   const random = rng(7)
   const alphabet = ['tok3n-value', '-----BEGIN-----\nabc\ndef\n-----END-----', '42', ' ', '\n', 'ab', 'x', '4', '2', 'tok3n', '-value', 'a', 'b', '=']
-  for (let n = 0; n < 500; n++) {
+  for (let n = 0; n < 3000; n++) {
     let text = ''
     const len = 1 + Math.floor(random() * 12)
     for (let i = 0; i < len; i++) text += alphabet[Math.floor(random() * alphabet.length)]
@@ -48,4 +48,12 @@ test('a template rebuilds its text exactly and names each secret by its source',
   assert.deepEqual(t, ['rm -rf /srv/', {ref: 'env:APP'}, '-tmp && echo ', {ref: 'file:/run/pin'}, ' 420'])
   assert.equal(fromTemplate(t, (ref) => [...refs].find(([, r]) => r === ref)![0]), text)
   assert.equal(toTemplate('nothing secret', refs), undefined)
+})
+
+test('streamed text is held back only where it may begin a secret', () => {
+  const s = new StreamRedactor(['-----BEGIN KEY-----\n' + 'k'.repeat(1500), '42'])
+  assert.equal(s.push('progress 50%\n'), 'progress 50%\n')
+  assert.equal(s.push('next: ---'), 'next: ')
+  assert.equal(s.push('x\npin 42'), '---x\npin ')
+  assert.equal(s.end(), '***')
 })
