@@ -10,7 +10,7 @@ import type {BatchSpec} from './fleet/batches.js'
 import {planBatches, failureBudget} from './fleet/batches.js'
 import {exitCodeFor} from './fleet/exit-code.js'
 import {hostsToRetry, newRunId, readJournal, writeJournal, type RunJournal} from './fleet/journal.js'
-import {assertReplayable, recordSpec, replaySpec} from './fleet/journal-spec.js'
+import {assertReplayable, recordHost, recordSpec, replayHost, replaySpec} from './fleet/journal-spec.js'
 import {runFleet, type RunSpec} from './fleet/run.js'
 import type {Selection} from './fleet/select.js'
 import type {Host} from './inventory/host.js'
@@ -77,10 +77,11 @@ async function prepareRun(p: RunJobParams): Promise<PreparedRun> {
     projectDir = p.source.planFile ? path.dirname(path.resolve(p.source.cwd, p.source.planFile)) : p.source.cwd
     const prev = await readJournal(projectDir, p.retryFailed || undefined)
     retryOf = prev.runId
-    hosts = hostsToRetry(prev)
+    const refs = new Map<string, string>()
+    hosts = hostsToRetry(prev).map((h) => replayHost(prev.runId, h, p.source.processEnv ?? process.env, refs))
     if (p.command || p.scriptFile) throw new InvalidInputError('--retry-failed reruns the recorded command; do not give a new one')
     assertReplayable(prev.runId, prev.version, prev.spec)
-    const replay = replaySpec(prev.runId, prev.spec, p.source.processEnv ?? process.env)
+    const replay = replaySpec(prev.runId, prev.spec, p.source.processEnv ?? process.env, refs)
     spec = replay.spec
     secretRefs = replay.refs
     secrets = [...replay.refs.keys()]
@@ -196,8 +197,8 @@ export async function runJob(p: RunJobParams): Promise<RunJournal> {
       // what is shown stays redacted; a retry rebuilds the exact command from the secrets' sources (journal-spec.ts)
       spec: recordSpec(spec, redact, secretRefs),
       options: {batch: p.batch, maxFailures: p.maxFailures, concurrency: p.concurrency, connection: p.connection, planSsh},
-      // host vars may hold secrets from ${env:..}; the journal keeps what a retry needs, redacted
-      hosts: hosts.map((h) => ({...h, vars: Object.fromEntries(Object.entries(h.vars).map(([k, v]) => [k, typeof v === 'string' ? redact(v) : v]))})),
+      // hosts may hold secrets from ${env:..}: redacted, with templates for what a retry connects with
+      hosts: hosts.map((h) => recordHost(h, redact, secretRefs)),
       ...outcome,
     }
     await writeJournal(projectDir, journal)

@@ -7,7 +7,15 @@
 import {readFileSync} from 'node:fs'
 import {InvalidInputError} from '../errors.js'
 import {fromTemplate, MASK, toTemplate, type Redactor, type SecretTemplate} from '../util/redact.js'
+import type {Host} from '../inventory/host.js'
 import type {RunSpec} from './run.js'
+
+/** Host fields a retry connects with; a secret in one of them is kept as a template too. */
+const HOST_FIELDS = ['address', 'user', 'identityFile'] as const
+type HostField = (typeof HOST_FIELDS)[number]
+
+/** A host as the journal keeps it: secrets redacted (vars included), with templates for the fields a retry needs. */
+export type JournalHost = Host & {templates?: Partial<Record<HostField, SecretTemplate>>}
 
 export interface JournalSpec extends RunSpec {
   /** present when the command, an argument or the script held a secret: how to rebuild each exactly */
@@ -54,18 +62,8 @@ export function resolveRef(ref: string, env: NodeJS.ProcessEnv): string {
  * Throws an InvalidInputError (nothing runs) when a secret cannot be resolved, or when an older journal holds a
  * redacted command without templates.
  */
-export function replaySpec(runId: string, j: JournalSpec, env: NodeJS.ProcessEnv): {spec: RunSpec; refs: Map<string, string>} {
-  const refs = new Map<string, string>()
-  const resolve = (ref: string) => {
-    let v: string
-    try {
-      v = resolveRef(ref, env)
-    } catch (e) {
-      throw new InvalidInputError(`cannot retry run ${runId}: its command held a secret from ${(e as Error).message}. dops never stores secret values; make the secret available as it was, or run the command again without --retry-failed`)
-    }
-    refs.set(v, ref)
-    return v
-  }
+export function replaySpec(runId: string, j: JournalSpec, env: NodeJS.ProcessEnv, refs = new Map<string, string>()): {spec: RunSpec; refs: Map<string, string>} {
+  const resolve = resolver(runId, env, refs)
   const t = j.templates ?? {}
   const spec: RunSpec = {
     command: t.command ? fromTemplate(t.command, resolve) : j.command,
@@ -100,4 +98,37 @@ export function assertReplayable(runId: string, version: number, j: JournalSpec)
   if (version >= 2) return
   const texts = [j.command ?? '', ...(j.args ?? []), j.script?.content ?? '']
   if (texts.some((x) => x.includes(MASK))) throw new InvalidInputError(`cannot retry run ${runId}: it was recorded by an older dops with secrets redacted (\`${MASK}\`), so its exact command is lost; run the command again without --retry-failed`)
+}
+
+export function recordHost(h: Host, redact: Redactor, refs: ReadonlyMap<string, string>): JournalHost {
+  const templates: Partial<Record<HostField, SecretTemplate>> = {}
+  const out: JournalHost = {...h, vars: Object.fromEntries(Object.entries(h.vars).map(([k, v]) => [k, typeof v === 'string' ? redact(v) : v]))}
+  for (const f of HOST_FIELDS) {
+    const v = h[f]
+    const t = v === undefined ? undefined : toTemplate(v, refs)
+    if (t) templates[f] = t
+    if (v !== undefined) out[f] = redact(v)
+  }
+  if (Object.keys(templates).length) out.templates = templates
+  return out
+}
+
+/** The host a journal recorded, its secret fields resolved again (refs collects value -> source). */
+export function replayHost(runId: string, h: JournalHost, env: NodeJS.ProcessEnv, refs: Map<string, string>): Host {
+  const {templates, ...host} = h
+  for (const [f, t] of Object.entries(templates ?? {}) as Array<[HostField, SecretTemplate]>) host[f] = fromTemplate(t, resolver(runId, env, refs))
+  return host
+}
+
+function resolver(runId: string, env: NodeJS.ProcessEnv, refs: Map<string, string>): (ref: string) => string {
+  return (ref) => {
+    let v: string
+    try {
+      v = resolveRef(ref, env)
+    } catch (e) {
+      throw new InvalidInputError(`cannot retry run ${runId}: it used a secret from ${(e as Error).message}. dops never stores secret values; make the secret available as it was, or run the command again without --retry-failed`)
+    }
+    refs.set(v, ref)
+    return v
+  }
 }

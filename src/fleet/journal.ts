@@ -6,8 +6,7 @@ import {randomBytes} from 'node:crypto'
 import {readdir, readFile} from 'node:fs/promises'
 import path from 'node:path'
 import {DopsError, ExitCode, InvalidInputError} from '../errors.js'
-import type {Host} from '../inventory/host.js'
-import {specDamage, type JournalSpec} from './journal-spec.js'
+import {specDamage, type JournalHost, type JournalSpec} from './journal-spec.js'
 import type {RunOutcome} from './run.js'
 import {writeJsonAtomic} from '../util/atomic-json.js'
 import {checkShape, parseJsonText} from '../util/json-file.js'
@@ -23,7 +22,7 @@ export interface RunJournal extends RunOutcome {
   spec: JournalSpec
   options: Record<string, unknown>
   /** the targeted hosts, as resolved, so a retry needs neither the plan nor the inventory */
-  hosts: Host[]
+  hosts: JournalHost[]
 }
 
 export function newRunId(now = new Date()): string {
@@ -68,7 +67,7 @@ export async function readJournal(projectDir: string, runId?: string): Promise<R
 }
 
 /** Hosts of a run that did not succeed: failed, unreachable, timed out, or never started. */
-export function hostsToRetry(j: RunJournal): Host[] {
+export function hostsToRetry(j: RunJournal): JournalHost[] {
   const bad = new Set(j.results.filter((r) => r.status !== 'ok').map((r) => r.host))
   return j.hosts.filter((h) => bad.has(h.name))
 }

@@ -84,7 +84,7 @@ export function skipped(h: Host, batch: number, reason: 'budget' | 'interrupted'
 
 async function runOnHost(h: Host, batch: number, command: string, stdin: string | undefined, o: RunFleetOptions, redact: (s: string) => string, emit: (e: DopsEvent) => void): Promise<HostResult> {
   const start = performance.now()
-  const base = {host: h.name, address: h.address, group: h.group, batch}
+  const base = {host: h.name, address: redact(h.address), group: h.group, batch}
   const lineBuf = {stdout: '', stderr: ''}
   // redacted before it is cut into lines: a secret split over chunks or spanning lines is still found
   const redactors = {stdout: new StreamRedactor(o.secrets ?? []), stderr: new StreamRedactor(o.secrets ?? [])}

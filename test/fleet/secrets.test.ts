@@ -99,3 +99,22 @@ test('--stream redacts a multi-line secret and one split over chunks; short secr
   assert.match(r.stdout, /pin=\*\*\* x42 420 \*\*\*/)
   rmSync(path.join(dir, '.dops'), {recursive: true})
 })
+
+test('a host address from ${env:..} is kept out of the journal and resolved again by the retry', async () => {
+  const tag = `h${Date.now()}`
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dops-secrets-'))
+  writeFileSync(path.join(dir, 'dops.yml'), `version: 1\nproject: t\nssh:\n  config: ${fleet.sshConfig}\nenvironments:\n  test:\n    groups:\n      web:\n        hosts:\n          - name: hidden\n            address: \${env:DOPS_T_ADDR}\n`)
+  const env = {DOPS_T_ADDR: fleet.hosts[1]!.address}
+  const first = await dops(['run', '--json', '--', `test -e /srv/${tag}.ok && touch /srv/${tag}.done`], {cwd: dir, env})
+  assert.equal(first.code, 4, first.stdout + first.stderr)
+  assert.equal(json<Journal>(first).results[0]!.status, 'failed')
+  assert.ok(!first.stdout.includes(env.DOPS_T_ADDR), 'the address is redacted from the output')
+  for (const j of journals(dir)) assert.ok(!j.includes(env.DOPS_T_ADDR), 'the journal does not hold the address')
+  writeFileSync(hostFile(1, `srv/${tag}.ok`), '')
+  const refused = await dops(['run', '--retry-failed', '--json'], {cwd: dir, env: {DOPS_T_ADDR: undefined}})
+  assert.equal(refused.code, 2, refused.stdout)
+  const retry = await dops(['run', '--retry-failed', '--json'], {cwd: dir, env})
+  assert.equal(retry.code, 0, retry.stdout)
+  assert.ok(existsSync(hostFile(1, `srv/${tag}.done`)))
+  for (const j of journals(dir)) assert.ok(!j.includes(env.DOPS_T_ADDR))
+})
