@@ -10,6 +10,7 @@ import type {BatchSpec} from './fleet/batches.js'
 import {planBatches, failureBudget} from './fleet/batches.js'
 import {exitCodeFor} from './fleet/exit-code.js'
 import {hostsToRetry, newRunId, readJournal, writeJournal, type RunJournal} from './fleet/journal.js'
+import {assertReplayable, recordHost, recordSpec, replayHost, replaySpec} from './fleet/journal-spec.js'
 import {runFleet, type RunSpec} from './fleet/run.js'
 import type {Selection} from './fleet/select.js'
 import type {Host} from './inventory/host.js'
@@ -57,6 +58,8 @@ interface PreparedRun {
   projectDir: string
   spec: RunSpec
   secrets: string[]
+  /** each secret's source, for the journal's templates */
+  secretRefs: Map<string, string>
   retryOf?: string
   planSsh?: SshSettings
 }
@@ -67,22 +70,31 @@ async function prepareRun(p: RunJobParams): Promise<PreparedRun> {
   let projectDir: string
   let spec: RunSpec
   let secrets: string[] = []
+  let secretRefs = new Map<string, string>()
   let retryOf: string | undefined
   let planSsh: SshSettings | undefined
   if (p.retryFailed !== undefined) {
     projectDir = p.source.planFile ? path.dirname(path.resolve(p.source.cwd, p.source.planFile)) : p.source.cwd
     const prev = await readJournal(projectDir, p.retryFailed || undefined)
     retryOf = prev.runId
-    hosts = hostsToRetry(prev)
-    spec = prev.spec
+    const refs = new Map<string, string>()
+    hosts = hostsToRetry(prev).map((h) => replayHost(prev.runId, h, p.source.processEnv ?? process.env, refs))
     if (p.command || p.scriptFile) throw new InvalidInputError('--retry-failed reruns the recorded command; do not give a new one')
+    assertReplayable(prev.runId, prev.version, prev.spec)
+    const replay = replaySpec(prev.runId, prev.spec, p.source.processEnv ?? process.env, refs)
+    spec = replay.spec
+    secretRefs = replay.refs
+    secrets = [...replay.refs.keys()]
     if (!hosts.length) throw new DopsError('NOTHING_TO_RETRY', `run ${prev.runId}: every host succeeded; nothing to retry`, {exitCode: ExitCode.NOTHING_TO_DO})
     Object.assign(p, {batch: p.batch ?? (prev.options.batch as BatchSpec | undefined), maxFailures: p.maxFailures ?? prev.options.maxFailures, concurrency: p.concurrency ?? prev.options.concurrency})
+    // the plan's ssh defaults (ssh_config file, known_hosts, ...) as the first run had them
+    planSsh = prev.options.planSsh as SshSettings | undefined
     p.connection = {...(prev.options.connection as RunJobParams['connection']), ...Object.fromEntries(Object.entries(p.connection).filter(([, v]) => v !== undefined))}
   } else {
     const t = await resolveTargets(p.source)
     projectDir = t.projectDir
     secrets = t.secrets
+    secretRefs = t.loaded?.secretRefs ?? new Map()
     planSsh = t.loaded?.plan.ssh
     hosts = selectTargets(t, p.selection)
     if (p.scriptFile) {
@@ -103,7 +115,7 @@ async function prepareRun(p: RunJobParams): Promise<PreparedRun> {
   p.concurrency ??= planSsh?.concurrency
   checkOptions(p, hosts.length)
   if (p.timeout !== undefined) spec.timeoutSec = (parseDuration(p.timeout) ?? 0) / 1000
-  return {hosts, projectDir, spec, secrets, retryOf, planSsh}
+  return {hosts, projectDir, spec, secrets, secretRefs, retryOf, planSsh}
 }
 
 /** What `dops run --dry-run` shows: the hosts of each batch and the budget; nothing connects, nothing is recorded. */
@@ -148,7 +160,7 @@ export async function previewRun(p: RunJobParams): Promise<RunPreview> {
 }
 
 export async function runJob(p: RunJobParams): Promise<RunJournal> {
-  const {hosts, projectDir, spec, secrets, retryOf, planSsh} = await prepareRun(p)
+  const {hosts, projectDir, spec, secrets, secretRefs, retryOf, planSsh} = await prepareRun(p)
   const redact = makeRedactor(secrets)
   const runId = newRunId()
   const transport = createSshTransport({
@@ -172,20 +184,21 @@ export async function runJob(p: RunJobParams): Promise<RunJournal> {
       reporter: p.reporter,
       stopSignal: p.stopSignal,
       abortSignal: p.abortSignal,
-      redact,
+      secrets,
       runId,
     })
     const journal: RunJournal = {
-      version: 1,
+      version: 2,
       runId,
       retryOf,
       startedAt: started.toISOString(),
       durationMs: Math.round(performance.now() - t0),
       exitCode: exitCodeFor(outcome),
-      spec: {...spec, command: spec.command === undefined ? undefined : redact(spec.command)},
-      options: {batch: p.batch, maxFailures: p.maxFailures, concurrency: p.concurrency, connection: p.connection},
-      // host vars may hold secrets from ${env:..}; the journal keeps what a retry needs, redacted
-      hosts: hosts.map((h) => ({...h, vars: Object.fromEntries(Object.entries(h.vars).map(([k, v]) => [k, typeof v === 'string' ? redact(v) : v]))})),
+      // what is shown stays redacted; a retry rebuilds the exact command from the secrets' sources (journal-spec.ts)
+      spec: recordSpec(spec, redact, secretRefs),
+      options: {batch: p.batch, maxFailures: p.maxFailures, concurrency: p.concurrency, connection: p.connection, planSsh},
+      // hosts may hold secrets from ${env:..}: redacted, with templates for what a retry connects with
+      hosts: hosts.map((h) => recordHost(h, redact, secretRefs)),
       ...outcome,
     }
     await writeJournal(projectDir, journal)

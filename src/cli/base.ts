@@ -127,19 +127,29 @@ export function terminalConfirm(json: boolean): ((what: string) => Promise<boole
 }
 
 /**
- * Ctrl-C once: the signal given to `fn` aborts (the core finishes the step in progress and starts nothing new).
- * Ctrl-C again: Node's default, the process ends at once.
+ * Ctrl-C (or SIGTERM) once: the signal given to `fn` aborts (the core finishes the step in progress and starts
+ * nothing new, records what happened and releases its locks). Ctrl-C again: the commands running on hosts are killed
+ * (their whole sessions), the connections closed, and the process exits at once (130, or 143 after SIGTERM).
  */
 export async function withInterrupt<T>(message: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const stop = new AbortController()
-  const onSignal = () => {
-    process.stderr.write(`\n${message} (Ctrl-C again to stop at once)\n`)
-    stop.abort()
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (!stop.signal.aborted) {
+      process.stderr.write(`\n${message} (Ctrl-C again to stop at once)\n`)
+      stop.abort()
+      return
+    }
+    process.stderr.write('\nstopping at once: killing the commands running on hosts\n')
+    void import('../transport/live.js')
+      .then(({stopAllLive}) => stopAllLive())
+      .finally(() => process.exit(sig === 'SIGTERM' ? 143 : 130))
   }
-  process.once('SIGINT', onSignal)
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
   try {
     return await fn(stop.signal)
   } finally {
     process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
   }
 }

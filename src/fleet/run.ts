@@ -7,6 +7,7 @@ import type {Host} from '../inventory/host.js'
 import type {CountOrPercent} from '../plan/types.js'
 import {buildRemoteCommand, TIMEOUT_EXIT_CODES, type CommandSpec} from '../transport/remote-command.js'
 import {ConnectError, type Transport} from '../transport/types.js'
+import {makeRedactor, StreamRedactor} from '../util/redact.js'
 import type {BatchSpec} from './batches.js'
 import {schedule, summarize} from './schedule.js'
 import type {HostResult, RunSummary} from './types.js'
@@ -39,8 +40,8 @@ export interface RunFleetOptions {
   abortSignal?: AbortSignal
   /** extra environment per host (e.g. DOPS_HOST_ADDRESS for bootstrap scripts) */
   hostEnv?: (host: Host) => Record<string, string>
-  /** applied to every output kept or reported (secret values from the plan) */
-  redact?: (s: string) => string
+  /** secret values from the plan: redacted from every output kept or reported, streamed lines included */
+  secrets?: string[]
   runId?: string
 }
 
@@ -54,7 +55,7 @@ export interface RunOutcome {
 export {summarize}
 
 export async function runFleet(o: RunFleetOptions): Promise<RunOutcome> {
-  const redact = o.redact ?? ((s: string) => s)
+  const redact = makeRedactor(o.secrets ?? [])
   const emit = (e: DopsEvent) => o.reporter?.(e)
   const command = buildRemoteCommand(toCommandSpec(o.spec))
   const stdin = o.spec.script?.content
@@ -83,20 +84,27 @@ export function skipped(h: Host, batch: number, reason: 'budget' | 'interrupted'
 
 async function runOnHost(h: Host, batch: number, command: string, stdin: string | undefined, o: RunFleetOptions, redact: (s: string) => string, emit: (e: DopsEvent) => void): Promise<HostResult> {
   const start = performance.now()
-  const base = {host: h.name, address: h.address, group: h.group, batch}
+  const base = {host: h.name, address: redact(h.address), group: h.group, batch}
   const lineBuf = {stdout: '', stderr: ''}
+  // redacted before it is cut into lines: a secret split over chunks or spanning lines is still found
+  const redactors = {stdout: new StreamRedactor(o.secrets ?? []), stderr: new StreamRedactor(o.secrets ?? [])}
   const onOutput = o.stream
     ? (stream: 'stdout' | 'stderr', chunk: string) => {
-        const lines = (lineBuf[stream] + chunk).split('\n')
+        const lines = (lineBuf[stream] + redactors[stream].push(chunk)).split('\n')
         lineBuf[stream] = lines.pop() ?? ''
-        for (const line of lines) emit({type: 'host.output', host: h.name, stream, line: redact(line)})
+        for (const line of lines) emit({type: 'host.output', host: h.name, stream, line})
       }
     : undefined
   try {
     const conn = await o.transport.connect(h)
     const timeoutMs = o.spec.timeoutSec !== undefined ? o.spec.timeoutSec * 1000 : undefined
     const res = await conn.exec(command, {stdin, onOutput, signal: o.abortSignal, deadlineMs: timeoutMs !== undefined ? timeoutMs + 8000 : undefined})
-    if (onOutput) for (const s of ['stdout', 'stderr'] as const) if (lineBuf[s]) emit({type: 'host.output', host: h.name, stream: s, line: redact(lineBuf[s])})
+    if (onOutput)
+      for (const s of ['stdout', 'stderr'] as const) {
+        const rest = (lineBuf[s] + redactors[s].end()).split('\n')
+        if (rest[rest.length - 1] === '') rest.pop()
+        for (const line of rest) emit({type: 'host.output', host: h.name, stream: s, line})
+      }
     const durationMs = Math.round(performance.now() - start)
     const timedOut = res.deadlineExceeded || (timeoutMs !== undefined && res.exitCode !== null && TIMEOUT_EXIT_CODES.includes(res.exitCode) && durationMs >= timeoutMs - 250)
     const common = {...base, exitCode: res.exitCode, stdout: redact(res.stdout), stderr: redact(res.stderr), durationMs}
@@ -104,6 +112,7 @@ async function runOnHost(h: Host, batch: number, command: string, stdin: string 
     if (o.abortSignal?.aborted) return {...common, status: 'failed', errorKind: 'interrupted', error: 'interrupted: the command was killed', warning}
     if (timedOut) return {...common, status: 'timedout', errorKind: 'timeout', error: `timed out after ${o.spec.timeoutSec}s; the remote process group was killed`, warning}
     if (res.exitCode === 0) return {...common, status: 'ok', warning}
+    if (res.connectionLost) return {...common, status: 'failed', errorKind: 'connection-lost', error: redact(`connection to ${h.name} (${h.address}) lost before the command finished; it may have run in part`), warning}
     const why = res.exitCode === null ? `killed by signal ${res.signal ?? 'unknown'}` : `exit code ${res.exitCode}`
     return {...common, status: 'failed', error: why, warning}
   } catch (e) {

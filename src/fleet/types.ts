@@ -15,7 +15,7 @@ export interface HostResult {
   /** 1-based batch number */
   batch: number
   error?: string
-  errorKind?: ConnectFailure | 'timeout' | 'interrupted' | 'budget' | 'gate' | 'hook' | 'conflict'
+  errorKind?: ConnectFailure | 'timeout' | 'interrupted' | 'budget' | 'gate' | 'hook' | 'conflict' | 'connection-lost'
   warning?: string
 }
 

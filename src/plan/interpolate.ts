@@ -25,12 +25,15 @@ export interface InterpolationResult {
   secrets: string[]
   /** each secret with the reference it came from (`${env:NAME}`), to name it in messages instead of showing it */
   refs: Array<{value: string; ref: string}>
+  /** where each secret value came from (`env:NAME`, `file:/absolute/path`), so a retry can resolve it again */
+  secretRefs: Map<string, string>
 }
 
 export function interpolateDocument(source: YamlSource, baseDir: string, env: NodeJS.ProcessEnv): InterpolationResult {
   const problems: Problem[] = []
   const secrets: string[] = []
   const refs: InterpolationResult['refs'] = []
+  const secretRefs = new Map<string, string>()
   const doc: Document = source.doc
   visit(doc, {
     Scalar(key, node) {
@@ -55,6 +58,7 @@ export function interpolateDocument(source: YamlSource, baseDir: string, env: No
           if (env[name] !== undefined && value.length > 0) {
             secrets.push(value)
             refs.push({value, ref: `\${env:${name}}`})
+            if (!secretRefs.has(value)) secretRefs.set(value, `env:${name}`)
           }
           return value
         }
@@ -64,6 +68,7 @@ export function interpolateDocument(source: YamlSource, baseDir: string, env: No
           if (value.length > 0) {
             secrets.push(value)
             refs.push({value, ref: `\${file:${ref}}`})
+            if (!secretRefs.has(value)) secretRefs.set(value, `file:${file}`)
           }
           return value
         } catch (e) {
@@ -73,7 +78,7 @@ export function interpolateDocument(source: YamlSource, baseDir: string, env: No
       })
     },
   })
-  return {problems, secrets, refs}
+  return {problems, secrets, refs, secretRefs}
 }
 
 function splitDefault(ref: string): [string, string | undefined] {

@@ -70,7 +70,7 @@ export function parsePlan(file: string, text: string, opts: LoadPlanOptions = {}
   problems.push(...valueChecks(plan, source))
   if (opts.checkFiles) problems.push(...fileChecks(plan, source, dir))
   fail(problems)
-  return {loaded: {file, dir, plan, source, secrets: interp.secrets}, warnings: redactProblems(problems, refs)}
+  return {loaded: {file, dir, plan, source, secrets: interp.secrets, secretRefs: interp.secretRefs}, warnings: redactProblems(problems, refs)}
 }
 
 /** Cross-checks guard against values of the wrong type; should one still trip on a plan the schema rejected, the

@@ -99,4 +99,6 @@ export interface LoadedPlan {
   source: import('./yaml-source.js').YamlSource
   /** values that came from ${env:..} or ${file:..}; redacted from all output */
   secrets: string[]
+  /** each secret's source (`env:NAME`, `file:/absolute/path`), for a retry that must rebuild a command */
+  secretRefs?: Map<string, string>
 }

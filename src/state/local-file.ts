@@ -4,10 +4,12 @@
  * recovered). The interface is small so a shared backend (S3 with a lock) can implement it too.
  */
 import {mkdir, open, readFile, rm} from 'node:fs/promises'
+import {setTimeout as sleep} from 'node:timers/promises'
 import path from 'node:path'
 import {DopsError, ExitCode} from '../errors.js'
 import {processAlive} from '../util/process.js'
 import {writeJsonAtomic} from '../util/atomic-json.js'
+import {parseState} from './validate.js'
 
 export interface InstanceState {
   id: string
@@ -57,15 +59,19 @@ export class LocalStateFile implements StateBackend {
   }
 
   async read(): Promise<EnvState> {
+    let text: string
     try {
-      return JSON.parse(await readFile(this.file, 'utf8')) as EnvState
+      text = await readFile(this.file, 'utf8')
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptyState(this.project, this.env)
-      throw new DopsError('STATE_UNREADABLE', `cannot read the environment state ${this.file}: ${(e as Error).message}`, {exitCode: ExitCode.INTERNAL})
+      throw new DopsError('STATE_UNREADABLE', `cannot read the environment state ${this.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {exitCode: ExitCode.INVALID_INPUT})
     }
+    return parseState(this.file, text)
   }
 
   async write(s: EnvState): Promise<void> {
+    // never replace a corrupt state that was not read: it may be the only record of the hosts dops created
+    await this.read()
     await writeJsonAtomic(this.file, {...s, updatedAt: new Date().toISOString()})
   }
 
@@ -77,29 +83,73 @@ export class LocalStateFile implements StateBackend {
   async forceUnlock(): Promise<string | undefined> {
     const holder = await this.lockHolder()
     await rm(`${this.file}.lock`, {force: true})
+    await rm(`${this.file}.lock.takeover`, {force: true})
     return holder
   }
 
   async withLock<T>(fn: () => Promise<T>): Promise<T> {
     const lock = `${this.file}.lock`
     await mkdir(path.dirname(lock), {recursive: true})
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fh = await open(lock, 'wx')
-        await fh.write(String(process.pid))
-        await fh.close()
+    // bounded: a takeover by another process takes milliseconds
+    for (let attempt = 0; attempt < 200; attempt++) {
+      if (await createExclusive(lock)) {
         try {
           return await fn()
         } finally {
           await rm(lock, {force: true})
         }
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
-        const pid = Number((await readFile(lock, 'utf8').catch(() => '0')).trim())
-        if (processAlive(pid)) throw new DopsError('STATE_LOCKED', `the environment state ${this.file} is locked by process ${pid} (another dops env command); wait for it to finish`, {exitCode: ExitCode.DEPLOY_LOCKED})
-        await rm(lock, {force: true})
       }
+      const pid = await readPid(lock)
+      if (pid === undefined) {
+        await sleep(10)
+        continue
+      }
+      if (processAlive(pid)) throw new DopsError('STATE_LOCKED', `the environment state ${this.file} is locked by process ${pid} (another dops env command); wait for it to finish`, {exitCode: ExitCode.DEPLOY_LOCKED})
+      if (!(await this.removeStaleLock(lock, pid))) await sleep(10)
     }
-    throw new DopsError('STATE_LOCKED', `cannot lock ${this.file}`, {exitCode: ExitCode.DEPLOY_LOCKED})
+    throw new DopsError('STATE_LOCKED', `cannot lock ${this.file}: its lock file ${lock} stayed without a live owner; if no dops command is running, remove it with: dops env unlock`, {exitCode: ExitCode.DEPLOY_LOCKED})
   }
+
+  /**
+   * Remove a lock left by a dead process, atomically: only the holder of `<lock>.takeover` (O_EXCL) removes it, and
+   * only if it still names that dead process. Nothing else removes a lock whose owner is dead, so the file read is
+   * the file removed; a new lock is then created with O_EXCL as usual, so exactly one process gets it.
+   */
+  private async removeStaleLock(lock: string, deadPid: number): Promise<boolean> {
+    const takeover = `${lock}.takeover`
+    if (!(await createExclusive(takeover))) {
+      const other = await readPid(takeover)
+      if (other === undefined || processAlive(other)) return false
+      throw new DopsError('STATE_LOCKED', `the environment state ${this.file} has a lock left by process ${deadPid}, and process ${other} died while taking it over (${takeover}); if no dops command is running, remove both with: dops env unlock`, {exitCode: ExitCode.DEPLOY_LOCKED})
+    }
+    try {
+      if ((await readPid(lock)) === deadPid) await rm(lock, {force: true})
+      return true
+    } finally {
+      await rm(takeover, {force: true})
+    }
+  }
+}
+
+/** Create `file` holding this process's pid; false if it exists. */
+async function createExclusive(file: string): Promise<boolean> {
+  let fh
+  try {
+    fh = await open(file, 'wx')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw e
+  }
+  try {
+    await fh.write(String(process.pid))
+  } finally {
+    await fh.close()
+  }
+  return true
+}
+
+/** The pid in a lock file; undefined when it is gone or not written yet (its creator writes right after O_EXCL). */
+async function readPid(file: string): Promise<number | undefined> {
+  const text = (await readFile(file, 'utf8').catch(() => '')).trim()
+  return /^\d+$/.test(text) ? Number(text) : undefined
 }

@@ -7,6 +7,7 @@
  * conditional delete of exactly the lock that was seen. The SDK is loaded only when this backend is used.
  */
 import os from 'node:os'
+import {parseState} from './validate.js'
 import {DopsError, ExitCode} from '../errors.js'
 import {processAlive} from '../util/process.js'
 import {emptyState, type EnvState, type StateBackend} from './local-file.js'
@@ -59,16 +60,20 @@ export class S3State implements StateBackend {
 
   async read(): Promise<EnvState> {
     const {m, c} = await this.sdk()
+    let text: string
     try {
       const r = await c.send(new m.GetObjectCommand({Bucket: this.s.bucket, Key: this.key}))
-      return JSON.parse(await r.Body!.transformToString()) as EnvState
+      text = await r.Body!.transformToString()
     } catch (e) {
       if ((e as {name?: string}).name === 'NoSuchKey') return emptyState(this.project, this.env)
       return this.fail('reading', e)
     }
+    return parseState(this.url, text)
   }
 
   async write(st: EnvState): Promise<void> {
+    // never replace a corrupt state that was not read: it may be the only record of the hosts dops created
+    await this.read()
     const {m, c} = await this.sdk()
     await c.send(new m.PutObjectCommand({Bucket: this.s.bucket, Key: this.key, Body: JSON.stringify({...st, updatedAt: new Date().toISOString()}, null, 2), ContentType: 'application/json'})).catch((e) => this.fail('writing', e))
   }

@@ -101,12 +101,16 @@ export class KnownHosts {
   }
   private writeQueue: Promise<void> = Promise.resolve()
 
-  /** @param files known_hosts files, read in order; `accept-new` writes to the first */
+  /** @param files the user's known_hosts files, read in order; `accept-new` writes to the first */
   constructor(readonly files: string[]) {}
 
-  static async load(files: string[]): Promise<KnownHosts> {
+  /**
+   * Read the user's files, then the global ones (GlobalKnownHostsFile, read-only), as OpenSSH does: a key known in
+   * any of them is known, and a different key presented for that host is a changed key.
+   */
+  static async load(files: string[], globalFiles: string[] = []): Promise<KnownHosts> {
     const kh = new KnownHosts(files)
-    for (const file of files) {
+    for (const file of [...files, ...globalFiles.filter((f) => !files.includes(f))]) {
       const text = await readFile(file, 'utf8').catch(() => '')
       text.split('\n').forEach((l, i) => {
         const e = parseLine(l, file, i + 1)

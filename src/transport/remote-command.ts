@@ -52,3 +52,21 @@ export function buildRemoteCommand(spec: CommandSpec): string {
   const needsShell = spec.timeoutSec !== undefined || spec.sudo || spec.runAs || spec.env
   return needsShell ? wrap(`sh -c ${shQuote(spec.command)}`, spec) : spec.command
 }
+
+/**
+ * Kill, on the host, every process of the other sessions of this SSH connection: sshd starts each channel's command
+ * in a session of its own whose leader is a child of the connection's sshd process (our shell's parent). Only
+ * processes in those sessions are killed, so nothing that is not ours is touched. `kill` as the login user first;
+ * where that is refused (a command run through sudo), through `sudo -n`.
+ */
+export function buildKillSessionsCommand(): string {
+  return [
+    'me=$$; P=$PPID; sids=',
+    'for d in /proc/[0-9]*; do read -r s <"$d/stat" 2>/dev/null || continue; s=${s##*) }; set -- $s; [ "$2" = "$P" ] && [ "${d#/proc/}" != "$me" ] && sids="$sids ${d#/proc/}"; done',
+    '[ -n "$sids" ] || exit 0',
+    'pids=; for d in /proc/[0-9]*; do read -r s <"$d/stat" 2>/dev/null || continue; s=${s##*) }; set -- $s; for x in $sids; do [ "$4" = "$x" ] && pids="$pids ${d#/proc/}"; done; done',
+    '[ -n "$pids" ] || exit 0',
+    'kill -KILL $pids 2>/dev/null || sudo -n kill -KILL $pids 2>/dev/null',
+    'exit 0',
+  ].join('\n')
+}

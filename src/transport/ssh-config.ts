@@ -11,6 +11,8 @@ export interface SshConfigEntry {
   identityFiles: string[]
   proxyJump?: string
   userKnownHostsFiles: string[]
+  /** GlobalKnownHostsFile when set (`none`: an empty list); undefined: OpenSSH's default */
+  globalKnownHostsFiles?: string[]
   strictHostKeyChecking?: string
   connectTimeout?: number
 }
@@ -63,6 +65,7 @@ export class SshConfigFile {
       identityFiles: many('IdentityFile').map(abs),
       proxyJump: one('ProxyJump') && one('ProxyJump')!.toLowerCase() !== 'none' ? one('ProxyJump') : undefined,
       userKnownHostsFiles: many('UserKnownHostsFile').filter((f) => f !== '/dev/null').map(abs),
+      globalKnownHostsFiles: c.GlobalKnownHostsFile === undefined ? undefined : many('GlobalKnownHostsFile').filter((f) => f.toLowerCase() !== 'none' && f !== '/dev/null').map(abs),
       strictHostKeyChecking: one('StrictHostKeyChecking')?.toLowerCase(),
       connectTimeout: one('ConnectTimeout') ? Number(one('ConnectTimeout')) : undefined,
     }

@@ -19,6 +19,8 @@ export interface SshTarget {
   agent?: string
   proxyJump?: string
   knownHostsFiles: string[]
+  /** read-only system-wide files (GlobalKnownHostsFile): a key pinned there is known; accept-new never writes there */
+  globalKnownHostsFiles: string[]
   hostKeyChecking: 'strict' | 'accept-new'
   connectTimeoutMs: number
   keepaliveMs: number
@@ -41,6 +43,9 @@ export function defaultKnownHosts(projectDir: string): string[] {
   return [path.join(projectDir, '.dops', 'known_hosts'), path.join(os.homedir(), '.ssh', 'known_hosts')]
 }
 
+/** OpenSSH's GlobalKnownHostsFile default (ssh_config(5); `ssh -F /dev/null -G host` shows it). */
+export const DEFAULT_GLOBAL_KNOWN_HOSTS = ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2']
+
 export function resolveTarget(host: Host, config: SshConfigFile, d: TargetDefaults): SshTarget {
   const s: SshSettings = host.ssh ?? {}
   const c = config.lookup(host.name === host.address ? host.address : host.name)
@@ -59,6 +64,7 @@ export function resolveTarget(host: Host, config: SshConfigFile, d: TargetDefaul
     agent: s.agent === false ? undefined : env.SSH_AUTH_SOCK,
     proxyJump: c.proxyJump ?? viaAddress?.proxyJump ?? s.proxyJump,
     knownHostsFiles: d.knownHosts?.length ? d.knownHosts.map(home) : s.knownHosts?.length ? s.knownHosts.map(home) : c.userKnownHostsFiles.length ? c.userKnownHostsFiles : defaultKnownHosts(d.projectDir),
+    globalKnownHostsFiles: c.globalKnownHostsFiles ?? viaAddress?.globalKnownHostsFiles ?? DEFAULT_GLOBAL_KNOWN_HOSTS,
     hostKeyChecking: checking,
     connectTimeoutMs: parseDuration(s.connectTimeout) ?? (c.connectTimeout ? c.connectTimeout * 1000 : 10_000),
     keepaliveMs: parseDuration(s.keepaliveInterval) ?? 15_000,

@@ -4,6 +4,7 @@
  */
 import {readFile} from 'node:fs/promises'
 import type {Duplex} from 'node:stream'
+import {StringDecoder} from 'node:string_decoder'
 import {NodeSSH} from 'node-ssh'
 import type {Client, ClientChannel} from 'ssh2'
 import type {Host} from '../inventory/host.js'
@@ -11,6 +12,8 @@ import {Semaphore} from '../util/semaphore.js'
 import {blobKeyType, fingerprint, KnownHosts, type HostKeyVerdict} from './known-hosts.js'
 import {SshConfigFile} from './ssh-config.js'
 import {parseProxyJump, resolveTarget, type SshTarget, type TargetDefaults} from './ssh-target.js'
+import {registerLive} from './live.js'
+import {buildKillSessionsCommand} from './remote-command.js'
 import {ConnectError, type Connection, type ExecOptions, type ExecResult, type Transport} from './types.js'
 
 export interface SshTransportOptions extends TargetDefaults {
@@ -58,11 +61,11 @@ export class SshTransport implements Transport {
     return p
   }
 
-  private known(files: string[]): Promise<KnownHosts> {
-    const k = files.join('\0')
+  private known(files: string[], globalFiles: string[]): Promise<KnownHosts> {
+    const k = files.join('\0') + '\0\0' + globalFiles.join('\0')
     let p = this.knownHosts.get(k)
     if (!p) {
-      p = KnownHosts.load(files)
+      p = KnownHosts.load(files, globalFiles)
       this.knownHosts.set(k, p)
     }
     return p
@@ -80,7 +83,7 @@ export class SshTransport implements Transport {
     }
     if (via) sock = await via.forward(t.address, t.port, label)
 
-    const kh = await this.known(t.knownHostsFiles)
+    const kh = await this.known(t.knownHostsFiles, t.globalKnownHostsFiles)
     const knownTypes = kh.knownTypes(t.address, t.port).flatMap((ty) => (ty === 'ssh-rsa' ? RSA_ALGOS : [ty]))
     let privateKey: string | undefined
     for (const f of t.identityFiles) {
@@ -136,7 +139,10 @@ export class SshTransport implements Transport {
     const client = ssh.connection!
     // node-ssh stops listening for errors once connected; a later reset must not crash the process
     client.on('error', () => {})
-    return new SshConnection(client, label, t.connectTimeoutMs)
+    const conn = new SshConnection(client, label, t.connectTimeoutMs)
+    const unregister = registerLive({stop: () => conn.killRemote().finally(() => ssh.dispose())})
+    client.once('close', unregister)
+    return conn
   }
 
   async close(): Promise<void> {
@@ -155,7 +161,7 @@ function classify(e: Error & {level?: string; code?: string}, t: SshTarget, verd
       return new ConnectError('hostkey', `HOST KEY CHANGED for ${t.address}:${t.port}: it presented ${blobKeyType(presented)} ${got}, but known_hosts has ${expected.join(', ')}. Refusing to connect: this may be a man-in-the-middle attack. If the host was really reinstalled, remove its old entry (ssh-keygen -R) and connect again.`, {presented: got, expected})
     }
     if (verdict.status === 'revoked') return new ConnectError('hostkey', `host key ${got} of ${t.address}:${t.port} is marked @revoked in ${verdict.entry.file}:${verdict.entry.line}`, {presented: got})
-    return new ConnectError('hostkey', `unknown host key for ${t.address}:${t.port} (${blobKeyType(presented)} ${got}) in ${t.knownHostsFiles.join(', ')}; verify it, then add it (ssh-keyscan) or run with --host-key-checking accept-new`, {presented: got})
+    return new ConnectError('hostkey', `unknown host key for ${t.address}:${t.port} (${blobKeyType(presented)} ${got}) in ${[...t.knownHostsFiles, ...t.globalKnownHostsFiles].join(', ')}; verify it, then add it (ssh-keyscan) or run with --host-key-checking accept-new`, {presented: got})
   }
   const msg = e.message ?? String(e)
   if (e.level === 'client-authentication' || /authentication methods failed/i.test(msg)) return new ConnectError('auth', `authentication failed for ${where} (tried ${t.identityFiles.length ? 'key ' + t.identityFiles.join(', ') : 'no key'}${t.agent ? ' and ssh-agent' : ''})`)
@@ -164,13 +170,40 @@ function classify(e: Error & {level?: string; code?: string}, t: SshTarget, verd
   return new ConnectError('unreachable', `cannot connect to ${where}: ${msg}`)
 }
 
+/** How long killing a connection's remote commands may take before the connection is closed anyway. */
+const KILL_DEADLINE_MS = 1500
+
 class SshConnection implements Connection {
+  private killing?: Promise<void>
   constructor(
     private readonly client: Client,
     private readonly label: string,
     /** how long the server has to open a session channel (a host frozen after login never does) */
     private readonly openTimeoutMs: number,
   ) {}
+
+  /** Kill every command this connection runs on the host (their whole sessions); bounded, never throws. */
+  killRemote(): Promise<void> {
+    this.killing ??= new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, KILL_DEADLINE_MS)
+      const done = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+      try {
+        this.client.exec(buildKillSessionsCommand(), (err, ch) => {
+          if (err) return done()
+          ch.on('close', done)
+          ch.resume()
+          ch.stderr.resume()
+          ch.end()
+        })
+      } catch {
+        done()
+      }
+    })
+    return this.killing
+  }
 
   forward(address: string, port: number, label: string): Promise<Duplex> {
     return new Promise((resolve, reject) => {
@@ -207,14 +240,23 @@ class SshConnection implements Connection {
         let deadlineExceeded = false
         let outputLeftOpen = false
         let graceTimer: NodeJS.Timeout | undefined
-        const collect = (which: 'stdout' | 'stderr') => (chunk: Buffer) => {
-          const s = chunk.toString('utf8')
+        // one decoder per stream: a multi-byte character split over two chunks is decoded whole
+        const decoders = {stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8')}
+        const take = (which: 'stdout' | 'stderr', s: string) => {
+          if (!s) return
           opts.onOutput?.(which, s)
           if (out[which].length < max) out[which] += s.slice(0, max - out[which].length)
           else truncated = true
         }
+        const collect = (which: 'stdout' | 'stderr') => (chunk: Buffer) => take(which, decoders[which].write(chunk))
         stream.on('data', collect('stdout'))
         stream.stderr.on('data', collect('stderr'))
+        // the connection itself going away (host down, network cut) is not the command being killed
+        let connectionLost = false
+        const onLost = () => {
+          connectionLost = true
+        }
+        this.client.once('close', onLost)
         stream.on('exit', (code: number | null, sig?: string) => {
           exitCode = code
           signal = sig ?? undefined
@@ -230,16 +272,28 @@ class SshConnection implements Connection {
               stream.close()
             }, opts.deadlineMs)
           : undefined
+        // a hard stop: kill the command's processes on the host (closing the channel alone leaves them running,
+        // and sshd keeps the channel open until they exit), then close it
+        let abortTimer: NodeJS.Timeout | undefined
         const onAbort = () => {
-          stream.signal?.('TERM')
-          stream.close()
+          void this.killRemote().finally(() => stream.close())
+          // a host that no longer answers never confirms the close: give up on it
+          abortTimer = setTimeout(() => stream.emit('close'), KILL_DEADLINE_MS + 500)
         }
-        opts.signal?.addEventListener('abort', onAbort, {once: true})
-        stream.on('close', () => {
+        if (opts.signal?.aborted) onAbort()
+        else opts.signal?.addEventListener('abort', onAbort, {once: true})
+        stream.once('close', () => {
+          clearTimeout(abortTimer)
           clearTimeout(graceTimer)
           clearTimeout(deadline)
           opts.signal?.removeEventListener('abort', onAbort)
-          resolve({exitCode, signal, stdout: out.stdout, stderr: out.stderr, deadlineExceeded, outputLeftOpen, truncated})
+          for (const which of ['stdout', 'stderr'] as const) take(which, decoders[which].end())
+          // ssh2 closes the channels before it emits the client's 'close': look once more after this turn
+          setImmediate(() => {
+            this.client.off('close', onLost)
+            const lost = connectionLost || exitCode === null && signal === undefined && !deadlineExceeded && !outputLeftOpen && !opts.signal?.aborted
+            resolve({exitCode, signal, stdout: out.stdout, stderr: out.stderr, deadlineExceeded, outputLeftOpen, truncated, ...(lost ? {connectionLost: true} : {})})
+          })
         })
         if (opts.stdin !== undefined) stream.end(opts.stdin)
         else stream.end()

@@ -36,6 +36,8 @@ export interface ExecResult {
   /** the command exited but something it started kept its output open; dops closed the channel */
   outputLeftOpen: boolean
   truncated: boolean
+  /** the connection went away before the command reported how it ended */
+  connectionLost?: boolean
 }
 
 export interface Connection {

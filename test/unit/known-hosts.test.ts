@@ -60,3 +60,32 @@ test('learning 200 keys at once writes 200 whole lines', async () => {
   const again = await KnownHosts.load([f])
   for (let i = 0; i < 200; i++) assert.equal(again.verify(`10.1.${i >> 8}.${i & 255}`, 22, i % 2 ? k1 : k2).status, 'match')
 })
+
+test('GlobalKnownHostsFile: the default list and ssh_config values are those `ssh -G` reports', async () => {
+  const {DEFAULT_GLOBAL_KNOWN_HOSTS, resolveTarget} = await import('../../src/transport/ssh-target.js')
+  const {SshConfigFile} = await import('../../src/transport/ssh-config.js')
+  const sshG = (config: string) => /^globalknownhostsfile (.*)$/m.exec(execFileSync('ssh', ['-F', config, '-G', 'h.example'], {stdio: ['ignore', 'pipe', 'ignore']}).toString())![1]!.split(' ')
+  assert.deepEqual(DEFAULT_GLOBAL_KNOWN_HOSTS, sshG('/dev/null'))
+  const host = {name: 'h.example', address: 'h.example', group: 'g', groups: ['g'], labels: {}, vars: {}}
+  assert.deepEqual(resolveTarget(host, SshConfigFile.empty(), {projectDir: dir}).globalKnownHostsFiles, sshG('/dev/null'))
+  const cfg = path.join(dir, 'ssh_config')
+  writeFileSync(cfg, `Host h.example\n  GlobalKnownHostsFile ${dir}/g1 ${dir}/g2\n`)
+  assert.deepEqual(resolveTarget(host, SshConfigFile.read(cfg, true), {projectDir: dir}).globalKnownHostsFiles, sshG(cfg))
+  writeFileSync(cfg, 'Host h.example\n  GlobalKnownHostsFile none\n')
+  assert.deepEqual(sshG(cfg), ['none'])
+  assert.deepEqual(resolveTarget(host, SshConfigFile.read(cfg, true), {projectDir: dir}).globalKnownHostsFiles, [])
+})
+
+test('a key pinned in a global file is known; a different key is a changed key; learning never writes there', async () => {
+  const user = path.join(dir, 'user-kh')
+  const global = path.join(dir, 'global-kh')
+  writeFileSync(user, '')
+  writeFileSync(global, line('g.example', k1) + '\n')
+  const kh = await KnownHosts.load([user], [global])
+  assert.equal(kh.verify('g.example', 22, k1).status, 'match')
+  const changed = kh.verify('g.example', 22, k2)
+  assert.equal(changed.status, 'changed')
+  assert.equal(changed.status === 'changed' && changed.expected[0]!.file, global)
+  assert.equal(await kh.learn('new.example', 22, k2), user)
+  assert.equal(readFileSync(global, 'utf8'), line('g.example', k1) + '\n')
+})
