@@ -27,7 +27,8 @@ EXIT CODES
 
   static override args = {app: Args.string({description: "the app (default: the plan's only app)"})}
   static override flags = {
-    file: targetFlags.file,
+    // -f is --follow here, as in tail; the plan is --file
+    file: Flags.string({description: 'plan file (default: dops.yml in the current directory)', helpGroup: 'TARGET'}),
     env: targetFlags.env,
     group: targetFlags.group,
     label: targetFlags.label,
