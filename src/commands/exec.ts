@@ -1,9 +1,7 @@
-import {Args} from '@oclif/core'
-import {BaseCommand, connectionFrom} from '../cli/base.js'
-import {oneHostFlags} from '../cli/one-host-flags.js'
+import {BaseCommand} from '../cli/base.js'
+import {ONE_HOST_EXIT_CODES, oneHostArgs, oneHostFlags, oneHostFrom} from '../cli/one-host-flags.js'
 import {runSystemSsh, sshArgsFor} from '../cli/system-ssh.js'
 import {InvalidInputError} from '../errors.js'
-import {resolveOneHost} from '../ops/one-host.js'
 
 export interface ExecResultJson {
   host: string
@@ -22,8 +20,7 @@ remote command line, as ssh does: quote what the remote shell must not split. Ou
 through; -t gives the command a terminal (for top, sudo prompts, editors). With --json, the output is captured
 and printed as one document with the exit code.
 
-EXIT CODES
-  the remote command's exit code; 255 when ssh itself failed (as ssh); 2 for invalid input`
+${ONE_HOST_EXIT_CODES}`
 
   static override examples = [
     '<%= config.bin %> exec web-1 -- uptime',
@@ -33,7 +30,7 @@ EXIT CODES
   ]
 
   static override strict = false
-  static override args = {host: Args.string({description: 'host name or address', required: true})}
+  static override args = oneHostArgs
   static override flags = oneHostFlags
 
   async run(): Promise<ExecResultJson | void> {
@@ -41,7 +38,7 @@ EXIT CODES
     const command = (argv as string[]).slice(1).join(' ')
     if (!command.trim()) throw new InvalidInputError('no command: dops exec HOST -- COMMAND [ARGS...]')
     if (flags.tty && this.jsonEnabled()) throw new InvalidInputError('--tty and --json cannot be used together: a terminal is not captured')
-    const h = await resolveOneHost({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env, inventory: flags.inventory}, connection: connectionFrom(flags), host: args.host})
+    const h = await oneHostFrom(flags, args.host)
     const json = this.jsonEnabled()
     const r = await runSystemSsh(h, sshArgsFor(h, {tty: flags.tty ? 'force' : 'none', command}), json)
     this.setExitCode(r.exitCode)

@@ -1,8 +1,6 @@
-import {Args} from '@oclif/core'
-import {BaseCommand, connectionFrom} from '../cli/base.js'
-import {oneHostFlags} from '../cli/one-host-flags.js'
+import {BaseCommand} from '../cli/base.js'
+import {ONE_HOST_EXIT_CODES, oneHostArgs, oneHostFlags, oneHostFrom} from '../cli/one-host-flags.js'
 import {runSystemSsh, sshArgsFor} from '../cli/system-ssh.js'
-import {resolveOneHost} from '../ops/one-host.js'
 
 export default class Ssh extends BaseCommand {
   static override summary = 'Open a shell on one host, connected as every other dops command connects.'
@@ -14,8 +12,7 @@ the host key is checked by OpenSSH itself, against the same known_hosts files an
 With a command after --, runs it instead of a shell (see also \`dops exec\`).
 --json prints the resolved connection and the ssh command line, and connects to nothing.
 
-EXIT CODES
-  the remote shell's or command's exit code; 255 when ssh itself failed (as ssh); 2 for invalid input`
+${ONE_HOST_EXIT_CODES}`
 
   static override examples = [
     '<%= config.bin %> ssh web-1',
@@ -25,13 +22,13 @@ EXIT CODES
   ]
 
   static override strict = false
-  static override args = {host: Args.string({description: 'host name or address', required: true})}
+  static override args = oneHostArgs
   static override flags = oneHostFlags
 
   async run(): Promise<{host: string; address: string; port: number; user: string; command: string[]} | void> {
     const {args, argv, flags} = await this.parse(Ssh)
     const command = (argv as string[]).slice(1)
-    const h = await resolveOneHost({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env, inventory: flags.inventory}, connection: connectionFrom(flags), host: args.host})
+    const h = await oneHostFrom(flags, args.host)
     const sshArgs = sshArgsFor(h, {tty: flags.tty ? 'force' : 'auto', command: command.length ? command.join(' ') : undefined})
     if (this.jsonEnabled()) return {host: h.host.name, address: h.target.address, port: h.target.port, user: h.target.user, command: ['ssh', ...sshArgs]}
     const r = await runSystemSsh(h, sshArgs, false)

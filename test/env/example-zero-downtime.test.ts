@@ -5,12 +5,11 @@
  */
 import assert from 'node:assert/strict'
 import {cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
-import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import {after, test} from 'node:test'
 import type {DeployReport} from '../../src/deploy/deploy-job.js'
-import {dops, json, ROOT} from '../helpers.js'
+import {dops, httpGet, json, ROOT} from '../helpers.js'
 
 const hasNginx = existsSync('/usr/sbin/nginx')
 const project = mkdtempSync(path.join(os.tmpdir(), 'dops-example-zdt-'))
@@ -22,18 +21,7 @@ after(async () => {
   if (hasNginx) await run(['env', 'down', '--yes'])
 })
 
-const get = (url: string) =>
-  new Promise<{status: number; body: string}>((resolve, reject) => {
-    // a new connection per request: a graceful reload closing idle keep-alive connections is not a dropped request
-    const req = http.get(url, {agent: false, timeout: 5000}, (res) => {
-      let body = ''
-      res.on('data', (d: Buffer) => (body += d))
-      res.on('end', () => resolve({status: res.statusCode ?? 0, body}))
-      res.on('error', reject)
-    })
-    req.on('timeout', () => req.destroy(new Error('timed out')))
-    req.on('error', reject)
-  })
+const get = httpGet
 
 test("the README example's rolling deploy drops no request through its load balancer", {skip: hasNginx ? false : 'nginx is not installed (apt-get install nginx-light)'}, async (t) => {
   const up = await run(['env', 'up', '--json'])
