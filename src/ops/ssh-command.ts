@@ -3,6 +3,7 @@
  * passed as an explicit `-o` option, so OpenSSH connects where dops would and checks the host key itself, against
  * the same known_hosts files and with the same policy. Pure: tested against `ssh -G`.
  */
+import {InvalidInputError} from '../errors.js'
 import type {SshTarget} from '../transport/ssh-target.js'
 
 export interface SystemSshOptions {
@@ -16,20 +17,27 @@ export interface SystemSshOptions {
   command?: string
 }
 
-/** A value inside an ssh_config list option (UserKnownHostsFile): double quotes around paths with spaces. */
-const listItem = (s: string) => (/[\s"]/.test(s) ? `"${s.replace(/"/g, '')}"` : s)
+/**
+ * One value as ssh's option parser reads it: `%` doubled where OpenSSH expands %-tokens (paths, HostName), double
+ * quotes around a value with spaces. A double quote cannot be carried at all.
+ */
+function value(s: string, tokens: boolean): string {
+  if (s.includes('"')) throw new InvalidInputError(`\`${s}\` contains a double quote, which an ssh option cannot carry`)
+  const v = tokens ? s.replace(/%/g, '%%') : s
+  return /\s/.test(v) ? `"${v}"` : v
+}
 
 export function systemSshArgs(t: SshTarget, o: SystemSshOptions = {}): string[] {
   const opt = (k: string, v: string | number) => ['-o', `${k}=${v}`]
   const args = [
     '-F', o.configFile ?? 'none',
-    ...opt('HostName', t.address),
+    ...opt('HostName', value(t.address, true)),
     ...opt('Port', t.port),
-    ...opt('User', t.user),
-    ...t.identityFiles.flatMap((f) => opt('IdentityFile', f)),
-    ...opt('UserKnownHostsFile', t.knownHostsFiles.map(listItem).join(' ') || 'none'),
+    ...opt('User', value(t.user, false)),
+    ...t.identityFiles.flatMap((f) => opt('IdentityFile', value(f, true))),
+    ...opt('UserKnownHostsFile', t.knownHostsFiles.map((f) => value(f, true)).join(' ') || 'none'),
     ...opt('StrictHostKeyChecking', t.hostKeyChecking === 'accept-new' ? 'accept-new' : 'yes'),
-    ...opt('ProxyJump', t.proxyJump ?? 'none'),
+    ...opt('ProxyJump', value(t.proxyJump ?? 'none', false)),
     ...opt('ConnectTimeout', Math.max(1, Math.ceil(t.connectTimeoutMs / 1000))),
     ...opt('ServerAliveInterval', Math.max(1, Math.round(t.keepaliveMs / 1000))),
     ...(o.noAgent ? opt('IdentityAgent', 'none') : []),

@@ -11,7 +11,7 @@ import path from 'node:path'
 import {after, before, test} from 'node:test'
 import type {DeployReport} from '../../src/deploy/deploy-job.js'
 import type {LogsReport} from '../../src/ops/logs-job.js'
-import {BIN, dops, json, ROOT} from '../helpers.js'
+import {BIN, dops, httpGet, json, ROOT} from '../helpers.js'
 import {startFleet, type Fleet} from '../fleet/fleet.js'
 
 let fleet: Fleet
@@ -59,6 +59,22 @@ test('dops init: each shape writes a plan, an appspec and hook scripts that vali
   assert.equal(bad.code, 2)
 })
 
+test('dops init --shape local: the scaffold comes up with `dops env up` as it is, and its app answers', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dops-init-up-'))
+  assert.equal((await dops(['init', dir, '--shape', 'local', '--project', 'everyday-init'])).code, 0)
+  try {
+    const up = await dops(['env', 'up', '--json'], {cwd: dir, timeoutMs: 180_000})
+    assert.equal(up.code, 0, up.stdout.slice(-3000) + up.stderr)
+    assert.deepEqual(json<{deployments: Array<{status: string}>}>(up).deployments.map((d) => d.status), ['succeeded'])
+    const hosts = json<{hosts: Array<{name: string; address: string}>}>(await dops(['hosts', '--json'], {cwd: dir})).hosts
+    assert.equal(hosts.length, 2)
+    for (const h of hosts) assert.match((await httpGet(`http://${h.address}:8000/`)).body, /<h1>everyday-init<\/h1>/)
+  } finally {
+    const down = await dops(['env', 'down', '--yes'], {cwd: dir, timeoutMs: 120_000})
+    assert.equal(down.code, 0, down.stderr)
+  }
+})
+
 test("dops ssh resolves the host as OpenSSH resolves it from the same ssh_config (ssh -G is the oracle)", async () => {
   const r = await run(['ssh', 'e01', '--json'])
   assert.equal(r.code, 0, r.stderr)
@@ -75,6 +91,15 @@ test("dops ssh resolves the host as OpenSSH resolves it from the same ssh_config
   const openssh = g(['-F', fleet.sshConfig, 'e01'])
   for (const k of ['hostname', 'port', 'user', 'identityfile', 'userknownhostsfile', 'stricthostkeychecking']) assert.deepEqual(ours.get(k), openssh.get(k), k)
   assert.deepEqual(ours.get('hostname'), [fleet.hosts[0]!.address])
+  // known_hosts paths with spaces, accept-new, a user and a key from the flags: OpenSSH reads what dops resolved
+  const spaced = path.join(mkdtempSync(path.join(os.tmpdir(), 'dops kh ')), 'known hosts')
+  const r2 = await run(['ssh', 'e02', '--json', '--known-hosts', spaced, '--known-hosts', fleet.knownHosts, '--host-key-checking', 'accept-new', '--user', 'nobody', '--identity', fleet.clientKey])
+  assert.equal(r2.code, 0, r2.stderr)
+  const g2 = g(json<{command: string[]}>(r2).command.slice(1))
+  assert.deepEqual(g2.get('userknownhostsfile'), [`${spaced} ${fleet.knownHosts}`])
+  assert.deepEqual(g2.get('stricthostkeychecking'), ['accept-new'])
+  assert.deepEqual(g2.get('user'), ['nobody'])
+  assert.deepEqual(g2.get('hostname'), [fleet.hosts[1]!.address])
 })
 
 test('dops exec: the remote exit code, a TTY only with -t, --json, unknown hosts are invalid input', async () => {
@@ -176,7 +201,7 @@ test("dops logs: the hooks' output of the last deployment per host; -f follows a
   }
   // nothing of the follower stays on the host (its tail stops at the next heartbeat)
   await new Promise((r) => setTimeout(r, 2500))
-  const left = await run(['exec', 'e01', '--', 'ps -eo args | grep -c "[t]ail -n" || true'])
+  const left = await run(['exec', 'e01', '--', 'ps -eo args | grep -c -e "[t]ail -n" -e "[d]ops::tick" || true'])
   assert.equal(left.stdout.trim(), '0')
 })
 
