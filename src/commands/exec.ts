@@ -29,6 +29,7 @@ ${ONE_HOST_EXIT_CODES}`
     '<%= config.bin %> exec web-1 --json -- cat /etc/os-release',
   ]
 
+  static override usage = '<%= command.id %> HOST [FLAGS] -- COMMAND [ARGS...]'
   static override strict = false
   static override args = oneHostArgs
   static override flags = oneHostFlags

@@ -21,6 +21,7 @@ ${ONE_HOST_EXIT_CODES}`
     '<%= config.bin %> ssh web-1 --json',
   ]
 
+  static override usage = '<%= command.id %> HOST [FLAGS] [-- COMMAND [ARGS...]]'
   static override strict = false
   static override args = oneHostArgs
   static override flags = oneHostFlags

@@ -119,6 +119,7 @@ test('dops exec: the remote exit code, a TTY only with -t, --json, unknown hosts
   assert.match(unknown.stderr, /no host `e1`.*did you mean `e01`/)
   const none = await run(['exec', 'e01'])
   assert.equal(none.code, 2)
+  assert.match((await run(['exec', '--help'])).stdout, /\$ dops exec HOST \[FLAGS\] -- COMMAND \[ARGS\.\.\.\]/)
 })
 
 test('dops ssh through script: a shell with a terminal; host keys are checked', async () => {
