@@ -10,6 +10,7 @@ import type {Host} from '../inventory/host.js'
 import {resolveTargets, selectTargets, type TargetSource} from '../targets.js'
 import {createSshTransport} from '../transport/factory.js'
 import {DEFAULT_DEPLOY_ROOT, hostLayout} from '../deploy/host-layout.js'
+import {makeRedactor} from '../util/redact.js'
 import {LOG_MARKER, logsCommand, NO_LOG_EXIT, TICK} from './logs-command.js'
 import type {ConnectionOverrides} from './one-host.js'
 
@@ -65,20 +66,22 @@ export async function logsJob(p: LogsParams): Promise<LogsReport> {
   })
   const transport = createSshTransport({...p.connection, projectDir: t.projectDir, planSsh: t.loaded.plan.ssh})
   try {
-    const list = await Promise.all(hosts.map((h) => oneHost(h, command, p, transport)))
+    // the plan's secrets never reach the output, as in every other host output
+    const list = await Promise.all(hosts.map((h) => oneHost(h, command, p, transport, makeRedactor(t.secrets))))
     return {env: t.envName, app, hosts: list}
   } finally {
     await transport.close()
   }
 }
 
-async function oneHost(h: Host, command: string, p: LogsParams, transport: ReturnType<typeof createSshTransport>): Promise<HostLog> {
+async function oneHost(h: Host, command: string, p: LogsParams, transport: ReturnType<typeof createSshTransport>, redact: (s: string) => string): Promise<HostLog> {
   const out: HostLog = {host: h.name, group: h.group, status: 'ok', lines: []}
   let partial = ''
-  const take = (line: string) => {
-    if (line === TICK) return
+  const take = (raw: string) => {
+    if (raw === TICK) return
+    const line = redact(raw)
     if (line.startsWith(LOG_MARKER)) {
-      out.file = line.slice(LOG_MARKER.length)
+      out.file = raw.slice(LOG_MARKER.length)
       out.deployment = deploymentOf(out.file)
       if (p.follow) out.lines = []
       return

@@ -16,7 +16,9 @@ import {startFleet, type Fleet} from '../fleet/fleet.js'
 
 let fleet: Fleet
 let project: string
-const run = (args: string[], env?: NodeJS.ProcessEnv) => dops(args, {cwd: project, env})
+/** a secret given to the hooks: it must never come back in `dops logs` */
+const SECRET = 'everyday-s3cr3t-value'
+const run = (args: string[], env?: NodeJS.ProcessEnv) => dops(args, {cwd: project, env: {EVERYDAY_SECRET: SECRET, ...env}})
 
 before(async () => {
   fleet = await startFleet({count: 2, prefix: 'e'})
@@ -24,10 +26,10 @@ before(async () => {
   cpSync(path.join(ROOT, 'examples/zero-downtime/app'), path.join(project, 'app'), {recursive: true})
   // a hook whose output the logs must show
   mkdirSync(path.join(project, 'app/scripts'), {recursive: true})
-  writeFileSync(path.join(project, 'app/scripts/hello.sh'), '#!/bin/sh\necho "hello from $(hostname): $(cat /var/www/app/index.html)"\n', {mode: 0o755})
+  writeFileSync(path.join(project, 'app/scripts/hello.sh'), '#!/bin/sh\necho "hello from $(hostname): $(cat /var/www/app/index.html)"\necho "the secret is $GREETING"\n', {mode: 0o755})
   writeFileSync(path.join(project, 'app/appspec.yml'), 'version: 0.0\nos: linux\nfiles:\n  - source: site\n    destination: /var/www/app\nhooks:\n  AfterInstall:\n    - location: scripts/hello.sh\n')
   writeFileSync(path.join(project, 'app/site/index.html'), 'release one\n')
-  writeFileSync(path.join(project, 'dops.yml'), `version: 1\nproject: everyday\nssh: {config: ${fleet.sshConfig}}\napps:\n  web: {source: ./app}\nenvironments:\n  t:\n    groups:\n      web: {hosts: [e01, e02], apps: [web]}\n`)
+  writeFileSync(path.join(project, 'dops.yml'), `version: 1\nproject: everyday\nssh: {config: ${fleet.sshConfig}}\napps:\n  web: {source: ./app, env: {GREETING: '\${env:EVERYDAY_SECRET}'}}\nenvironments:\n  t:\n    groups:\n      web: {hosts: [e01, e02], apps: [web]}\n`)
 })
 after(async () => fleet?.stop())
 
@@ -124,7 +126,7 @@ test('dops exec: the remote exit code, a TTY only with -t, --json, unknown hosts
 
 test('dops ssh through script: a shell with a terminal; host keys are checked', async () => {
   const shell = await new Promise<{code: number | null; out: string}>((resolve) => {
-    const p = spawn('script', ['-qec', `${process.execPath} ${BIN} ssh e01`, '/dev/null'], {cwd: project, env: {...process.env, CI: ''}})
+    const p = spawn('script', ['-qec', `${process.execPath} ${BIN} ssh e01`, '/dev/null'], {cwd: project, env: {...process.env, CI: '', EVERYDAY_SECRET: SECRET}})
     let out = ''
     p.stdout.on('data', (d: Buffer) => (out += d))
     const timer = setTimeout(() => p.kill('SIGKILL'), 30_000)
@@ -170,8 +172,10 @@ test("dops logs: the hooks' output of the last deployment per host; -f follows a
   const logs = json<LogsReport>(await run(['logs', 'web', '--json']))
   assert.deepEqual(logs.hosts.map((h) => [h.host, h.status, h.deployment]), [['e01', 'ok', id1], ['e02', 'ok', id1]])
   for (const h of logs.hosts) assert.ok(h.lines.some((l) => l.includes(`hello from ${h.host}: release one`)), h.lines.join('\n'))
+  for (const h of logs.hosts) assert.ok(h.lines.some((l) => l.endsWith('the secret is ***')), h.lines.join('\n'))
   const one = await run(['logs', 'web', '-H', 'e02', '-n', '1000'])
   assert.equal(one.code, 0)
+  assert.ok(!one.stdout.includes(SECRET))
   assert.match(one.stdout, new RegExp(`^== e02 \\(${id1}\\)\\n`))
   assert.match(one.stdout, /hello from e02: release one/)
   assert.doesNotMatch(one.stdout, /e01/)
@@ -179,7 +183,7 @@ test("dops logs: the hooks' output of the last deployment per host; -f follows a
   assert.equal(bad.code, 2)
 
   // follow e01, deploy a second release: its log appears in the follower's output
-  const follower = spawn(process.execPath, [BIN, 'logs', 'web', '-f', '-H', 'e01'], {cwd: project, env: {...process.env, CI: 'true'}})
+  const follower = spawn(process.execPath, [BIN, 'logs', 'web', '-f', '-H', 'e01'], {cwd: project, env: {...process.env, CI: 'true', EVERYDAY_SECRET: SECRET}})
   let out = ''
   follower.stdout.on('data', (d: Buffer) => (out += d))
   const exited = new Promise<number | null>((resolve) => follower.on('close', (code) => resolve(code)))
@@ -193,6 +197,8 @@ test("dops logs: the hooks' output of the last deployment per host; -f follows a
     const d2 = await run(['deploy', '--json'])
     assert.equal(d2.code, 0)
     await waitFor(/^e01 .*hello from e01: release two$/m, "the new deployment's log")
+    await waitFor(/^e01 .*the secret is \*\*\*$/m, 'secrets redacted when following too')
+    assert.ok(!out.includes(SECRET))
     assert.doesNotMatch(out, /e02/)
     follower.kill('SIGINT')
     const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 10_000))])
