@@ -102,6 +102,14 @@ test("dops ssh resolves the host as OpenSSH resolves it from the same ssh_config
   assert.deepEqual(g2.get('stricthostkeychecking'), ['accept-new'])
   assert.deepEqual(g2.get('user'), ['nobody'])
   assert.deepEqual(g2.get('hostname'), [fleet.hosts[1]!.address])
+  // a jump host from ssh_config: the same ProxyJump, and the command goes through it
+  const alt = path.join(mkdtempSync(path.join(os.tmpdir(), 'dops-jump-')), 'ssh_config')
+  writeFileSync(alt, readFileSync(fleet.sshConfig, 'utf8').replace('Host e02\n', 'Host e02\n  ProxyJump e01\n'))
+  const r3 = await run(['ssh', 'e02', '--json', '--ssh-config', alt])
+  assert.deepEqual(g(json<{command: string[]}>(r3).command.slice(1)).get('proxyjump'), g(['-F', alt, 'e02']).get('proxyjump'))
+  assert.deepEqual(g(['-F', alt, 'e02']).get('proxyjump'), ['e01'])
+  const jumped = await run(['exec', 'e02', '--ssh-config', alt, '--', 'hostname'])
+  assert.equal(jumped.stdout, 'e02\n', jumped.stderr)
 })
 
 test('dops exec: the remote exit code, a TTY only with -t, --json, unknown hosts are invalid input', async () => {
