@@ -18,7 +18,9 @@ export const oneHostFlags = {
 export const oneHostArgs = {host: Args.string({description: 'host name or address', required: true})}
 
 export const ONE_HOST_EXIT_CODES = `EXIT CODES
-  the remote command's exit code; 255 when ssh itself failed (as ssh); 2 for invalid input`
+  - the remote command's (or shell's) exit code
+  - 255 when ssh itself failed: connection, authentication, host key (as ssh)
+  - 2 for invalid input (nothing ran): no such host, no command, bad flags`
 
 /** The host named on the command line, resolved from the flags' plan or inventory and connection overrides. */
 export function oneHostFrom(flags: {file?: string; env?: string; inventory?: string} & Parameters<typeof connectionFrom>[0], host: string): Promise<OneHost> {

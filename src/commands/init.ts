@@ -8,9 +8,11 @@ export default class Init extends BaseCommand {
   static override description = `Writes, into DIR (default: the current directory), a dops.yml for the chosen shape, an app revision
 (app/appspec.yml, app/site/, app/scripts/{start,stop,validate}.sh) and, where dops creates the hosts,
 scripts/bootstrap.sh. The result validates as it is (\`dops validate\`). Shapes:
-  static  existing hosts, listed in the plan
-  local   sandbox hosts on this machine (Linux, as root): \`dops env up\` works at once
-  aws     EC2 instances in your account
+
+  - static: existing hosts, listed in the plan
+  - local: sandbox hosts on this machine (Linux, as root); \`dops env up\` works at once
+  - aws: EC2 instances in your account
+
 Existing files are never overwritten without --force (nothing is written when one exists).`
 
   static override examples = ['<%= config.bin %> init --shape local', '<%= config.bin %> init shop --shape aws --project shop', '<%= config.bin %> init --shape static --force']
