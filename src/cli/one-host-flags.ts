@@ -1,6 +1,6 @@
 /** Flags of the commands that act on one host (`dops ssh`, `dops exec`): where hosts come from, and how to connect. */
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand, connectionFlags, connectionFrom, targetFlags} from './base.js'
+import {connectionFlags, connectionFrom, targetFlags} from './base.js'
 import {resolveOneHost, type OneHost} from '../ops/one-host.js'
 
 const {'max-handshakes': _m, 'known-hosts': knownHosts, ...connection} = connectionFlags
@@ -25,11 +25,4 @@ export const ONE_HOST_EXIT_CODES = `EXIT CODES
 /** The host named on the command line, resolved from the flags' plan or inventory and connection overrides. */
 export function oneHostFrom(flags: {file?: string; env?: string; inventory?: string} & Parameters<typeof connectionFrom>[0], host: string): Promise<OneHost> {
   return resolveOneHost({source: {cwd: process.cwd(), planFile: flags.file, env: flags.env, inventory: flags.inventory}, connection: connectionFrom(flags), host})
-}
-
-/** `dops ssh` and `dops exec`: HOST, then the words after -- as the remote command. */
-export abstract class OneHostCommand extends BaseCommand {
-  static override strict = false
-  static override args = oneHostArgs
-  static override flags = oneHostFlags
 }

@@ -1,4 +1,5 @@
-import {ONE_HOST_EXIT_CODES, OneHostCommand, oneHostFrom} from '../cli/one-host-flags.js'
+import {BaseCommand} from '../cli/base.js'
+import {ONE_HOST_EXIT_CODES, oneHostArgs, oneHostFlags, oneHostFrom} from '../cli/one-host-flags.js'
 import {runSystemSsh, sshArgsFor} from '../cli/system-ssh.js'
 import {InvalidInputError} from '../errors.js'
 
@@ -11,7 +12,7 @@ export interface ExecResultJson {
   truncated: boolean
 }
 
-export default class Exec extends OneHostCommand {
+export default class Exec extends BaseCommand {
   static override summary = 'Run one command on one host, with a terminal when asked (-t); exits with its exit code.'
   static override description = `Resolves HOST as \`dops ssh\` does and runs COMMAND there through the system \`ssh\` (the host key is
 checked by OpenSSH against the same known_hosts files). The arguments after -- are joined with spaces into one
@@ -29,6 +30,9 @@ ${ONE_HOST_EXIT_CODES}`
   ]
 
   static override usage = '<%= command.id %> HOST [FLAGS] -- COMMAND [ARGS...]'
+  static override strict = false
+  static override args = oneHostArgs
+  static override flags = oneHostFlags
 
   async run(): Promise<ExecResultJson | void> {
     const {args, argv, flags} = await this.parse(Exec)

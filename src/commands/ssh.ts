@@ -1,7 +1,8 @@
-import {ONE_HOST_EXIT_CODES, OneHostCommand, oneHostFrom} from '../cli/one-host-flags.js'
+import {BaseCommand} from '../cli/base.js'
+import {ONE_HOST_EXIT_CODES, oneHostArgs, oneHostFlags, oneHostFrom} from '../cli/one-host-flags.js'
 import {runSystemSsh, sshArgsFor} from '../cli/system-ssh.js'
 
-export default class Ssh extends OneHostCommand {
+export default class Ssh extends BaseCommand {
   static override summary = 'Open a shell on one host, connected as every other dops command connects.'
   static override description = `Resolves HOST (a name or an address) from the plan and its environment's state, or from an Ansible
 inventory (-i), with ssh_config and the connection flags, then runs the system \`ssh\` with those settings as
@@ -21,6 +22,9 @@ ${ONE_HOST_EXIT_CODES}`
   ]
 
   static override usage = '<%= command.id %> HOST [FLAGS] [-- COMMAND [ARGS...]]'
+  static override strict = false
+  static override args = oneHostArgs
+  static override flags = oneHostFlags
 
   async run(): Promise<{host: string; address: string; port: number; user: string; command: string[]} | void> {
     const {args, argv, flags} = await this.parse(Ssh)
