@@ -13,17 +13,19 @@ export const TICK = '::dops::tick'
 export const NO_LOG_EXIT = 3
 
 export interface LogsCommandOptions {
-  /** the directory holding `<deployment-id>.log` files */
-  dir: string
-  /** one deployment's log instead of the newest */
-  file?: string
+  /** the directories holding `<deployment-id>.log` files (the app's root, then one from before a layout change) */
+  dirs: string[]
+  /** one deployment's log instead of the newest: where it may be, in order */
+  files?: string[]
   lines: number
   follow: boolean
   sudo?: boolean
 }
 
 export function logsCommand(o: LogsCommandOptions): string {
-  const pick = o.file ? `[ -f ${shQuote(o.file)} ] && echo ${shQuote(o.file)}` : `ls -1t ${shQuote(o.dir)}/*.log 2>/dev/null | head -n 1`
+  const pick = o.files?.length
+    ? `for c in ${o.files.map(shQuote).join(' ')}; do [ -f "$c" ] && { echo "$c"; break; }; done`
+    : `ls -1t ${o.dirs.map((d) => `${shQuote(d)}/*.log`).join(' ')} 2>/dev/null | head -n 1`
   const n = Math.max(0, Math.floor(o.lines))
   const script = o.follow
     ? [
@@ -44,7 +46,7 @@ export function logsCommand(o: LogsCommandOptions): string {
       ].join('\n')
     : [
         `f=$(${pick})`,
-        `if [ -z "$f" ]; then echo ${shQuote(o.file ? `no log ${o.file}` : `no deployment log in ${o.dir}`)} >&2; exit ${NO_LOG_EXIT}; fi`,
+        `if [ -z "$f" ]; then echo ${shQuote(o.files?.length ? `no log ${o.files[0]}` : `no deployment log in ${o.dirs[0]}`)} >&2; exit ${NO_LOG_EXIT}; fi`,
         `echo "${LOG_MARKER}$f"`,
         `tail -n ${n} "$f"`,
       ].join('\n')

@@ -56,10 +56,12 @@ export async function logsJob(p: LogsParams): Promise<LogsReport> {
   const groups = Object.entries(t.loaded.plan.environments![t.envName]!.groups ?? {}).filter(([, g]) => g.apps?.includes(app)).map(([n]) => n)
   const hosts = selectTargets({...t, hosts: t.hosts.filter((h) => groups.includes(h.group))}, p.selection)
   const spec = t.loaded.plan.apps![app] as {deployRoot?: string; sudo?: boolean}
-  const layout = hostLayout(app, spec.deployRoot ?? DEFAULT_DEPLOY_ROOT)
+  const layout = hostLayout({project: t.loaded.plan.project, env: t.envName, app}, spec.deployRoot ?? DEFAULT_DEPLOY_ROOT)
+  // a host not deployed since the layout was namespaced keeps its logs under the root from before
+  const layouts = [layout, ...(layout.legacyRoot ? [hostLayout(app, spec.deployRoot ?? DEFAULT_DEPLOY_ROOT)] : [])]
   const command = logsCommand({
-    dir: path.posix.dirname(layout.log('any')),
-    file: p.deployment !== undefined ? layout.log(p.deployment) : undefined,
+    dirs: layouts.map((l) => path.posix.dirname(l.log('any'))),
+    files: p.deployment !== undefined ? layouts.map((l) => l.log(p.deployment!)) : undefined,
     lines: p.lines,
     follow: !!p.follow,
     sudo: spec.sudo,
