@@ -174,6 +174,13 @@ test("dops logs: the hooks' output of the last deployment per host; -f follows a
   const none = await run(['logs', 'web', '--json'])
   assert.equal(none.code, 4)
   assert.deepEqual(json<LogsReport>(none).hosts.map((h) => h.status), ['no-log', 'no-log'])
+  // a host last deployed before roots were namespaced keeps its logs under /var/lib/dops/apps/<app>
+  const legacy = path.join(fleet.hosts[0]!.fsDir, 'var/lib/dops/apps/web/logs')
+  mkdirSync(legacy, {recursive: true})
+  writeFileSync(path.join(legacy, 'd-20250101-000000-aaaaaa.log'), 'an old deployment\n')
+  const old = await run(['logs', 'web', '--json'])
+  assert.equal(old.code, 3)
+  assert.deepEqual(json<LogsReport>(old).hosts.map((h) => [h.host, h.status, h.deployment, h.lines.join('|')]), [['e01', 'ok', 'd-20250101-000000-aaaaaa', 'an old deployment'], ['e02', 'no-log', undefined, '']])
   const d1 = await run(['deploy', '--json'])
   assert.equal(d1.code, 0, d1.stdout.slice(-2000))
   const id1 = json<DeployReport>(d1).deploymentId
