@@ -29,3 +29,21 @@ export function json<T = Record<string, unknown>>(r: CliResult): T {
     throw new Error(`stdout is not JSON (exit ${r.code}):\n${r.stdout}\n--- stderr:\n${r.stderr}`)
   }
 }
+
+/**
+ * One GET on a new connection (as most clients through a balancer): a reload closing idle keep-alive connections
+ * is then not mistaken for a dropped request. 5 s deadline.
+ */
+export async function httpGet(url: string): Promise<{status: number; body: string}> {
+  const http = await import('node:http')
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, {agent: false, timeout: 5000}, (res) => {
+      let body = ''
+      res.on('data', (d: Buffer) => (body += d))
+      res.on('end', () => resolve({status: res.statusCode ?? 0, body}))
+      res.on('error', reject)
+    })
+    req.on('timeout', () => req.destroy(new Error('timed out')))
+    req.on('error', reject)
+  })
+}

@@ -21,7 +21,8 @@ export interface TransportSettings {
   onHostKeyLearned?: (host: string, fingerprint: string, file: string) => void
 }
 
-export function createSshTransport(s: TransportSettings): SshTransport {
+/** The ssh_config a command honours: the flag's, the plan's `ssh.config`, or ~/.ssh/config when it exists. */
+export function readSshConfig(s: Pick<TransportSettings, 'projectDir' | 'planSsh' | 'sshConfig'>): SshConfigFile {
   const planConfig = s.planSsh?.config
   let sshConfig = SshConfigFile.empty()
   const explicit = s.sshConfig ?? (typeof planConfig === 'string' ? path.resolve(s.projectDir, planConfig.replace(/^~(?=\/)/, os.homedir())) : undefined)
@@ -34,6 +35,11 @@ export function createSshTransport(s: TransportSettings): SshTransport {
   } catch (e) {
     throw new InvalidInputError((e as Error).message)
   }
+  return sshConfig
+}
+
+export function createSshTransport(s: TransportSettings): SshTransport {
+  const sshConfig = readSshConfig(s)
   if (s.identityFile && !existsSync(s.identityFile)) throw new InvalidInputError(`identity file ${s.identityFile} does not exist`)
   return new SshTransport({
     projectDir: s.projectDir,

@@ -8,9 +8,8 @@ import os from 'node:os'
 import path from 'node:path'
 import {after, before, test} from 'node:test'
 import {existsSync} from 'node:fs'
-import http from 'node:http'
 import type {DeployReport} from '../../src/deploy/deploy-job.js'
-import {dops, json, ROOT} from '../helpers.js'
+import {dops, httpGet, json, ROOT} from '../helpers.js'
 import {startFleet, type Fleet} from '../fleet/fleet.js'
 
 const example = path.join(ROOT, 'examples/zero-downtime')
@@ -47,19 +46,7 @@ test('a rolling deploy behind nginx drops no request', {skip: hasNginx ? false :
   writeFileSync(path.join(project, 'app/site/index.html'), '<h1>zero-downtime v2</h1>\n')
   let done = false
   const seen = {ok: 0, failed: 0, v1: 0, v2: 0, errors: [] as string[]}
-  // a new connection per request (as most clients through a balancer): a reload closing idle keep-alive
-  // connections is then not mistaken for a dropped request
-  const get = () =>
-    new Promise<{status: number; body: string}>((resolve, reject) => {
-      const req = http.get(url, {agent: false, timeout: 5000}, (res) => {
-        let body = ''
-        res.on('data', (d: Buffer) => (body += d))
-        res.on('end', () => resolve({status: res.statusCode ?? 0, body}))
-        res.on('error', reject)
-      })
-      req.on('timeout', () => req.destroy(new Error('timed out')))
-      req.on('error', reject)
-    })
+  const get = () => httpGet(url)
   // bounded in count and time; two clients
   const loop = async () => {
     const until = Date.now() + 120_000

@@ -18,6 +18,8 @@ cpSync(path.join(ROOT, 'examples/local'), project, {recursive: true})
 // its own project name, so it never meets a sandbox someone started from the example by hand
 writeFileSync(path.join(project, 'dops.yml'), readFileSync(path.join(project, 'dops.yml'), 'utf8').replace('project: shop', 'project: shoptest'))
 const run = (args: string[]) => dops(args, {cwd: project})
+/** a web host leaving: out of the load balancer (the app's traffic.block on lb), then its app stopped */
+const DRAINED = 'BeforeBlockTraffic: skipped (no scripts),BlockTraffic: ok (1 traffic host(s)),AfterBlockTraffic: skipped (no scripts),ApplicationStop: ok'
 after(async () => {
   await run(['env', 'down', '--yes'])
 })
@@ -110,7 +112,7 @@ test('scale web=4 adds two bootstrapped hosts with the app, and the load balance
   const dr = json<EnvReport>(down)
   assert.deepEqual(dr.events.map((e) => e.event), ['hostsLeft'])
   // the leaving hosts' app was stopped (ApplicationStop of the revision they ran) before they were destroyed
-  assert.deepEqual(dr.drains.map((d) => `${d.app}@${d.host}:${d.status}:${d.events.join(',')}`).sort(), ['web-2', 'web-3', 'web-4'].map((h) => `web@${h}:ok:ApplicationStop: ok`))
+  assert.deepEqual(dr.drains.map((d) => `${d.app}@${d.host}:${d.status}:${d.events.join(',')}`).sort(), ['web-2', 'web-3', 'web-4'].map((h) => `web@${h}:ok:${DRAINED}`))
   assert.deepEqual([...(await servedBy(6))], ['web-1'])
 })
 
@@ -136,7 +138,7 @@ test('a destructive up needs --yes; env down needs --yes and leaves nothing runn
   assert.match(refused.stderr, /run again with --yes/)
   const down = await run(['env', 'down', '--yes', '--json'])
   assert.equal(down.code, 0)
-  assert.deepEqual(json<EnvReport>(down).drains.map((d) => `${d.group}:${d.status}:${d.events.join(',')}`), ['web:ok:ApplicationStop: ok', 'web:ok:ApplicationStop: ok'], 'the app was stopped before its hosts went')
+  assert.deepEqual(json<EnvReport>(down).drains.map((d) => `${d.group}:${d.status}:${d.events.join(',')}`), [`web:ok:${DRAINED}`, `web:ok:${DRAINED}`], 'the app was taken out of the load balancer and stopped before its hosts went')
   const state = JSON.parse(readFileSync(path.join(project, '.dops/state/shoptest-local.json'), 'utf8')) as {groups: object}
   assert.deepEqual(state.groups, {})
   assert.equal(existsSync(localEnvRoot('shoptest', 'local', project)), false)
