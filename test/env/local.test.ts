@@ -143,7 +143,9 @@ test('a destructive up needs --yes; env down needs --yes and leaves nothing runn
   assert.deepEqual(state.groups, {})
   assert.equal(existsSync(localEnvRoot('shoptest', 'local', project)), false)
   const {execFileSync} = await import('node:child_process')
-  const left = execFileSync('sh', ['-c', 'ps -eo args | grep -c "[d]ops-local/shoptest-local" || true']).toString().trim()
+  // this checkout's sandboxes only: other checkouts (parallel runs) have their own directory
+  const root = localEnvRoot('shoptest', 'local', project)
+  const left = execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes(root)).length.toString()
   assert.equal(left, '0')
 })
 
