@@ -1,5 +1,5 @@
 /**
- * `dops deploy > out.txt` on a terminal of width 0 (a pseudo-terminal through `script`, as a user's shell runs it):
+ * `dops deploy > out.txt` on a terminal, and on one of width 0 (a pseudo-terminal through `script`, as a user's shell runs it):
  * the progress line stays on the terminal (stderr), drawn whole, and the file gets no progress or escape sequences.
  */
 import assert from 'node:assert/strict'
@@ -27,9 +27,10 @@ before(async () => {
 })
 after(async () => fleet?.stop())
 
-test('deploy > out.txt on a width-0 terminal: progress on the terminal in whole lines, nothing of it in the file', () => {
+for (const cols of [100, 0])
+  test(`deploy > out.txt on a terminal of width ${cols}: progress on the terminal in whole lines, nothing of it in the file`, () => {
   const {CI: _ci, ...env} = process.env
-  const r = spawnSync('script', ['-qec', `stty cols 0; ${process.execPath} ${BIN} deploy > out.txt`, '/dev/null'], {cwd: project, env, encoding: 'utf8', timeout: 60_000})
+  const r = spawnSync('script', ['-qec', `stty cols ${cols}; ${process.execPath} ${BIN} deploy > out.txt`, '/dev/null'], {cwd: project, env, encoding: 'utf8', timeout: 60_000})
   assert.equal(r.status, 0, r.stdout + r.stderr)
   const file = readFileSync(path.join(project, 'out.txt'), 'utf8')
   assert.doesNotMatch(file, /\x1b|\r|[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏✔]|batch|BeforeInstall/, `no progress in the redirected stdout:\n${JSON.stringify(file)}`)
