@@ -80,6 +80,6 @@ export async function withEnvProgress<T>(mode: OutputMode, title: string, fn: (r
  */
 export async function runEnvCommand(json: boolean, title: string, job: (reporter: Reporter, stopSignal: AbortSignal) => Promise<EnvReport>): Promise<EnvReport> {
   const r = await withInterrupt('stopping: the step in progress finishes, nothing new starts', (stopSignal) => withEnvProgress(outputMode(json), title, (reporter) => job(reporter, stopSignal)))
-  if (!json) process.stderr.write(formatEnvReport(colorFor(process.stderr), r) + '\n')
+  if (!json) process.stderr.write(formatEnvReport(colorFor(process.stderr), r, process.stderr) + '\n')
   return r
 }
