@@ -29,14 +29,16 @@ after(async () => fleet?.stop())
 
 for (const cols of [100, 0])
   test(`deploy > out.txt on a terminal of width ${cols}: progress on the terminal in whole lines, nothing of it in the file`, () => {
-  const {CI: _ci, ...env} = process.env
-  const r = spawnSync('script', ['-qec', `stty cols ${cols}; ${process.execPath} ${BIN} deploy > out.txt`, '/dev/null'], {cwd: project, env, encoding: 'utf8', timeout: 60_000})
-  assert.equal(r.status, 0, r.stdout + r.stderr)
-  const file = readFileSync(path.join(project, 'out.txt'), 'utf8')
-  assert.doesNotMatch(file, /\x1b|\r|[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏✔]|batch|BeforeInstall/, `no progress in the redirected stdout:\n${JSON.stringify(file)}`)
-  assert.match(file, /^deployment d-\S+ succeeded in .*\n {2}dt01: ok\n {2}dt02: ok\n$/, 'the result is on stdout')
-  const screen = r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
-  assert.match(screen, /deploying: batch 1\/2 · dt01 {2}BeforeInstall \d+/, `the live line, whole:\n${screen}`)
-  assert.match(screen, /batch 2\/2: dt02 {2}ok \(\d/, 'finished batches are printed above it')
-  assert.doesNotMatch(screen, /(^|\n)\s*\S\s*\r?\n\s*\S\s*\r?\n\s*\S\s*\r?\n/, `no column of single characters:\n${screen}`)
-})
+    const {CI: _ci, ...env} = process.env
+    const r = spawnSync('script', ['-qec', `stty cols ${cols}; ${process.execPath} ${BIN} deploy > out.txt`, '/dev/null'], {cwd: project, env, encoding: 'utf8', timeout: 60_000})
+    assert.equal(r.status, 0, r.stdout + r.stderr)
+    const file = readFileSync(path.join(project, 'out.txt'), 'utf8')
+    // eslint-disable-next-line no-control-regex
+    assert.doesNotMatch(file, /\x1b|\r|[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏✔]|batch|BeforeInstall/, `no progress in the redirected stdout:\n${JSON.stringify(file)}`)
+    assert.match(file, /^deployment d-\S+ succeeded in .*\n {2}dt01: ok\n {2}dt02: ok\n$/, 'the result is on stdout')
+    // eslint-disable-next-line no-control-regex
+    const screen = r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+    assert.match(screen, /deploying: batch 1\/2 · dt01 {2}BeforeInstall \d+/, `the live line, whole:\n${screen}`)
+    assert.match(screen, /batch 2\/2: dt02 {2}ok \(\d/, 'finished batches are printed above it')
+    assert.doesNotMatch(screen, /(^|\n)\s*\S\s*\r?\n\s*\S\s*\r?\n\s*\S\s*\r?\n/, `no column of single characters:\n${screen}`)
+  })

@@ -48,6 +48,7 @@ test('env up > out.txt on a width-0 terminal: progress on the terminal only, who
   const t = await onTerminal(`stty cols 0; ${process.execPath} ${BIN} env up > out.txt`)
   assert.equal(t.code, 3, t.seen)
   const file = readFileSync(path.join(project, 'out.txt'), 'utf8')
+  // eslint-disable-next-line no-control-regex
   assert.doesNotMatch(file, /\x1b|\r|[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏✔]|bootstrap|creating/, `no progress in the redirected stdout:\n${JSON.stringify(file)}`)
   // the progress line is drawn whole on the terminal, and finished steps are kept above it
   assert.match(t.seen, /env up: a: creating 1 host\(s\) \(sandbox\)/)
