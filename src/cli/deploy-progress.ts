@@ -1,16 +1,16 @@
 /**
- * Progress of a deployment on stderr, from the core's events. On a terminal: one listr2 line per deployment whose
- * body shows, for the batch in flight, each host's current lifecycle event and its time (ticking), with finished
- * batches kept above. In CI or a pipe: plain lines, `start w01 BeforeInstall` / `done w01 BeforeInstall (1.20s)`.
+ * Progress of a deployment on stderr, from the core's events. On a terminal: one live line (live-line.ts, cut to the
+ * terminal's width) showing the batch in flight and each of its hosts' current lifecycle event and time (ticking),
+ * with each finished batch printed above it, on stderr. In CI or a pipe: plain lines, `start w01 BeforeInstall` / `done w01 BeforeInstall (1.20s)`.
  * With --json: nothing but warnings. The plan is printed the moment it is known, before any host changes. Host
  * output (with --stream) goes to stdout, prefixed by host.
  */
-import type {ListrTaskWrapper} from 'listr2'
 import type {DopsEvent, Reporter} from '../events.js'
 import type {HostResult} from '../fleet/types.js'
 import {formatMs} from '../util/duration.js'
 import {formatDeployPlan} from './deploy-format.js'
 import {colorFor, statusWord} from './format.js'
+import {withLiveLine, type LiveLine} from './live-line.js'
 import type {OutputMode} from './progress.js'
 
 interface HostLine {
@@ -23,32 +23,33 @@ interface HostLine {
 export async function withDeployProgress<T>(mode: OutputMode, opts: {stream: boolean; title: string}, fn: (reporter: Reporter) => Promise<T>): Promise<T> {
   const c = colorFor(process.stderr)
   const out = colorFor(process.stdout)
-  // a terminal that reports no width (a pty nobody sized) would get one character per line: plain lines there
-  const live = mode === 'tty' && !opts.stream && (process.stderr.columns ?? 0) > 0
-  let task: ListrTaskWrapper<unknown, never, never> | undefined
+  const live = mode === 'tty' && !opts.stream
+  let task: LiveLine | undefined
   let batch = {index: 0, total: 0}
   let inFlight: HostLine[] = []
-  const finished: string[] = []
+  // lines printed before the live line is drawn (it starts asynchronously), in order
+  const early: string[] = []
   const hostLine = (h: HostLine) =>
     h.result ? `${c.bold(h.host)}  ${statusWord(c, h.result)} ${c.dim(`(${formatMs(h.result.durationMs)})`)}` : `${c.bold(h.host)}  ${h.event ?? 'connecting'} ${c.dim(formatMs(performance.now() - h.since))}`
   const render = () => {
     if (!task) return
     task.title = `${opts.title}${batch.total ? `: batch ${batch.index}/${batch.total}` : ''}`
-    task.output = [...finished.slice(-6), ...inFlight.map(hostLine)].join('\n')
+    task.note = inFlight.filter((h) => !h.result).map(hostLine).join(', ')
   }
   const plain = (s: string) => process.stderr.write(s + '\n')
+  /** a lasting line on stderr: above the live line while it is drawn */
+  const above = (s: string) => (task ? task.above(s, process.stderr) : live ? early.push(s) : plain(s))
 
   const reporter: Reporter = (e: DopsEvent) => {
     switch (e.type) {
       case 'warning':
-        plain(c.yellow(`warning: ${e.message}`))
+        above(c.yellow(`warning: ${e.message}`))
         return
       case 'host.output':
         if (mode !== 'json') process.stdout.write(`${out.cyan(e.host)} ${e.stream === 'stderr' ? out.yellow('|') : '|'} ${e.line}\n`)
         return
       case 'run.stopped':
-        if (task) finished.push(c.yellow(e.message))
-        else plain(c.yellow(e.message))
+        above(c.yellow(e.message))
         return
       default:
         break
@@ -59,7 +60,7 @@ export async function withDeployProgress<T>(mode: OutputMode, opts: {stream: boo
         plain(formatDeployPlan(c, e.report))
         break
       case 'hostkey.learned':
-        plain(`learned host key of ${e.host}: ${e.fingerprint} (recorded in ${e.file})`)
+        above(`learned host key of ${e.host}: ${e.fingerprint} (recorded in ${e.file})`)
         break
       case 'batch.start':
         batch = {index: e.index, total: e.total}
@@ -80,7 +81,7 @@ export async function withDeployProgress<T>(mode: OutputMode, opts: {stream: boo
         break
       }
       case 'batch.end':
-        if (live) finished.push(`batch ${e.index}/${batch.total}: ${inFlight.map(hostLine).join(', ')}`)
+        if (live) above(`batch ${e.index}/${batch.total}: ${inFlight.map(hostLine).join(', ')}`)
         inFlight = []
         break
       default:
@@ -95,29 +96,18 @@ export async function withDeployProgress<T>(mode: OutputMode, opts: {stream: boo
   let work: Promise<T> | undefined
   let ticker: NodeJS.Timeout | undefined
   function start(): void {
-    started ??= (async () => {
-      const {Listr, ProcessOutput} = await import('listr2')
-      const list = new Listr(
-        [
-          {
-            title: opts.title,
-            task: async (_ctx, t) => {
-              task = t as unknown as ListrTaskWrapper<unknown, never, never>
-              render()
-              ticker = setInterval(render, 200)
-              await work?.catch(() => undefined)
-              clearInterval(ticker)
-              inFlight = []
-              task.title = opts.title
-              render()
-            },
-            rendererOptions: {persistentOutput: true, outputBar: Infinity},
-          },
-        ],
-        {renderer: 'default', rendererOptions: {processOutput: new ProcessOutput(process.stderr, process.stderr)} as never, exitOnError: false, registerSignalListeners: false},
-      )
-      await list.run()
-    })().catch(() => undefined)
+    started ??= withLiveLine(opts.title, async (line) => {
+      for (const s of early.splice(0)) line.above(s, process.stderr)
+      task = line
+      render()
+      ticker = setInterval(render, 200)
+      try {
+        await work?.catch(() => undefined)
+      } finally {
+        clearInterval(ticker)
+        task = undefined
+      }
+    }).catch(() => undefined)
   }
   work = fn(reporter)
   try {
@@ -125,5 +115,6 @@ export async function withDeployProgress<T>(mode: OutputMode, opts: {stream: boo
   } finally {
     await started
     if (ticker) clearInterval(ticker)
+    for (const s of early.splice(0)) plain(s)
   }
 }

@@ -3,6 +3,7 @@ import path from 'node:path'
 import type {ChalkInstance} from 'chalk'
 import type {EnvReport, EnvStep, HostRun} from '../env/env-job.js'
 import {formatMs} from '../util/duration.js'
+import {formatTable, indent} from './table.js'
 
 const list = (hosts: string[], more = 0) => [...hosts, ...(more ? [`${more} new`] : [])].join(', ')
 
@@ -48,13 +49,15 @@ function failures(c: ChalkInstance, hosts: HostRun[]): string[] {
   return hosts.filter((h) => h.status !== 'ok').flatMap((h) => [c.red(`    ${h.host}: ${h.status}${h.exitCode !== null ? ` (exit ${h.exitCode})` : ''}${h.error ? `: ${h.error}` : ''}`), ...outputTail(c, h)])
 }
 
-export function formatEnvReport(c: ChalkInstance, r: EnvReport): string {
+/** `stream` is where it is printed: the table fits that terminal's width. */
+export function formatEnvReport(c: ChalkInstance, r: EnvReport, stream: NodeJS.WriteStream = process.stdout): string {
   const lines = [`${c.bold(`env ${r.action}`)} ${r.project}/${r.env}${r.dryRun && r.action !== 'plan' ? ' (dry run: nothing was changed)' : ''}`]
-  for (const ch of r.changes) {
+  const rows = r.changes.map((ch) => {
     const what = r.action === 'down' ? `${c.red(`-${ch.destroy.length}`)} destroyed` : `${ch.keep} kept, ${ch.create ? c.green(`+${ch.create}`) : '+0'} to create, ${ch.destroy.length ? c.red(`-${ch.destroy.length}`) : '-0'} to destroy${ch.pending ? c.yellow(`, ${ch.pending} to prepare again`) : ''}`
-    lines.push(`  ${ch.group.padEnd(12)} ${ch.provider.padEnd(8)} ${what}${ch.apps.length ? `; apps: ${ch.apps.join(', ')}` : ''}${ch.ignored.length ? c.yellow(`; ignored by this provider: ${ch.ignored.join(', ')}`) : ''}`)
-    if (r.action !== 'plan' && !r.dryRun) for (const u of ch.updates ?? []) lines.push(`    changed: ${u}`)
-  }
+    return [ch.group, ch.provider, `${what}${ch.apps.length ? `; apps: ${ch.apps.join(', ')}` : ''}${ch.ignored.length ? c.yellow(`; ignored by this provider: ${ch.ignored.join(', ')}`) : ''}`]
+  })
+  if (rows.length) lines.push(indent(formatTable(['GROUP', 'PROVIDER', 'HOSTS'], rows, stream, 2), 2))
+  if (r.action !== 'plan' && !r.dryRun) for (const ch of r.changes) for (const u of ch.updates ?? []) lines.push(`  changed ${ch.group}: ${u}`)
   if (r.dryRun) {
     lines.push(r.steps.length ? '  steps:' : '  steps: none')
     r.steps.forEach((s, i) => lines.push(`  ${String(i + 1).padStart(3)}. ${formatStep(c, s)}`))

@@ -32,9 +32,11 @@ export function fitColumns(natural: number[], limit: number | undefined, heads: 
   return w
 }
 
-export function formatTable(head: string[], rows: string[][], stream: NodeJS.WriteStream = process.stdout): string {
+/** `indent`: columns the caller prints before each line (the table fits in what is left of the terminal). */
+export function formatTable(head: string[], rows: string[][], stream: NodeJS.WriteStream = process.stdout, indent = 0): string {
   const natural = head.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ''))))
-  const colWidths = fitColumns(natural, terminalWidth(stream), head.map(width))
+  const term = terminalWidth(stream)
+  const colWidths = fitColumns(natural, term === undefined ? undefined : Math.max(1, term - indent), head.map(width))
   const wrap = colWidths.some((w, i) => w < natural[i]!)
   const table = new Table({
     head,
@@ -45,4 +47,12 @@ export function formatTable(head: string[], rows: string[][], stream: NodeJS.Wri
   })
   table.push(...rows)
   return table.toString().split('\n').map((l) => l.trimEnd()).join('\n')
+}
+
+/** Each line of `text` after `n` spaces (a table under a heading). */
+export function indent(text: string, n: number): string {
+  return text
+    .split('\n')
+    .map((l) => ' '.repeat(n) + l)
+    .join('\n')
 }

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, connectionFlags, connectionFrom, selectionFrom, targetFlags} from '../../cli/base.js'
 import {colorFor} from '../../cli/format.js'
+import {formatTable, indent} from '../../cli/table.js'
 import {statusJob, type StatusReport} from '../../deploy/status-job.js'
 
 export default class DeployStatus extends BaseCommand {
@@ -19,7 +20,8 @@ export default class DeployStatus extends BaseCommand {
     if (!this.jsonEnabled()) {
       const c = colorFor(process.stdout)
       for (const [g, s] of Object.entries(r.groups)) process.stdout.write(`${c.bold(g)}: ${s.revision?.slice(0, 12) ?? 'not deployed'} on ${s.hosts - s.differing.length}/${s.hosts} hosts${s.differing.length ? c.yellow(`; differing: ${s.differing.join(', ')}`) : ''}\n`)
-      for (const h of r.hosts) process.stdout.write(`  ${h.host.padEnd(16)} ${h.reachable ? (h.revision?.slice(0, 12) ?? 'none') : c.red('unreachable')}${h.differs ? c.yellow(' (differs)') : ''}${h.last ? c.dim(`  last: ${h.last.deployment} ${h.last.status}`) : ''}\n`)
+      const rows = r.hosts.map((h) => [h.host, `${h.reachable ? (h.revision?.slice(0, 12) ?? 'none') : c.red('unreachable')}${h.differs ? c.yellow(' (differs)') : ''}`, h.last ? c.dim(`${h.last.deployment} ${h.last.status}`) : ''])
+      if (rows.length) process.stdout.write(indent(formatTable(['HOST', 'REVISION', 'LAST DEPLOYMENT'], rows, process.stdout, 2), 2) + '\n')
     }
     return r
   }

@@ -1,5 +1,6 @@
 import {BaseCommand, envParamsFrom, envFlags} from '../../cli/base.js'
 import {colorFor} from '../../cli/format.js'
+import {formatTable, indent} from '../../cli/table.js'
 import {envStatus, type EnvStatus} from '../../env/env-job.js'
 import {ExitCode} from '../../errors.js'
 
@@ -21,9 +22,16 @@ when a host is gone, unreachable or unhealthy, so a scheduler or CI step can ale
       process.stdout.write(`${c.bold(`${r.project}/${r.env}`)}\n`)
       for (const g of r.groups) {
         process.stdout.write(`  ${c.bold(g.group)} (${g.provider}, ${g.hosts.length} host${g.hosts.length === 1 ? '' : 's'})${g.apps.map((a) => `  ${a.app} ${a.revision?.slice(0, 12) ?? 'not deployed'}${a.differing.length ? c.yellow(` (differing: ${a.differing.join(', ')})`) : ''}`).join('')}\n`)
-        for (const h of g.hosts) process.stdout.write(`    ${h.name.padEnd(14)} ${h.address.padEnd(16)} ${h.state === 'gone' ? c.red('gone') : h.state}${h.ready === false ? c.yellow(' not ready (env up prepares it again)') : ''}${h.reachable === false ? c.red(' unreachable') : ''}${Object.entries(h.health)
-              .map(([app, hh]) => (hh ? ` ${app} ${hh.healthy ? c.green('healthy') : c.red(`unhealthy: ${hh.reason ?? ''}`)}` : ''))
-              .join('')}\n`)
+        const rows = g.hosts.map((h) => [
+          h.name,
+          h.address,
+          `${h.state === 'gone' ? c.red('gone') : h.state}${h.ready === false ? c.yellow(' not ready (env up prepares it again)') : ''}${h.reachable === false ? c.red(' unreachable') : ''}`,
+          Object.entries(h.health)
+            .map(([app, hh]) => (hh ? `${app} ${hh.healthy ? c.green('healthy') : c.red(`unhealthy: ${hh.reason ?? ''}`)}` : ''))
+            .filter(Boolean)
+            .join(' '),
+        ])
+        if (rows.length) process.stdout.write(indent(formatTable(['HOST', 'ADDRESS', 'STATE', 'HEALTH'], rows, process.stdout, 4), 4) + '\n')
       }
     }
     const bad = r.groups.some((g) => g.hosts.some((h) => h.state === 'gone' || h.reachable === false || Object.values(h.health).some((x) => x && !x.healthy)))

@@ -1,7 +1,8 @@
 /**
  * Topology events: the plan's hostsJoined / hostsLeft handlers run on their groups with the membership. The
  * membership goes as a JSON file on each handler host (DOPS_MEMBERS_FILE, removed afterwards), never on the command
- * line: thousands of members would pass the kernel's limit for one argument.
+ * line: thousands of members would pass the kernel's limit for one argument. The plan's secrets are redacted from
+ * the handlers' output (runFleet), as `dops run` does.
  */
 import {readFile} from 'node:fs/promises'
 import path from 'node:path'
@@ -33,7 +34,7 @@ export interface Membership {
  * (through stdin), named by DOPS_MEMBERS_FILE, and removed after the handler. A target that cannot be reached is a
  * failed host in the result (its error says why), never an exception.
  */
-export async function runHandler(o: {transport: SshTransport; targets: Host[]; spec: RunSpec; membership: Membership; reporter?: Reporter}): Promise<RunOutcome> {
+export async function runHandler(o: {transport: SshTransport; targets: Host[]; spec: RunSpec; membership: Membership; reporter?: Reporter; secrets?: string[]}): Promise<RunOutcome> {
   const {transport, targets, membership: m} = o
   const json = JSON.stringify(m)
   const env = {...o.spec.env, DOPS_EVENT: m.event, DOPS_EVENT_GROUP: m.group, DOPS_HOSTS: m.hosts.map((h) => h.address).join(' '), DOPS_CHANGED_HOSTS: m.changed.map((h) => h.address).join(' ')}
@@ -50,7 +51,7 @@ export async function runHandler(o: {transport: SshTransport; targets: Host[]; s
   try {
     // a host that took no file does not run the handler without its membership: it is a failed host
     const ready = targets.filter((x) => files.has(x.name))
-    const r = await runFleet({hosts: ready, transport, spec: {...o.spec, env}, hostEnv: (x) => ({DOPS_HOST: x.name, DOPS_HOST_ADDRESS: transport.target(x).address, DOPS_MEMBERS_FILE: files.get(x.name)!}), reporter: o.reporter})
+    const r = await runFleet({hosts: ready, transport, spec: {...o.spec, env}, hostEnv: (x) => ({DOPS_HOST: x.name, DOPS_HOST_ADDRESS: transport.target(x).address, DOPS_MEMBERS_FILE: files.get(x.name)!}), reporter: o.reporter, secrets: o.secrets})
     const missed = targets.filter((x) => !files.has(x.name))
     if (!missed.length) return r
     // the reason comes from a fresh attempt, so the error names what failed (connection refused, host key, ...)
@@ -79,7 +80,7 @@ export async function fireEvents(e: EnvContext, report: EnvReport, events: Event
         const targets = all.filter((x) => x.group === h.group && !leaving.has(x.name))
         if (!targets.length) continue
         const end = step(p, 'events', `${group}.${kind} -> ${h.group}`)
-        const r = await runHandler({transport, targets, spec, membership, reporter: p.reporter})
+        const r = await runHandler({transport, targets, spec, membership, reporter: p.reporter, secrets: e.t.secrets})
         end(`${r.summary.ok}/${r.summary.total} ok`, r.summary.ok === r.summary.total)
         report.events.push({group, event: kind, handlerGroup: h.group, ok: r.summary.ok, failed: r.summary.total - r.summary.ok, hosts: hostRuns(e, r.results)})
         if (r.summary.ok < r.summary.total) report.exitCode = ExitCode.SOME_FAILED

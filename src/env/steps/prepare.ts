@@ -6,6 +6,7 @@ import type {InstanceState} from '../../state/local-file.js'
 import {resolveTargets} from '../../targets.js'
 import {createSshTransport} from '../../transport/factory.js'
 import {parseDuration} from '../../util/duration.js'
+import {makeRedactor} from '../../util/redact.js'
 import {hostRuns, needsSsh, providerOf, scriptSpec, step, type EnvContext} from '../context.js'
 import type {EnvReport} from '../types.js'
 import {waitForSsh} from '../wait-ssh.js'
@@ -38,13 +39,17 @@ export async function prepareHosts(e: EnvContext, report: EnvReport, group: stri
     const t2 = performance.now()
     try {
       const depEnv = Object.fromEntries((spec.dependsOn ?? []).map((d) => [`DOPS_${d.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_HOSTS`, all.filter((h) => h.group === d).map((h) => transport.target(h).address).join(' ')]))
+      // the plan's secrets (${env:..}, ${file:..}) never reach the progress, the report or the journal
+      const secrets = e.t.secrets
+      const redact = makeRedactor(secrets)
       for (const s of spec.bootstrap ?? []) {
         const content = s.script ? await readFile(path.resolve(e.loaded.dir, s.script), 'utf8') : undefined
-        const end = step(p, 'bootstrap', `${group}: bootstrap ${s.name ?? s.script ?? s.run ?? ''}`)
-        const r = await runFleet({hosts, transport, spec: {...scriptSpec(s, content), env: depEnv}, hostEnv: (h) => ({DOPS_HOST: h.name, DOPS_HOST_ADDRESS: transport.target(h).address, DOPS_GROUP: h.group}), reporter: p.reporter})
+        const name = redact(s.name ?? s.script ?? s.run ?? '')
+        const end = step(p, 'bootstrap', `${group}: bootstrap ${name}`)
+        const r = await runFleet({hosts, transport, spec: {...scriptSpec(s, content), env: depEnv}, hostEnv: (h) => ({DOPS_HOST: h.name, DOPS_HOST_ADDRESS: transport.target(h).address, DOPS_GROUP: h.group}), reporter: p.reporter, secrets})
         const failed = r.results.filter((x) => x.status !== 'ok')
         end(`${r.summary.ok}/${r.summary.total} ok`, !failed.length)
-        report.bootstrap.push({group, script: s.name ?? s.script ?? s.run ?? '', ok: r.summary.ok, failed: failed.length, errors: failed.map((f) => `${f.host}: ${f.error ?? ''} ${f.stderr.trim().slice(-200)}`), hosts: hostRuns(e, r.results)})
+        report.bootstrap.push({group, script: name, ok: r.summary.ok, failed: failed.length, errors: failed.map((f) => `${f.host}: ${f.error ?? ''} ${f.stderr.trim().slice(-200)}`), hosts: hostRuns(e, r.results)})
         if (failed.length) return true
       }
     } finally {
