@@ -54,9 +54,11 @@ export class SshTransport implements Transport {
     const key = `${t.user}@${t.address}:${t.port}`
     let p = this.pool.get(key)
     if (!p) {
-      p = this.dial(t, label, via)
+      const dialled = (p = this.dial(t, label, via))
       this.pool.set(key, p)
-      p.catch(() => this.pool.delete(key))
+      // a connection the host closed is never handed out again: the next connect() dials anew
+      const forget = () => this.pool.get(key) === dialled && this.pool.delete(key)
+      p.then((c) => c.client.once('close', forget), forget)
     }
     return p
   }
@@ -176,7 +178,7 @@ const KILL_DEADLINE_MS = 1500
 class SshConnection implements Connection {
   private killing?: Promise<void>
   constructor(
-    private readonly client: Client,
+    readonly client: Client,
     private readonly label: string,
     /** how long the server has to open a session channel (a host frozen after login never does) */
     private readonly openTimeoutMs: number,

@@ -12,6 +12,7 @@ import {after, test} from 'node:test'
 import type {EnvReport} from '../../src/env/env-job.js'
 import {localEnvRoot} from '../../src/providers/local/provider.js'
 import {dops, json, ROOT} from '../helpers.js'
+import {cleanUpLocalEnv, removeProject} from './local-cleanup.js'
 
 const project = mkdtempSync(path.join(os.tmpdir(), 'dops-env-'))
 cpSync(path.join(ROOT, 'examples/local'), project, {recursive: true})
@@ -21,7 +22,10 @@ const run = (args: string[]) => dops(args, {cwd: project})
 /** a web host leaving: out of the load balancer (the app's traffic.block on lb), then its app stopped */
 const DRAINED = 'BeforeBlockTraffic: skipped (no scripts),BlockTraffic: ok (1 traffic host(s)),AfterBlockTraffic: skipped (no scripts),ApplicationStop: ok'
 after(async () => {
-  await run(['env', 'down', '--yes'])
+  // even when a test failed half-way: nothing of this environment is left running for the next test file
+  const problems = await cleanUpLocalEnv({project: 'shoptest', projectDir: project, env: 'local'})
+  removeProject(project)
+  if (problems.length) console.error(`cleanup: ${problems.join('; ')}`)
 })
 
 function get(url: string): Promise<string> {

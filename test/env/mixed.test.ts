@@ -12,6 +12,7 @@ import {after, before, test} from 'node:test'
 import type {EnvReport} from '../../src/env/env-job.js'
 import {startFleet, type Fleet} from '../fleet/fleet.js'
 import {dops, json} from '../helpers.js'
+import {cleanUpLocalEnv, removeProject} from './local-cleanup.js'
 
 let fleet: Fleet
 let project: string
@@ -81,10 +82,13 @@ environments:
   )
 })
 after(async () => {
-  if (project) await run(['env', 'down', '--yes'])
-  if (project) await run(['env', 'down', '-e', 'flaky', '--yes'])
-  if (project) await run(['env', 'down', '-e', 'slow', '--yes'])
+  // even when a test failed half-way: nothing of these environments is left running for the next test file
+  for (const env of project ? ['prod', 'flaky', 'slow'] : []) {
+    const problems = await cleanUpLocalEnv({project: 'mixedtest', projectDir: project, env, dopsEnv: {DOPS_ENV: 'prod'}})
+    if (problems.length) console.error(`cleanup of ${env}: ${problems.join('; ')}`)
+  }
   await fleet?.stop()
+  if (project) removeProject(project)
 })
 
 test('env up: the static group is used as it is, the local group is created, bootstrapped with its address, and announced to it', async () => {
@@ -173,14 +177,19 @@ test('on a terminal, env down asks before destroying: "no" changes nothing (exit
   assert.match(yes.stdout, /w +local +-1 destroyed/)
 })
 
-test('Ctrl-C during env up: the step in progress finishes, nothing else starts, exit 6; the next env up goes on', async () => {
+test('Ctrl-C during env up: the step in progress finishes, nothing else starts, exit 6; the next env up goes on', async (t) => {
   const {spawn} = await import('node:child_process')
   const {BIN} = await import('../helpers.js')
   const child = spawn(process.execPath, [BIN, 'env', 'up', '-e', 'slow'], {cwd: project, env: {...process.env, CI: 'true', NO_COLOR: '1'}})
   let stderr = ''
   child.stderr.on('data', (d: Buffer) => (stderr += d))
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
-  for (let i = 0; i < 300 && !/^start a: bootstrap slow$/m.test(stderr); i++) await new Promise((r) => setTimeout(r, 100))
+  let ended = false
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => ((ended = true), r(code))))
+  // a stuck child never outlives the test (it would hold the state lock the next test and the after hook need)
+  t.after(() => void (ended || child.kill('SIGKILL')))
+  // creating the host and its first SSH login come before the bootstrap: on a loaded machine that takes a while, and
+  // dops bounds each (sandbox start 30 s, SSH 1 min); this wait only has to outlast those
+  for (let i = 0; i < 1500 && !ended && !/^start a: bootstrap slow$/m.test(stderr); i++) await new Promise((r) => setTimeout(r, 100))
   assert.match(stderr, /^start a: bootstrap slow$/m, 'the bootstrap started')
   child.kill('SIGINT')
   assert.equal(await exited, 6, stderr)

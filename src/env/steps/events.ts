@@ -19,6 +19,9 @@ import type {SshTransport} from '../../transport/ssh.js'
 import {hostRuns, step, type EnvContext} from '../context.js'
 import type {EnvReport} from '../types.js'
 
+/** how long writing or removing the membership file on a handler host may take (a host that stops answering mid-way) */
+const FILE_DEADLINE_MS = 30_000
+
 export type EventKind = 'hostsJoined' | 'hostsLeft'
 export type EventList = ReadonlyArray<readonly [string, EventKind, Array<InstanceState | Host>]>
 
@@ -39,13 +42,17 @@ export async function runHandler(o: {transport: SshTransport; targets: Host[]; s
   const json = JSON.stringify(m)
   const env = {...o.spec.env, DOPS_EVENT: m.event, DOPS_EVENT_GROUP: m.group, DOPS_HOSTS: m.hosts.map((h) => h.address).join(' '), DOPS_CHANGED_HOSTS: m.changed.map((h) => h.address).join(' ')}
   const files = new Map<string, string>()
+  // why a host took no file: the error of that attempt (a deadline, a refused connection, mktemp's own message)
+  const failures = new Map<string, string>()
   await Promise.all(
     targets.map(async (x) => {
       const r = await transport
         .connect(x)
-        .then((c) => c.exec('umask 077; f=$(mktemp "${TMPDIR:-/tmp}/dops-members.XXXXXX") && cat > "$f" && printf %s "$f"', {stdin: json}))
-        .catch(() => undefined)
-      if (r?.exitCode === 0 && r.stdout.trim()) files.set(x.name, r.stdout.trim())
+        .then((c) => c.exec('umask 077; f=$(mktemp "${TMPDIR:-/tmp}/dops-members.XXXXXX") && cat > "$f" && printf %s "$f"', {stdin: json, deadlineMs: FILE_DEADLINE_MS}))
+        .catch((error: Error) => error)
+      if (!(r instanceof Error) && r.exitCode === 0 && r.stdout.trim()) return files.set(x.name, r.stdout.trim())
+      const why = r instanceof Error ? r.message : r.deadlineExceeded ? `no answer within ${FILE_DEADLINE_MS / 1000} s` : `exit code ${r.exitCode ?? 'none'}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').at(-1)}` : ''}`
+      failures.set(x.name, `${x.name}: could not write the membership file (${why})`)
     }),
   )
   try {
@@ -54,12 +61,10 @@ export async function runHandler(o: {transport: SshTransport; targets: Host[]; s
     const r = await runFleet({hosts: ready, transport, spec: {...o.spec, env}, hostEnv: (x) => ({DOPS_HOST: x.name, DOPS_HOST_ADDRESS: transport.target(x).address, DOPS_MEMBERS_FILE: files.get(x.name)!}), reporter: o.reporter, secrets: o.secrets})
     const missed = targets.filter((x) => !files.has(x.name))
     if (!missed.length) return r
-    // the reason comes from a fresh attempt, so the error names what failed (connection refused, host key, ...)
-    const why = await Promise.all(missed.map(async (x) => transport.connect(x).then(() => 'could not write the membership file', (error: Error) => error.message)))
-    const failed: HostResult[] = missed.map((x, i) => ({host: x.name, address: x.address, group: x.group, status: 'unreachable', exitCode: null, stdout: '', stderr: '', durationMs: 0, batch: 1, error: why[i]}))
+    const failed: HostResult[] = missed.map((x) => ({host: x.name, address: x.address, group: x.group, status: 'unreachable', exitCode: null, stdout: '', stderr: '', durationMs: 0, batch: 1, error: failures.get(x.name)}))
     return {...r, results: [...r.results, ...failed], summary: {...r.summary, total: r.summary.total + missed.length, unreachable: r.summary.unreachable + missed.length}}
   } finally {
-    await Promise.all([...files].map(async ([name, f]) => transport.connect(targets.find((x) => x.name === name)!).then((c) => c.exec(`rm -f ${shQuote(f)}`)).catch(() => undefined)))
+    await Promise.all([...files].map(async ([name, f]) => transport.connect(targets.find((x) => x.name === name)!).then((c) => c.exec(`rm -f ${shQuote(f)}`, {deadlineMs: FILE_DEADLINE_MS})).catch(() => undefined)))
   }
 }
 
