@@ -52,7 +52,7 @@ export function resolveTarget(host: Host, config: SshConfigFile, d: TargetDefaul
   // an inventory or plan address that is itself an alias in ssh_config gets that alias's HostName
   const viaAddress = host.address !== host.name && !c.hostName ? config.lookup(host.address) : undefined
   const env = d.env ?? process.env
-  const checking = d.hostKeyChecking ?? s.hostKeyChecking ?? (c.strictHostKeyChecking && ['accept-new', 'no', 'off'].includes(c.strictHostKeyChecking) ? 'accept-new' : 'strict')
+  const checking = d.hostKeyChecking ?? s.hostKeyChecking ?? (c.strictHostKeyChecking && ['accept-new', 'no'].includes(c.strictHostKeyChecking) ? 'accept-new' : 'strict')
   const keys = [host.identityFile, d.identityFile, ...c.identityFiles, ...(viaAddress?.identityFiles ?? []), s.identityFile].filter((x): x is string => !!x).map(home)
   return {
     alias: host.name,
