@@ -18,6 +18,8 @@ export interface SshTarget {
   passphraseEnv?: string
   agent?: string
   proxyJump?: string
+  /** ProxyCommand from ssh_config, tokens expanded; excludes proxyJump as in OpenSSH */
+  proxyCommand?: string
   knownHostsFiles: string[]
   /** read-only system-wide files (GlobalKnownHostsFile): a key pinned there is known; accept-new never writes there */
   globalKnownHostsFiles: string[]
@@ -62,7 +64,8 @@ export function resolveTarget(host: Host, config: SshConfigFile, d: TargetDefaul
     identityFiles: [...new Set(keys)],
     passphraseEnv: s.passphraseEnv,
     agent: s.agent === false ? undefined : env.SSH_AUTH_SOCK,
-    proxyJump: c.proxyJump ?? viaAddress?.proxyJump ?? s.proxyJump,
+    proxyJump: c.proxyCommand ? undefined : (c.proxyJump ?? viaAddress?.proxyJump ?? s.proxyJump),
+    proxyCommand: c.proxyJump ? undefined : c.proxyCommand,
     knownHostsFiles: d.knownHosts?.length ? d.knownHosts.map(home) : s.knownHosts?.length ? s.knownHosts.map(home) : c.userKnownHostsFiles.length ? c.userKnownHostsFiles : defaultKnownHosts(d.projectDir),
     globalKnownHostsFiles: c.globalKnownHostsFiles ?? viaAddress?.globalKnownHostsFiles ?? DEFAULT_GLOBAL_KNOWN_HOSTS,
     hostKeyChecking: checking,

@@ -13,6 +13,7 @@ import {blobKeyType, fingerprint, KnownHosts, type HostKeyVerdict} from './known
 import {SshConfigFile} from './ssh-config.js'
 import {parseProxyJump, resolveTarget, type SshTarget, type TargetDefaults} from './ssh-target.js'
 import {registerLive} from './live.js'
+import {proxyCommandStream} from './proxy-command.js'
 import {buildKillSessionsCommand} from './remote-command.js'
 import {ConnectError, type Connection, type ExecOptions, type ExecResult, type Transport} from './types.js'
 
@@ -51,7 +52,7 @@ export class SshTransport implements Transport {
   }
 
   private open(t: SshTarget, label: string, via?: SshConnection): Promise<SshConnection> {
-    const key = `${t.user}@${t.address}:${t.port}`
+    const key = `${t.user}@${t.address}:${t.port}${t.proxyCommand ? ` via ${t.proxyCommand}` : ''}`
     let p = this.pool.get(key)
     if (!p) {
       p = this.dial(t, label, via)
@@ -82,6 +83,7 @@ export class SshTransport implements Transport {
       }
     }
     if (via) sock = await via.forward(t.address, t.port, label)
+    else if (t.proxyCommand) sock = proxyCommandStream(t.proxyCommand, this.opts.env ?? process.env)
 
     const kh = await this.known(t.knownHostsFiles, t.globalKnownHostsFiles)
     const knownTypes = kh.knownTypes(t.address, t.port).flatMap((ty) => (ty === 'ssh-rsa' ? RSA_ALGOS : [ty]))
