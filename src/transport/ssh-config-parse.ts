@@ -55,7 +55,22 @@ export function parseConfigText(text: string, file: string): ConfigLine[] {
     if (!rest) throw new SshConfigSyntaxError(file, n + 1, lead + 1, `no argument after keyword "${m[1]}"`)
     const args = splitArgs(rest)
     if (!Array.isArray(args)) throw new SshConfigSyntaxError(file, n + 1, lead + m[0].length + args.col, `${m[1]}: ${args.error}`)
+    if (keyword === 'match') checkMatch(args, file, n + 1, lead + m[0].length + 1)
     out.push({file, line: n + 1, keyword, args, raw: rest})
   }
   return out
+}
+
+const WITH_ARG = new Set(['exec', 'host', 'originalhost', 'user', 'localuser'])
+
+/** Match criteria dops evaluates; others (localnetwork, tagged) are refused rather than silently never matching. */
+function checkMatch(args: string[], file: string, line: number, col: number): void {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!.toLowerCase().replace(/^!/, '')
+    if (WITH_ARG.has(a)) {
+      if (args[++i] === undefined) throw new SshConfigSyntaxError(file, line, col, `Match ${a}: missing argument`)
+    } else if (!['all', 'canonical', 'final'].includes(a)) {
+      throw new SshConfigSyntaxError(file, line, col, `Match: unsupported criterion "${args[i]}" (expected all, canonical, final, exec, host, originalhost, user or localuser)`)
+    }
+  }
 }
