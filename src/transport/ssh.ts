@@ -87,12 +87,14 @@ export class SshTransport implements Transport {
 
     const kh = await this.known(t.knownHostsFiles, t.globalKnownHostsFiles)
     const knownTypes = kh.knownTypes(t.address, t.port).flatMap((ty) => (ty === 'ssh-rsa' ? RSA_ALGOS : [ty]))
-    let privateKey: string | undefined
+    // every readable IdentityFile, tried in order as OpenSSH does
+    const keys: string[] = []
     for (const f of t.identityFiles) {
       if (!this.keys.has(f)) this.keys.set(f, readFile(f, 'utf8').catch(() => undefined))
-      privateKey = await this.keys.get(f)
-      if (privateKey) break
+      const k = await this.keys.get(f)
+      if (k) keys.push(k)
     }
+    const privateKey = keys[0]
     if (!privateKey && !t.agent) {
       throw new ConnectError('config', t.identityFiles.length ? `cannot read any identity file (${t.identityFiles.join(', ')}) and no ssh-agent (SSH_AUTH_SOCK) is available` : 'no identity file configured and no ssh-agent (SSH_AUTH_SOCK) is available')
     }
@@ -124,6 +126,7 @@ export class SshTransport implements Transport {
         privateKey,
         passphrase,
         agent: t.agent,
+        authHandler: keys.length > 1 ? ([...keys.map((key) => ({type: 'publickey', username: t.user, key, passphrase})), ...(t.agent ? ['agent'] : [])] as never) : undefined,
         readyTimeout: t.connectTimeoutMs,
         keepaliveInterval: t.keepaliveMs,
         keepaliveCountMax: 3,

@@ -1,7 +1,9 @@
 /**
- * ProxyCommand end to end: `dops run` against a real sshd reached only through the configured command.
+ * ssh_config at connect time, end to end: `dops run` against a real sshd reached only through a ProxyCommand, and
+ * several IdentityFile lines tried in order.
  */
 import assert from 'node:assert/strict'
+import {execFileSync} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -51,4 +53,22 @@ test('a ProxyCommand host is reached through the command, with %h and %p expande
   assert.equal(readFileSync(marker, 'utf8'), `${h.address} ${h.port}`)
   assert.equal(by.broken?.status, 'unreachable', JSON.stringify(by.broken))
   assert.match(String((by.broken as {error?: string}).error), /ProxyCommand `false` exited with 1/)
+})
+
+test('several IdentityFile lines: a key the host refuses is followed by the next one, as ssh does', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dops-idfiles-'))
+  const h = fleet.hosts[0]!
+  const wrong = path.join(dir, 'not-authorized')
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', wrong])
+  const cfg = path.join(dir, 'ssh_config')
+  writeFileSync(
+    cfg,
+    `Host two-keys\n  HostName ${h.address}\n  Port ${h.port}\n  IdentityFile ${wrong}\n  IdentityFile ${path.join(dir, 'missing')}\n  IdentityFile ${fleet.clientKey}\n` +
+      `Host *\n  User root\n  UserKnownHostsFile ${fleet.knownHosts}\n  StrictHostKeyChecking yes\n`,
+  )
+  writeFileSync(path.join(dir, 'dops.yml'), `version: 1\nproject: t\nssh:\n  config: ${cfg}\nenvironments:\n  test:\n    groups:\n      g:\n        hosts: [two-keys]\n`)
+  const r = await dops(['run', '--json', '--', 'echo ok'], {cwd: dir})
+  const res = json<{results: Array<{host: string; status: string; stdout: string}>}>(r).results[0]
+  assert.equal(res?.status, 'ok', r.stdout + r.stderr)
+  assert.equal(res?.stdout.trim(), 'ok')
 })
