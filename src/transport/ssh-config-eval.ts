@@ -160,10 +160,15 @@ export function runMatchExec(cmd: string, env: NodeJS.ProcessEnv = process.env):
   return r.status === 0
 }
 
+let home: string | undefined
+/** OpenSSH expands ~ and %d from the passwd entry, not $HOME */
 export const passwdHome = (): string => {
-  try {
-    return os.userInfo().homedir
-  } catch {
-    return os.homedir()
+  if (home === undefined) {
+    try {
+      home = os.userInfo().homedir
+    } catch {
+      home = os.homedir()
+    }
   }
+  return home
 }

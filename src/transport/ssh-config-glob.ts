@@ -2,8 +2,20 @@
 import {readdirSync, statSync} from 'node:fs'
 import path from 'node:path'
 
-/** OpenSSH's match_pattern: `*` and `?` wildcards over the whole string. */
+const compiled = new Map<string, RegExp>()
+
+/** OpenSSH's match_pattern: `*` and `?` wildcards over the whole string (compiled once per pattern: lookups are hot). */
 export function wildcardToRegExp(pattern: string, classes = false): RegExp {
+  const key = (classes ? '1' : '0') + pattern
+  let r = compiled.get(key)
+  if (!r) {
+    r = compile(pattern, classes)
+    if (compiled.size < 10_000) compiled.set(key, r)
+  }
+  return r
+}
+
+function compile(pattern: string, classes: boolean): RegExp {
   let re = ''
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!

@@ -27,6 +27,9 @@ export interface SshConfigEntry {
   raw: {identityFiles: string[]; proxyCommand?: string; /** expanded, unfiltered */ userKnownHostsFiles: string[]}
 }
 
+let me: string | undefined
+const localUserName = () => (me ??= os.userInfo().username)
+
 const STRICT: Record<string, SshConfigEntry['strictHostKeyChecking']> = {yes: 'yes', true: 'yes', no: 'no', false: 'no', off: 'no', ask: 'ask', 'accept-new': 'accept-new'}
 
 export class SshConfigFile {
@@ -69,7 +72,7 @@ export class SshConfigFile {
   }
 
   /** raw options for `alias` (keyword → values), as readconf.c collects them */
-  options(alias: string, localUser = os.userInfo().username): Options {
+  options(alias: string, localUser = localUserName()): Options {
     const home = passwdHome()
     return evaluate(this.lines ?? [], alias, {
       original: alias,
@@ -91,7 +94,7 @@ export class SshConfigFile {
     return {h, n: alias, p: one('port') ?? '22', r: one('user') ?? localUser, u: localUser, d: home, j: jump && jump.toLowerCase() !== 'none' ? jump : '', k: one('hostkeyalias') ?? h}
   }
 
-  lookup(alias: string, localUser = os.userInfo().username): SshConfigEntry {
+  lookup(alias: string, localUser = localUserName()): SshConfigEntry {
     if (!this.lines) return {identityFiles: [], userKnownHostsFiles: [], raw: {identityFiles: [], userKnownHostsFiles: []}}
     const home = passwdHome()
     const o = this.options(alias, localUser)
