@@ -18,6 +18,8 @@ export interface SshTarget {
   passphraseEnv?: string
   agent?: string
   proxyJump?: string
+  /** ProxyCommand from ssh_config, tokens expanded; excludes proxyJump as in OpenSSH */
+  proxyCommand?: string
   knownHostsFiles: string[]
   /** read-only system-wide files (GlobalKnownHostsFile): a key pinned there is known; accept-new never writes there */
   globalKnownHostsFiles: string[]
@@ -52,7 +54,7 @@ export function resolveTarget(host: Host, config: SshConfigFile, d: TargetDefaul
   // an inventory or plan address that is itself an alias in ssh_config gets that alias's HostName
   const viaAddress = host.address !== host.name && !c.hostName ? config.lookup(host.address) : undefined
   const env = d.env ?? process.env
-  const checking = d.hostKeyChecking ?? s.hostKeyChecking ?? (c.strictHostKeyChecking && ['accept-new', 'no', 'off'].includes(c.strictHostKeyChecking) ? 'accept-new' : 'strict')
+  const checking = d.hostKeyChecking ?? s.hostKeyChecking ?? (c.strictHostKeyChecking && ['accept-new', 'no'].includes(c.strictHostKeyChecking) ? 'accept-new' : 'strict')
   const keys = [host.identityFile, d.identityFile, ...c.identityFiles, ...(viaAddress?.identityFiles ?? []), s.identityFile].filter((x): x is string => !!x).map(home)
   return {
     alias: host.name,
@@ -62,7 +64,8 @@ export function resolveTarget(host: Host, config: SshConfigFile, d: TargetDefaul
     identityFiles: [...new Set(keys)],
     passphraseEnv: s.passphraseEnv,
     agent: s.agent === false ? undefined : env.SSH_AUTH_SOCK,
-    proxyJump: c.proxyJump ?? viaAddress?.proxyJump ?? s.proxyJump,
+    proxyJump: c.proxyCommand ? undefined : (c.proxyJump ?? viaAddress?.proxyJump ?? s.proxyJump),
+    proxyCommand: c.proxyJump ? undefined : c.proxyCommand,
     knownHostsFiles: d.knownHosts?.length ? d.knownHosts.map(home) : s.knownHosts?.length ? s.knownHosts.map(home) : c.userKnownHostsFiles.length ? c.userKnownHostsFiles : defaultKnownHosts(d.projectDir),
     globalKnownHostsFiles: c.globalKnownHostsFiles ?? viaAddress?.globalKnownHostsFiles ?? DEFAULT_GLOBAL_KNOWN_HOSTS,
     hostKeyChecking: checking,

@@ -13,6 +13,7 @@ import {blobKeyType, fingerprint, KnownHosts, type HostKeyVerdict} from './known
 import {SshConfigFile} from './ssh-config.js'
 import {parseProxyJump, resolveTarget, type SshTarget, type TargetDefaults} from './ssh-target.js'
 import {registerLive} from './live.js'
+import {proxyCommandStream} from './proxy-command.js'
 import {buildKillSessionsCommand} from './remote-command.js'
 import {ConnectError, type Connection, type ExecOptions, type ExecResult, type Transport} from './types.js'
 
@@ -51,7 +52,7 @@ export class SshTransport implements Transport {
   }
 
   private open(t: SshTarget, label: string, via?: SshConnection): Promise<SshConnection> {
-    const key = `${t.user}@${t.address}:${t.port}`
+    const key = `${t.user}@${t.address}:${t.port}${t.proxyCommand ? ` via ${t.proxyCommand}` : ''}`
     let p = this.pool.get(key)
     if (!p) {
       const dialled = (p = this.dial(t, label, via))
@@ -84,15 +85,18 @@ export class SshTransport implements Transport {
       }
     }
     if (via) sock = await via.forward(t.address, t.port, label)
+    else if (t.proxyCommand) sock = proxyCommandStream(t.proxyCommand, this.opts.env ?? process.env)
 
     const kh = await this.known(t.knownHostsFiles, t.globalKnownHostsFiles)
     const knownTypes = kh.knownTypes(t.address, t.port).flatMap((ty) => (ty === 'ssh-rsa' ? RSA_ALGOS : [ty]))
-    let privateKey: string | undefined
+    // every readable IdentityFile, tried in order as OpenSSH does
+    const keys: string[] = []
     for (const f of t.identityFiles) {
       if (!this.keys.has(f)) this.keys.set(f, readFile(f, 'utf8').catch(() => undefined))
-      privateKey = await this.keys.get(f)
-      if (privateKey) break
+      const k = await this.keys.get(f)
+      if (k) keys.push(k)
     }
+    const privateKey = keys[0]
     if (!privateKey && !t.agent) {
       throw new ConnectError('config', t.identityFiles.length ? `cannot read any identity file (${t.identityFiles.join(', ')}) and no ssh-agent (SSH_AUTH_SOCK) is available` : 'no identity file configured and no ssh-agent (SSH_AUTH_SOCK) is available')
     }
@@ -124,6 +128,7 @@ export class SshTransport implements Transport {
         privateKey,
         passphrase,
         agent: t.agent,
+        authHandler: keys.length > 1 ? ([...keys.map((key) => ({type: 'publickey', username: t.user, key, passphrase})), ...(t.agent ? ['agent'] : [])] as never) : undefined,
         readyTimeout: t.connectTimeoutMs,
         keepaliveInterval: t.keepaliveMs,
         keepaliveCountMax: 3,
