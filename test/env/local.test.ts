@@ -57,6 +57,7 @@ test('env plan shows what would be created; env up brings it all up and the app 
   assert.equal(r.deployments[0]!.status, 'succeeded')
   assert.deepEqual(r.events.map((e) => `${e.group}.${e.event}->${e.handlerGroup}`), ['web.hostsJoined->lb'])
   assert.ok(r.phases.total > 0 && r.phases.provision > 0 && r.phases.wait > 0 && r.phases.deploy > 0)
+  assert.ok(Object.values(r.phases).every((ms) => Number.isInteger(ms)), `phase durations are whole milliseconds: ${JSON.stringify(r.phases)}`)
   assert.deepEqual([...(await servedBy(8))].sort(), ['web-1', 'web-2'])
   const page = await get(`http://${json<{hosts: Array<{address: string}>}>(await run(['hosts', '-g', 'lb', '--json'])).hosts[0]!.address}:8080/`)
   assert.match(page, /database: db=127\.0\.\d+\.\d+/, 'web bootstrap got the address of the group it depends on')
