@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand, connectionFrom, exitCodesHelp, selectionFrom} from '../cli/base.js'
+import {BaseCommand, connectionFrom, exitCodesHelp, selectionFrom, withInterrupt} from '../cli/base.js'
 import {printDeployment} from '../cli/deploy-format.js'
 import {withDeployProgress} from '../cli/deploy-progress.js'
 import {outputMode} from '../cli/progress.js'
@@ -36,25 +36,28 @@ ${exitCodesHelp}`
       if (!to) throw new InvalidInputError('no earlier successful revision is recorded in .dops/deployments; name one with --to (see dops deploy history)')
     }
     const mode = outputMode(flags.json ?? false)
-    const report = await withDeployProgress(mode, {stream: flags.stream, title: 'rolling back'}, (reporter) =>
-      deployJob({
-        source,
-        selection: selectionFrom(flags),
-        connection: connectionFrom(flags),
-        app: flags.app,
-        revisionId: to,
-        kind: 'rollback',
-        planOnly: flags.plan,
-        ignoreStopFailures: true,
-        rollback: false,
-        wait: flags.wait,
-        steal: flags.steal,
-        stream: flags.stream,
-        reporter,
-      }),
-    )
-    if (mode !== 'json') printDeployment(report)
-    this.setExitCode(report.exitCode)
-    return report
+    return withInterrupt('stopping: no new host will start; in-flight hosts finish', async (stopSignal) => {
+      const report = await withDeployProgress(mode, {stream: flags.stream, title: 'rolling back'}, (reporter) =>
+        deployJob({
+          source,
+          selection: selectionFrom(flags),
+          connection: connectionFrom(flags),
+          app: flags.app,
+          revisionId: to,
+          kind: 'rollback',
+          planOnly: flags.plan,
+          ignoreStopFailures: true,
+          rollback: false,
+          wait: flags.wait,
+          steal: flags.steal,
+          stream: flags.stream,
+          reporter,
+          stopSignal,
+        }),
+      )
+      if (mode !== 'json') printDeployment(report)
+      this.setExitCode(report.exitCode)
+      return report
+    })
   }
 }
