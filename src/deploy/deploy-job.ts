@@ -25,7 +25,7 @@ import {recordedHostResult, writeDeployment} from './records.js'
 import {Semaphore} from '../util/semaphore.js'
 import {checkHealth, type HealthCheckSpec} from './health.js'
 import {DEFAULT_DEPLOY_ROOT, hostLayout, readCurrentCommand, type HostLayout} from './host-layout.js'
-import {acquireLock} from './lock.js'
+import {acquireLockOn} from './lock.js'
 import {hookEnv, runTraffic, type AppPlan, type AppTraffic} from './app-plan.js'
 import {bundleRevision, prepareRevision, type PreparedRevision} from './prepare.js'
 import type {PlannedRevision} from './deploy-source.js'
@@ -182,7 +182,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
     const prepared = preparedOrNone!
     p.reporter?.({type: 'deploy.plan', report: redactDeep(report, redact)})
 
-    const lock = await acquireLock({conn: await transport.connect(lockHost), host: lockHost.name, name: `${plan.project}-${t.envName}-${appName}`, deployment: deploymentId, waitMs: parseDuration(p.wait) ?? 0, steal: p.steal, sudo: app.sudo})
+    const lock = await acquireLockOn(() => transport.connect(lockHost), {host: lockHost.name, name: `${plan.project}-${t.envName}-${appName}`, deployment: deploymentId, waitMs: parseDuration(p.wait) ?? 0, steal: p.steal, sudo: app.sudo})
     if (lock.takenOver) report.lock = {takenOverFrom: `${lock.takenOver.owner} (deployment ${lock.takenOver.deployment}, ${lock.takenOverBecause ?? 'lease expired'})`}
     const heartbeat = setInterval(() => void lock.renew().catch(() => undefined), 60_000)
     try {
