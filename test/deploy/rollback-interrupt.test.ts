@@ -3,14 +3,14 @@
  * the command exits 6 and the deploy lock is released (the next rollback starts at once and finishes).
  */
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {after, before, test} from 'node:test'
 import type {DeployReport} from '../../src/deploy/deploy-job.js'
 import {startFleet, type Fleet} from '../fleet/fleet.js'
-import {BIN, dops, json} from '../helpers.js'
+import {dops, json} from '../helpers.js'
+import {interruptMidRollout, spawnDops} from './interrupted.js'
 
 let fleet: Fleet
 
@@ -45,26 +45,8 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const)
     assert.equal(d2.code, 0, d2.stderr)
     for (const [i] of fleet.hosts.entries()) writeFileSync(onHost(i, `srv/slow-${app}`), '')
 
-    const child = spawn(process.execPath, [BIN, 'rollback', '--json', '--to', v1], {cwd: p.dir, env: {...process.env, CI: 'true'}})
-    const out = {stdout: '', stderr: ''}
-    child.stdout.on('data', (d: Buffer) => (out.stdout += d))
-    child.stderr.on('data', (d: Buffer) => (out.stderr += d))
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
-    const started = (): number => fleet.hosts.findIndex((_, i) => existsSync(onHost(i, `srv/started-${app}`)))
-    for (let i = 0; i < 300 && started() < 0; i++) await new Promise((r) => setTimeout(r, 100))
-    const first = started()
-    assert.ok(first >= 0, `no hook started: ${out.stderr}`)
-    child.kill(sig)
-    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('hung'), 30_000))])
-    if (code === 'hung') child.kill('SIGKILL')
-    assert.equal(code, 6, out.stderr)
-    assert.match(out.stderr, /stopping: no new host will start; in-flight hosts finish/)
-    const r = JSON.parse(out.stdout) as DeployReport
-    assert.equal(r.status, 'aborted')
-    assert.deepEqual(r.results.map((x) => x.status).sort(), ['ok', 'skipped', 'skipped'])
-    assert.ok(existsSync(onHost(first, `srv/finished-${app}`)), 'the host in flight ran its hook to the end')
+    const {first} = await interruptMidRollout(fleet, app, sig, spawnDops(['rollback', '--json', '--to', v1], p.dir))
     assert.equal(readFileSync(onHost(first, `srv/${app}/index.html`), 'utf8'), 'v1\n')
-    for (const [i] of fleet.hosts.entries()) if (i !== first) assert.equal(existsSync(onHost(i, `srv/started-${app}`)), false, 'no other host started')
     // the lock was released: the next rollback starts at once and brings the rest back
     const next = await dops(['rollback', '--json', '--to', v1], {cwd: p.dir})
     assert.equal(next.code, 0, next.stdout.slice(-2000) + next.stderr)

@@ -3,15 +3,15 @@
  * nobody answers are clean errors naming the object, the API's error code and what to check (never "a bug in dops").
  */
 import assert from 'node:assert/strict'
-import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
+import type {ChildProcess} from 'node:child_process'
 import {mkdtempSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {after, before, test} from 'node:test'
-import {answers, waitForPort} from '../../src/providers/local/sandbox.js'
+import {answers} from '../../src/providers/local/sandbox.js'
 import {dops, json} from '../helpers.js'
+import {haveMoto, startMoto} from './moto.js'
 
-const haveMoto = spawnSync('sh', ['-c', 'command -v moto_server']).status === 0
 // below Linux's ephemeral range (32768+), and apart from aws.test.ts's ports
 const port = 23000 + (process.pid % 1000)
 const endpoint = `http://127.0.0.1:${port}`
@@ -21,13 +21,7 @@ const skip = haveMoto ? false : "moto is not installed (pip install 'moto[server
 
 before(async () => {
   if (!haveMoto) return
-  if (await answers('127.0.0.1', port)) throw new Error(`port ${port} is taken`)
-  moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {stdio: ['ignore', 'ignore', 'pipe']})
-  let err = ''
-  moto.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)))
-  await waitForPort('127.0.0.1', port, Date.now() + 30_000).catch((e: Error) => {
-    throw new Error(`${e.message}; moto said: ${err}`)
-  })
+  moto = await startMoto(port)
 })
 after(() => {
   moto?.kill('SIGKILL')
