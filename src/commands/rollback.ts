@@ -1,9 +1,8 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand, connectionFrom, exitCodesHelp, selectionFrom} from '../cli/base.js'
-import {printDeployment} from '../cli/deploy-format.js'
-import {withDeployProgress} from '../cli/deploy-progress.js'
+import {BaseCommand, exitCodesHelp} from '../cli/base.js'
+import {runDeployCommand} from '../cli/deploy-run.js'
 import {outputMode} from '../cli/progress.js'
-import {deployJob, type DeployReport} from '../deploy/deploy-job.js'
+import type {DeployReport} from '../deploy/deploy-job.js'
 import {readDeploymentRecords} from '../deploy/records.js'
 import {colorFor, formatProblems} from '../cli/format.js'
 import {previousGoodRevision} from '../deploy/status-job.js'
@@ -36,25 +35,6 @@ ${exitCodesHelp}`
       if (!to) throw new InvalidInputError('no earlier successful revision is recorded in .dops/deployments; name one with --to (see dops deploy history)')
     }
     const mode = outputMode(flags.json ?? false)
-    const report = await withDeployProgress(mode, {stream: flags.stream, title: 'rolling back'}, (reporter) =>
-      deployJob({
-        source,
-        selection: selectionFrom(flags),
-        connection: connectionFrom(flags),
-        app: flags.app,
-        revisionId: to,
-        kind: 'rollback',
-        planOnly: flags.plan,
-        ignoreStopFailures: true,
-        rollback: false,
-        wait: flags.wait,
-        steal: flags.steal,
-        stream: flags.stream,
-        reporter,
-      }),
-    )
-    if (mode !== 'json') printDeployment(report)
-    this.setExitCode(report.exitCode)
-    return report
+    return runDeployCommand(mode, 'rolling back', flags, {source, revisionId: to, kind: 'rollback', ignoreStopFailures: true, rollback: false})
   }
 }

@@ -57,11 +57,21 @@ export function hookEnv(i: HookEnvInput): Record<string, string> {
   }
 }
 
+/**
+ * The script sent on stdin (`sh -s`) that runs a traffic command: the command (secrets included) reaches its shell
+ * through the environment, so it never appears on a command line on the traffic host.
+ */
+export function trafficScript(command: string, env: Record<string, string>): string {
+  const vars = Object.entries({...env, DOPS_TRAFFIC_COMMAND: command}).map(([k, v]) => `${k}=${shQuote(v)}; export ${k}`)
+  return [...vars, `exec sh -c 'eval "$DOPS_TRAFFIC_COMMAND"' </dev/null`].join('\n') + '\n'
+}
+
 /** Run the app's `traffic.block` or `traffic.allow` for host `h` on each traffic host; the first failure is returned. */
 export async function runTraffic(transport: SshTransport, trafficHosts: Host[], appName: string, traffic: AppTraffic, what: 'block' | 'allow', h: Host): Promise<string | undefined> {
+  const script = trafficScript(traffic[what], {DOPS_HOST: h.name, DOPS_HOST_ADDRESS: transport.target(h).address, DOPS_APP: appName})
   for (const lb of trafficHosts) {
     const c = await transport.connect(lb)
-    const r = await c.exec(`DOPS_HOST=${shQuote(h.name)} DOPS_HOST_ADDRESS=${shQuote(transport.target(h).address)} DOPS_APP=${shQuote(appName)} sh -c ${shQuote(traffic[what])}`)
+    const r = await c.exec('sh -s', {stdin: script})
     if (r.exitCode !== 0) return `${what === 'block' ? 'BlockTraffic' : 'AllowTraffic'} on ${lb.name} failed with exit code ${r.exitCode}: ${(r.stderr || r.stdout).trim().slice(0, 200)}`
   }
   return undefined

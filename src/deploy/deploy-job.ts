@@ -5,7 +5,7 @@
  */
 import {randomBytes} from 'node:crypto'
 import path from 'node:path'
-import {ExitCode, InvalidInputError} from '../errors.js'
+import {DopsError, ExitCode, InvalidInputError} from '../errors.js'
 import type {Reporter} from '../events.js'
 import {failureBudget} from '../fleet/batches.js'
 import {schedule} from '../fleet/schedule.js'
@@ -25,7 +25,7 @@ import {recordedHostResult, writeDeployment} from './records.js'
 import {Semaphore} from '../util/semaphore.js'
 import {checkHealth, type HealthCheckSpec} from './health.js'
 import {DEFAULT_DEPLOY_ROOT, hostLayout, readCurrentCommand, type HostLayout} from './host-layout.js'
-import {acquireLock} from './lock.js'
+import {acquireLockOn} from './lock.js'
 import {hookEnv, runTraffic, type AppPlan, type AppTraffic} from './app-plan.js'
 import {bundleRevision, prepareRevision, type PreparedRevision} from './prepare.js'
 import type {PlannedRevision} from './deploy-source.js'
@@ -118,6 +118,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
   const groups = Object.entries(env.groups ?? {}).filter(([, g]) => g.apps?.includes(appName)).map(([n]) => n)
   if (!groups.length) throw new InvalidInputError(`no group of environment ${t.envName} lists app ${appName} in its \`apps\``)
   const appHosts = t.hosts.filter((h) => groups.includes(h.group))
+  if (!appHosts.length) throw new DopsError('NO_HOSTS', `app ${appName} has no hosts in environment ${t.envName} (group${groups.length > 1 ? 's' : ''} ${groups.join(', ')}: none yet); create them with dops env up -e ${t.envName}, or list hosts in the plan`, {exitCode: ExitCode.NOTHING_TO_DO})
   const hosts = selectTargets({...t, hosts: appHosts}, p.selection)
   // the lock lives on the first of all the app's hosts, whatever this deployment selects
   const lockHost = [...appHosts].sort((a, b) => (a.name < b.name ? -1 : 1))[0]!
@@ -181,7 +182,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
     const prepared = preparedOrNone!
     p.reporter?.({type: 'deploy.plan', report: redactDeep(report, redact)})
 
-    const lock = await acquireLock({conn: await transport.connect(lockHost), host: lockHost.name, name: `${plan.project}-${t.envName}-${appName}`, deployment: deploymentId, waitMs: parseDuration(p.wait) ?? 0, steal: p.steal, sudo: app.sudo})
+    const lock = await acquireLockOn(() => transport.connect(lockHost), {host: lockHost.name, name: `${plan.project}-${t.envName}-${appName}`, deployment: deploymentId, waitMs: parseDuration(p.wait) ?? 0, steal: p.steal, sudo: app.sudo})
     if (lock.takenOver) report.lock = {takenOverFrom: `${lock.takenOver.owner} (deployment ${lock.takenOver.deployment}, ${lock.takenOverBecause ?? 'lease expired'})`}
     const heartbeat = setInterval(() => void lock.renew().catch(() => undefined), 60_000)
     try {

@@ -9,7 +9,7 @@ import os from 'node:os'
 import {DopsError, ExitCode} from '../errors.js'
 import {deadLocalHolder, selfIdentity, type ProcessIdentity} from './lock-owner.js'
 import {shQuote} from '../transport/remote-command.js'
-import type {Connection} from '../transport/types.js'
+import {ConnectError, type Connection} from '../transport/types.js'
 
 export const LOCK_DIR = '/var/lib/dops/locks'
 
@@ -104,6 +104,20 @@ export async function acquireLock(o: LockOptions): Promise<HeldLock> {
     await new Promise((res) => setTimeout(res, Math.min(2000, Math.max(100, deadline - Date.now()))))
   }
   throw new DopsError('LOCKED', `the deploy lock ${o.name} stayed held`, {exitCode: ExitCode.DEPLOY_LOCKED})
+}
+
+/**
+ * `acquireLock` on a host still to be connected to: a lock host that cannot be reached (or drops the connection while
+ * the lock is taken) ends the deployment before anything changed, naming the host and why (exit 4).
+ */
+export async function acquireLockOn(connect: () => Promise<Connection>, o: Omit<LockOptions, 'conn'>): Promise<HeldLock> {
+  try {
+    return await acquireLock({...o, conn: await connect()})
+  } catch (e) {
+    if (e instanceof DopsError && !(e instanceof ConnectError)) throw e
+    const why = (e as Error).message ?? String(e)
+    throw new DopsError('LOCK_UNREACHABLE', `cannot take the deploy lock on ${o.host}: ${why}; nothing was changed (the lock lives on ${o.host}, the first of the app's hosts by name: bring it back, or remove it from the plan)`, {exitCode: ExitCode.NONE_SUCCEEDED, cause: e})
+  }
 }
 
 function parse(text: string): LockOwner | undefined {

@@ -10,6 +10,7 @@ import os from 'node:os'
 import {parseState} from './validate.js'
 import {DopsError, ExitCode} from '../errors.js'
 import {processAlive} from '../util/process.js'
+import {s3StateError} from './s3-errors.js'
 import {emptyState, type EnvState, type StateBackend} from './local-file.js'
 
 export interface S3StateSettings {
@@ -49,13 +50,16 @@ export class S3State implements StateBackend {
   }
 
   private sdk() {
-    this.client ??= S3().then((m) => ({m, c: new m.S3Client({region: this.s.region ?? process.env.AWS_REGION ?? 'us-east-1', endpoint: this.s.endpoint, forcePathStyle: !!this.s.endpoint, profile: this.s.profile, maxAttempts: 8, retryMode: 'standard'})}))
+    this.client ??= S3().then((m) => ({m, c: new m.S3Client({region: this.region(), endpoint: this.s.endpoint, forcePathStyle: !!this.s.endpoint, profile: this.s.profile, maxAttempts: 8, retryMode: 'standard'})}))
     return this.client
   }
 
   private fail(what: string, e: unknown): never {
-    const err = e as {name?: string; message?: string}
-    throw new DopsError('STATE_UNREADABLE', `state ${this.url}: ${what} failed: ${err.name ?? 'Error'}: ${err.message ?? String(e)}`, {exitCode: ExitCode.INTERNAL})
+    throw s3StateError({url: this.url, bucket: this.s.bucket, key: this.key, endpoint: this.s.endpoint, region: this.region()}, what, e)
+  }
+
+  private region(): string {
+    return this.s.region ?? process.env.AWS_REGION ?? 'us-east-1'
   }
 
   async read(): Promise<EnvState> {

@@ -5,14 +5,14 @@
  * the host and exits at once.
  */
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {after, before, test} from 'node:test'
 import type {DeployReport} from '../../src/deploy/deploy-job.js'
 import {startFleet, type Fleet} from '../fleet/fleet.js'
-import {BIN, dops, json} from '../helpers.js'
+import {dops, json} from '../helpers.js'
+import {interruptMidRollout, spawnDops} from './interrupted.js'
 
 let fleet: Fleet
 
@@ -36,37 +36,16 @@ function slowRollout(app: string, hook: string, hosts = fleet.hosts): string {
 }
 
 /** `dops deploy --json` in `project`, its output collected. */
-function spawnDeploy(project: string) {
-  const child = spawn(process.execPath, [BIN, 'deploy', '--json'], {cwd: project, env: {...process.env, CI: 'true'}})
-  const out = {stdout: '', stderr: ''}
-  child.stdout.on('data', (d: Buffer) => (out.stdout += d))
-  child.stderr.on('data', (d: Buffer) => (out.stderr += d))
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
-  return {child, out, exited}
-}
+const spawnDeploy = (project: string) => spawnDops(['deploy', '--json'], project)
 
 for (const sig of ['SIGINT', 'SIGTERM'] as const)
   test(`${sig} mid-rollout: the in-flight host finishes, no other starts, exit 6, lock released`, async () => {
     const app = sig === 'SIGINT' ? 'app' : 'termapp'
     // the hook says it started, then takes a while: the signal arrives while it runs
     const project = slowRollout(app, `touch /srv/started-${app}\nsleep 2\ntouch /srv/finished-${app}`)
-    const {child, out, exited} = spawnDeploy(project)
-    // bounded wait for the first host's hook to start
-    const started = (): number => fleet.hosts.findIndex((_, i) => existsSync(onHost(i, `srv/started-${app}`)))
-    for (let i = 0; i < 300 && started() < 0; i++) await new Promise((r) => setTimeout(r, 100))
-    const first = started()
-    assert.ok(first >= 0, `no hook started: ${out.stderr}`)
-    child.kill(sig)
-    const code = await exited
-    assert.equal(code, 6, out.stderr)
-    assert.match(out.stderr, /stopping: no new host will start; in-flight hosts finish/)
-    const r = JSON.parse(out.stdout) as DeployReport
-    assert.equal(r.status, 'aborted')
-    assert.deepEqual(r.results.map((x) => x.status).sort(), ['ok', 'skipped', 'skipped'])
-    assert.ok(existsSync(onHost(first, `srv/finished-${app}`)), 'the host in flight ran its hook to the end')
+    const {first, report: r} = await interruptMidRollout(fleet, app, sig, spawnDeploy(project))
     assert.equal(path.basename(readlinkSync(onHost(first, `var/lib/dops/apps/${app}.prod.${app}/current`))), r.revision.id)
     assert.equal(readFileSync(onHost(first, `srv/${app}/index.html`), 'utf8'), 'v1\n')
-    for (const [i] of fleet.hosts.entries()) if (i !== first) assert.equal(existsSync(onHost(i, `srv/started-${app}`)), false, 'no other host started')
     // the lock was released: the next deployment starts at once and brings the rest
     const next = await dops(['deploy', '--json'], {cwd: project})
     assert.equal(next.code, 0, next.stdout.slice(-2000) + next.stderr)

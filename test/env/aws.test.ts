@@ -3,18 +3,17 @@
  * instances cannot be reached by SSH (the SSH path is covered on local sandbox hosts).
  */
 import assert from 'node:assert/strict'
-import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
+import type {ChildProcess} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import http from 'node:http'
 import {after, before, test} from 'node:test'
 import type {EnvReport} from '../../src/env/env-job.js'
-import {answers, waitForPort} from '../../src/providers/local/sandbox.js'
 import {dops, json} from '../helpers.js'
+import {haveMoto, startMoto} from './moto.js'
 import {startFleet, type Fleet} from '../fleet/fleet.js'
 
-const haveMoto = spawnSync('sh', ['-c', 'command -v moto_server']).status === 0
 // below Linux's ephemeral range (32768+), so no outgoing connection of the suite can hold it
 const port = 21000 + (process.pid % 1000)
 const endpoint = `http://127.0.0.1:${port}`
@@ -74,13 +73,7 @@ const run = (args: string[]) => dops(args, {cwd: project, env: awsEnv})
 
 before(async () => {
   if (!haveMoto) return
-  if (await answers('127.0.0.1', port)) throw new Error(`port ${port} is taken`)
-  moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {stdio: ['ignore', 'ignore', 'pipe']})
-  let err = ''
-  moto.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)))
-  await waitForPort('127.0.0.1', port, Date.now() + 30_000).catch((e: Error) => {
-    throw new Error(`${e.message}; moto said: ${err}`)
-  })
+  moto = await startMoto(port)
   project = mkdtempSync(path.join(os.tmpdir(), 'dops-aws-'))
   const {m, c} = await ec2()
   ami = (await c.send(new m.DescribeImagesCommand({}))).Images!.find((i) => i.ImageId && i.Name)!.ImageId!

@@ -1,9 +1,8 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand, withInterrupt, connectionFlags, connectionFrom, exitCodesHelp, selectionFrom, targetFlags} from '../../cli/base.js'
-import {printDeployment} from '../../cli/deploy-format.js'
-import {withDeployProgress} from '../../cli/deploy-progress.js'
+import {BaseCommand, connectionFlags, exitCodesHelp, targetFlags} from '../../cli/base.js'
+import {runDeployCommand} from '../../cli/deploy-run.js'
 import {outputMode} from '../../cli/progress.js'
-import {deployJob, type DeployReport} from '../../deploy/deploy-job.js'
+import type {DeployReport} from '../../deploy/deploy-job.js'
 
 export const deployFlags = {
   ...targetFlags,
@@ -42,27 +41,11 @@ ${exitCodesHelp}`
   async run(): Promise<DeployReport> {
     const {flags} = await this.parse(Deploy)
     const mode = outputMode(flags.json ?? false)
-    return withInterrupt('stopping: no new host will start; in-flight hosts finish', async (stopSignal) => {
-      const report = await withDeployProgress(mode, {stream: flags.stream, title: 'deploying'}, (reporter) =>
-        deployJob({
-          source: {cwd: process.cwd(), planFile: flags.file, env: flags.env, inventory: flags.inventory},
-          selection: selectionFrom(flags),
-          connection: connectionFrom(flags),
-          app: flags.app,
-          revision: flags.revision,
-          planOnly: flags.plan,
-          ignoreStopFailures: flags['ignore-application-stop-failures'] || undefined,
-          rollback: flags['no-rollback'] ? false : undefined,
-          wait: flags.wait,
-          steal: flags.steal,
-          stream: flags.stream,
-          reporter,
-          stopSignal,
-        }),
-      )
-      if (mode !== 'json') printDeployment(report)
-      this.setExitCode(report.exitCode)
-      return report
+    return runDeployCommand(mode, 'deploying', flags, {
+      source: {cwd: process.cwd(), planFile: flags.file, env: flags.env, inventory: flags.inventory},
+      revision: flags.revision,
+      ignoreStopFailures: flags['ignore-application-stop-failures'] || undefined,
+      rollback: flags['no-rollback'] ? false : undefined,
     })
   }
 }

@@ -1,0 +1,59 @@
+/**
+ * The S3 state backend's failures, against a moto server started here: a bucket that does not exist and an endpoint
+ * nobody answers are clean errors naming the object, the API's error code and what to check (never "a bug in dops").
+ */
+import assert from 'node:assert/strict'
+import type {ChildProcess} from 'node:child_process'
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {after, before, test} from 'node:test'
+import {answers} from '../../src/providers/local/sandbox.js'
+import {dops, json} from '../helpers.js'
+import {haveMoto, startMoto} from './moto.js'
+
+// below Linux's ephemeral range (32768+), and apart from aws.test.ts's ports
+const port = 23000 + (process.pid % 1000)
+const endpoint = `http://127.0.0.1:${port}`
+const awsEnv = {AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true'}
+let moto: ChildProcess | undefined
+const skip = haveMoto ? false : "moto is not installed (pip install 'moto[server]')"
+
+before(async () => {
+  if (!haveMoto) return
+  moto = await startMoto(port)
+})
+after(() => {
+  moto?.kill('SIGKILL')
+})
+
+/** A project whose state lives in `bucket` at `at`, with one static group (no provider call). */
+function project(bucket: string, at: string): string {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'dops-s3-errors-'))
+  writeFileSync(path.join(d, 'dops.yml'), `version: 1\nproject: shared\nstate: {backend: s3, bucket: ${bucket}, endpoint: "${at}"}\nenvironments:\n  prod:\n    groups:\n      app:\n        hosts: [10.9.9.9]\n`)
+  return d
+}
+
+test('a state bucket that does not exist: the object, NoSuchBucket and a hint, exit 2, no "bug in dops"', {skip}, async () => {
+  const cwd = project('no-such-dops-bucket', endpoint)
+  for (const args of [['env', 'plan'], ['env', 'up', '--json'], ['env', 'unlock', '--yes'], ['env', 'status', '--json']]) {
+    const r = await dops(args, {cwd, env: awsEnv})
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`)
+    assert.doesNotMatch(r.stderr + r.stdout, /bug in dops|INTERNAL|    at /)
+    const text = args.includes('--json') ? JSON.stringify(json(r)) : r.stderr
+    assert.match(text, /s3:\/\/no-such-dops-bucket\/dops\/shared\/prod\.json/)
+    assert.match(text, /NoSuchBucket/)
+    assert.match(text, /check state\.bucket/)
+    if (args.includes('--json')) assert.equal((json<{error: {code: string}}>(r)).error.code, 'STATE_UNAVAILABLE')
+  }
+})
+
+test('a state endpoint nobody answers: the object, the connection error and a hint, exit 4', {skip}, async () => {
+  // a port nobody listens on (moto's, plus one, checked)
+  const closed = port + 1
+  assert.equal(await answers('127.0.0.1', closed), false)
+  const r = await dops(['env', 'plan'], {cwd: project('dops-state', `http://127.0.0.1:${closed}`), env: awsEnv})
+  assert.equal(r.code, 4, r.stdout + r.stderr)
+  assert.doesNotMatch(r.stderr, /bug in dops/)
+  assert.match(r.stderr, /s3:\/\/dops-state\/dops\/shared\/prod\.json: reading failed: .*ECONNREFUSED.*check state\.endpoint/)
+})
