@@ -23,6 +23,17 @@ export interface S3StateSettings {
   leaseMs?: number
 }
 
+/** A lock object's body, or undefined when it is not one dops wrote (garbage, cut short): never trusted blindly. */
+function parseLockBody(text: string): LockBody | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<LockBody> | null
+    if (v && typeof v.owner === 'string' && typeof v.pid === 'number' && typeof v.expiresAt === 'string' && !Number.isNaN(Date.parse(v.expiresAt))) return v as LockBody
+  } catch {
+    // not JSON
+  }
+  return undefined
+}
+
 interface LockBody {
   owner: string
   pid: number
@@ -86,7 +97,8 @@ export class S3State implements StateBackend {
     const {m, c} = await this.sdk()
     const held = await c.send(new m.GetObjectCommand({Bucket: this.s.bucket, Key: this.lockKey})).catch((e: {name?: string}) => (e.name === 'NoSuchKey' ? undefined : this.fail('reading the lock', e)))
     if (!held) return undefined
-    const info = JSON.parse(await held.Body!.transformToString()) as LockBody
+    const info = parseLockBody(await held.Body!.transformToString())
+    if (!info) return `an unreadable lock object s3://${this.s.bucket}/${this.lockKey} (not written by dops, or cut short)`
     return `${info.owner} (pid ${info.pid}) since ${info.createdAt}, lease until ${info.expiresAt}`
   }
 
@@ -113,7 +125,8 @@ export class S3State implements StateBackend {
       // held: by whom, and is the lease still running?
       const held = await c.send(new m.GetObjectCommand({Bucket: this.s.bucket, Key: this.lockKey})).catch((e: {name?: string}) => (e.name === 'NoSuchKey' ? undefined : this.fail('reading the lock', e)))
       if (!held) continue
-      const info = JSON.parse(await held.Body!.transformToString()) as LockBody
+      const info = parseLockBody(await held.Body!.transformToString())
+      if (!info) throw new DopsError('STATE_LOCKED', `the lock object s3://${this.s.bucket}/${this.lockKey} is not a lock dops can read (not written by dops, or cut short); if no dops command is running on this environment, remove it with \`dops env unlock --yes\``, {exitCode: ExitCode.DEPLOY_LOCKED})
       // a holder on this machine whose process is gone is as dead as an expired lease
       const deadHere = info.owner === `${os.userInfo().username}@${os.hostname()}` && !processAlive(info.pid)
       if (Date.parse(info.expiresAt) > Date.now() && !deadHere) {
