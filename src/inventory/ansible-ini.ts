@@ -25,15 +25,15 @@ function tokenize(line: string): string[] {
   return tokens
 }
 
+/** Host lines are split as shlex does with comments on: `#` outside quotes starts a comment, even inside a word. */
 function stripComment(line: string): string {
-  // `#` or `;` starts a comment at the beginning or after whitespace, outside quotes
   let quote: string | undefined
   for (let i = 0; i < line.length; i++) {
     const ch = line[i]!
     if (quote) {
       if (ch === quote) quote = undefined
     } else if (ch === '"' || ch === "'") quote = ch
-    else if ((ch === '#' || ch === ';') && (i === 0 || /\s/.test(line[i - 1]!))) return line.slice(0, i)
+    else if (ch === '#') return line.slice(0, i)
   }
   return line
 }

@@ -166,7 +166,8 @@ export function sortGroups(inv: Inventory, groups: string[]): string[] {
 export function varsOf(inv: Inventory, host: string): InvVars {
   const groups = ['all', ...sortGroups(inv, groupsOf(inv, host).filter((g) => g !== 'all'))]
   const out: InvVars = {}
-  for (const g of groups) Object.assign(out, inv.groups.get(g)?.vars)
+  // ansible_group_priority written in the inventory sets the group's priority; it is not a variable there
+  for (const g of groups) for (const [k, v] of Object.entries(inv.groups.get(g)?.vars ?? {})) if (k !== 'ansible_group_priority') out[k] = v
   for (const g of groups) Object.assign(out, inv.groups.get(g)?.fileVars)
   return Object.assign(out, inv.hostVars.get(host), inv.hostFileVars.get(host))
 }

@@ -5,12 +5,13 @@ import {formatPath, locate, parseYamlSource, sourceData, type PathSegment} from 
 import {addHostPattern, childCycles, ensureGroup, newInventory, TooManyHostsError, type Inventory, type InvVars} from './ansible-model.js'
 import {splitHostPort} from './host-pattern.js'
 import {portProblem, portVarProblem} from './port-var.js'
+import {PYYAML_TAGS} from './yaml11.js'
 
 const GROUP_KEYS = ['hosts', 'vars', 'children']
 
 /** Parse a YAML inventory as YAML 1.1 (PyYAML's `yes`, `0755`...), into `inv` when several sources make one. */
 export function parseAnsibleYaml(file: string, text: string, inv: Inventory = newInventory(file)): Inventory {
-  const {source, problems} = parseYamlSource(file, text, {version: '1.1'})
+  const {source, problems} = parseYamlSource(file, text, {version: '1.1', customTags: PYYAML_TAGS})
   const errors = problems.filter((p) => p.severity !== 'warning')
   if (errors.length) throw new InvalidInputError(`${file}: invalid YAML`, errors)
   const out: Problem[] = []

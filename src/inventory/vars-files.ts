@@ -11,6 +11,7 @@ import type {Problem} from '../errors.js'
 import {locate, parseYamlSource, sourceData} from '../plan/yaml-source.js'
 import type {Inventory} from './ansible-model.js'
 import {portVarProblem} from './port-var.js'
+import {PYYAML_TAGS} from './yaml11.js'
 
 const EXTS = ['', '.yml', '.yaml', '.json']
 /** deepest group_vars/NAME/ directory nesting read; deeper is ignored (bounded work on any tree) */
@@ -59,7 +60,7 @@ function readVars(file: string, problems: Problem[]): Record<string, unknown> | 
     problems.push({file, message: `cannot read vars file: ${(e as NodeJS.ErrnoException).code ?? e}`})
     return undefined
   }
-  const {source, problems: found} = parseYamlSource(file, text, {version: '1.1'})
+  const {source, problems: found} = parseYamlSource(file, text, {version: '1.1', customTags: PYYAML_TAGS})
   const errors = found.filter((p) => p.severity !== 'warning')
   if (errors.length) return void problems.push(...errors)
   if (source.doc.contents === null) return undefined
