@@ -91,11 +91,11 @@ test('5,000 hosts in 20 nested groups: groups and vars of every host as before (
   const hosts = inventoryHosts(await readAnsibleInventory(path.join(dir, 'big.ini')))
   assert.equal(hosts.length, 5000)
   const h = hosts.find((x) => x.name === 'host13')!
-  // host13 is in g13, a child of g3: the child's vars win (deeper), and it belongs to both
-  assert.deepEqual(h.groups, ['g3', 'g13'])
+  // host13 is in g13, a child of g3: the child's vars win (deeper), and it belongs to both (and to all, as in Ansible)
+  assert.deepEqual(h.groups, ['g3', 'g13', 'all'])
   assert.equal(h.vars.tier, 't13')
   assert.equal(h.port, 2213)
   const h3 = hosts.find((x) => x.name === 'host3')!
-  assert.deepEqual(h3.groups, ['g3'])
+  assert.deepEqual(h3.groups, ['g3', 'all'])
   assert.equal(h3.vars.tier, 't3')
 })
