@@ -107,8 +107,9 @@ export function inventoryHosts(inv: Inventory, group = 'all', dopsGroup?: string
       user: str('ansible_ssh_user') ?? str('ansible_user'),
       identityFile: key ? path.resolve(path.dirname(inv.file), key.replace(/^~(?=\/)/, process.env.HOME ?? '~')) : undefined,
       group: dopsGroup ?? groups[0] ?? 'ungrouped',
-      // `all` too, as in Ansible: `-g all` selects every host of the inventory
-      groups: [...new Set([...(dopsGroup ? [dopsGroup, ...groups] : groups), 'all'])],
+      // read with -i, `all` too, as in Ansible: `-g all` selects every host of the inventory (in a plan, the dops
+      // group stands for the inventory)
+      groups: dopsGroup ? [...new Set([dopsGroup, ...groups])] : [...groups, 'all'],
       labels: {},
       vars: Object.fromEntries(Object.entries(vars).filter(([k]) => !CONNECTION_VARS.has(k))),
       ...(jump ? {ssh: {proxyJump: jump}} : {}),
