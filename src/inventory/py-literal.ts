@@ -6,6 +6,9 @@ const MAX_DEPTH = 64
 
 class NotLiteral extends Error {}
 
+/** a number, True, False or None at a position (sticky: no copy of the rest of the text per value) */
+const NUMBER = /(?:[-+]\s*)*(?:[0-9.][0-9a-zA-Z_.]*(?:(?<=[0-9_][eE])[-+][0-9_]+)?|True|False|None)(?![\w.])/y
+
 export function pyLiteral(text: string): unknown {
   try {
     const p = new Parser(text)
@@ -52,23 +55,26 @@ class Parser {
     }
     if (ch === '[' || ch === '(') return this.seq(ch === '[' ? ']' : ')', depth)
     if (ch === '{') return this.dict(depth)
-    const m = /^(?:[-+]\s*)*(?:0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+|(?:\d(?:_?\d)*)?\.?\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?(?:[eE][-+]?\d(?:_?\d)*)?|True|False|None)(?![\w.])/.exec(this.s.slice(this.i))
+    NUMBER.lastIndex = this.i
+    const m = NUMBER.exec(this.s)
     if (!m) throw new NotLiteral()
     this.i += m[0].length
-    const raw = m[0].replace(/[\s_]/g, '')
+    const raw = m[0].replace(/\s/g, '')
     const signs = /^[-+]*/.exec(raw)![0]
-    const body = raw.slice(signs.length)
+    const rawBody = raw.slice(signs.length)
     const neg = (signs.match(/-/g) ?? []).length % 2 === 1
-    if (body === 'True' || body === 'False' || body === 'None') {
+    if (rawBody === 'True' || rawBody === 'False' || rawBody === 'None') {
       if (signs) throw new NotLiteral()
-      return body === 'None' ? null : body === 'True'
+      return rawBody === 'None' ? null : rawBody === 'True'
     }
+    const digits = String.raw`\d(?:_?\d)*`
+    const body = rawBody.replace(/_/g, '')
     let n: number
-    if (/^0[xob]/i.test(body)) n = Number(body.toLowerCase())
-    else if (/^\d+$/.test(body)) {
+    if (new RegExp(`^0[xX](?:_?[0-9a-fA-F])+$|^0[oO](?:_?[0-7])+$|^0[bB](?:_?[01])+$`).test(rawBody)) n = Number(body.toLowerCase())
+    else if (new RegExp(`^${digits}$`).test(rawBody)) {
       if (/^0\d/.test(body) && !/^0+$/.test(body)) throw new NotLiteral() // 010 is a SyntaxError in Python 3
       n = Number(body)
-    } else if (/^(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(body)) n = Number(body)
+    } else if (new RegExp(`^(?:${digits})?\\.(?:${digits})?(?:[eE][-+]?${digits})?$|^${digits}[eE][-+]?${digits}$`).test(rawBody) && /\d/.test(body)) n = Number(body)
     else throw new NotLiteral()
     return neg ? -n : n
   }
