@@ -99,3 +99,12 @@ test('5,000 hosts in 20 nested groups: groups and vars of every host as before (
   assert.deepEqual(h3.groups, ['g3', 'all'])
   assert.equal(h3.vars.tier, 't3')
 })
+
+test('INI values are Python literals with bounded nesting: 10,000 brackets stay a string, not a stack overflow', async () => {
+  const deep = '['.repeat(10000)
+  const dir = write({'deep.ini': `[web]\nw1 deep=${deep} digits=${'1'.repeat(50000)}x\n[web:vars]\nlist=[${Array.from({length: 50000}, (_, i) => i).join(', ')}]\n`})
+  const [h] = inventoryHosts(await readAnsibleInventory(path.join(dir, 'deep.ini')))
+  assert.equal(h!.vars.deep, deep)
+  assert.equal(h!.vars.digits, '1'.repeat(50000) + 'x')
+  assert.equal((h!.vars.list as number[]).length, 50000)
+})
