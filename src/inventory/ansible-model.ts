@@ -8,19 +8,24 @@ export interface InvGroup {
   name: string
   hosts: Set<string>
   children: Set<string>
+  /** vars written in the inventory itself */
   vars: InvVars
+  /** vars from group_vars/NAME files, which beat every group's inline vars (Ansible's precedence) */
+  fileVars: InvVars
 }
 
 export interface Inventory {
   file: string
   groups: Map<string, InvGroup>
   hostVars: Map<string, InvVars>
+  /** vars from host_vars/NAME files, which beat the host's inline vars */
+  hostFileVars: Map<string, InvVars>
   /** hosts in the order they first appear */
   hostOrder: string[]
 }
 
 export function newInventory(file: string): Inventory {
-  const inv: Inventory = {file, groups: new Map(), hostVars: new Map(), hostOrder: []}
+  const inv: Inventory = {file, groups: new Map(), hostVars: new Map(), hostFileVars: new Map(), hostOrder: []}
   ensureGroup(inv, 'all')
   ensureGroup(inv, 'ungrouped')
   return inv
@@ -29,7 +34,7 @@ export function newInventory(file: string): Inventory {
 export function ensureGroup(inv: Inventory, name: string): InvGroup {
   let g = inv.groups.get(name)
   if (!g) {
-    g = {name, hosts: new Set(), children: new Set(), vars: {}}
+    g = {name, hosts: new Set(), children: new Set(), vars: {}, fileVars: {}}
     inv.groups.set(name, g)
   }
   return g
@@ -112,6 +117,10 @@ function indexOf(inv: Inventory): InventoryIndex {
     for (const c of g.children) for (const h of members.get(c) ?? []) out.add(h)
     members.set(name, out)
   }
+  // as Ansible reconciles: `ungrouped` holds exactly the hosts that belong to no group but `all` (and itself)
+  const grouped = new Set<string>()
+  for (const [name, hosts] of members) if (name !== 'ungrouped') for (const h of hosts) grouped.add(h)
+  members.set('ungrouped', new Set(inv.hostOrder.filter((h) => !grouped.has(h))))
   const groupsByHost = new Map<string, string[]>()
   for (const name of inv.groups.keys()) for (const h of members.get(name) ?? []) (groupsByHost.get(h) ?? groupsByHost.set(h, []).get(h)!).push(name)
   // parents before children: a group's depth is one more than its deepest parent's (all: 0)
@@ -137,13 +146,28 @@ export function groupsOf(inv: Inventory, host: string): string[] {
   return [...(indexOf(inv).groupsByHost.get(host) ?? [])]
 }
 
-/** Ansible precedence: `all` vars, then parent groups before child groups (by depth, then name), then host vars. */
-export function varsOf(inv: Inventory, host: string): InvVars {
+/** `ansible_group_priority` of a group's inline vars (Ansible reads it with int(); files do not set it). */
+function priority(inv: Inventory, group: string): number {
+  const p = Number.parseInt(String(inv.groups.get(group)?.vars.ansible_group_priority ?? 1), 10)
+  return Number.isFinite(p) ? p : 1
+}
+
+/** Ansible's sort_groups: by depth, then ansible_group_priority, then name in plain code-point order (not locale). */
+export function sortGroups(inv: Inventory, groups: string[]): string[] {
   const {depth} = indexOf(inv)
   const d = (g: string) => depth.get(g) ?? 0
-  const groups = ['all', ...groupsOf(inv, host)]
-  groups.sort((a, b) => d(a) - d(b) || a.localeCompare(b))
+  return [...groups].sort((a, b) => d(a) - d(b) || priority(inv, a) - priority(inv, b) || (a < b ? -1 : a > b ? 1 : 0))
+}
+
+/**
+ * Ansible's precedence (VariableManager): `all` then the host's groups sorted (inline inventory vars), then the same
+ * groups' group_vars files, then the host's inline vars, then its host_vars files.
+ */
+export function varsOf(inv: Inventory, host: string): InvVars {
+  const groups = ['all', ...sortGroups(inv, groupsOf(inv, host).filter((g) => g !== 'all'))]
   const out: InvVars = {}
-  for (const g of groups) Object.assign(out, inv.groups.get(g)?.vars)
-  return Object.assign(out, inv.hostVars.get(host))
+  // ansible_group_priority written in the inventory sets the group's priority; it is not a variable there
+  for (const g of groups) for (const [k, v] of Object.entries(inv.groups.get(g)?.vars ?? {})) if (k !== 'ansible_group_priority') out[k] = v
+  for (const g of groups) Object.assign(out, inv.groups.get(g)?.fileVars)
+  return Object.assign(out, inv.hostVars.get(host), inv.hostFileVars.get(host))
 }

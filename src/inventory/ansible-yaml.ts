@@ -3,15 +3,17 @@ import {isMap} from 'yaml'
 import {InvalidInputError, type Problem} from '../errors.js'
 import {formatPath, locate, parseYamlSource, sourceData, type PathSegment} from '../plan/yaml-source.js'
 import {addHostPattern, childCycles, ensureGroup, newInventory, TooManyHostsError, type Inventory, type InvVars} from './ansible-model.js'
-import {portVarProblem} from './port-var.js'
+import {splitHostPort} from './host-pattern.js'
+import {portProblem, portVarProblem} from './port-var.js'
+import {PYYAML_TAGS} from './yaml11.js'
 
 const GROUP_KEYS = ['hosts', 'vars', 'children']
 
-export function parseAnsibleYaml(file: string, text: string): Inventory {
-  const {source, problems} = parseYamlSource(file, text)
+/** Parse a YAML inventory as YAML 1.1 (PyYAML's `yes`, `0755`...), into `inv` when several sources make one. */
+export function parseAnsibleYaml(file: string, text: string, inv: Inventory = newInventory(file)): Inventory {
+  const {source, problems} = parseYamlSource(file, text, {version: '1.1', customTags: PYYAML_TAGS})
   const errors = problems.filter((p) => p.severity !== 'warning')
   if (errors.length) throw new InvalidInputError(`${file}: invalid YAML`, errors)
-  const inv = newInventory(file)
   const out: Problem[] = []
   const bad = (path: PathSegment[], message: string, onKey = false) => out.push({file, ...locate(source, path, onKey), path: formatPath(path), message})
   const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -42,7 +44,14 @@ export function parseAnsibleYaml(file: string, text: string): Inventory {
           if (full) break
           if (hv) ports([...path, 'hosts', pattern], hv as InvVars)
           try {
-            addHostPattern(inv, name, pattern, (hv as InvVars) ?? {})
+            const split = splitHostPort(pattern)
+            const hostVars: InvVars = {...((hv as InvVars) ?? {})}
+            if (split.port !== undefined) {
+              const problem = portProblem(split.port)
+              if (problem) throw new Error(`host \`${pattern}\`: ${problem}`)
+              if (!('ansible_port' in hostVars)) hostVars.ansible_port = Number(split.port)
+            }
+            addHostPattern(inv, name, split.pattern, hostVars)
           } catch (e) {
             bad([...path, 'hosts', pattern], (e as Error).message, true)
             if (e instanceof TooManyHostsError) full = true

@@ -1,26 +1,55 @@
 /**
- * `group_vars/NAME` and `host_vars/NAME` files (no extension, .yml, .yaml or .json) beside an inventory. A file with
- * a YAML error, or that is not a mapping, is a located error, as in Ansible (it is never silently skipped).
+ * `group_vars/NAME` and `host_vars/NAME` beside an inventory: a file (no extension, .yml, .yaml or .json) or a
+ * directory whose files (those extensions or none, hidden and `~` backups skipped, subdirectories recursed) are all
+ * read in name order, as Ansible's find_vars_files does. A file with a YAML error, or that is not a mapping, is a
+ * located error, as in Ansible (it is never silently skipped).
  */
-import {readFileSync, statSync} from 'node:fs'
+import {readdirSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {isMap} from 'yaml'
 import type {Problem} from '../errors.js'
 import {locate, parseYamlSource, sourceData} from '../plan/yaml-source.js'
 import type {Inventory} from './ansible-model.js'
 import {portVarProblem} from './port-var.js'
+import {PYYAML_TAGS} from './yaml11.js'
 
-/** The vars file for a group or host, if any. A directory of vars files is not supported and is skipped. */
-function varsFile(dir: string, name: string): string | undefined {
-  for (const ext of ['', '.yml', '.yaml', '.json']) {
-    const f = path.join(dir, name + ext)
-    try {
-      if (statSync(f).isFile()) return f
-    } catch {
-      // absent
-    }
+const EXTS = ['', '.yml', '.yaml', '.json']
+/** deepest group_vars/NAME/ directory nesting read; deeper is ignored (bounded work on any tree) */
+const MAX_DEPTH = 16
+
+const kind = (f: string): 'file' | 'dir' | undefined => {
+  try {
+    const st = statSync(f)
+    return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : undefined
+  } catch {
+    return undefined
   }
-  return undefined
+}
+
+/** Every file of a vars directory in Ansible's order (sorted by code point, recursing into extensionless dirs). */
+function dirFiles(dir: string, depth: number): string[] {
+  if (depth > MAX_DEPTH) return []
+  const out: string[] = []
+  for (const name of readdirSync(dir).sort()) {
+    if (name.startsWith('.') || name.endsWith('~')) continue
+    const full = path.join(dir, name)
+    const ext = path.extname(name)
+    const k = kind(full)
+    if (k === 'dir' && !ext) out.push(...dirFiles(full, depth + 1))
+    else if (k === 'file' && (!ext || EXTS.includes(ext))) out.push(full)
+  }
+  return out
+}
+
+/** The vars files for a group or host: the first of NAME, NAME.yml, NAME.yaml, NAME.json that exists (a directory: all its files). */
+function varsFiles(dir: string, name: string): string[] {
+  for (const ext of EXTS) {
+    const f = path.join(dir, name + ext)
+    const k = kind(f)
+    if (k === 'dir') return dirFiles(f, 0)
+    if (k === 'file') return [f]
+  }
+  return []
 }
 
 function readVars(file: string, problems: Problem[]): Record<string, unknown> | undefined {
@@ -31,7 +60,7 @@ function readVars(file: string, problems: Problem[]): Record<string, unknown> | 
     problems.push({file, message: `cannot read vars file: ${(e as NodeJS.ErrnoException).code ?? e}`})
     return undefined
   }
-  const {source, problems: found} = parseYamlSource(file, text)
+  const {source, problems: found} = parseYamlSource(file, text, {version: '1.1', customTags: PYYAML_TAGS})
   const errors = found.filter((p) => p.severity !== 'warning')
   if (errors.length) return void problems.push(...errors)
   if (source.doc.contents === null) return undefined
@@ -46,18 +75,13 @@ function readVars(file: string, problems: Problem[]): Record<string, unknown> | 
   return vars
 }
 
-/** Merge group_vars/ and host_vars/ files into the inventory (they override the vars written in it, as in Ansible). */
+/** Read group_vars/ and host_vars/ files into the inventory's file layers (they override its inline vars, as in Ansible). */
 export function loadVarsDirs(inv: Inventory, dir: string): Problem[] {
   const problems: Problem[] = []
-  for (const g of inv.groups.values()) {
-    const f = varsFile(path.join(dir, 'group_vars'), g.name)
-    const v = f && readVars(f, problems)
-    if (v) g.vars = {...g.vars, ...v}
-  }
-  for (const [h, hv] of inv.hostVars) {
-    const f = varsFile(path.join(dir, 'host_vars'), h)
-    const v = f && readVars(f, problems)
-    if (v) inv.hostVars.set(h, {...hv, ...v})
+  for (const g of inv.groups.values()) for (const f of varsFiles(path.join(dir, 'group_vars'), g.name)) Object.assign(g.fileVars, readVars(f, problems))
+  for (const h of inv.hostVars.keys()) {
+    const files = varsFiles(path.join(dir, 'host_vars'), h)
+    if (files.length) inv.hostFileVars.set(h, Object.assign(inv.hostFileVars.get(h) ?? {}, ...files.map((f) => readVars(f, problems))))
   }
   return problems
 }

@@ -1,7 +1,7 @@
 /**
  * YAML documents with positions: parse a file keeping a LineCounter, and find the line and column of any field path.
  */
-import {LineCounter, parseDocument, isAlias, isMap, isSeq, isPair, isScalar, type Document, type Node, type Pair, type YAMLMap} from 'yaml'
+import {LineCounter, parseDocument, isAlias, isMap, isSeq, isPair, isScalar, type Document, type Node, type SchemaOptions, type Pair, type YAMLMap} from 'yaml'
 import type {Problem} from '../errors.js'
 import {documentData, structureProblems} from './yaml-checks.js'
 
@@ -15,14 +15,14 @@ export interface YamlSource {
 
 export type PathSegment = string | number
 
-export function parseYamlSource(file: string, text: string, opts: {version?: '1.1' | '1.2'} = {}): {source: YamlSource; problems: Problem[]} {
+export function parseYamlSource(file: string, text: string, opts: {version?: '1.1' | '1.2'; customTags?: SchemaOptions['customTags']} = {}): {source: YamlSource; problems: Problem[]} {
   const lineCounter = new LineCounter()
   const problems: Problem[] = []
   if (text.charCodeAt(0) === 0xfeff) {
     problems.push({file, line: 1, column: 1, severity: 'warning', message: 'file starts with a byte order mark (BOM); it was ignored'})
     text = text.slice(1)
   }
-  const doc = parseDocument(text, {lineCounter, prettyErrors: true, uniqueKeys: false, merge: true, version: opts.version ?? '1.2'})
+  const doc = parseDocument(text, {lineCounter, prettyErrors: true, uniqueKeys: false, merge: true, version: opts.version ?? '1.2', ...(opts.customTags ? {customTags: opts.customTags} : {})})
   for (const e of doc.errors) {
     const [line, column] = e.linePos?.[0] ? [e.linePos[0].line, e.linePos[0].col] : [undefined, undefined]
     const first = (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')

@@ -89,3 +89,16 @@ test('ansible_ssh_common_args ProxyJump (-J or -o ProxyJump=) becomes the host\'
   const inv = parseAnsibleIni('x.ini', "[app]\napp1 ansible_ssh_common_args='-o ProxyJump=bastion.example.com'\n")
   assert.equal(inventoryHosts(inv)[0]!.ssh?.proxyJump, 'bastion.example.com')
 })
+
+test('dops hosts -i: -g all is every host and -g ungrouped the hosts of no group, as in Ansible; -i DIR/ reads every file', async () => {
+  const corpus = path.join(ROOT, 'test/fixtures/inventories/corpus')
+  const names = async (args: string[]) => {
+    const r = await dops(['hosts', ...args, '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    return json<{hosts: Array<{name: string}>}>(r).hosts.map((h) => h.name).sort()
+  }
+  const mixed = path.join(corpus, 'ungrouped-mixed/hosts.ini')
+  assert.deepEqual(await names(['-i', mixed, '-g', 'all']), ['both1', 'lonely1', 'lonely2', 'w1'])
+  assert.deepEqual(await names(['-i', mixed, '-g', 'ungrouped']), ['lonely1', 'lonely2'], 'a host also in [web] is not ungrouped')
+  assert.deepEqual(await names(['-i', path.join(corpus, 'dir-of-files') + '/']), ['c1', 'd1', 'n1', 'w1', 'w2'])
+})

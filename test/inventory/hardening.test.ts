@@ -91,11 +91,20 @@ test('5,000 hosts in 20 nested groups: groups and vars of every host as before (
   const hosts = inventoryHosts(await readAnsibleInventory(path.join(dir, 'big.ini')))
   assert.equal(hosts.length, 5000)
   const h = hosts.find((x) => x.name === 'host13')!
-  // host13 is in g13, a child of g3: the child's vars win (deeper), and it belongs to both
-  assert.deepEqual(h.groups, ['g3', 'g13'])
+  // host13 is in g13, a child of g3: the child's vars win (deeper), and it belongs to both (and to all, as in Ansible)
+  assert.deepEqual(h.groups, ['g3', 'g13', 'all'])
   assert.equal(h.vars.tier, 't13')
   assert.equal(h.port, 2213)
   const h3 = hosts.find((x) => x.name === 'host3')!
-  assert.deepEqual(h3.groups, ['g3'])
+  assert.deepEqual(h3.groups, ['g3', 'all'])
   assert.equal(h3.vars.tier, 't3')
+})
+
+test('INI values are Python literals with bounded nesting: 10,000 brackets stay a string, not a stack overflow', async () => {
+  const deep = '['.repeat(10000)
+  const dir = write({'deep.ini': `[web]\nw1 deep=${deep} digits=${'1'.repeat(50000)}x\n[web:vars]\nlist=[${Array.from({length: 50000}, (_, i) => i).join(', ')}]\n`})
+  const [h] = inventoryHosts(await readAnsibleInventory(path.join(dir, 'deep.ini')))
+  assert.equal(h!.vars.deep, deep)
+  assert.equal(h!.vars.digits, '1'.repeat(50000) + 'x')
+  assert.equal((h!.vars.list as number[]).length, 50000)
 })

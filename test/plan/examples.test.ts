@@ -33,7 +33,7 @@ test('the static example resolves its inventory with ranges and vars', async () 
   const canary = web[3]!
   assert.equal(canary.address, '10.0.2.50')
   assert.equal(canary.port, 2222)
-  assert.equal(canary.vars.http_port, '8080')
+  assert.equal(canary.vars.http_port, 8080, 'typed as ansible-inventory types it (a Python literal)')
   assert.equal(canary.vars.db_password, 'change-me')
   assert.equal(canary.labels.tier, 'frontend')
 })
