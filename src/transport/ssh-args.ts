@@ -37,7 +37,7 @@ export function shlexSplit(s: string): string[] {
       inWord = true
       let j = i + 1
       for (; j < s.length && s[j] !== '"'; j++) {
-        if (s[j] === '\\' && j + 1 < s.length && '\\"$`\n'.includes(s[j + 1]!)) cur += s[++j]
+        if (s[j] === '\\' && j + 1 < s.length && '\\"'.includes(s[j + 1]!)) cur += s[++j]
         else cur += s[j]
       }
       if (j >= s.length) throw new SshArgsError('No closing quotation')
