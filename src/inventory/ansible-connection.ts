@@ -57,8 +57,7 @@ function locateText(file: string, text: string): Pick<Problem, 'file' | 'line' |
 export function connectionOf(invFile: string, name: string, vars: Record<string, unknown>): AnsibleConnection {
   const all: Record<string, unknown> = {inventory_hostname: name, inventory_hostname_short: name.split('.')[0], ...vars}
   const fail = (variable: string, raw: string, message: string): never => {
-    const msg = `host ${name}: ${variable}=${raw}: ${message}`
-    throw new InvalidInputError(`${invFile}: ${msg}`, [{...locateText(invFile, raw), path: `${name}.${variable}`, message: msg}])
+    throw new InvalidInputError(`inventory ${invFile}: host ${name} cannot be reached as written`, [{...locateText(invFile, raw), path: `${name}.${variable}`, message: `${variable}=${raw}: ${message}`}])
   }
   /** the last set (non-null) of `keys`, templates resolved */
   const get = (...keys: string[]): {key: string; value: string} | undefined => {
