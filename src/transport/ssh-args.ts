@@ -115,6 +115,8 @@ function optionLine(text: string): ConfigLine {
   const l = parsed[0]
   if (!l || parsed.length !== 1) throw new SshArgsError(`-o \`${text}\` is not one ssh option`)
   if (l.keyword === 'port') return checkedPort(l.args[0] ?? '')
+  const bad = l.keyword === 'proxycommand' && /%([^hnpr%]|$)/.exec(l.raw)
+  if (bad) throw new SshArgsError(`-o ${text}: unknown token %${bad[1]} (ProxyCommand accepts %h %n %p %r %%)`)
   if (APPLIED_OPTIONS.includes(l.keyword) || NEUTRAL_OPTIONS.includes(l.keyword)) return {...l, line: 0}
   throw new SshArgsError(`-o ${text}: the option ${text.split(/[ \t=]/)[0]} is not supported (dops applies ${APPLIED_OPTIONS.join(', ')}; it refuses the others rather than ignore them)`)
 }
