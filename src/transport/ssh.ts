@@ -1,6 +1,7 @@
 /**
  * The SSH transport: one pooled connection per host (node-ssh over ssh2) reused for every command of a run, a bound
- * on simultaneous handshakes, ProxyJump chains, keep-alives, and host keys verified against known_hosts.
+ * on simultaneous handshakes, ProxyJump chains, keep-alives, and host keys verified against known_hosts. A host whose
+ * connection is `local` (ansible_connection=local) gets a LocalConnection instead: its commands run on this machine.
  */
 import {readFile} from 'node:fs/promises'
 import type {Duplex} from 'node:stream'
@@ -47,7 +48,13 @@ export class SshTransport implements Transport {
   connect(host: Host): Promise<Connection> {
     // ansible_connection=local: the host is this machine, commands run here without SSH
     if (host.connection === 'local') return Promise.resolve(new LocalConnection(host.name))
-    const t = this.target(host)
+    let t: SshTarget
+    try {
+      t = this.target(host)
+    } catch (e) {
+      // a token or a file of its settings that cannot be resolved: this host cannot be reached as configured
+      return Promise.reject(e instanceof ConnectError ? e : new ConnectError('config', `${host.name}: ${(e as Error).message}`))
+    }
     return this.open(t, host.name)
   }
 
