@@ -38,8 +38,9 @@ export class LocalConnection implements Connection {
       const take = (which: 'stdout' | 'stderr', s: string) => {
         if (!s) return
         opts.onOutput?.(which, s)
-        if (out[which].length < max) out[which] += s.slice(0, max - out[which].length)
-        else truncated = true
+        const room = max - out[which].length
+        if (s.length > room) truncated = true
+        if (room > 0) out[which] += s.slice(0, room)
       }
       child.stdout.on('data', (c: Buffer) => take('stdout', decoders.stdout.write(c)))
       child.stderr.on('data', (c: Buffer) => take('stderr', decoders.stderr.write(c)))

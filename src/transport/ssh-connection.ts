@@ -86,8 +86,9 @@ export class SshConnection implements Connection {
         const take = (which: 'stdout' | 'stderr', s: string) => {
           if (!s) return
           opts.onOutput?.(which, s)
-          if (out[which].length < max) out[which] += s.slice(0, max - out[which].length)
-          else truncated = true
+          const room = max - out[which].length
+          if (s.length > room) truncated = true
+          if (room > 0) out[which] += s.slice(0, room)
         }
         const collect = (which: 'stdout' | 'stderr') => (chunk: Buffer) => take(which, decoders[which].write(chunk))
         stream.on('data', collect('stdout'))
