@@ -22,6 +22,8 @@ export interface SshTarget {
   passphraseEnv?: string
   agent?: string
   proxyJump?: string
+  /** `-F FILE` of the host's ssh arguments: the ssh_config its jump hosts are looked up in too (as ssh passes -F on) */
+  configFile?: string
   /** ProxyCommand from ssh_config, tokens expanded; excludes proxyJump as in OpenSSH */
   proxyCommand?: string
   knownHostsFiles: string[]
@@ -54,7 +56,7 @@ export const DEFAULT_GLOBAL_KNOWN_HOSTS = ['/etc/ssh/ssh_known_hosts', '/etc/ssh
 
 /** the ssh_config files named by `-F` in ssh arguments, read once per process */
 const argConfigs = new Map<string, SshConfigFile>()
-function configAt(file: string, env: NodeJS.ProcessEnv): SshConfigFile {
+export function configAt(file: string, env: NodeJS.ProcessEnv): SshConfigFile {
   let c = argConfigs.get(file)
   if (!c) argConfigs.set(file, (c = SshConfigFile.read(file, true, env)))
   return c
@@ -94,6 +96,7 @@ export function resolveTarget(host: Host, config: SshConfigFile, d: TargetDefaul
   const knownHosts = d.knownHosts?.length ? d.knownHosts.map(home) : given('userknownhostsfile') && c.userKnownHostsFiles.length ? c.userKnownHostsFiles : s.knownHosts?.length ? s.knownHosts.map(home) : c.userKnownHostsFiles
   return {
     alias: host.address,
+    ...(cl.configFile ? {configFile: cl.configFile} : {}),
     address: c.hostName ?? host.address,
     port: c.port ?? s.port ?? 22,
     user: c.user ?? s.user ?? os.userInfo().username,

@@ -10,7 +10,7 @@ import type {Host} from '../inventory/host.js'
 import {Semaphore} from '../util/semaphore.js'
 import {fingerprint, KnownHosts, type HostKeyVerdict} from './known-hosts.js'
 import {SshConfigFile} from './ssh-config.js'
-import {parseProxyJump, resolveTarget, type SshTarget, type TargetDefaults} from './ssh-target.js'
+import {configAt, parseProxyJump, resolveTarget, type SshTarget, type TargetDefaults} from './ssh-target.js'
 import {registerLive} from './live.js'
 import {proxyCommandStream} from './proxy-command.js'
 import {LocalConnection} from './local-connection.js'
@@ -86,7 +86,9 @@ export class SshTransport implements Transport {
     if (!via && t.proxyJump) {
       // -J a,b: a is reached as configured (its own ProxyJump included), b through a, the target through b
       for (const [i, hop] of parseProxyJump(t.proxyJump).entries()) {
-        const ht = resolveTarget({name: hop.alias, address: hop.alias, port: hop.port, user: hop.user, group: '', groups: [], labels: {}, vars: {}}, this.config, {...this.opts, user: undefined})
+        const config = t.configFile ? configAt(t.configFile, this.opts.env ?? process.env) : this.config
+        const ht = resolveTarget({name: hop.alias, address: hop.alias, port: hop.port, user: hop.user, group: '', groups: [], labels: {}, vars: {}}, config, {...this.opts, user: undefined})
+        if (t.configFile) ht.configFile = t.configFile
         if (i > 0) ht.proxyJump = undefined
         via = await this.open(ht, hop.alias, via)
       }

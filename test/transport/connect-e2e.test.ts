@@ -90,12 +90,13 @@ test('inventories: ansible_ssh_host, YAML host:port keys, ansible_host as an ssh
     `[web]\n` +
       `legacy ansible_ssh_host=${h2!.address} ansible_host=127.0.${slot}.250\n` +
       `viaalias ansible_host=alias2\n` +
-      `viaargs ansible_host=${h3!.address} ansible_ssh_common_args='-o ProxyCommand="ssh -E ${log} -F ${cfg} -W %h:%p -q -v bastion"'\n`,
+      `viaargs ansible_host=${h3!.address} ansible_ssh_common_args='-o ProxyCommand="ssh -E ${log} -F ${cfg} -W %h:%p -q -v bastion"'\n` +
+      `viajump ansible_host=${h3!.address} ansible_ssh_common_args='-J bastion'\n`,
   )
   const yml = path.join(dir, 'inv.yml')
   writeFileSync(yml, `all:\n  hosts:\n    "${h3!.address}:${h3!.port}":\n    "alias2:${h2!.port}":\n`)
   for (const [inv, expected] of [
-    [ini, {legacy: fleetName(1), viaalias: fleetName(1), viaargs: fleetName(2)}],
+    [ini, {legacy: fleetName(1), viaalias: fleetName(1), viaargs: fleetName(2), viajump: fleetName(2)}],
     [yml, {[h3!.address]: fleetName(2), alias2: fleetName(1)}],
   ] as const) {
     const ours = await dopsHostnames(['-i', inv, '--ssh-config', cfg])
