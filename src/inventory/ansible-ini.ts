@@ -5,23 +5,41 @@ import {splitHostPort} from './host-pattern.js'
 import {portProblem, portVarProblem} from './port-var.js'
 import {pyLiteral} from './py-literal.js'
 
-/** Split `a b="c d" e='f'` into tokens, keeping quoted parts together. */
+/**
+ * Split a host line as Ansible does (shlex.split, posix): quoted parts kept together, quotes dropped, a backslash
+ * escapes the next character outside quotes and `"` or `\\` inside double quotes; nothing is special in single quotes.
+ */
 function tokenize(line: string): string[] {
   const tokens: string[] = []
   let cur = ''
+  let inWord = false
   let quote: string | undefined
-  for (const ch of line) {
-    if (quote) {
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!
+    if (quote === "'") {
       if (ch === quote) quote = undefined
       else cur += ch
-    } else if (ch === '"' || ch === "'") quote = ch
-    else if (/\s/.test(ch)) {
-      if (cur) tokens.push(cur)
+    } else if (quote === '"') {
+      if (ch === '\\' && (line[i + 1] === '"' || line[i + 1] === '\\')) cur += line[++i]
+      else if (ch === quote) quote = undefined
+      else cur += ch
+    } else if (ch === '\\' && i + 1 < line.length) {
+      cur += line[++i]
+      inWord = true
+    } else if (ch === '"' || ch === "'") {
+      quote = ch
+      inWord = true
+    } else if (/\s/.test(ch)) {
+      if (inWord) tokens.push(cur)
       cur = ''
-    } else cur += ch
+      inWord = false
+    } else {
+      cur += ch
+      inWord = true
+    }
   }
   if (quote) throw new Error('unterminated quote')
-  if (cur) tokens.push(cur)
+  if (inWord) tokens.push(cur)
   return tokens
 }
 
@@ -31,8 +49,10 @@ function stripComment(line: string): string {
   for (let i = 0; i < line.length; i++) {
     const ch = line[i]!
     if (quote) {
-      if (ch === quote) quote = undefined
-    } else if (ch === '"' || ch === "'") quote = ch
+      if (ch === '\\' && quote === '"') i++
+      else if (ch === quote) quote = undefined
+    } else if (ch === '\\') i++
+    else if (ch === '"' || ch === "'") quote = ch
     else if (ch === '#') return line.slice(0, i)
   }
   return line

@@ -9,6 +9,7 @@ import path from 'node:path'
 import {InvalidInputError} from '../errors.js'
 import {ensureGroup, groupsOf, hostsOf, newInventory, varsOf, type Inventory} from './ansible-model.js'
 import {parseAnsibleIni} from './ansible-ini.js'
+import {connectionOf} from './ansible-connection.js'
 import type {Host} from './host.js'
 
 /** The largest inventory file dops reads (100,000 hosts with a few vars each fit well within). */
@@ -75,13 +76,6 @@ export async function readAnsibleInventory(file: string): Promise<Inventory> {
   return inv
 }
 
-/** `-J jump` or `-o ProxyJump=jump` in ansible_ssh_common_args / ansible_ssh_extra_args. */
-export function proxyJumpFromArgs(args: string | undefined): string | undefined {
-  if (!args) return undefined
-  const m = /(?:^|\s)-J\s*(\S+)|ProxyJump[= ]\s*(\S+)/.exec(args)
-  return (m?.[1] ?? m?.[2])?.replace(/^["']|["']$/g, '')
-}
-
 const CONNECTION_VARS = new Set(['ansible_ssh_common_args', 'ansible_ssh_extra_args', 'ansible_host', 'ansible_ssh_host', 'ansible_port', 'ansible_ssh_port', 'ansible_user', 'ansible_ssh_user', 'ansible_ssh_private_key_file', 'ansible_private_key_file'])
 
 /** Hosts of `group` (default all) as dops hosts. `dopsGroup` names the dops group they join (default: their first inventory group). */
@@ -94,25 +88,22 @@ export function inventoryHosts(inv: Inventory, group = 'all', dopsGroup?: string
   return hostsOf(inv, group).map((name) => {
     const vars = varsOf(inv, name)
     const groups = groupsOf(inv, name).filter((g) => g !== 'ungrouped' || groupsOf(inv, name).length === 1)
-    const str = (k: string) => (vars[k] === undefined || vars[k] === null ? undefined : String(vars[k]))
-    // Ansible's ssh plugin reads each option from its variables in order and the last one set wins: the legacy
-    // ansible_ssh_* names beat ansible_host/port/user; a null (`ansible_user:` empty) is unset
-    const port = str('ansible_ssh_port') ?? str('ansible_port')
-    const key = str('ansible_ssh_private_key_file') ?? str('ansible_private_key_file')
-    const jump = proxyJumpFromArgs(`${str('ansible_ssh_common_args') ?? ''} ${str('ansible_ssh_extra_args') ?? ''}`)
+    // Ansible's ssh plugin: templates resolved, the last variable set wins, ssh args split with shlex (ansible-connection.ts)
+    const c = connectionOf(inv.file, name, vars)
     return {
       name,
-      address: str('ansible_ssh_host') ?? str('ansible_host') ?? name,
-      port: port ? Number(port) : undefined,
-      user: str('ansible_ssh_user') ?? str('ansible_user'),
-      identityFile: key ? path.resolve(path.dirname(inv.file), key.replace(/^~(?=\/)/, process.env.HOME ?? '~')) : undefined,
+      address: c.address,
+      port: c.port,
+      user: c.user,
+      identityFile: c.identityFile,
       group: dopsGroup ?? groups[0] ?? 'ungrouped',
       // read with -i, `all` too, as in Ansible: `-g all` selects every host of the inventory (in a plan, the dops
       // group stands for the inventory)
       groups: dopsGroup ? [...new Set([dopsGroup, ...groups])] : [...groups, 'all'],
       labels: {},
       vars: Object.fromEntries(Object.entries(vars).filter(([k]) => !CONNECTION_VARS.has(k))),
-      ...(jump ? {ssh: {proxyJump: jump}} : {}),
+      ...(c.sshArgs ? {sshArgs: c.sshArgs} : {}),
+      ...(c.connection ? {connection: c.connection} : {}),
     }
   })
 }

@@ -15,6 +15,10 @@ export interface Host {
   vars: Record<string, unknown>
   /** merged SSH settings of plan, environment and group */
   ssh?: HostSsh
+  /** extra ssh command-line arguments (ansible_ssh_common_args + ansible_ssh_extra_args, split): see transport/ssh-args.ts */
+  sshArgs?: string[]
+  /** how commands reach the host: over SSH (default) or run on this machine (ansible_connection=local) */
+  connection?: 'ssh' | 'local'
 }
 
 /** SSH settings that apply to a host (plan < environment < group), kept per host for the transport. */

@@ -6,6 +6,8 @@ export const PORT_VARS = ['ansible_port', 'ansible_ssh_port']
 export function portVarProblem(key: string, value: unknown): string | undefined {
   if (!PORT_VARS.includes(key) || value === undefined || value === null) return undefined
   if (typeof value !== 'number' && typeof value !== 'string') return `${key} must be a port number (1-65535)`
+  // a template is checked once resolved, for each host (ansible-connection.ts)
+  if (typeof value === 'string' && value.includes('{{')) return undefined
   const problem = portProblem(String(value).trim())
   return problem ? `${key}: ${problem}` : undefined
 }

@@ -36,7 +36,10 @@ export async function resolveOneHost(p: {source: TargetSource; connection: Conne
   const host = found[0]!
   const planSsh = t.loaded?.plan.ssh
   const config = readSshConfig({...p.connection, projectDir: t.projectDir, planSsh})
+  // the system ssh is given the resolved settings: refuse what it would not be given rather than connect elsewhere
+  if (host.connection === 'local') throw new InvalidInputError(`host ${host.name} is this machine (ansible_connection=local): use \`dops run\` or a local shell`)
   const target = resolveTarget(host, config, {...p.connection, projectDir: t.projectDir})
+  if (target.proxyCommand && host.sshArgs?.length) throw new InvalidInputError(`host ${host.name} is reached through a ProxyCommand of its ssh arguments (ansible_ssh_common_args/extra_args), which dops ssh and exec do not pass to ssh yet: use \`dops run\``)
   const noAgent = host.ssh?.agent === false
   return {host, target, configFile: config.file, noAgent, projectDir: t.projectDir}
 }

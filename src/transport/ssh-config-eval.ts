@@ -139,8 +139,10 @@ function walk(lines: ConfigLine[], o: Options, host: string, ctx: EvalContext, f
   }
 }
 
-export function evaluate(lines: ConfigLine[], alias: string, ctx: EvalContext): Options {
+/** `commandLine`: options given on ssh's command line (-o, -p, -l, -i, -J), applied first as ssh.c does, so they win. */
+export function evaluate(lines: ConfigLine[], alias: string, ctx: EvalContext, commandLine: ConfigLine[] = []): Options {
   const o: Options = {single: new Map(), multi: new Map(), where: new Map()}
+  for (const l of commandLine) setOption(o, l)
   const wantFinal = {v: false}
   const host = alias
   walk(lines, o, host, ctx, false, {active: true}, false, wantFinal, 0)

@@ -71,8 +71,8 @@ export class SshConfigFile {
     return this.files.get(f)
   }
 
-  /** raw options for `alias` (keyword → values), as readconf.c collects them */
-  options(alias: string, localUser = localUserName()): Options {
+  /** raw options for `alias` (keyword → values), as readconf.c collects them; `commandLine` options come first */
+  options(alias: string, localUser = localUserName(), commandLine: ConfigLine[] = []): Options {
     const home = passwdHome()
     return evaluate(this.lines ?? [], alias, {
       original: alias,
@@ -84,7 +84,7 @@ export class SshConfigFile {
         return this.execCache.get(cmd)!
       },
       expandExec: (cmd, o, host) => percentExpand(cmd, this.tokens(o, alias, host, localUser, home)),
-    })
+    }, commandLine)
   }
 
   private tokens(o: Options, alias: string, host: string, localUser: string, home: string): TokenValues {
@@ -94,10 +94,11 @@ export class SshConfigFile {
     return {h, n: alias, p: one('port') ?? '22', r: one('user') ?? localUser, u: localUser, d: home, j: jump && jump.toLowerCase() !== 'none' ? jump : '', k: one('hostkeyalias') ?? h}
   }
 
-  lookup(alias: string, localUser = localUserName()): SshConfigEntry {
-    if (!this.lines) return {identityFiles: [], userKnownHostsFiles: [], raw: {identityFiles: [], userKnownHostsFiles: []}}
+  /** What `ssh [commandLine options] alias` resolves (`ssh -G`): command-line options first, then this file. */
+  lookup(alias: string, localUser = localUserName(), commandLine: ConfigLine[] = []): SshConfigEntry {
+    if (!this.lines && !commandLine.length) return {identityFiles: [], userKnownHostsFiles: [], raw: {identityFiles: [], userKnownHostsFiles: []}}
     const home = passwdHome()
-    const o = this.options(alias, localUser)
+    const o = this.options(alias, localUser, commandLine)
     const one = (k: string) => o.single.get(k)?.[0]
     const v = this.tokens(o, alias, alias.toLowerCase(), localUser, home)
     const expand = (s: string) => percentExpand(dollarExpand(tildeExpand(s, home), this.env), v)

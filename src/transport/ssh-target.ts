@@ -1,15 +1,19 @@
 /**
- * Where and how to reach a host: explicit host settings (plan, inventory) over ssh_config over plan defaults over
- * built-in defaults, as OpenSSH ranks command-line options over its config file.
+ * Where and how to reach a host, as `ssh` would: ssh_config is looked up by the address ssh is given (not the
+ * inventory name); flags, the host's own settings (plan, inventory) and its ssh arguments are command-line options
+ * over ssh_config, over plan defaults, over built-in defaults, as OpenSSH ranks command-line options over its config.
  */
 import os from 'node:os'
 import path from 'node:path'
 import type {Host} from '../inventory/host.js'
 import type {SshSettings} from '../plan/types.js'
 import {parseDuration} from '../util/duration.js'
-import type {SshConfigFile} from './ssh-config.js'
+import {appliedOptions, COMMAND_LINE, parseSshArgs} from './ssh-args.js'
+import {SshConfigFile} from './ssh-config.js'
+import type {ConfigLine} from './ssh-config-parse.js'
 
 export interface SshTarget {
+  /** what ssh is given as the destination (the host's address): the name ssh_config was looked up by */
   alias: string
   address: string
   port: number
@@ -18,6 +22,8 @@ export interface SshTarget {
   passphraseEnv?: string
   agent?: string
   proxyJump?: string
+  /** `-F FILE` of the host's ssh arguments: the ssh_config its jump hosts are looked up in too (as ssh passes -F on) */
+  configFile?: string
   /** ProxyCommand from ssh_config, tokens expanded; excludes proxyJump as in OpenSSH */
   proxyCommand?: string
   knownHostsFiles: string[]
@@ -48,26 +54,59 @@ export function defaultKnownHosts(projectDir: string): string[] {
 /** OpenSSH's GlobalKnownHostsFile default (ssh_config(5); `ssh -F /dev/null -G host` shows it). */
 export const DEFAULT_GLOBAL_KNOWN_HOSTS = ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2']
 
+/** the ssh_config files named by `-F` in ssh arguments, read once per process */
+const argConfigs = new Map<string, SshConfigFile>()
+export function configAt(file: string, env: NodeJS.ProcessEnv): SshConfigFile {
+  let c = argConfigs.get(file)
+  if (!c) argConfigs.set(file, (c = SshConfigFile.read(file, true, env)))
+  return c
+}
+
+/**
+ * What `ssh` is given for a host, as Ansible's ssh plugin runs it: `ssh -o User=.. -o Port=.. -o IdentityFile=..
+ * [ssh args] ADDRESS`. The address (ansible_host, the plan's `address`, else the name) is what ssh_config is looked
+ * up by; the host's own port, user and key and its ssh arguments are command-line options, so they beat ssh_config.
+ */
+export function commandLineOf(host: Host, d: Pick<TargetDefaults, 'user' | 'identityFile'>): {options: ConfigLine[]; configFile?: string} {
+  const opt = (keyword: string, value: string): ConfigLine => ({file: COMMAND_LINE, line: 0, keyword, args: [value], raw: value})
+  const options: ConfigLine[] = []
+  if (d.user) options.push(opt('user', d.user))
+  if (host.port) options.push(opt('port', String(host.port)))
+  if (host.identityFile) options.push(opt('identityfile', home(host.identityFile)))
+  if (d.identityFile) options.push(opt('identityfile', home(d.identityFile)))
+  if (host.user) options.push(opt('user', host.user))
+  let configFile: string | undefined
+  if (host.sshArgs?.length) {
+    const a = parseSshArgs(host.sshArgs)
+    options.push(...appliedOptions(a))
+    configFile = a.configFile && home(a.configFile)
+  }
+  return {options, configFile}
+}
+
 export function resolveTarget(host: Host, config: SshConfigFile, d: TargetDefaults): SshTarget {
   const s: SshSettings = host.ssh ?? {}
-  const c = config.lookup(host.name === host.address ? host.address : host.name)
-  // an inventory or plan address that is itself an alias in ssh_config gets that alias's HostName
-  const viaAddress = host.address !== host.name && !c.hostName ? config.lookup(host.address) : undefined
   const env = d.env ?? process.env
-  const checking = d.hostKeyChecking ?? s.hostKeyChecking ?? (c.strictHostKeyChecking && ['accept-new', 'no'].includes(c.strictHostKeyChecking) ? 'accept-new' : 'strict')
-  const keys = [host.identityFile, d.identityFile, ...c.identityFiles, ...(viaAddress?.identityFiles ?? []), s.identityFile].filter((x): x is string => !!x).map(home)
+  const cl = commandLineOf(host, d)
+  const given = (k: string) => cl.options.some((l) => l.keyword === k)
+  const c = (cl.configFile ? configAt(cl.configFile, env) : config).lookup(host.address, undefined, cl.options)
+  const strict = c.strictHostKeyChecking && (['accept-new', 'no'].includes(c.strictHostKeyChecking) ? 'accept-new' : 'strict')
+  const checking = d.hostKeyChecking ?? (given('stricthostkeychecking') ? strict : undefined) ?? s.hostKeyChecking ?? strict ?? 'strict'
+  const keys = [...c.identityFiles, s.identityFile].filter((x): x is string => !!x).map(home)
+  const knownHosts = d.knownHosts?.length ? d.knownHosts.map(home) : given('userknownhostsfile') && c.userKnownHostsFiles.length ? c.userKnownHostsFiles : s.knownHosts?.length ? s.knownHosts.map(home) : c.userKnownHostsFiles
   return {
-    alias: host.name,
-    address: (host.address !== host.name ? host.address : undefined) ?? c.hostName ?? host.address,
-    port: host.port ?? c.port ?? viaAddress?.port ?? s.port ?? 22,
-    user: d.user ?? host.user ?? c.user ?? viaAddress?.user ?? s.user ?? os.userInfo().username,
+    alias: host.address,
+    ...(cl.configFile ? {configFile: cl.configFile} : {}),
+    address: c.hostName ?? host.address,
+    port: c.port ?? s.port ?? 22,
+    user: c.user ?? s.user ?? os.userInfo().username,
     identityFiles: [...new Set(keys)],
     passphraseEnv: s.passphraseEnv,
     agent: s.agent === false ? undefined : env.SSH_AUTH_SOCK,
-    proxyJump: c.proxyCommand ? undefined : (c.proxyJump ?? viaAddress?.proxyJump ?? s.proxyJump),
-    proxyCommand: c.proxyJump ? undefined : c.proxyCommand,
-    knownHostsFiles: d.knownHosts?.length ? d.knownHosts.map(home) : s.knownHosts?.length ? s.knownHosts.map(home) : c.userKnownHostsFiles.length ? c.userKnownHostsFiles : defaultKnownHosts(d.projectDir),
-    globalKnownHostsFiles: c.globalKnownHostsFiles ?? viaAddress?.globalKnownHostsFiles ?? DEFAULT_GLOBAL_KNOWN_HOSTS,
+    proxyJump: c.proxyCommand ? undefined : (c.proxyJump ?? s.proxyJump),
+    proxyCommand: c.proxyCommand,
+    knownHostsFiles: knownHosts.length ? knownHosts : defaultKnownHosts(d.projectDir),
+    globalKnownHostsFiles: c.globalKnownHostsFiles ?? DEFAULT_GLOBAL_KNOWN_HOSTS,
     hostKeyChecking: checking,
     connectTimeoutMs: parseDuration(s.connectTimeout) ?? (c.connectTimeout ? c.connectTimeout * 1000 : 10_000),
     keepaliveMs: parseDuration(s.keepaliveInterval) ?? 15_000,

@@ -1,21 +1,22 @@
 /**
  * The SSH transport: one pooled connection per host (node-ssh over ssh2) reused for every command of a run, a bound
- * on simultaneous handshakes, ProxyJump chains, keep-alives, and host keys verified against known_hosts.
+ * on simultaneous handshakes, ProxyJump chains, keep-alives, and host keys verified against known_hosts. A host whose
+ * connection is `local` (ansible_connection=local) gets a LocalConnection instead: its commands run on this machine.
  */
 import {readFile} from 'node:fs/promises'
 import type {Duplex} from 'node:stream'
-import {StringDecoder} from 'node:string_decoder'
 import {NodeSSH} from 'node-ssh'
-import type {Client, ClientChannel} from 'ssh2'
 import type {Host} from '../inventory/host.js'
 import {Semaphore} from '../util/semaphore.js'
-import {blobKeyType, fingerprint, KnownHosts, type HostKeyVerdict} from './known-hosts.js'
+import {fingerprint, KnownHosts, type HostKeyVerdict} from './known-hosts.js'
 import {SshConfigFile} from './ssh-config.js'
-import {parseProxyJump, resolveTarget, type SshTarget, type TargetDefaults} from './ssh-target.js'
+import {configAt, parseProxyJump, resolveTarget, type SshTarget, type TargetDefaults} from './ssh-target.js'
 import {registerLive} from './live.js'
 import {proxyCommandStream} from './proxy-command.js'
-import {buildKillSessionsCommand} from './remote-command.js'
-import {ConnectError, type Connection, type ExecOptions, type ExecResult, type Transport} from './types.js'
+import {LocalConnection} from './local-connection.js'
+import {classify} from './ssh-classify.js'
+import {SshConnection} from './ssh-connection.js'
+import {ConnectError, type Connection, type Transport} from './types.js'
 
 export interface SshTransportOptions extends TargetDefaults {
   sshConfig?: SshConfigFile
@@ -25,8 +26,6 @@ export interface SshTransportOptions extends TargetDefaults {
 }
 
 const RSA_ALGOS = ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']
-/** How long to wait for the channel to close after the command exited, before closing it ourselves. */
-const OUTPUT_GRACE_MS = 2000
 
 export class SshTransport implements Transport {
   private readonly pool = new Map<string, Promise<SshConnection>>()
@@ -47,7 +46,15 @@ export class SshTransport implements Transport {
   }
 
   connect(host: Host): Promise<Connection> {
-    const t = this.target(host)
+    // ansible_connection=local: the host is this machine, commands run here without SSH
+    if (host.connection === 'local') return Promise.resolve(new LocalConnection(host.name))
+    let t: SshTarget
+    try {
+      t = this.target(host)
+    } catch (e) {
+      // a token or a file of its settings that cannot be resolved: this host cannot be reached as configured
+      return Promise.reject(e instanceof ConnectError ? e : new ConnectError('config', `${host.name}: ${(e as Error).message}`))
+    }
     return this.open(t, host.name)
   }
 
@@ -79,7 +86,9 @@ export class SshTransport implements Transport {
     if (!via && t.proxyJump) {
       // -J a,b: a is reached as configured (its own ProxyJump included), b through a, the target through b
       for (const [i, hop] of parseProxyJump(t.proxyJump).entries()) {
-        const ht = resolveTarget({name: hop.alias, address: hop.alias, port: hop.port, user: hop.user, group: '', groups: [], labels: {}, vars: {}}, this.config, {...this.opts, user: undefined})
+        const config = t.configFile ? configAt(t.configFile, this.opts.env ?? process.env) : this.config
+        const ht = resolveTarget({name: hop.alias, address: hop.alias, port: hop.port, user: hop.user, group: '', groups: [], labels: {}, vars: {}}, config, {...this.opts, user: undefined})
+        if (t.configFile) ht.configFile = t.configFile
         if (i > 0) ht.proxyJump = undefined
         via = await this.open(ht, hop.alias, via)
       }
@@ -156,155 +165,5 @@ export class SshTransport implements Transport {
     for (const c of this.clients.reverse()) c.dispose()
     this.clients.length = 0
     this.pool.clear()
-  }
-}
-
-function classify(e: Error & {level?: string; code?: string}, t: SshTarget, verdict: HostKeyVerdict | undefined, presented: Buffer | undefined, label: string): ConnectError {
-  const where = label && label !== t.address ? `${label} (${t.user}@${t.address}:${t.port})` : `${t.user}@${t.address}:${t.port}`
-  if (verdict && verdict.status !== 'match' && presented) {
-    const got = fingerprint(presented)
-    if (verdict.status === 'changed') {
-      const expected = verdict.expected.map((k) => `${k.type} ${fingerprint(k.blob)} (${k.file}:${k.line})`)
-      return new ConnectError('hostkey', `HOST KEY CHANGED for ${t.address}:${t.port}: it presented ${blobKeyType(presented)} ${got}, but known_hosts has ${expected.join(', ')}. Refusing to connect: this may be a man-in-the-middle attack. If the host was really reinstalled, remove its old entry (ssh-keygen -R) and connect again.`, {presented: got, expected})
-    }
-    if (verdict.status === 'revoked') return new ConnectError('hostkey', `host key ${got} of ${t.address}:${t.port} is marked @revoked in ${verdict.entry.file}:${verdict.entry.line}`, {presented: got})
-    return new ConnectError('hostkey', `unknown host key for ${t.address}:${t.port} (${blobKeyType(presented)} ${got}) in ${[...t.knownHostsFiles, ...t.globalKnownHostsFiles].join(', ')}; verify it, then add it (ssh-keyscan) or run with --host-key-checking accept-new`, {presented: got})
-  }
-  const msg = e.message ?? String(e)
-  if (e.level === 'client-authentication' || /authentication methods failed/i.test(msg)) return new ConnectError('auth', `authentication failed for ${where} (tried ${t.identityFiles.length ? 'key ' + t.identityFiles.join(', ') : 'no key'}${t.agent ? ' and ssh-agent' : ''})`)
-  if (/timed out|ETIMEDOUT|No response/i.test(msg + (e.code ?? ''))) return new ConnectError('timeout', `connection to ${where} timed out after ${t.connectTimeoutMs / 1000}s waiting for the SSH handshake (banner, key exchange and login)`)
-  if (/passphrase|Encrypted private key|Cannot parse privateKey/i.test(msg)) return new ConnectError('config', `cannot use private key for ${where}: ${msg}${t.passphraseEnv ? '' : ' (set ssh.passphraseEnv for an encrypted key)'}`)
-  return new ConnectError('unreachable', `cannot connect to ${where}: ${msg}`)
-}
-
-/** How long killing a connection's remote commands may take before the connection is closed anyway. */
-const KILL_DEADLINE_MS = 1500
-
-class SshConnection implements Connection {
-  private killing?: Promise<void>
-  constructor(
-    readonly client: Client,
-    private readonly label: string,
-    /** how long the server has to open a session channel (a host frozen after login never does) */
-    private readonly openTimeoutMs: number,
-  ) {}
-
-  /** Kill every command this connection runs on the host (their whole sessions); bounded, never throws. */
-  killRemote(): Promise<void> {
-    this.killing ??= new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, KILL_DEADLINE_MS)
-      const done = () => {
-        clearTimeout(timer)
-        resolve()
-      }
-      try {
-        this.client.exec(buildKillSessionsCommand(), (err, ch) => {
-          if (err) return done()
-          ch.on('close', done)
-          ch.resume()
-          ch.stderr.resume()
-          ch.end()
-        })
-      } catch {
-        done()
-      }
-    })
-    return this.killing
-  }
-
-  forward(address: string, port: number, label: string): Promise<Duplex> {
-    return new Promise((resolve, reject) => {
-      let late = false
-      const timer = setTimeout(() => {
-        late = true
-        reject(new ConnectError('timeout', `jump host ${this.label} did not open a tunnel to ${label} (${address}:${port}) within ${this.openTimeoutMs / 1000}s`))
-      }, this.openTimeoutMs)
-      this.client.forwardOut('127.0.0.1', 0, address, port, (err, stream) => {
-        clearTimeout(timer)
-        if (late) return stream?.destroy()
-        if (err) return reject(new ConnectError('unreachable', `jump host cannot reach ${label} (${address}:${port}): ${err.message}`))
-        resolve(stream)
-      })
-    })
-  }
-
-  exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    const max = opts.maxBuffer ?? 1024 * 1024
-    return new Promise((resolve, reject) => {
-      let late = false
-      const openTimer = setTimeout(() => {
-        late = true
-        reject(new ConnectError('timeout', `${this.label}: the SSH server did not open a session within ${this.openTimeoutMs / 1000}s (the host stopped answering)`))
-      }, this.openTimeoutMs)
-      this.client.exec(command, (err, stream: ClientChannel) => {
-        clearTimeout(openTimer)
-        if (late) return stream?.close()
-        if (err) return reject(new ConnectError('unreachable', `${this.label}: cannot open a channel: ${err.message}`))
-        const out = {stdout: '', stderr: ''}
-        let truncated = false
-        let exitCode: number | null = null
-        let signal: string | undefined
-        let deadlineExceeded = false
-        let outputLeftOpen = false
-        let graceTimer: NodeJS.Timeout | undefined
-        // one decoder per stream: a multi-byte character split over two chunks is decoded whole
-        const decoders = {stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8')}
-        const take = (which: 'stdout' | 'stderr', s: string) => {
-          if (!s) return
-          opts.onOutput?.(which, s)
-          if (out[which].length < max) out[which] += s.slice(0, max - out[which].length)
-          else truncated = true
-        }
-        const collect = (which: 'stdout' | 'stderr') => (chunk: Buffer) => take(which, decoders[which].write(chunk))
-        stream.on('data', collect('stdout'))
-        stream.stderr.on('data', collect('stderr'))
-        // the connection itself going away (host down, network cut) is not the command being killed
-        let connectionLost = false
-        const onLost = () => {
-          connectionLost = true
-        }
-        this.client.once('close', onLost)
-        stream.on('exit', (code: number | null, sig?: string) => {
-          exitCode = code
-          signal = sig ?? undefined
-          graceTimer = setTimeout(() => {
-            outputLeftOpen = true
-            stream.close()
-          }, OUTPUT_GRACE_MS)
-        })
-        const deadline = opts.deadlineMs
-          ? setTimeout(() => {
-              deadlineExceeded = true
-              stream.signal?.('KILL')
-              stream.close()
-            }, opts.deadlineMs)
-          : undefined
-        // a hard stop: kill the command's processes on the host (closing the channel alone leaves them running,
-        // and sshd keeps the channel open until they exit), then close it
-        let abortTimer: NodeJS.Timeout | undefined
-        const onAbort = () => {
-          void this.killRemote().finally(() => stream.close())
-          // a host that no longer answers never confirms the close: give up on it
-          abortTimer = setTimeout(() => stream.emit('close'), KILL_DEADLINE_MS + 500)
-        }
-        if (opts.signal?.aborted) onAbort()
-        else opts.signal?.addEventListener('abort', onAbort, {once: true})
-        stream.once('close', () => {
-          clearTimeout(abortTimer)
-          clearTimeout(graceTimer)
-          clearTimeout(deadline)
-          opts.signal?.removeEventListener('abort', onAbort)
-          for (const which of ['stdout', 'stderr'] as const) take(which, decoders[which].end())
-          // ssh2 closes the channels before it emits the client's 'close': look once more after this turn
-          setImmediate(() => {
-            this.client.off('close', onLost)
-            const lost = connectionLost || exitCode === null && signal === undefined && !deadlineExceeded && !outputLeftOpen && !opts.signal?.aborted
-            resolve({exitCode, signal, stdout: out.stdout, stderr: out.stderr, deadlineExceeded, outputLeftOpen, truncated, ...(lost ? {connectionLost: true} : {})})
-          })
-        })
-        if (opts.stdin !== undefined) stream.end(opts.stdin)
-        else stream.end()
-      })
-    })
   }
 }

@@ -80,14 +80,17 @@ test('dops hosts -i lists an inventory group with --json', async () => {
 })
 
 test('ansible_ssh_common_args ProxyJump (-J or -o ProxyJump=) becomes the host\'s jump host', async () => {
-  const {proxyJumpFromArgs} = await import('../../src/inventory/ansible.js')
-  assert.equal(proxyJumpFromArgs("-o ProxyJump=ops@bastion:2222"), 'ops@bastion:2222')
-  assert.equal(proxyJumpFromArgs('-J bastion1,bastion2 -o StrictHostKeyChecking=yes'), 'bastion1,bastion2')
-  assert.equal(proxyJumpFromArgs('-o ProxyJump="gw"'), 'gw')
-  assert.equal(proxyJumpFromArgs('-o ServerAliveInterval=5'), undefined)
   const {parseAnsibleIni} = await import('../../src/inventory/ansible-ini.js')
-  const inv = parseAnsibleIni('x.ini', "[app]\napp1 ansible_ssh_common_args='-o ProxyJump=bastion.example.com'\n")
-  assert.equal(inventoryHosts(inv)[0]!.ssh?.proxyJump, 'bastion.example.com')
+  const {resolveTarget} = await import('../../src/transport/ssh-target.js')
+  const {SshConfigFile} = await import('../../src/transport/ssh-config.js')
+  const jump = (args: string) => {
+    const inv = parseAnsibleIni('x.ini', `[app]\napp1 ansible_ssh_common_args='${args}'\n`)
+    return resolveTarget(inventoryHosts(inv)[0]!, SshConfigFile.empty(), {projectDir: '/nonexistent'}).proxyJump
+  }
+  assert.equal(jump('-o ProxyJump=ops@bastion:2222'), 'ops@bastion:2222')
+  assert.equal(jump('-J bastion1,bastion2 -o StrictHostKeyChecking=yes'), 'bastion1,bastion2')
+  assert.equal(jump('-o ProxyJump="gw"'), 'gw')
+  assert.equal(jump('-o ServerAliveInterval=5'), undefined)
 })
 
 test('dops hosts -i: -g all is every host and -g ungrouped the hosts of no group, as in Ansible; -i DIR/ reads every file', async () => {
