@@ -83,9 +83,9 @@ const MAX_HOPS = 16
 export function describeHosts(t: ResolvedTargets, hosts: Host[], o: ConnectionOverrides & {env?: NodeJS.ProcessEnv} = {}): HostsDescription {
   const config = readSshConfig({...o, projectDir: t.projectDir, planSsh: t.loaded?.plan.ssh})
   const d: TargetDefaults = {...o, projectDir: t.projectDir}
-  const redact = makeRedactor(t.secrets)
   const out = {sshConfig: config.file ? path.resolve(config.file) : null, ...(t.envName ? {env: t.envName} : {}), hosts: hosts.map((h) => describeHost(h, config, d))}
-  return redactDeep(out, redact)
+  // every string, addresses and commands included: a value from ${env:..} is a secret wherever it is used
+  return t.secrets.length ? redactDeep(out, makeRedactor(t.secrets)) : out
 }
 
 function describeHost(h: Host, config: SshConfigFile, d: TargetDefaults): HostDescription {
