@@ -213,6 +213,9 @@ test('dops hosts -i --ssh-config --json: every host connects where ssh -G says, 
   assert.equal(by.get('web1')!.connection.jumps?.length, 1, 'web1 goes through its jump host')
   assert.ok(by.get('legacy')!.connection.proxyCommand, 'legacy has a ProxyCommand')
   assert.equal(by.get('web1')!.connection.identityFiles.length, 3)
+  // where the values came from: the inventory's port over ssh_config's, ssh_config's HostName, nothing set
+  const src = (n: string) => (by.get(n)!.connection as unknown as {sources: Record<string, string>}).sources
+  assert.deepEqual([src('db1').port, src('db1').address, src('web2').user, src('web1').user, src('legacy').port], ['host', 'ssh_config', 'host', 'ssh_config', 'default'])
   for (const h of body.hosts) void ansibleHost(h.name)
   for (const h of body.hosts) await checkVars(h, {})
 })
@@ -281,4 +284,17 @@ test('dops hosts --show an unknown host: exit 2 with the closest name; nothing o
   const j = await dops(['hosts', '-i', inv, '--show', 'dbl', '--json'])
   assert.equal(j.code, 2)
   assert.match(json<{error: {message: string}}>(j).error.message, /did you mean `db1`/)
+})
+
+test('a host that runs on this machine (connection local) is described as local, not as an SSH target', async () => {
+  const {describeHosts} = await import('../../src/inventory/describe.js')
+  const {formatHostDescription} = await import('../../src/cli/hosts-format.js')
+  const {Chalk} = await import('chalk')
+  const host = {name: 'ctl', address: 'ctl', group: 'g', groups: ['g'], labels: {}, vars: {token: SECRET}, connection: 'local' as const}
+  const d = describeHosts({hosts: [host], projectDir: dir, secrets: [SECRET], warnings: []}, [host], {sshConfig: cfg})
+  assert.equal(d.hosts[0]!.connection.type, 'local')
+  assert.equal(d.hosts[0]!.vars.token, '***')
+  const text = formatHostDescription(new Chalk({level: 0}), d.hosts[0]!, d.sshConfig)
+  assert.match(text, /^\s+type\s+local \(runs on this machine, no SSH\)$/m)
+  assert.doesNotMatch(text, /identity files|known_hosts/)
 })
