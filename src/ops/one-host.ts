@@ -3,8 +3,9 @@
  * inventory; ssh_config; command-line overrides), with the ssh_config file it used: the base of `dops ssh` and
  * `dops exec`.
  */
+import {InvalidInputError} from '../errors.js'
 import type {Host} from '../inventory/host.js'
-import {findHost} from '../inventory/describe.js'
+import {closest} from '../plan/suggest.js'
 import {resolveTargets, type TargetSource} from '../targets.js'
 import {readSshConfig, type TransportSettings} from '../transport/factory.js'
 import {resolveTarget, type SshTarget} from '../transport/ssh-target.js'
@@ -23,7 +24,16 @@ export interface OneHost {
 
 export async function resolveOneHost(p: {source: TargetSource; connection: ConnectionOverrides; host: string}): Promise<OneHost> {
   const t = await resolveTargets(p.source)
-  const host = findHost(t.hosts, p.host, t.envName ? ` in environment ${t.envName}` : '')
+  const matches = t.hosts.filter((h) => h.name === p.host)
+  const found = matches.length ? matches : t.hosts.filter((h) => h.address === p.host)
+  if (found.length !== 1) {
+    const names = [...new Set(t.hosts.map((h) => h.name))]
+    if (found.length > 1) throw new InvalidInputError(`\`${p.host}\` is the address of several hosts (${found.map((h) => h.name).join(', ')}); name one of them`)
+    const guess = closest(p.host, names)
+    const where = t.envName ? ` in environment ${t.envName}` : ''
+    throw new InvalidInputError(`no host \`${p.host}\`${where}${guess ? `; did you mean \`${guess}\`?` : ''} (hosts: ${names.slice(0, 20).join(', ') || 'none'}${names.length > 20 ? ', …' : ''})`)
+  }
+  const host = found[0]!
   const planSsh = t.loaded?.plan.ssh
   const config = readSshConfig({...p.connection, projectDir: t.projectDir, planSsh})
   const target = resolveTarget(host, config, {...p.connection, projectDir: t.projectDir})
