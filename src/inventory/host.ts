@@ -13,8 +13,6 @@ export interface Host {
   env?: string
   labels: Record<string, string>
   vars: Record<string, unknown>
-  /** `local`: runs on the control machine without SSH (Ansible's `ansible_connection=local`); default ssh */
-  connection?: 'ssh' | 'local'
   /** merged SSH settings of plan, environment and group */
   ssh?: HostSsh
 }
