@@ -100,20 +100,8 @@ interface Described {
   address: string
   port?: number
   user?: string
-  connection: {
-    type: string
-    address: string
-    port: number
-    user: string
-    identityFiles: string[]
-    proxyJump?: string
-    jumps?: Hop[]
-    proxyCommand?: string
-    knownHostsFiles: string[]
-    globalKnownHostsFiles: string[]
-    hostKeyChecking: string
-    connectTimeoutMs: number
-  }
+  connection: {type: string; address: string; port: number; user: string; identityFiles: string[]; proxyJump?: string; jumps?: Hop[]; proxyCommand?: string}
+    & {knownHostsFiles: string[]; globalKnownHostsFiles: string[]; hostKeyChecking: string; connectTimeoutMs: number; sources: Record<string, string>}
   vars: Record<string, unknown>
 }
 
@@ -218,7 +206,7 @@ test('dops hosts -i --ssh-config --json: every host connects where ssh -G says, 
   assert.ok(by.get('legacy')!.connection.proxyCommand, 'legacy has a ProxyCommand')
   assert.equal(by.get('web1')!.connection.identityFiles.length, 3)
   // where the values came from: the inventory's port over ssh_config's, ssh_config's HostName, nothing set
-  const src = (n: string) => (by.get(n)!.connection as unknown as {sources: Record<string, string>}).sources
+  const src = (n: string) => by.get(n)!.connection.sources
   assert.deepEqual([src('db1').port, src('db1').address, src('web2').user, src('web1').user, src('legacy').port], ['host', 'ssh_config', 'host', 'ssh_config', 'default'])
   for (const h of body.hosts) void ansibleHost(h.name)
   for (const h of body.hosts) await checkVars(h, {})
