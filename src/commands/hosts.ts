@@ -1,24 +1,52 @@
-import {BaseCommand, selectionFrom, targetFlags} from '../cli/base.js'
-import {formatTable} from '../cli/table.js'
-import type {Host} from '../inventory/host.js'
+import {Flags} from '@oclif/core'
+import {BaseCommand, connectionFlags, connectionFrom, selectionFrom, targetFlags} from '../cli/base.js'
+import {colorFor} from '../cli/format.js'
+import {formatHostDescription, formatHostsTable} from '../cli/hosts-format.js'
+import {describeHosts, findHost, type HostDescription, type HostsDescription} from '../inventory/describe.js'
 import {resolveTargets, selectTargets} from '../targets.js'
 
+const {'max-handshakes': _m, ...connection} = connectionFlags
+
 export default class Hosts extends BaseCommand {
-  static override summary = 'List the resolved hosts with their group, labels and address.'
-  static override examples = ['<%= config.bin %> hosts', '<%= config.bin %> hosts -e prod -g web --json', '<%= config.bin %> hosts -i inventory.yml -g dbservers']
+  static override summary = 'List the resolved hosts, or show where and how dops connects to one, and its variables.'
+  static override description = `Resolves the hosts of the plan's environment (or of an Ansible inventory, -i) with ssh_config and the
+connection flags, exactly as the commands that connect do, and connects to nothing.
 
-  static override flags = {...targetFlags}
+--json prints, for each host, its resolved connection (address, port, user, identity files in order, jump hosts
+each resolved, proxy command, known_hosts files, host key checking, timeouts), where address, port and user came
+from, and its merged variables with the plan's secrets replaced by ***: the equivalent of \`ssh -G\` and
+\`ansible-inventory --host\`. --show HOST prints the same for one host, readable.`
 
-  async run(): Promise<{hosts: Array<Omit<Host, 'ssh'>>}> {
+  static override examples = [
+    '<%= config.bin %> hosts',
+    '<%= config.bin %> hosts -e prod -g web --json',
+    '<%= config.bin %> hosts -i inventory.yml -g dbservers',
+    '<%= config.bin %> hosts --show web-1',
+    '<%= config.bin %> hosts -i inventory.ini --ssh-config ./ssh_config --show db1 --json',
+  ]
+
+  static override flags = {
+    ...targetFlags,
+    ...connection,
+    show: Flags.string({description: 'show one host (by name or address): its resolved connection and variables'}),
+  }
+
+  async run(): Promise<HostsDescription | (HostDescription & {sshConfig: string | null})> {
     const {flags} = await this.parse(Hosts)
     const t = await resolveTargets({cwd: process.cwd(), planFile: flags.file, env: flags.env, inventory: flags.inventory})
     const hosts = selectTargets(t, selectionFrom(flags))
-    // vars can hold secrets; they are left out of the listing
-    const list = hosts.map(({ssh: _ssh, vars: _vars, ...h}) => ({...h, vars: Object.fromEntries(Object.keys(_vars).map((k) => [k, '…']))}))
-    if (!this.jsonEnabled()) {
-      const rows = list.map((h) => [h.name, h.group, `${h.user ? h.user + '@' : ''}${h.address}${h.port ? ':' + h.port : ''}`, Object.entries(h.labels).filter(([k]) => k !== 'group' && k !== 'env').map(([k, v]) => `${k}=${v}`).join(',')])
-      process.stdout.write(formatTable(['NAME', 'GROUP', 'ADDRESS', 'LABELS'], rows) + '\n')
+    const chosen = flags.show === undefined ? hosts : [findHost(hosts, flags.show, t.envName ? ` in environment ${t.envName}` : '')]
+    // the table lists hosts as listed: it reads no ssh_config (whose `Match exec` would run commands per host)
+    if (flags.show === undefined && !this.jsonEnabled()) {
+      process.stdout.write(formatHostsTable(hosts) + '\n')
+      return {sshConfig: null, hosts: []}
     }
-    return {hosts: list as Array<Omit<Host, 'ssh'>>}
+    const d = describeHosts(t, chosen, connectionFrom(flags))
+    if (flags.show !== undefined) {
+      const one = {...d.hosts[0]!, sshConfig: d.sshConfig}
+      if (!this.jsonEnabled()) process.stdout.write(formatHostDescription(colorFor(process.stdout), one, d.sshConfig) + '\n')
+      return one
+    }
+    return d
   }
 }
