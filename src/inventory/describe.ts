@@ -97,8 +97,7 @@ function describeConnection(h: Host, config: SshConfigFile, d: TargetDefaults): 
   const t = resolveTarget(h, config, d)
   const budget = {hops: MAX_HOPS}
   return {
-    // Host.connection (ansible_connection=local) comes with the local transport (branch h-conn); read without it here
-    type: (h as Host & {connection?: string}).connection === 'local' ? 'local' : 'ssh',
+    type: h.connection === 'local' ? 'local' : 'ssh',
     address: t.address,
     port: t.port,
     user: t.user,

@@ -151,13 +151,6 @@ function compare(d: Described, g: Record<string, string[]>, o: {hops?: boolean} 
   return diffs
 }
 
-/**
- * Hosts whose inventory address differs from their name: ssh looks the address up in ssh_config, this branch's
- * resolveTarget the name. With h-conn merged (lookup by address) the todo test below passes (tried on a trial merge):
- * then drop this set and the todo.
- */
-const LOOKUP_BY_ADDRESS = new Set(['app2'])
-
 /** `ansible-inventory --host NAME`, once per host, started together (each takes about a second) */
 const ansibleRuns = new Map<string, Promise<Record<string, unknown>>>()
 function ansibleHost(name: string): Promise<Record<string, unknown>> {
@@ -198,7 +191,7 @@ test('dops hosts -i --ssh-config --json: every host connects where ssh -G says, 
   const body = json<{sshConfig: string; hosts: Described[]}>(r)
   assert.equal(body.sshConfig, cfg)
   assert.deepEqual(body.hosts.map((h) => h.name).sort(), ['app1', 'app2', 'db1', 'legacy', 'web1', 'web2'])
-  const diffs = body.hosts.filter((h) => !LOOKUP_BY_ADDRESS.has(h.name)).flatMap((h) => compare(h, oracleFor(h)))
+  const diffs = body.hosts.flatMap((h) => compare(h, oracleFor(h)))
   assert.deepEqual(diffs, [])
   // the cases that make the comparison mean something
   const by = new Map(body.hosts.map((h) => [h.name, h]))
@@ -212,13 +205,6 @@ test('dops hosts -i --ssh-config --json: every host connects where ssh -G says, 
   for (const h of body.hosts) await checkVars(h, {})
 })
 
-test('an inventory address that differs from the host name is looked up in ssh_config as ssh does (ssh -G ADDRESS)', {todo: 'resolveTarget looks up the host name on this branch; the lookup by address comes from the "conn" branch'}, async () => {
-  const r = await dops(['hosts', '-i', inv, '--ssh-config', cfg, '--json'])
-  const body = json<{hosts: Described[]}>(r)
-  const diffs = body.hosts.filter((h) => LOOKUP_BY_ADDRESS.has(h.name)).flatMap((h) => compare(h, oracleFor(h)))
-  assert.deepEqual(diffs, [])
-})
-
 test('dops hosts -f plan --json: the plan\'s ssh.config, inventory variables over the plan\'s, the secret as ***', async () => {
   const r = await dops(['hosts', '--json'], {cwd: dir, env})
   assert.equal(r.code, 0, r.stderr)
@@ -226,7 +212,7 @@ test('dops hosts -f plan --json: the plan\'s ssh.config, inventory variables ove
   const body = json<{sshConfig: string; env: string; hosts: Described[]}>(r)
   assert.equal(body.sshConfig, cfg)
   assert.equal(body.env, 'test')
-  const diffs = body.hosts.filter((h) => !LOOKUP_BY_ADDRESS.has(h.name)).flatMap((h) => compare(h, oracleFor(h)))
+  const diffs = body.hosts.flatMap((h) => compare(h, oracleFor(h)))
   assert.deepEqual(diffs, [])
   const shown = {...PLAN_VARS, db_password: '***'}
   for (const h of body.hosts) {
