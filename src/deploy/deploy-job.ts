@@ -17,6 +17,7 @@ import {createSshTransport, type TransportSettings} from '../transport/factory.j
 import type {Transport} from '../transport/types.js'
 import {parseDuration} from '../util/duration.js'
 import {makeRedactor} from '../util/redact.js'
+import {envSecretForms} from '../fleet/host-env.js'
 import {redactDeep} from './redact-report.js'
 import {SCRIPTED_EVENTS} from './appspec/types.js'
 import {deployHost, lifecyclePhases, stageRevision, type DeployHostResult} from './deploy-host.js'
@@ -127,7 +128,8 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
   const started = new Date()
   const t0 = performance.now()
   const deploymentId = p.deploymentId ?? newDeploymentId()
-  const redact = makeRedactor(t.secrets)
+  // a secret inside a host variable holding JSON reaches a hook's output in its JSON form: redacted too
+  const redact = makeRedactor(envSecretForms(t.secrets))
 
   // the revision: built, bundled, checked and prepared before any host is touched; --plan only reads it in place
   let sourceLabel: string
@@ -187,7 +189,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
     const heartbeat = setInterval(() => void lock.renew().catch(() => undefined), 60_000)
     try {
       const trafficHosts = traffic ? t.hosts.filter((h) => h.group === traffic.group) : []
-      const runTraffic_ = (what: 'block' | 'allow', h: Host) => runTraffic(transport, trafficHosts, appName, traffic!, what, h)
+      const runTraffic_ = (what: 'block' | 'allow', h: Host) => runTraffic(transport, trafficHosts, appName, traffic!, what, h, {project: plan.project, env: t.envName})
       const gate = async (h: Host): Promise<string | undefined> => {
         if (!app.healthCheck) return undefined
         const h2 = await checkHealth(await transport.connect(h), app.healthCheck, p.stopSignal, {DOPS_HOST: h.name, DOPS_HOST_ADDRESS: transport.target(h).address})

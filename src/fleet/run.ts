@@ -5,10 +5,11 @@
 import type {DopsEvent, Reporter} from '../events.js'
 import type {Host} from '../inventory/host.js'
 import type {CountOrPercent} from '../plan/types.js'
-import {buildRemoteCommand, TIMEOUT_EXIT_CODES, type CommandSpec} from '../transport/remote-command.js'
+import {buildRemoteExec, TIMEOUT_EXIT_CODES, type CommandSpec} from '../transport/remote-command.js'
 import {ConnectError, type Transport} from '../transport/types.js'
 import {makeRedactor, StreamRedactor} from '../util/redact.js'
 import type {BatchSpec} from './batches.js'
+import {envSecretForms, splitSecretEnv} from './host-env.js'
 import {schedule, summarize} from './schedule.js'
 import type {HostResult, RunSummary} from './types.js'
 
@@ -38,7 +39,7 @@ export interface RunFleetOptions {
   stopSignal?: AbortSignal
   /** hard stop: in-flight commands are killed */
   abortSignal?: AbortSignal
-  /** extra environment per host (e.g. DOPS_HOST_ADDRESS for bootstrap scripts) */
+  /** environment per host (`hostEnv` of host-env.ts: the host's variables and DOPS_*); values holding a secret go on stdin */
   hostEnv?: (host: Host) => Record<string, string>
   /** secret values from the plan: redacted from every output kept or reported, streamed lines included */
   secrets?: string[]
@@ -55,13 +56,20 @@ export interface RunOutcome {
 export {summarize}
 
 export async function runFleet(o: RunFleetOptions): Promise<RunOutcome> {
-  const redact = makeRedactor(o.secrets ?? [])
+  // a secret inside a variable holding JSON is printed in its JSON form: both are redacted
+  const secrets = envSecretForms(o.secrets ?? [])
+  o = {...o, secrets}
+  const redact = makeRedactor(secrets)
   const emit = (e: DopsEvent) => o.reporter?.(e)
-  const command = buildRemoteCommand(toCommandSpec(o.spec))
-  const stdin = o.spec.script?.content
+  // values holding a secret reach the host on stdin (read after sudo), the others on the command line
+  const exec = (env: Record<string, string> | undefined) => buildRemoteExec({...toCommandSpec(o.spec), ...splitSecretEnv(env ?? {}, o.secrets ?? [])}, o.spec.script?.content)
+  const shared = exec(o.spec.env)
   return schedule({
     hosts: o.hosts,
-    work: (h, batch) => runOnHost(h, batch, o.hostEnv ? buildRemoteCommand(toCommandSpec({...o.spec, env: {...o.spec.env, ...o.hostEnv(h)}})) : command, stdin, o, redact, emit),
+    work: (h, batch) => {
+      const e = o.hostEnv ? exec({...o.spec.env, ...o.hostEnv(h)}) : shared
+      return runOnHost(h, batch, e.command, e.stdin, o, redact, emit)
+    },
     batch: o.batch,
     maxFailures: o.maxFailures,
     concurrency: o.concurrency,
@@ -74,7 +82,7 @@ export async function runFleet(o: RunFleetOptions): Promise<RunOutcome> {
 }
 
 function toCommandSpec(spec: RunSpec): CommandSpec {
-  return {command: spec.command, script: !!spec.script, args: spec.args, sudo: spec.sudo, runAs: spec.runAs, timeoutSec: spec.timeoutSec, env: spec.env}
+  return {command: spec.command, script: !!spec.script, args: spec.args, sudo: spec.sudo, runAs: spec.runAs, timeoutSec: spec.timeoutSec}
 }
 
 export function skipped(h: Host, batch: number, reason: 'budget' | 'interrupted' | 'gate'): HostResult {
