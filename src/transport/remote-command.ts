@@ -74,6 +74,11 @@ const READER =
   ENV_BLOCK_EXIT_CODE +
   `; done; [ "$DOPS__l" = . ] || { echo 'dops: the environment block did not arrive on stdin' >&2; exit ${ENV_BLOCK_EXIT_CODE}; }; unset DOPS__l DOPS__v`
 
+/** Read the block as it came (encoded) into DOPS__b, for a shell that starts later. */
+const KEEP =
+  'DOPS__b=; while IFS= read -r DOPS__l && [ "$DOPS__l" != . ]; do DOPS__b="$DOPS__b$DOPS__l\n"; done; ' +
+  `[ "$DOPS__l" = . ] || { echo 'dops: the environment block did not arrive on stdin' >&2; exit ${ENV_BLOCK_EXIT_CODE}; }`
+
 /** `argv` with its command-line environment and timeout (what runs as the target user). */
 function inner(argv: string, spec: CommandSpec): string {
   let cmd = argv
@@ -98,9 +103,13 @@ export function buildRemoteCommand(spec: CommandSpec): string {
   const secret = hasSecretEnv(spec)
   if (spec.script) {
     const args = (spec.args ?? []).map(shQuote).join(' ')
-    // as the target user, inside sudo: the file is theirs (mode 700) and the secret block is read after sudo
-    const seq = `${secret ? READER + '; ' : ''}DOPS__f=$(mktemp "\${TMPDIR:-/tmp}/dops-script.XXXXXX") && cat >"$DOPS__f" && chmod 700 "$DOPS__f" && { ${inner(`"$DOPS__f"${args ? ' ' + args : ''}`, spec)}; DOPS__rc=$?; rm -f "$DOPS__f"; exit $DOPS__rc; }`
-    return spec.sudo || spec.runAs ? `${sudoPrefix(spec)}sh -c ${shQuote(seq)}` : seq
+    const mode = spec.runAs ? '755' : '700'
+    const save = (run: string) => `DOPS__f=$(mktemp "\${TMPDIR:-/tmp}/dops-script.XXXXXX") && cat >"$DOPS__f" && chmod ${mode} "$DOPS__f" && { ${run}; DOPS__rc=$?; rm -f "$DOPS__f"; exit $DOPS__rc; }`
+    if (!secret || !(spec.sudo || spec.runAs)) return (secret ? READER + '; ' : '') + save(sudoPrefix(spec) + inner(`"$DOPS__f"${args ? ' ' + args : ''}`, spec))
+    // the login user saves the script (as without secrets); the block, kept encoded in a shell variable, is piped
+    // (printf is a builtin: no argv) to the shell sudo starts, which decodes it
+    const run = `${READER}; exec ${inner(`"$0"${args ? ' ' + args : ''}`, spec)}`
+    return `${KEEP}; ${save(`printf '%s.\\n' "$DOPS__b" | ${sudoPrefix(spec)}sh -c ${shQuote(run)} "$DOPS__f"`)}`
   }
   if (spec.command === undefined) throw new Error('a command or a script is required')
   if (secret) {
