@@ -1,8 +1,8 @@
 /**
  * The environment every script dops runs on a host sees (`dops run`, bootstrap scripts, event handlers, appspec hooks,
  * traffic commands): the host's merged variables (plan < environment < group < inventory/host) and dops's own
- * DOPS_HOST, DOPS_HOST_ADDRESS, DOPS_GROUP, DOPS_ENV, DOPS_PROJECT. One builder for every call site; `splitSecretEnv`
- * says which values must travel on stdin (they hold a plan secret) rather than on a command line.
+ * DOPS_HOST, DOPS_HOST_ADDRESS, DOPS_GROUP, DOPS_ENV, DOPS_PROJECT. One builder for every call site; the values
+ * travel on stdin (remote-command.ts `secretEnv`, or the deploy driver's script), never on a command line.
  */
 import type {Host} from '../inventory/host.js'
 
@@ -59,19 +59,6 @@ export function hostEnv(h: Host, ctx: HostEnvContext, extra: Record<string, stri
     DOPS_ENV: ctx.env ?? h.env ?? '',
     DOPS_PROJECT: ctx.project ?? '',
   }
-}
-
-/** Whether `value` holds one of `secrets` (anywhere: a stricter test than redaction's, so nothing secret is missed). */
-export function holdsSecret(value: string, secrets: readonly string[]): boolean {
-  return secrets.some((s) => s.length > 0 && value.includes(s))
-}
-
-/** Split an environment: values holding a secret (delivered on stdin) and the others (on the command line). */
-export function splitSecretEnv(env: Record<string, string>, secrets: readonly string[]): {env: Record<string, string>; secretEnv: Record<string, string>} {
-  const plain: Record<string, string> = {}
-  const secret: Record<string, string> = {}
-  for (const [k, v] of Object.entries(env)) (holdsSecret(v, secrets) ? secret : plain)[k] = v
-  return {env: plain, secretEnv: secret}
 }
 
 /**

@@ -9,7 +9,7 @@ import {buildRemoteExec, TIMEOUT_EXIT_CODES, type CommandSpec} from '../transpor
 import {ConnectError, type Transport} from '../transport/types.js'
 import {makeRedactor, StreamRedactor} from '../util/redact.js'
 import type {BatchSpec} from './batches.js'
-import {envSecretForms, splitSecretEnv} from './host-env.js'
+import {envSecretForms} from './host-env.js'
 import {schedule, summarize} from './schedule.js'
 import type {HostResult, RunSummary} from './types.js'
 
@@ -39,7 +39,7 @@ export interface RunFleetOptions {
   stopSignal?: AbortSignal
   /** hard stop: in-flight commands are killed */
   abortSignal?: AbortSignal
-  /** environment per host (`hostEnv` of host-env.ts: the host's variables and DOPS_*); values holding a secret go on stdin */
+  /** environment per host (`hostEnv` of host-env.ts: the host's variables and DOPS_*); sent on stdin, as `spec.env` is */
   hostEnv?: (host: Host) => Record<string, string>
   /** secret values from the plan: redacted from every output kept or reported, streamed lines included */
   secrets?: string[]
@@ -61,8 +61,9 @@ export async function runFleet(o: RunFleetOptions): Promise<RunOutcome> {
   o = {...o, secrets}
   const redact = makeRedactor(secrets)
   const emit = (e: DopsEvent) => o.reporter?.(e)
-  // values holding a secret reach the host on stdin (read after sudo), the others on the command line
-  const exec = (env: Record<string, string> | undefined) => buildRemoteExec({...toCommandSpec(o.spec), ...splitSecretEnv(env ?? {}, o.secrets ?? [])}, o.spec.script?.content)
+  // the whole environment reaches the host on stdin, read by the shell after sudo: no value is on a command line
+  // (a secret, or a password an inventory holds in plain text)
+  const exec = (env: Record<string, string> | undefined) => buildRemoteExec({...toCommandSpec(o.spec), secretEnv: env}, o.spec.script?.content)
   const shared = exec(o.spec.env)
   return schedule({
     hosts: o.hosts,

@@ -112,10 +112,8 @@ export function buildRemoteCommand(spec: CommandSpec): string {
     return `${KEEP}; ${save(`printf '%s.\\n' "$DOPS__b" | ${sudoPrefix(spec)}sh -c ${shQuote(run)} "$DOPS__f"`)}`
   }
   if (spec.command === undefined) throw new Error('a command or a script is required')
-  if (secret) {
-    const seq = `${READER}; ${inner(`sh -c ${shQuote(spec.command)}`, spec)}`
-    return spec.sudo || spec.runAs ? `${sudoPrefix(spec)}sh -c ${shQuote(seq)}` : seq
-  }
+  // in `sh -c` even without sudo: the login shell only has to start it (a csh login runs commands too)
+  if (secret) return `${sudoPrefix(spec)}sh -c ${shQuote(`${READER}; ${inner(`sh -c ${shQuote(spec.command)}`, spec)}`)}`
   const needsShell = spec.timeoutSec !== undefined || spec.sudo || spec.runAs || (spec.env && Object.keys(spec.env).length)
   return needsShell ? sudoPrefix(spec) + inner(`sh -c ${shQuote(spec.command)}`, spec) : spec.command
 }

@@ -40,7 +40,7 @@ project: shop
 ssh:
   config: ${fleet.sshConfig}
 vars:
-  plain_var: hello world
+  plain_var: hello world ${tag}
   db_pass: \${env:DOPS_VARS_SECRET}
   port: 8080
   DOPS_HOST: not dops's
@@ -76,7 +76,7 @@ const hostFile = (i: number, rel: string) => path.join(fleet.hosts[i]!.fsDir, re
 function expected(i: number): string {
   const h = fleet.hosts[i]!
   const v: Record<string, string> = {
-    plain_var: 'hello world',
+    plain_var: `hello world ${tag}`,
     port: '8080',
     conf: i === 0 ? '' : JSON.stringify({a: [1, 'x'], b: {c: "it's"}}),
     region: i === 0 ? 'eu' : 'overridden by the host',
@@ -94,7 +94,8 @@ function expected(i: number): string {
 
 test('dops run: a command sees the host variables and DOPS_*; the secret arrives, shown ***, on no command line here or on the host', async () => {
   writeFileSync(hostFile(0, `srv/ok-${tag}`), '')
-  const watch = watchArgv([SECRET, `s3cr3t-${tag}`, encodeEnvValue(SECRET)], fleet.sshConfig, fleet.hosts.map((h) => h.name), `sleep 3; test -e /srv/ok-${tag}`)
+  // no value is on a command line: not the secret, and not a plain variable's either (an inventory may hold passwords)
+  const watch = watchArgv([SECRET, `s3cr3t-${tag}`, encodeEnvValue(SECRET), `hello world ${tag}`, 'inventory value'], fleet.sshConfig, fleet.hosts.map((h) => h.name), `sleep 3; test -e /srv/ok-${tag}`)
   const first = await dops(['run', '--json', '--', `sleep 3; test -e /srv/ok-${tag} || exit 9; ${SHOW}`], {cwd: dir, env})
   const {seen, proven} = await watch.stop()
   assert.deepEqual(seen, [])
@@ -124,7 +125,7 @@ test('dops run: a command sees the host variables and DOPS_*; the secret arrives
 test('dops run --script --run-as: the block is read after sudo, nothing secret on sudo argv; text output redacted', async () => {
   const script = path.join(dir, 'show.sh')
   writeFileSync(script, `#!/bin/sh\nsleep 3\nid -un\nprintf 'db_pass=%s\\n' "$db_pass"\nprintf 'hash=%s\\n' "$(printf %s "$db_pass" | sha256sum | cut -d' ' -f1)"\nprintf 'plain=%s\\n' "$plain_var"\n`)
-  const watch = watchArgv([SECRET, `s3cr3t-${tag}`, encodeEnvValue(SECRET)], fleet.sshConfig, [fleet.hosts[0]!.name], 'sudo -n -H -u nobody')
+  const watch = watchArgv([SECRET, `s3cr3t-${tag}`, encodeEnvValue(SECRET), `hello world ${tag}`], fleet.sshConfig, [fleet.hosts[0]!.name], 'sudo -n -H -u nobody')
   const r = await dops(['run', '-H', 'va01', '--run-as', 'nobody', '--script', script], {cwd: dir, env})
   const {seen, proven} = await watch.stop()
   assert.equal(r.code, 0, r.stdout + r.stderr)
@@ -133,7 +134,7 @@ test('dops run --script --run-as: the block is read after sudo, nothing secret o
   assert.match(r.stdout, /nobody/)
   assert.match(r.stdout, /db_pass=\*\*\*/)
   assert.ok(r.stdout.includes(`hash=${sha(SECRET)}`), r.stdout)
-  assert.match(r.stdout, /plain=hello world/)
+  assert.ok(r.stdout.includes(`plain=hello world ${tag}`), r.stdout)
   assert.ok(!(r.stdout + r.stderr).includes(`s3cr3t-${tag}`))
   assert.deepEqual(readdirSync(hostFile(0, 'tmp')).filter((f) => f.startsWith('dops-script')), [], 'the uploaded script is removed')
 })
