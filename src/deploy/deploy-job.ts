@@ -17,7 +17,6 @@ import {createSshTransport, type TransportSettings} from '../transport/factory.j
 import type {Transport} from '../transport/types.js'
 import {parseDuration} from '../util/duration.js'
 import {makeRedactor} from '../util/redact.js'
-import {envSecretForms} from '../fleet/host-env.js'
 import {redactDeep} from './redact-report.js'
 import {SCRIPTED_EVENTS} from './appspec/types.js'
 import {deployHost, lifecyclePhases, stageRevision, type DeployHostResult} from './deploy-host.js'
@@ -128,8 +127,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
   const started = new Date()
   const t0 = performance.now()
   const deploymentId = p.deploymentId ?? newDeploymentId()
-  // a secret inside a host variable holding JSON reaches a hook's output in its JSON form: redacted too
-  const redact = makeRedactor(envSecretForms(t.secrets))
+  const redact = makeRedactor(t.secrets)
 
   // the revision: built, bundled, checked and prepared before any host is touched; --plan only reads it in place
   let sourceLabel: string

@@ -60,13 +60,3 @@ export function hostEnv(h: Host, ctx: HostEnvContext, extra: Record<string, stri
     DOPS_PROJECT: ctx.project ?? '',
   }
 }
-
-/**
- * The forms a secret takes in the environment: as it is, and as it is written inside a JSON string (a variable whose
- * value is an object or a list), so output printing either form is redacted.
- */
-export function envSecretForms(secrets: readonly string[]): string[] {
-  const out = new Set(secrets)
-  for (const s of secrets) out.add(JSON.stringify(s).slice(1, -1))
-  return [...out].filter((s) => s.length > 0)
-}

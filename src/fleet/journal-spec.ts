@@ -16,15 +16,10 @@ const HOST_FIELDS = ['address', 'user', 'identityFile'] as const
 type HostField = (typeof HOST_FIELDS)[number]
 
 /**
- * A variable holding a secret, as a retry rebuilds it: `text` for a string; `json` for any other value, a template of
- * its JSON text whose secrets stand in their JSON-escaped form.
+ * A host as the journal keeps it: secrets redacted (vars included), with templates for what a retry needs: the
+ * connection fields, and the variables (plan variables are strings, numbers or booleans; only a string holds a secret).
  */
-export type VarTemplate = {text: SecretTemplate} | {json: SecretTemplate}
-
-/** A host as the journal keeps it: secrets redacted (vars included), with templates for what a retry needs. */
-export type JournalHost = Host & {templates?: Partial<Record<HostField, SecretTemplate>> & {vars?: Record<string, VarTemplate>}}
-
-const jsonInner = (s: string) => JSON.stringify(s).slice(1, -1)
+export type JournalHost = Host & {templates?: Partial<Record<HostField, SecretTemplate>> & {vars?: Record<string, SecretTemplate>}}
 
 export interface JournalSpec extends RunSpec {
   /** present when the command, an argument or the script held a secret: how to rebuild each exactly */
@@ -113,16 +108,10 @@ export function recordHost(h: Host, redact: Redactor, refs: ReadonlyMap<string, 
   const templates: NonNullable<JournalHost['templates']> = {}
   // variables reach the scripts (host-env.ts): every string in them redacted, nested ones included, with templates
   const out: JournalHost = {...h, vars: redactDeep(h.vars, redact)}
-  const jsonRefs = new Map([...refs].map(([v, r]) => [jsonInner(v), r]))
-  const vars: Record<string, VarTemplate> = {}
+  const vars: Record<string, SecretTemplate> = {}
   for (const [k, v] of Object.entries(h.vars)) {
-    if (typeof v === 'string') {
-      const t = toTemplate(v, refs)
-      if (t) vars[k] = {text: t}
-    } else if (v !== null && typeof v === 'object') {
-      const t = toTemplate(JSON.stringify(v), jsonRefs)
-      if (t) vars[k] = {json: t}
-    }
+    const t = typeof v === 'string' ? toTemplate(v, refs) : undefined
+    if (t) vars[k] = t
   }
   if (Object.keys(vars).length) templates.vars = vars
   for (const f of HOST_FIELDS) {
@@ -143,11 +132,7 @@ export function replayHost(runId: string, h: JournalHost, env: NodeJS.ProcessEnv
   for (const [f, t] of Object.entries(fields) as Array<[HostField, SecretTemplate]>) host[f] = fromTemplate(t, resolve)
   if (vars && typeof vars === 'object') {
     host.vars = {...host.vars}
-    for (const [k, t] of Object.entries(vars)) {
-      if (t === null || typeof t !== 'object') continue
-      if ('text' in t) host.vars[k] = fromTemplate(t.text, resolve)
-      else if ('json' in t) host.vars[k] = JSON.parse(fromTemplate(t.json, (ref) => jsonInner(resolve(ref))))
-    }
+    for (const [k, t] of Object.entries(vars)) if (Array.isArray(t)) host.vars[k] = fromTemplate(t, resolve)
   }
   return host
 }

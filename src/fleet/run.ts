@@ -9,7 +9,6 @@ import {buildRemoteExec, TIMEOUT_EXIT_CODES, type CommandSpec} from '../transpor
 import {ConnectError, type Transport} from '../transport/types.js'
 import {makeRedactor, StreamRedactor} from '../util/redact.js'
 import type {BatchSpec} from './batches.js'
-import {envSecretForms} from './host-env.js'
 import {schedule, summarize} from './schedule.js'
 import type {HostResult, RunSummary} from './types.js'
 
@@ -56,10 +55,7 @@ export interface RunOutcome {
 export {summarize}
 
 export async function runFleet(o: RunFleetOptions): Promise<RunOutcome> {
-  // a secret inside a variable holding JSON is printed in its JSON form: both are redacted
-  const secrets = envSecretForms(o.secrets ?? [])
-  o = {...o, secrets}
-  const redact = makeRedactor(secrets)
+  const redact = makeRedactor(o.secrets ?? [])
   const emit = (e: DopsEvent) => o.reporter?.(e)
   // the whole environment reaches the host on stdin, read by the shell after sudo: no value is on a command line
   // (a secret, or a password an inventory holds in plain text)

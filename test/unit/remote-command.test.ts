@@ -4,7 +4,7 @@ import {chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:
 import os from 'node:os'
 import path from 'node:path'
 import {test} from 'node:test'
-import {envSecretForms, hostEnv, varsEnv} from '../../src/fleet/host-env.js'
+import {hostEnv, varsEnv} from '../../src/fleet/host-env.js'
 import type {Host} from '../../src/inventory/host.js'
 import {buildRemoteCommand, buildRemoteExec, encodeEnvValue, ENV_BLOCK_EXIT_CODE, shQuote} from '../../src/transport/remote-command.js'
 
@@ -116,8 +116,4 @@ test('host variables: valid shell names only, dops and Ansible names left out, v
   // without a plan (-i INVENTORY): no project, no environment
   const bare = hostEnv({...host({}), env: undefined}, {})
   assert.deepEqual([bare.DOPS_PROJECT, bare.DOPS_ENV, bare.DOPS_HOST_ADDRESS], ['', '', '10.0.0.5'])
-})
-
-test('a secret is redacted in its JSON-escaped form too (a variable holding JSON)', () => {
-  assert.deepEqual(envSecretForms(['plain', 'a"b\\c']), ['plain', 'a"b\\c', 'a\\"b\\\\c'])
 })
