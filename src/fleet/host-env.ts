@@ -2,7 +2,7 @@
  * The environment every script dops runs on a host sees (`dops run`, bootstrap scripts, event handlers, appspec hooks,
  * traffic commands): the host's merged variables (plan < environment < group < inventory/host) and dops's own
  * DOPS_HOST, DOPS_HOST_ADDRESS, DOPS_GROUP, DOPS_ENV, DOPS_PROJECT. One builder for every call site; the values
- * travel on stdin (remote-command.ts `secretEnv`, or the deploy driver's script), never on a command line.
+ * travel on stdin (remote-command.ts `stdinEnv`, or the deploy driver's script), never on a command line.
  */
 import type {Host} from '../inventory/host.js'
 

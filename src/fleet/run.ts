@@ -59,7 +59,7 @@ export async function runFleet(o: RunFleetOptions): Promise<RunOutcome> {
   const emit = (e: DopsEvent) => o.reporter?.(e)
   // the whole environment reaches the host on stdin, read by the shell after sudo: no value is on a command line
   // (a secret, or a password an inventory holds in plain text)
-  const exec = (env: Record<string, string> | undefined) => buildRemoteExec({...toCommandSpec(o.spec), secretEnv: env}, o.spec.script?.content)
+  const exec = (env: Record<string, string> | undefined) => buildRemoteExec({...toCommandSpec(o.spec), stdinEnv: env}, o.spec.script?.content)
   const shared = exec(o.spec.env)
   return schedule({
     hosts: o.hosts,

@@ -22,14 +22,15 @@ export interface CommandSpec {
   runAs?: string
   /** seconds; the remote `timeout` kills the command's whole process group (TERM, then KILL 5 s later) */
   timeoutSec?: number
-  /** environment variables for the command, on the remote command line (`env K=V`): nothing secret */
+  /** environment variables on the remote command line (`env K=V`, visible in `ps`): nothing secret */
   env?: Record<string, string>
   /**
-   * environment variables delivered on stdin, never on a command line: the innermost shell (after sudo) reads one
+   * environment variables delivered on stdin, never on a command line (what dops gives scripts: host variables,
+   * secrets included): the innermost shell (after sudo) reads one
    * `NAME ENCODED` line per variable and a `.` line with the `read` builtin, decodes each value with the `printf`
    * builtin and exports it. `buildRemoteExec` puts the block before the command's own stdin.
    */
-  secretEnv?: Record<string, string>
+  stdinEnv?: Record<string, string>
 }
 
 /** Exit status `timeout` returns when it had to stop the command. */
@@ -91,38 +92,38 @@ function sudoPrefix(spec: CommandSpec): string {
   return spec.runAs ? `sudo -n -H -u ${shQuote(spec.runAs)} -- ` : spec.sudo ? 'sudo -n -- ' : ''
 }
 
-const hasSecretEnv = (spec: CommandSpec) => !!spec.secretEnv && Object.keys(spec.secretEnv).length > 0
+const hasStdinEnv = (spec: CommandSpec) => !!spec.stdinEnv && Object.keys(spec.stdinEnv).length > 0
 
 /**
- * The exact string the remote login shell runs. With `secretEnv`, the command expects `envBlock(secretEnv)` first
+ * The exact string the remote login shell runs. With `stdinEnv`, the command expects `envBlock(stdinEnv)` first
  * on its stdin: use `buildRemoteExec`, which puts it there.
  */
 export function buildRemoteCommand(spec: CommandSpec): string {
   checkNames(spec.env)
-  checkNames(spec.secretEnv)
-  const secret = hasSecretEnv(spec)
+  checkNames(spec.stdinEnv)
+  const viaStdin = hasStdinEnv(spec)
   if (spec.script) {
     const args = (spec.args ?? []).map(shQuote).join(' ')
     const mode = spec.runAs ? '755' : '700'
     const save = (run: string) => `DOPS__f=$(mktemp "\${TMPDIR:-/tmp}/dops-script.XXXXXX") && cat >"$DOPS__f" && chmod ${mode} "$DOPS__f" && { ${run}; DOPS__rc=$?; rm -f "$DOPS__f"; exit $DOPS__rc; }`
-    if (!secret || !(spec.sudo || spec.runAs)) return (secret ? READER + '; ' : '') + save(sudoPrefix(spec) + inner(`"$DOPS__f"${args ? ' ' + args : ''}`, spec))
-    // the login user saves the script (as without secrets); the block, kept encoded in a shell variable, is piped
+    if (!viaStdin || !(spec.sudo || spec.runAs)) return (viaStdin ? READER + '; ' : '') + save(sudoPrefix(spec) + inner(`"$DOPS__f"${args ? ' ' + args : ''}`, spec))
+    // the login user saves the script (as without a block); the block, kept encoded in a shell variable, is piped
     // (printf is a builtin: no argv) to the shell sudo starts, which decodes it
     const run = `${READER}; exec ${inner(`"$0"${args ? ' ' + args : ''}`, spec)}`
     return `${KEEP}; ${save(`printf '%s.\\n' "$DOPS__b" | ${sudoPrefix(spec)}sh -c ${shQuote(run)} "$DOPS__f"`)}`
   }
   if (spec.command === undefined) throw new Error('a command or a script is required')
   // in `sh -c` even without sudo: the login shell only has to start it (a csh login runs commands too)
-  if (secret) return `${sudoPrefix(spec)}sh -c ${shQuote(`${READER}; ${inner(`sh -c ${shQuote(spec.command)}`, spec)}`)}`
+  if (viaStdin) return `${sudoPrefix(spec)}sh -c ${shQuote(`${READER}; ${inner(`sh -c ${shQuote(spec.command)}`, spec)}`)}`
   const needsShell = spec.timeoutSec !== undefined || spec.sudo || spec.runAs || (spec.env && Object.keys(spec.env).length)
   return needsShell ? sudoPrefix(spec) + inner(`sh -c ${shQuote(spec.command)}`, spec) : spec.command
 }
 
-/** The command and the stdin to send with it: the secret environment block first, then `stdin` (a script's text). */
+/** The command and the stdin to send with it: the environment block first, then `stdin` (a script's text). */
 export function buildRemoteExec(spec: CommandSpec, stdin?: string): {command: string; stdin?: string} {
   const command = buildRemoteCommand(spec)
-  if (!hasSecretEnv(spec)) return {command, stdin}
-  return {command, stdin: envBlock(spec.secretEnv!) + (stdin ?? '')}
+  if (!hasStdinEnv(spec)) return {command, stdin}
+  return {command, stdin: envBlock(spec.stdinEnv!) + (stdin ?? '')}
 }
 
 /**

@@ -27,7 +27,7 @@ test('commands are built as exact strings', () => {
   assert.equal(buildRemoteCommand({script: true, args: ['a b', "c'd"], sudo: true}), script.replace('{ "$DOPS__f"', '{ sudo -n -- "$DOPS__f"'))
   assert.equal(buildRemoteCommand({script: true, runAs: 'app'}), script.replace(" 'a b' 'c'\\''d'", '').replace('700', '755').replace('{ "$DOPS__f"', '{ sudo -n -H -u app -- "$DOPS__f"'))
   assert.throws(() => buildRemoteCommand({command: 'x', env: {'A;B': '1'}}), /invalid environment variable name/)
-  assert.throws(() => buildRemoteCommand({command: 'x', secretEnv: {'A B': '1'}}), /invalid environment variable name/)
+  assert.throws(() => buildRemoteCommand({command: 'x', stdinEnv: {'A B': '1'}}), /invalid environment variable name/)
   assert.throws(() => encodeEnvValue('a\0b'), /NUL/)
 })
 
@@ -54,7 +54,7 @@ const shells = ['sh', 'bash', 'dash'].filter((s) => spawnSync(s, ['-c', 'true'])
 function roundTrip(shell: string, script: boolean, extra: Partial<Parameters<typeof buildRemoteExec>[0]> = {}, env: NodeJS.ProcessEnv = {PATH: process.env.PATH}) {
   const dump = `for n in ${Object.keys(HOSTILE).join(' ')} PLAIN; do eval "printf '%s\\\\0' \\"\\$$n\\""; done; printf 'stdin:'; cat`
   const spec = script ? {script: true, args: ['x y']} : {command: dump}
-  const e = buildRemoteExec({...spec, env: {PLAIN: 'on the line'}, secretEnv: HOSTILE, ...extra}, script ? `#!/bin/sh\n${dump}\n` : 'the rest of stdin\n')
+  const e = buildRemoteExec({...spec, env: {PLAIN: 'on the line'}, stdinEnv: HOSTILE, ...extra}, script ? `#!/bin/sh\n${dump}\n` : 'the rest of stdin\n')
   const r = spawnSync(shell, ['-c', e.command], {input: e.stdin, env})
   return {r, e, values: r.stdout.toString('utf8').split('\0')}
 }
@@ -97,7 +97,7 @@ test('through sudo the block is read by the shell sudo starts: nothing secret on
 test('a block cut short stops the command before it runs', () => {
   const e = buildRemoteExec({command: 'echo RAN'}, undefined)
   assert.equal(e.stdin, undefined, 'no secret: no block')
-  const s = buildRemoteExec({command: 'echo RAN', secretEnv: {A: 'secret'}})
+  const s = buildRemoteExec({command: 'echo RAN', stdinEnv: {A: 'secret'}})
   const r = spawnSync('sh', ['-c', s.command], {input: s.stdin!.slice(0, -2)})
   assert.equal(r.status, ENV_BLOCK_EXIT_CODE)
   assert.ok(!r.stdout.toString().includes('RAN'))
