@@ -1,5 +1,5 @@
 /**
- * Appspec hooks and traffic commands see the host's variables and DOPS_*: a plain one as it is, a secret one
+ * Appspec hooks, health-check commands and traffic commands see the host's variables and DOPS_*: a plain one as it is, a secret one
  * arriving exactly (its hash matches) but `***` in deploy output, records and the host's log, and on no command line
  * here or on the host while the hook runs. A variable named like the driver's own (R, f) changes nothing. Real sshd.
  */
@@ -17,6 +17,7 @@ import {dops} from '../helpers.js'
 const tag = `d${Date.now()}`
 const SECRET = `hook-s3cr3t-${tag} "it's" $PATH`
 const sha = (s: string) => createHash('sha256').update(s).digest('hex')
+const env = {DOPS_DV_SECRET: SECRET}
 let fleet: Fleet
 let project: string
 before(async () => {
@@ -38,6 +39,7 @@ apps:
   web:
     source: ./build
     env: {shared: from the app}
+    healthCheck: {command: 'test "$plain_var|$tier|$DOPS_PROJECT" = "plain value|front|varshop" && test "$(printf %s "$db_pass" | sha256sum | cut -c1-64)" = "${sha(SECRET)}"', retries: 0}
     traffic: {group: lb, block: 'printf "%s|%s|%s|%s\\n" "$DOPS_HOST" "$DOPS_PROJECT" "$lb_var" "$(printf %s "$db_pass" | sha256sum | cut -c1-64)" > /srv/blocked-${tag}', allow: 'true'}
 environments:
   prod:
@@ -71,7 +73,6 @@ after(async () => {
 })
 
 test('a hook sees the host variables (the app env over them) and DOPS_*; the secret arrives, redacted everywhere, on no argv', async () => {
-  const env = {DOPS_DV_SECRET: SECRET}
   const watch = watchArgv([SECRET, `hook-s3cr3t-${tag}`, encodeEnvValue(SECRET)], fleet.sshConfig, [fleet.hosts[0]!.name], 'start.sh')
   const r = await dops(['deploy', '--json'], {cwd: project, env})
   const {seen, proven} = await watch.stop()
@@ -91,7 +92,6 @@ test('a hook sees the host variables (the app env over them) and DOPS_*; the sec
 })
 
 test('a traffic command sees the traffic host variables and the secret; DOPS_HOST names the host it blocks', async () => {
-  const env = {DOPS_DV_SECRET: SECRET}
   // a deployment over a host that already runs the app blocks its traffic first
   writeFileSync(path.join(project, 'build', 'v2.txt'), 'v2\n')
   rmSync(path.join(fleet.hosts[1]!.fsDir, `srv/blocked-${tag}`), {force: true})
