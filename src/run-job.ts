@@ -11,6 +11,7 @@ import {planBatches, failureBudget} from './fleet/batches.js'
 import {exitCodeFor} from './fleet/exit-code.js'
 import {hostsToRetry, newRunId, readJournal, writeJournal, type RunJournal} from './fleet/journal.js'
 import {assertReplayable, recordHost, recordSpec, replayHost, replaySpec} from './fleet/journal-spec.js'
+import {hostEnv} from './fleet/host-env.js'
 import {runFleet, type RunSpec} from './fleet/run.js'
 import type {Selection} from './fleet/select.js'
 import type {Host} from './inventory/host.js'
@@ -62,6 +63,8 @@ interface PreparedRun {
   secretRefs: Map<string, string>
   retryOf?: string
   planSsh?: SshSettings
+  /** the plan's project, DOPS_PROJECT on the hosts */
+  project?: string
 }
 
 /** Hosts, the command and the options of a run, checked; nothing connects yet. */
@@ -73,6 +76,7 @@ async function prepareRun(p: RunJobParams): Promise<PreparedRun> {
   let secretRefs = new Map<string, string>()
   let retryOf: string | undefined
   let planSsh: SshSettings | undefined
+  let project: string | undefined
   if (p.retryFailed !== undefined) {
     projectDir = p.source.planFile ? path.dirname(path.resolve(p.source.cwd, p.source.planFile)) : p.source.cwd
     const prev = await readJournal(projectDir, p.retryFailed || undefined)
@@ -89,6 +93,7 @@ async function prepareRun(p: RunJobParams): Promise<PreparedRun> {
     Object.assign(p, {batch: p.batch ?? (prev.options.batch as BatchSpec | undefined), maxFailures: p.maxFailures ?? prev.options.maxFailures, concurrency: p.concurrency ?? prev.options.concurrency})
     // the plan's ssh defaults (ssh_config file, known_hosts, ...) as the first run had them
     planSsh = prev.options.planSsh as SshSettings | undefined
+    project = typeof prev.options.project === 'string' ? prev.options.project : undefined
     p.connection = {...(prev.options.connection as RunJobParams['connection']), ...Object.fromEntries(Object.entries(p.connection).filter(([, v]) => v !== undefined))}
   } else {
     const t = await resolveTargets(p.source)
@@ -96,6 +101,7 @@ async function prepareRun(p: RunJobParams): Promise<PreparedRun> {
     secrets = t.secrets
     secretRefs = t.loaded?.secretRefs ?? new Map()
     planSsh = t.loaded?.plan.ssh
+    project = t.loaded?.plan.project
     hosts = selectTargets(t, p.selection)
     if (p.scriptFile) {
       const file = path.resolve(p.source.cwd, p.scriptFile)
@@ -115,7 +121,7 @@ async function prepareRun(p: RunJobParams): Promise<PreparedRun> {
   p.concurrency ??= planSsh?.concurrency
   checkOptions(p, hosts.length)
   if (p.timeout !== undefined) spec.timeoutSec = (parseDuration(p.timeout) ?? 0) / 1000
-  return {hosts, projectDir, spec, secrets, secretRefs, retryOf, planSsh}
+  return {hosts, projectDir, spec, secrets, secretRefs, retryOf, planSsh, project}
 }
 
 /** What `dops run --dry-run` shows: the hosts of each batch and the budget; nothing connects, nothing is recorded. */
@@ -160,7 +166,7 @@ export async function previewRun(p: RunJobParams): Promise<RunPreview> {
 }
 
 export async function runJob(p: RunJobParams): Promise<RunJournal> {
-  const {hosts, projectDir, spec, secrets, secretRefs, retryOf, planSsh} = await prepareRun(p)
+  const {hosts, projectDir, spec, secrets, secretRefs, retryOf, planSsh, project} = await prepareRun(p)
   const redact = makeRedactor(secrets)
   const runId = newRunId()
   const transport = createSshTransport({
@@ -184,6 +190,8 @@ export async function runJob(p: RunJobParams): Promise<RunJournal> {
       reporter: p.reporter,
       stopSignal: p.stopSignal,
       abortSignal: p.abortSignal,
+      // the host's variables and DOPS_*: values holding a secret reach the host on stdin
+      hostEnv: (h) => hostEnv(h, {project, address: transport.target(h).address}),
       secrets,
       runId,
     })
@@ -196,7 +204,7 @@ export async function runJob(p: RunJobParams): Promise<RunJournal> {
       exitCode: exitCodeFor(outcome),
       // what is shown stays redacted; a retry rebuilds the exact command from the secrets' sources (journal-spec.ts)
       spec: recordSpec(spec, redact, secretRefs),
-      options: {batch: p.batch, maxFailures: p.maxFailures, concurrency: p.concurrency, connection: p.connection, planSsh},
+      options: {batch: p.batch, maxFailures: p.maxFailures, concurrency: p.concurrency, connection: p.connection, planSsh, project},
       // hosts may hold secrets from ${env:..}: redacted, with templates for what a retry connects with
       hosts: hosts.map((h) => recordHost(h, redact, secretRefs)),
       ...outcome,

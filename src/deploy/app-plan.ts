@@ -2,6 +2,7 @@
  * An app as the plan describes it, and the two things every lifecycle run needs from it: the environment its hooks
  * see (CodeDeploy's variables plus dops's), and the traffic commands run on the traffic group's hosts.
  */
+import {hostEnv as baseEnv, type HostEnvContext} from '../fleet/host-env.js'
 import type {Host} from '../inventory/host.js'
 import type {AppSpec} from '../plan/types.js'
 import {shQuote} from '../transport/remote-command.js'
@@ -39,22 +40,21 @@ export interface HookEnvInput {
   kind: string
 }
 
-/** What every hook script sees: the app's env, CodeDeploy's variables, and dops's own. */
+/**
+ * What every hook script sees: the host's variables (host-env.ts), the app's env over them, then CodeDeploy's
+ * variables and dops's own.
+ */
 export function hookEnv(i: HookEnvInput): Record<string, string> {
-  return {
+  return baseEnv(i.host, {project: i.project, env: i.env, address: i.address}, {
     ...Object.fromEntries(Object.entries(i.app.env ?? {}).map(([k, v]) => [k, String(v)])),
     DEPLOYMENT_ID: i.deploymentId,
     APPLICATION_NAME: i.appName,
     DEPLOYMENT_GROUP_NAME: `${i.env}-${i.host.group}`,
     DEPLOYMENT_GROUP_ID: `${i.project}-${i.env}-${i.appName}`,
     DOPS_REVISION: i.revision,
-    DOPS_HOST: i.host.name,
-    DOPS_HOST_ADDRESS: i.address,
-    DOPS_GROUP: i.host.group,
-    DOPS_ENV: i.env,
     DOPS_BATCH: String(i.batch),
     DOPS_DEPLOYMENT_KIND: i.kind,
-  }
+  })
 }
 
 /**
@@ -66,10 +66,14 @@ export function trafficScript(command: string, env: Record<string, string>): str
   return [...vars, `exec sh -c 'eval "$DOPS_TRAFFIC_COMMAND"' </dev/null`].join('\n') + '\n'
 }
 
-/** Run the app's `traffic.block` or `traffic.allow` for host `h` on each traffic host; the first failure is returned. */
-export async function runTraffic(transport: SshTransport, trafficHosts: Host[], appName: string, traffic: AppTraffic, what: 'block' | 'allow', h: Host): Promise<string | undefined> {
-  const script = trafficScript(traffic[what], {DOPS_HOST: h.name, DOPS_HOST_ADDRESS: transport.target(h).address, DOPS_APP: appName})
+/**
+ * Run the app's `traffic.block` or `traffic.allow` for host `h` on each traffic host; the first failure is returned.
+ * The command sees the traffic host's own variables, and DOPS_HOST, DOPS_HOST_ADDRESS and DOPS_GROUP of `h`.
+ */
+export async function runTraffic(transport: SshTransport, trafficHosts: Host[], appName: string, traffic: AppTraffic, what: 'block' | 'allow', h: Host, ctx: Pick<HostEnvContext, 'project' | 'env'> = {}): Promise<string | undefined> {
   for (const lb of trafficHosts) {
+    const env = {...baseEnv(lb, {...ctx, address: transport.target(lb).address}), DOPS_HOST: h.name, DOPS_HOST_ADDRESS: transport.target(h).address, DOPS_GROUP: h.group, DOPS_APP: appName}
+    const script = trafficScript(traffic[what], env)
     const c = await transport.connect(lb)
     const r = await c.exec('sh -s', {stdin: script})
     if (r.exitCode !== 0) return `${what === 'block' ? 'BlockTraffic' : 'AllowTraffic'} on ${lb.name} failed with exit code ${r.exitCode}: ${(r.stderr || r.stdout).trim().slice(0, 200)}`

@@ -17,6 +17,7 @@ import {createSshTransport, type TransportSettings} from '../transport/factory.j
 import type {Transport} from '../transport/types.js'
 import {parseDuration} from '../util/duration.js'
 import {makeRedactor} from '../util/redact.js'
+import {hostEnv} from '../fleet/host-env.js'
 import {redactDeep} from './redact-report.js'
 import {SCRIPTED_EVENTS} from './appspec/types.js'
 import {deployHost, lifecyclePhases, stageRevision, type DeployHostResult} from './deploy-host.js'
@@ -187,10 +188,10 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
     const heartbeat = setInterval(() => void lock.renew().catch(() => undefined), 60_000)
     try {
       const trafficHosts = traffic ? t.hosts.filter((h) => h.group === traffic.group) : []
-      const runTraffic_ = (what: 'block' | 'allow', h: Host) => runTraffic(transport, trafficHosts, appName, traffic!, what, h)
+      const runTraffic_ = (what: 'block' | 'allow', h: Host) => runTraffic(transport, trafficHosts, appName, traffic!, what, h, {project: plan.project, env: t.envName})
       const gate = async (h: Host): Promise<string | undefined> => {
         if (!app.healthCheck) return undefined
-        const h2 = await checkHealth(await transport.connect(h), app.healthCheck, p.stopSignal, {DOPS_HOST: h.name, DOPS_HOST_ADDRESS: transport.target(h).address})
+        const h2 = await checkHealth(await transport.connect(h), app.healthCheck, p.stopSignal, hostEnv(h, {project: plan.project, env: t.envName, address: transport.target(h).address}))
         return h2.ok ? undefined : `health check failed: ${h2.reason}${h2.excerpt ? `; last output: ${h2.excerpt}` : ''}`
       }
       // health-check and traffic commands may hold secrets: what is shown or recorded is redacted

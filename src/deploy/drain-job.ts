@@ -87,7 +87,7 @@ async function drainOne(p: DrainParams, h: Host, appName: string, app: AppPlan, 
     }
     if (i === 0 && traffic) {
       const stay = p.all.filter((x) => x.group === traffic.group && !leaving.has(x.name))
-      const why = await runTraffic(p.transport, stay, appName, traffic, 'block', h).catch((e: Error) => e.message)
+      const why = await runTraffic(p.transport, stay, appName, traffic, 'block', h, {project: p.loaded.plan.project, env: p.envName}).catch((e: Error) => e.message)
       out.events.push(`BlockTraffic: ${why ? `failed (${why})` : `ok (${stay.length} traffic host(s))`}`)
       if (why) {
         out.status = 'failed'

@@ -12,6 +12,7 @@ import {readDeploymentRecords} from './records.js'
 import type {Problem} from '../errors.js'
 import {DEFAULT_DEPLOY_ROOT, hostLayout, readCurrentCommand} from './host-layout.js'
 import {checkHealth, type HealthCheckSpec} from './health.js'
+import {hostEnv} from '../fleet/host-env.js'
 
 export interface HostStatus {
   host: string
@@ -58,7 +59,7 @@ export async function statusJob(p: {source: TargetSource; selection: Selection; 
           const out: HostStatus = {host: h.name, group: h.group, revision: link?.trim().split('/').pop() || undefined, reachable: true, last: parsed, differs: false}
           const check = (t.loaded!.plan.apps![app] as {healthCheck?: HealthCheckSpec}).healthCheck
           if (p.health && check) {
-            const hr = await checkHealth(c, {...check, retries: 0}, undefined, {DOPS_HOST: h.name, DOPS_HOST_ADDRESS: transport.target(h).address})
+            const hr = await checkHealth(c, {...check, retries: 0}, undefined, hostEnv(h, {project: t.loaded!.plan.project, env: t.envName, address: transport.target(h).address}))
             out.healthy = hr.ok
             if (!hr.ok) out.healthReason = hr.reason
           }

@@ -8,14 +8,18 @@ import {readFileSync} from 'node:fs'
 import {InvalidInputError} from '../errors.js'
 import {fromTemplate, MASK, toTemplate, type Redactor, type SecretTemplate} from '../util/redact.js'
 import type {Host} from '../inventory/host.js'
+import {redactDeep} from '../deploy/redact-report.js'
 import type {RunSpec} from './run.js'
 
 /** Host fields a retry connects with; a secret in one of them is kept as a template too. */
 const HOST_FIELDS = ['address', 'user', 'identityFile'] as const
 type HostField = (typeof HOST_FIELDS)[number]
 
-/** A host as the journal keeps it: secrets redacted (vars included), with templates for the fields a retry needs. */
-export type JournalHost = Host & {templates?: Partial<Record<HostField, SecretTemplate>>}
+/**
+ * A host as the journal keeps it: secrets redacted (vars included), with templates for what a retry needs: the
+ * connection fields, and the variables (plan variables are strings, numbers or booleans; only a string holds a secret).
+ */
+export type JournalHost = Host & {templates?: Partial<Record<HostField, SecretTemplate>> & {vars?: Record<string, SecretTemplate>}}
 
 export interface JournalSpec extends RunSpec {
   /** present when the command, an argument or the script held a secret: how to rebuild each exactly */
@@ -101,8 +105,15 @@ export function assertReplayable(runId: string, version: number, j: JournalSpec)
 }
 
 export function recordHost(h: Host, redact: Redactor, refs: ReadonlyMap<string, string>): JournalHost {
-  const templates: Partial<Record<HostField, SecretTemplate>> = {}
-  const out: JournalHost = {...h, vars: Object.fromEntries(Object.entries(h.vars).map(([k, v]) => [k, typeof v === 'string' ? redact(v) : v]))}
+  const templates: NonNullable<JournalHost['templates']> = {}
+  // variables reach the scripts (host-env.ts): every string in them redacted, nested ones included, with templates
+  const out: JournalHost = {...h, vars: redactDeep(h.vars, redact)}
+  const vars: Record<string, SecretTemplate> = {}
+  for (const [k, v] of Object.entries(h.vars)) {
+    const t = typeof v === 'string' ? toTemplate(v, refs) : undefined
+    if (t) vars[k] = t
+  }
+  if (Object.keys(vars).length) templates.vars = vars
   for (const f of HOST_FIELDS) {
     const v = h[f]
     const t = v === undefined ? undefined : toTemplate(v, refs)
@@ -116,7 +127,13 @@ export function recordHost(h: Host, redact: Redactor, refs: ReadonlyMap<string, 
 /** The host a journal recorded, its secret fields resolved again (refs collects value -> source). */
 export function replayHost(runId: string, h: JournalHost, env: NodeJS.ProcessEnv, refs: Map<string, string>): Host {
   const {templates, ...host} = h
-  for (const [f, t] of Object.entries(templates ?? {}) as Array<[HostField, SecretTemplate]>) host[f] = fromTemplate(t, resolver(runId, env, refs))
+  const {vars, ...fields} = templates ?? {}
+  const resolve = resolver(runId, env, refs)
+  for (const [f, t] of Object.entries(fields) as Array<[HostField, SecretTemplate]>) host[f] = fromTemplate(t, resolve)
+  if (vars && typeof vars === 'object') {
+    host.vars = {...host.vars}
+    for (const [k, t] of Object.entries(vars)) if (Array.isArray(t)) host.vars[k] = fromTemplate(t, resolve)
+  }
   return host
 }
 

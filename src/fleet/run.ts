@@ -5,7 +5,7 @@
 import type {DopsEvent, Reporter} from '../events.js'
 import type {Host} from '../inventory/host.js'
 import type {CountOrPercent} from '../plan/types.js'
-import {buildRemoteCommand, TIMEOUT_EXIT_CODES, type CommandSpec} from '../transport/remote-command.js'
+import {buildRemoteExec, TIMEOUT_EXIT_CODES, type CommandSpec} from '../transport/remote-command.js'
 import {ConnectError, type Transport} from '../transport/types.js'
 import {makeRedactor, StreamRedactor} from '../util/redact.js'
 import type {BatchSpec} from './batches.js'
@@ -38,7 +38,7 @@ export interface RunFleetOptions {
   stopSignal?: AbortSignal
   /** hard stop: in-flight commands are killed */
   abortSignal?: AbortSignal
-  /** extra environment per host (e.g. DOPS_HOST_ADDRESS for bootstrap scripts) */
+  /** environment per host (`hostEnv` of host-env.ts: the host's variables and DOPS_*); sent on stdin, as `spec.env` is */
   hostEnv?: (host: Host) => Record<string, string>
   /** secret values from the plan: redacted from every output kept or reported, streamed lines included */
   secrets?: string[]
@@ -57,11 +57,16 @@ export {summarize}
 export async function runFleet(o: RunFleetOptions): Promise<RunOutcome> {
   const redact = makeRedactor(o.secrets ?? [])
   const emit = (e: DopsEvent) => o.reporter?.(e)
-  const command = buildRemoteCommand(toCommandSpec(o.spec))
-  const stdin = o.spec.script?.content
+  // the whole environment reaches the host on stdin, read by the shell after sudo: no value is on a command line
+  // (a secret, or a password an inventory holds in plain text)
+  const exec = (env: Record<string, string> | undefined) => buildRemoteExec({...toCommandSpec(o.spec), stdinEnv: env}, o.spec.script?.content)
+  const shared = exec(o.spec.env)
   return schedule({
     hosts: o.hosts,
-    work: (h, batch) => runOnHost(h, batch, o.hostEnv ? buildRemoteCommand(toCommandSpec({...o.spec, env: {...o.spec.env, ...o.hostEnv(h)}})) : command, stdin, o, redact, emit),
+    work: (h, batch) => {
+      const e = o.hostEnv ? exec({...o.spec.env, ...o.hostEnv(h)}) : shared
+      return runOnHost(h, batch, e.command, e.stdin, o, redact, emit)
+    },
     batch: o.batch,
     maxFailures: o.maxFailures,
     concurrency: o.concurrency,
@@ -74,7 +79,7 @@ export async function runFleet(o: RunFleetOptions): Promise<RunOutcome> {
 }
 
 function toCommandSpec(spec: RunSpec): CommandSpec {
-  return {command: spec.command, script: !!spec.script, args: spec.args, sudo: spec.sudo, runAs: spec.runAs, timeoutSec: spec.timeoutSec, env: spec.env}
+  return {command: spec.command, script: !!spec.script, args: spec.args, sudo: spec.sudo, runAs: spec.runAs, timeoutSec: spec.timeoutSec}
 }
 
 export function skipped(h: Host, batch: number, reason: 'budget' | 'interrupted' | 'gate'): HostResult {

@@ -22,35 +22,108 @@ export interface CommandSpec {
   runAs?: string
   /** seconds; the remote `timeout` kills the command's whole process group (TERM, then KILL 5 s later) */
   timeoutSec?: number
-  /** environment variables for the command */
+  /** environment variables on the remote command line (`env K=V`, visible in `ps`): nothing secret */
   env?: Record<string, string>
+  /**
+   * environment variables delivered on stdin, never on a command line (what dops gives scripts: host variables,
+   * secrets included): the innermost shell (after sudo) reads one
+   * `NAME ENCODED` line per variable and a `.` line with the `read` builtin, decodes each value with the `printf`
+   * builtin and exports it. `buildRemoteExec` puts the block before the command's own stdin.
+   */
+  stdinEnv?: Record<string, string>
 }
 
 /** Exit status `timeout` returns when it had to stop the command. */
 export const TIMEOUT_EXIT_CODES = [124, 137]
 
-function wrap(argv: string, spec: CommandSpec): string {
-  let cmd = argv
-  if (spec.env && Object.keys(spec.env).length) {
-    for (const k of Object.keys(spec.env)) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`invalid environment variable name: ${k}`)
-    cmd = `env ${Object.entries(spec.env).map(([k, v]) => `${k}=${shQuote(v)}`).join(' ')} ${cmd}`
+/** Exit status of a command whose environment block did not arrive whole on stdin. */
+export const ENV_BLOCK_EXIT_CODE = 125
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+function checkNames(env: Record<string, string> | undefined): void {
+  for (const k of Object.keys(env ?? {})) if (!NAME.test(k)) throw new Error(`invalid environment variable name: ${k}`)
+}
+
+/**
+ * A value as one line `printf %b` turns back into its exact bytes: letters, digits and `,._+:@%/=-` as they are,
+ * every other byte (UTF-8) as `\0ooo`. NUL cannot be in an environment value and is refused.
+ */
+export function encodeEnvValue(value: string): string {
+  if (value.includes('\0')) throw new Error('an environment value cannot hold a NUL byte')
+  let out = ''
+  for (const b of Buffer.from(value, 'utf8')) {
+    const ch = String.fromCharCode(b)
+    out += /[A-Za-z0-9,._+:@%/=-]/.test(ch) ? ch : '\\0' + b.toString(8).padStart(3, '0')
   }
+  return out
+}
+
+/** The stdin block the reader takes: `NAME ENCODED` per variable, then a `.` line. */
+export function envBlock(env: Record<string, string>): string {
+  checkNames(env)
+  return Object.entries(env).map(([k, v]) => `${k} ${encodeEnvValue(v)}\n`).join('') + '.\n'
+}
+
+/**
+ * The shell that reads the block: `read` never reads past a newline on a pipe, so what follows on stdin (a script's
+ * text, the command's own input) is left for the command. Shell variables only (DOPS__*), nothing on an argv; a
+ * block cut short stops the command with ENV_BLOCK_EXIT_CODE.
+ */
+const READER =
+  'while IFS= read -r DOPS__l && [ "$DOPS__l" != . ]; do DOPS__v=$(printf \'%bx\' "${DOPS__l#* }") && export "${DOPS__l%% *}=${DOPS__v%x}" || exit ' +
+  ENV_BLOCK_EXIT_CODE +
+  `; done; [ "$DOPS__l" = . ] || { echo 'dops: the environment block did not arrive on stdin' >&2; exit ${ENV_BLOCK_EXIT_CODE}; }; unset DOPS__l DOPS__v`
+
+/** Read the block as it came (encoded) into DOPS__b, for a shell that starts later. */
+const KEEP =
+  'DOPS__b=; while IFS= read -r DOPS__l && [ "$DOPS__l" != . ]; do DOPS__b="$DOPS__b$DOPS__l\n"; done; ' +
+  `[ "$DOPS__l" = . ] || { echo 'dops: the environment block did not arrive on stdin' >&2; exit ${ENV_BLOCK_EXIT_CODE}; }`
+
+/** `argv` with its command-line environment and timeout (what runs as the target user). */
+function inner(argv: string, spec: CommandSpec): string {
+  let cmd = argv
+  if (spec.env && Object.keys(spec.env).length) cmd = `env ${Object.entries(spec.env).map(([k, v]) => `${k}=${shQuote(v)}`).join(' ')} ${cmd}`
   if (spec.timeoutSec !== undefined) cmd = `timeout -k 5 ${Math.max(1, Math.ceil(spec.timeoutSec))} ${cmd}`
-  if (spec.runAs) cmd = `sudo -n -H -u ${shQuote(spec.runAs)} -- ${cmd}`
-  else if (spec.sudo) cmd = `sudo -n -- ${cmd}`
   return cmd
 }
 
+function sudoPrefix(spec: CommandSpec): string {
+  return spec.runAs ? `sudo -n -H -u ${shQuote(spec.runAs)} -- ` : spec.sudo ? 'sudo -n -- ' : ''
+}
+
+const hasStdinEnv = (spec: CommandSpec) => !!spec.stdinEnv && Object.keys(spec.stdinEnv).length > 0
+
+/**
+ * The exact string the remote login shell runs. With `stdinEnv`, the command expects `envBlock(stdinEnv)` first
+ * on its stdin: use `buildRemoteExec`, which puts it there.
+ */
 export function buildRemoteCommand(spec: CommandSpec): string {
+  checkNames(spec.env)
+  checkNames(spec.stdinEnv)
+  const viaStdin = hasStdinEnv(spec)
   if (spec.script) {
     const args = (spec.args ?? []).map(shQuote).join(' ')
     const mode = spec.runAs ? '755' : '700'
-    const run = wrap(`"$f"${args ? ' ' + args : ''}`, spec)
-    return `f=$(mktemp "\${TMPDIR:-/tmp}/dops-script.XXXXXX") && cat >"$f" && chmod ${mode} "$f" && { ${run}; rc=$?; rm -f "$f"; exit $rc; }`
+    const save = (run: string) => `DOPS__f=$(mktemp "\${TMPDIR:-/tmp}/dops-script.XXXXXX") && cat >"$DOPS__f" && chmod ${mode} "$DOPS__f" && { ${run}; DOPS__rc=$?; rm -f "$DOPS__f"; exit $DOPS__rc; }`
+    if (!viaStdin || !(spec.sudo || spec.runAs)) return (viaStdin ? READER + '; ' : '') + save(sudoPrefix(spec) + inner(`"$DOPS__f"${args ? ' ' + args : ''}`, spec))
+    // the login user saves the script (as without a block); the block, kept encoded in a shell variable, is piped
+    // (printf is a builtin: no argv) to the shell sudo starts, which decodes it
+    const run = `${READER}; exec ${inner(`"$0"${args ? ' ' + args : ''}`, spec)}`
+    return `${KEEP}; ${save(`printf '%s.\\n' "$DOPS__b" | ${sudoPrefix(spec)}sh -c ${shQuote(run)} "$DOPS__f"`)}`
   }
   if (spec.command === undefined) throw new Error('a command or a script is required')
-  const needsShell = spec.timeoutSec !== undefined || spec.sudo || spec.runAs || spec.env
-  return needsShell ? wrap(`sh -c ${shQuote(spec.command)}`, spec) : spec.command
+  // in `sh -c` even without sudo: the login shell only has to start it (a csh login runs commands too)
+  if (viaStdin) return `${sudoPrefix(spec)}sh -c ${shQuote(`${READER}; ${inner(`sh -c ${shQuote(spec.command)}`, spec)}`)}`
+  const needsShell = spec.timeoutSec !== undefined || spec.sudo || spec.runAs || (spec.env && Object.keys(spec.env).length)
+  return needsShell ? sudoPrefix(spec) + inner(`sh -c ${shQuote(spec.command)}`, spec) : spec.command
+}
+
+/** The command and the stdin to send with it: the environment block first, then `stdin` (a script's text). */
+export function buildRemoteExec(spec: CommandSpec, stdin?: string): {command: string; stdin?: string} {
+  const command = buildRemoteCommand(spec)
+  if (!hasStdinEnv(spec)) return {command, stdin}
+  return {command, stdin: envBlock(spec.stdinEnv!) + (stdin ?? '')}
 }
 
 /**

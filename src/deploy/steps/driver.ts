@@ -26,10 +26,15 @@ export function buildDriver(o: DriverOptions): string {
   const lines = [
     'set -u',
     `R=${q(o.layout.root)}; ID=${q(o.revision)}; NEWREV="$R/revisions/$ID"`,
+    // the hooks' environment, set in each hook's own subshell, so a variable named like one of the driver's (R, f, rc)
+    // cannot change what the driver does
+    'dops_env() {',
+    '  :',
     ...Object.entries(o.env).map(([k, v]) => {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`invalid environment variable name: ${k}`)
-      return `${k}=${q(v)}; export ${k}`
+      return `  ${k}=${q(v)}; export ${k}`
     }),
+    '}',
     buildAdoptLegacy(o.layout),
     'PREV=$(readlink "$R/current" 2>/dev/null); PREV=${PREV##*/}',
     `[ -n "$PREV" ] && printf '%s previous %s\\n' ${m} "$PREV"`,
@@ -41,7 +46,7 @@ export function buildDriver(o: DriverOptions): string {
     '  else f="$NEWREV/hooks/$e.sh"; fi',
     `  if [ ! -f "$f" ]; then printf '%s event-skip %s no scripts\\n' ${m} "$e"; return 0; fi`,
     `  printf '%s event-start %s %s\\n' ${m} "$e" "$from"`,
-    '  sh "$f" </dev/null; rc=$?',
+    '  DOPS__f=$f; (dops_env; exec sh "$DOPS__f") </dev/null; rc=$?',
     `  printf '%s event-end %s %s\\n' ${m} "$e" "$rc"`,
     '  return $rc',
     '}',

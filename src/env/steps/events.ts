@@ -7,6 +7,7 @@
 import {readFile} from 'node:fs/promises'
 import path from 'node:path'
 import {ExitCode} from '../../errors.js'
+import {hostEnv} from '../../fleet/host-env.js'
 import {runFleet, type RunOutcome, type RunSpec} from '../../fleet/run.js'
 import type {HostResult} from '../../fleet/types.js'
 import type {Host} from '../../inventory/host.js'
@@ -37,7 +38,7 @@ export interface Membership {
  * (through stdin), named by DOPS_MEMBERS_FILE, and removed after the handler. A target that cannot be reached is a
  * failed host in the result (its error says why), never an exception.
  */
-export async function runHandler(o: {transport: SshTransport; targets: Host[]; spec: RunSpec; membership: Membership; reporter?: Reporter; secrets?: string[]}): Promise<RunOutcome> {
+export async function runHandler(o: {transport: SshTransport; targets: Host[]; spec: RunSpec; membership: Membership; reporter?: Reporter; secrets?: string[]; project?: string}): Promise<RunOutcome> {
   const {transport, targets, membership: m} = o
   const json = JSON.stringify(m)
   const env = {...o.spec.env, DOPS_EVENT: m.event, DOPS_EVENT_GROUP: m.group, DOPS_HOSTS: m.hosts.map((h) => h.address).join(' '), DOPS_CHANGED_HOSTS: m.changed.map((h) => h.address).join(' ')}
@@ -58,7 +59,7 @@ export async function runHandler(o: {transport: SshTransport; targets: Host[]; s
   try {
     // a host that took no file does not run the handler without its membership: it is a failed host
     const ready = targets.filter((x) => files.has(x.name))
-    const r = await runFleet({hosts: ready, transport, spec: {...o.spec, env}, hostEnv: (x) => ({DOPS_HOST: x.name, DOPS_HOST_ADDRESS: transport.target(x).address, DOPS_MEMBERS_FILE: files.get(x.name)!}), reporter: o.reporter, secrets: o.secrets})
+    const r = await runFleet({hosts: ready, transport, spec: {...o.spec, env}, hostEnv: (x) => hostEnv(x, {project: o.project, address: transport.target(x).address}, {DOPS_MEMBERS_FILE: files.get(x.name)!}), reporter: o.reporter, secrets: o.secrets})
     const missed = targets.filter((x) => !files.has(x.name))
     if (!missed.length) return r
     const failed: HostResult[] = missed.map((x) => ({host: x.name, address: x.address, group: x.group, status: 'unreachable', exitCode: null, stdout: '', stderr: '', durationMs: 0, batch: 1, error: failures.get(x.name)}))
@@ -85,7 +86,7 @@ export async function fireEvents(e: EnvContext, report: EnvReport, events: Event
         const targets = all.filter((x) => x.group === h.group && !leaving.has(x.name))
         if (!targets.length) continue
         const end = step(p, 'events', `${group}.${kind} -> ${h.group}`)
-        const r = await runHandler({transport, targets, spec, membership, reporter: p.reporter, secrets: e.t.secrets})
+        const r = await runHandler({transport, targets, spec, membership, reporter: p.reporter, secrets: e.t.secrets, project: e.loaded.plan.project})
         end(`${r.summary.ok}/${r.summary.total} ok`, r.summary.ok === r.summary.total)
         report.events.push({group, event: kind, handlerGroup: h.group, ok: r.summary.ok, failed: r.summary.total - r.summary.ok, hosts: hostRuns(e, r.results)})
         if (r.summary.ok < r.summary.total) report.exitCode = ExitCode.SOME_FAILED

@@ -1,6 +1,7 @@
 /** Make new hosts usable: wait until they answer SSH, then run the group's bootstrap scripts. */
 import {readFile} from 'node:fs/promises'
 import path from 'node:path'
+import {hostEnv} from '../../fleet/host-env.js'
 import {runFleet} from '../../fleet/run.js'
 import type {InstanceState} from '../../state/local-file.js'
 import {resolveTargets} from '../../targets.js'
@@ -46,7 +47,7 @@ export async function prepareHosts(e: EnvContext, report: EnvReport, group: stri
         const content = s.script ? await readFile(path.resolve(e.loaded.dir, s.script), 'utf8') : undefined
         const name = redact(s.name ?? s.script ?? s.run ?? '')
         const end = step(p, 'bootstrap', `${group}: bootstrap ${name}`)
-        const r = await runFleet({hosts, transport, spec: {...scriptSpec(s, content), env: depEnv}, hostEnv: (h) => ({DOPS_HOST: h.name, DOPS_HOST_ADDRESS: transport.target(h).address, DOPS_GROUP: h.group}), reporter: p.reporter, secrets})
+        const r = await runFleet({hosts, transport, spec: {...scriptSpec(s, content), env: depEnv}, hostEnv: (h) => hostEnv(h, {project: e.loaded.plan.project, address: transport.target(h).address}), reporter: p.reporter, secrets})
         const failed = r.results.filter((x) => x.status !== 'ok')
         end(`${r.summary.ok}/${r.summary.total} ok`, !failed.length)
         report.bootstrap.push({group, script: name, ok: r.summary.ok, failed: failed.length, errors: failed.map((f) => `${f.host}: ${f.error ?? ''} ${f.stderr.trim().slice(-200)}`), hosts: hostRuns(e, r.results)})
