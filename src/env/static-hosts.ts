@@ -9,6 +9,7 @@ import {readFile} from 'node:fs/promises'
 import path from 'node:path'
 import type {GroupSpec} from '../plan/types.js'
 import type {EnvState, InstanceState, StaticHostState} from '../state/local-file.js'
+import {createSshTransport} from '../transport/factory.js'
 import {makeRedactor} from '../util/redact.js'
 import type {EnvContext} from './context.js'
 import type {GroupObservation} from './observe.js'
@@ -47,10 +48,15 @@ export async function observeStatic(e: EnvContext, state: EnvState, g: string, p
   const recorded = (state.static?.[g]?.hosts ?? []).filter((h) => h && typeof h.name === 'string')
   const planned = e.t.hosts.filter((h) => h.group === g)
   const now = new Date().toISOString()
+  // recorded as SSH reaches it (an ssh_config alias as its HostName): when the host leaves, its hostsLeft names that
+  // address even if the plan's ssh_config no longer knows the alias
+  const transport = planned.length ? createSshTransport({...e.p.connection, projectDir: e.t.projectDir, planSsh: e.loaded.plan.ssh}) : undefined
   const live = planned.map((h): InstanceState => {
     const r = recorded.find((x) => x.name === h.name)
-    return r ? {...toInstance(r), address: h.address, port: h.port ?? 22} : {id: h.name, name: h.name, address: h.address, port: h.port ?? 22, user: '', createdAt: now, ready: false, data: {}}
+    const t = transport!.target(h)
+    return r ? {...toInstance(r), address: t.address, port: t.port} : {id: h.name, name: h.name, address: t.address, port: t.port, user: '', createdAt: now, ready: false, data: {}}
   })
+  await transport?.close()
   const instance = (e.groups[g]!.instance ?? {}) as Record<string, unknown>
   return {
     provider,
