@@ -27,6 +27,6 @@ export function diffStatic(g: string, spec: GroupSpec, provider: string, o: Grou
   const again = o.fingerprint ? names(o.live.filter((i) => i.ready !== false && i.data.bootstrap !== o.fingerprint)) : []
   if (joining.length || again.length) steps.push({kind: 'join', group: g, hosts: joining, again, bootstrap: !!spec.bootstrap?.length})
   const joined: EnvStep | undefined = joining.length && spec.on?.hostsJoined?.length ? {kind: 'announce', group: g, event: 'hostsJoined', hosts: joining, new: 0} : undefined
-  const change: GroupChange = {group: g, provider, keep: o.live.length - joining.length, create: 0, destroy: [], pending: 0, updates: [], ignored: o.ignored, apps: spec.apps ?? [], static: {joining, again, leaving}}
+  const change: GroupChange = {group: g, provider, keep: o.live.length, create: 0, destroy: [], pending: 0, updates: [], ignored: o.ignored, apps: spec.apps ?? [], static: {joining, again, leaving}}
   return {steps, ...(joined ? {joined} : {}), change}
 }
