@@ -68,6 +68,14 @@ environments:
         on:
           hostsJoined: [{group: lb, run: 'echo "joined $DOPS_CHANGED_HOSTS|$DOPS_HOSTS" >> /srv/events.log'}]
           hostsLeft: [{group: lb, run: 'echo "left $DOPS_CHANGED_HOSTS|$DOPS_HOSTS" >> /srv/events.log'}]
+  inv:
+    groups:
+      fleet:
+        inventory: {path: ${fleet.inventoryYaml}, group: fleet}
+        bootstrap:
+          - run: 'test -e /srv/allow-inv && echo "inv $DOPS_HOST" >> /srv/inv.log'
+        on:
+          hostsJoined: [{group: fleet, run: 'echo "joined $DOPS_CHANGED_HOSTS" >> /srv/inv-events.log'}]
 `,
   )
 const writeBoot = (v: string) => writeFileSync(path.join(project, 'scripts/boot.sh'), `#!/bin/sh\nset -e\nmkdir -p /srv\necho "boot ${v} $DOPS_HOST lb=$DOPS_LB_HOSTS" >> /srv/boot.log\n`)
@@ -200,4 +208,23 @@ test('env down destroys the sandbox only; the static hosts are left as they are 
   assert.deepEqual([snapshot(0), snapshot(2)], before, 'nothing on the static hosts changed')
   const still = await run(['run', '-g', 'web', '--', 'test -s /srv/boot.log'])
   assert.equal(still.code, 0, 'the static hosts still answer')
+})
+
+test('an inventory group joins too; a host whose bootstrap failed is not joined: plan shows it again, the next up bootstraps and then announces', async () => {
+  const inv = (args: string[]) => dops([...args, '-e', 'inv', '--json'], {cwd: project})
+  for (const i of [0, 1]) writeFileSync(path.join(fleet.hosts[i]!.fsDir, 'srv/allow-inv'), '')
+  const first = await inv(['env', 'up'])
+  assert.equal(first.code, 3, first.stdout.slice(-2000) + first.stderr)
+  assert.deepEqual(json<EnvReport>(first).bootstrap.map((b) => `${b.group}:${b.ok}/${b.failed}`), ['fleet:2/1'])
+  assert.deepEqual(json<EnvReport>(first).events, [], 'nobody is announced before its bootstrap succeeded')
+  const plan = json<EnvReport>(await inv(['env', 'plan']))
+  assert.deepEqual(plan.steps.filter((s) => s.kind === 'join'), [{kind: 'join', group: 'fleet', hosts: ['s01', 's02', 's03'], again: [], bootstrap: true}])
+  writeFileSync(path.join(fleet.hosts[2]!.fsDir, 'srv/allow-inv'), '')
+  const again = await inv(['env', 'up'])
+  assert.equal(again.code, 0, again.stdout.slice(-2000) + again.stderr)
+  assert.deepEqual(hostFile(2, 'srv/inv.log'), ['inv s03'])
+  const all = ['s01', 's02', 's03'].map(sshAddress).join(' ')
+  for (const i of [0, 1, 2]) assert.deepEqual(hostFile(i, 'srv/inv-events.log'), [`joined ${all}`])
+  const done = await dops(['env', 'plan', '-e', 'inv', '--detailed-exitcode'], {cwd: project})
+  assert.equal(done.code, 0, done.stdout + done.stderr)
 })
