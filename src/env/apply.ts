@@ -6,7 +6,7 @@
 import {ExitCode} from '../errors.js'
 import type {EnvState, InstanceState} from '../state/local-file.js'
 import {plannedCount} from './diff.js'
-import type {EnvContext} from './context.js'
+import {step, type EnvContext} from './context.js'
 import type {Observations} from './observe.js'
 import {toStatic} from './static-hosts.js'
 import {deployStep} from './steps/deploy.js'
@@ -131,6 +131,7 @@ export async function applySteps(e: EnvContext, state: EnvState, observed: Obser
         // a static host leaves: its record goes; nothing is run on it, removed from it or destroyed
         hosts.set(s.group, hosts.get(s.group)!.filter((i) => !s.hosts.includes(i.name)))
         await write(s.group)
+        step(p, 'provision', `${s.group}: ${s.hosts.join(', ')} left (static: nothing was run on or removed from it)`)('recorded')
         break
       case 'join': {
         const list = byName(s.group, [...s.hosts, ...s.again])
@@ -146,6 +147,7 @@ export async function applySteps(e: EnvContext, state: EnvState, observed: Obser
         }
         await write(s.group)
         joined.set(s.group, list.filter((i) => s.hosts.includes(i.name)))
+        if (s.hosts.length) step(p, 'provision', `${s.group}: ${s.hosts.length} static host(s) joined`)('recorded')
         break
       }
     }
