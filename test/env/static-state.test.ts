@@ -68,3 +68,22 @@ test('a damaged static record is a located problem naming the file and field (ex
     }
   }
 })
+
+test('the bootstrap fingerprint: script content, args and user count; secrets, names and timeouts do not', async () => {
+  const {dir} = project()
+  try {
+    const {bootstrapFingerprint} = await import('../../src/env/static-hosts.js')
+    writeFileSync(path.join(dir, 'boot.sh'), 'echo one\n')
+    const fp = (b: object[], secrets: string[] = []) => bootstrapFingerprint(dir, {bootstrap: b} as never, secrets)
+    const base = await fp([{script: 'boot.sh', args: ['a']}])
+    assert.equal(await fp([{script: 'boot.sh', args: ['a'], name: 'renamed', timeout: '5m'}]), base)
+    assert.notEqual(await fp([{script: 'boot.sh', args: ['b']}]), base)
+    assert.notEqual(await fp([{script: 'boot.sh', args: ['a'], runAs: 'app'}]), base)
+    writeFileSync(path.join(dir, 'boot.sh'), 'echo two\n')
+    assert.notEqual(await fp([{script: 'boot.sh', args: ['a']}]), base)
+    assert.equal(await fp([{run: 'login tok-1'}], ['tok-1']), await fp([{run: 'login tok-2'}], ['tok-2']), 'a new secret value is not a new bootstrap')
+    assert.notEqual(await fp([{run: 'login tok-1'}]), await fp([{run: 'login tok-2'}]))
+  } finally {
+    removeProject(dir)
+  }
+})
