@@ -9,11 +9,13 @@ import {findPlanFile, loadPlan} from './plan/load.js'
 import {locate} from './plan/yaml-source.js'
 import {checkRevision, type RevisionCheck} from './deploy/validate-revision.js'
 import {existsSync} from 'node:fs'
+import {describeStatic, staticWarnings} from './validate-static.js'
 
 export interface ValidateResult {
   file: string
   valid: boolean
-  environments: Array<{name: string; groups: Array<{name: string; provider: string; hosts: number}>}>
+  /** `description`: what `env up` does with a static group's hosts (bootstrap, events) */
+  environments: Array<{name: string; groups: Array<{name: string; provider: string; hosts: number; description?: string}>}>
   apps: Array<{name: string; source: string; revision?: RevisionCheck['revision']; built: boolean}>
   warnings: Problem[]
 }
@@ -30,7 +32,13 @@ export async function validateJob(p: {cwd: string; planFile?: string; env?: Node
       try {
         const provider = g.provider ?? 'static'
         const type = loaded.plan.providers?.[provider]?.type ?? provider
-        groups.push({name: gName, provider: type, hosts: type === 'static' ? (await resolveGroup(loaded, envName, gName, g)).length : ((g.instance?.count as number | undefined) ?? 0)})
+        if (type !== 'static') {
+          groups.push({name: gName, provider: type, hosts: (g.instance?.count as number | undefined) ?? 0})
+          continue
+        }
+        const hosts = (await resolveGroup(loaded, envName, gName, g)).length
+        groups.push({name: gName, provider: type, hosts, description: describeStatic(g, hosts)})
+        warnings.push(...staticWarnings(loaded, file, envName, gName, g, hosts))
       } catch (e) {
         if (e instanceof DopsError) problems.push(...(e.problems.length ? e.problems : [{file, message: e.message}]))
         else throw e

@@ -26,6 +26,12 @@ export function formatStep(c: ChalkInstance, s: EnvStep): string {
       return `update ${s.group}: ${s.settings.map((u) => (u.startsWith('firewall +') ? c.green(u) : u.startsWith('firewall -') ? c.red(u) : u)).join('; ')}`
     case 'prepare':
       return `prepare ${s.group} (wait for SSH, bootstrap): ${list(s.hosts, s.new)}`
+    case 'join': {
+      const parts = [...(s.hosts.length ? [c.green(`join ${s.group} (static hosts; recorded${s.bootstrap ? ', bootstrapped' : ''}, nothing created): ${list(s.hosts)}`)] : []), ...(s.again.length ? [c.yellow(`bootstrap ${s.group} again (its bootstrap changed): ${list(s.again)}`)] : [])]
+      return parts.join('; ')
+    }
+    case 'leave':
+      return c.yellow(`leave ${s.group} (static hosts no longer in the plan; dropped from the state, nothing is run on or removed from them): ${list(s.hosts)}`)
     case 'deploy': {
       const rev = `${s.revision.id ?? 'the working tree'}${s.revision.source !== 'working tree' ? ` (kept since ${s.revision.source === 'rollback' ? 'rollback' : 'deployment'} ${s.revision.deploymentId ?? ''})` : ''}`
       const where = [...(s.behind ?? []), ...(s.newHosts ? ['new and prepared hosts'] : [])]
@@ -53,6 +59,11 @@ function failures(c: ChalkInstance, hosts: HostRun[]): string[] {
 export function formatEnvReport(c: ChalkInstance, r: EnvReport, stream: NodeJS.WriteStream = process.stdout): string {
   const lines = [`${c.bold(`env ${r.action}`)} ${r.project}/${r.env}${r.dryRun && r.action !== 'plan' ? ' (dry run: nothing was changed)' : ''}`]
   const rows = r.changes.map((ch) => {
+    const st = ch.static
+    if (st) {
+      const down = r.action === 'down' ? `${ch.keep} static, left as they are` : `${ch.keep} static (never created or destroyed)${st.joining.length ? c.green(`, ${st.joining.length} to join`) : ''}${st.again.length ? c.yellow(`, ${st.again.length} to bootstrap again`) : ''}${st.leaving.length ? c.yellow(`, ${st.leaving.length} to leave`) : ''}`
+      return [ch.group, ch.provider, `${down}${ch.apps.length ? `; apps: ${ch.apps.join(', ')}` : ''}${ch.ignored.length ? c.yellow(`; ignored for static hosts: ${ch.ignored.join(', ')}`) : ''}`]
+    }
     const what = r.action === 'down' ? `${c.red(`-${ch.destroy.length}`)} destroyed` : `${ch.keep} kept, ${ch.create ? c.green(`+${ch.create}`) : '+0'} to create, ${ch.destroy.length ? c.red(`-${ch.destroy.length}`) : '-0'} to destroy${ch.pending ? c.yellow(`, ${ch.pending} to prepare again`) : ''}`
     return [ch.group, ch.provider, `${what}${ch.apps.length ? `; apps: ${ch.apps.join(', ')}` : ''}${ch.ignored.length ? c.yellow(`; ignored by this provider: ${ch.ignored.join(', ')}`) : ''}`]
   })
@@ -67,6 +78,7 @@ export function formatEnvReport(c: ChalkInstance, r: EnvReport, stream: NodeJS.W
   for (const w of r.waits) lines.push(c.red(`  wait ${w.group}: ${w.host}: ${w.error}`))
   for (const d of r.drains) lines.push(`  drain ${d.app} on ${d.host}: ${d.status === 'ok' ? 'ok' : c.red(`${d.status}: ${d.error ?? ''}`)} (${d.events.join(', ')})`)
   for (const ev of r.events) lines.push(`  event ${ev.group}.${ev.event} -> ${ev.handlerGroup}: ${ev.ok} ok${ev.failed ? c.red(`, ${ev.failed} failed`) : ''}`, ...failures(c, ev.hosts))
+  for (const u of r.untouched ?? []) lines.push(`  ${u.group}: static host(s) left as they are (never destroyed, nothing run on them): ${u.hosts.join(', ')}`)
   if (r.stopped) lines.push(c.yellow(`  ${r.stopped}`))
   if (r.journal) lines.push(c.dim(`  journal (every host's output, and where each deployment's record is): ${path.relative(process.cwd(), r.journal) || r.journal}`))
   if (r.dryRun) lines.push(r.changed ? '  apply with: dops env up' : '  no changes')

@@ -49,6 +49,7 @@ ${exitCodesHelp}`
       if (result.warnings.length) process.stderr.write(formatProblems(c, result.warnings) + '\n')
       const hosts = result.environments.reduce((n, e) => n + e.groups.reduce((m, g) => m + g.hosts, 0), 0)
       process.stdout.write(`${c.green('valid')}: ${result.file} (${result.environments.length} environment(s), ${hosts} host(s), ${result.apps.length} app(s))\n`)
+      for (const e of result.environments) for (const g of e.groups) if (g.description) process.stdout.write(`  ${e.name}/${g.name} (static): ${g.description}\n`)
     }
     return result
   }

@@ -6,8 +6,9 @@
 import {ExitCode} from '../errors.js'
 import type {EnvState, InstanceState} from '../state/local-file.js'
 import {plannedCount} from './diff.js'
-import type {EnvContext} from './context.js'
+import {step, type EnvContext} from './context.js'
 import type {Observations} from './observe.js'
+import {toStatic} from './static-hosts.js'
 import {deployStep} from './steps/deploy.js'
 import {drain} from './steps/drain.js'
 import {fireEvents} from './steps/events.js'
@@ -19,7 +20,7 @@ export function newReport(e: EnvContext, action: EnvReport['action'], runId: str
   return {project: e.loaded.plan.project, env: e.envName, action, changes, steps, changed: false, bootstrap: [], deployments: [], events: [], waits: [], drains: [], phases: noPhases(), exitCode: 0, runId}
 }
 
-const PHASE: Record<EnvStep['kind'], keyof Phases | undefined> = {announce: 'events', drain: undefined, destroy: 'provision', forget: 'provision', create: 'provision', adopt: 'provision', update: 'provision', prepare: undefined, deploy: 'deploy'}
+const PHASE: Record<EnvStep['kind'], keyof Phases | undefined> = {announce: 'events', drain: undefined, destroy: 'provision', forget: 'provision', create: 'provision', adopt: 'provision', update: 'provision', prepare: undefined, deploy: 'deploy', join: undefined, leave: undefined}
 
 export async function applySteps(e: EnvContext, state: EnvState, observed: Observations, report: EnvReport): Promise<EnvReport> {
   const p = e.p
@@ -30,6 +31,10 @@ export async function applySteps(e: EnvContext, state: EnvState, observed: Obser
   const joined = new Map<string, InstanceState[]>()
   let provisioned = false
   const record = (g: string) => {
+    if (observed.groups[g]!.type === 'static') {
+      state.static = {...state.static, [g]: {hosts: hosts.get(g)!.map(toStatic)}}
+      return
+    }
     const planCount = plannedCount(e.groups[g]!)
     const scaled = p.scale?.[g] !== undefined ? {desired: p.scale[g]!, planCount} : state.groups[g]?.scaled
     state.groups[g] = {provider: observed.groups[g]!.type, instances: hosts.get(g)!, ...(scaled ? {scaled} : {})}
@@ -122,6 +127,29 @@ export async function applySteps(e: EnvContext, state: EnvState, observed: Obser
       case 'deploy':
         await deployStep(e, report, s)
         break
+      case 'leave':
+        // a static host leaves: its record goes; nothing is run on it, removed from it or destroyed
+        hosts.set(s.group, hosts.get(s.group)!.filter((i) => !s.hosts.includes(i.name)))
+        await write(s.group)
+        step(p, 'provision', `${s.group}: ${s.hosts.join(', ')} left (static: nothing was run on or removed from it)`)('recorded')
+        break
+      case 'join': {
+        const list = byName(s.group, [...s.hosts, ...s.again])
+        await write(s.group)
+        if (await prepareHosts(e, report, s.group, list)) {
+          report.exitCode = ExitCode.SOME_FAILED
+          return finish()
+        }
+        const fingerprint = observed.groups[s.group]!.fingerprint
+        for (const i of list) {
+          i.ready = true
+          if (fingerprint) i.data = {...i.data, bootstrap: fingerprint}
+        }
+        await write(s.group)
+        joined.set(s.group, list.filter((i) => s.hosts.includes(i.name)))
+        if (s.hosts.length) step(p, 'provision', `${s.group}: ${s.hosts.length} static host(s) joined`)('recorded')
+        break
+      }
     }
     if (phase) report.phases[phase] += performance.now() - t1
   }

@@ -6,6 +6,7 @@
 import {InvalidInputError} from '../errors.js'
 import type {GroupSpec} from '../plan/types.js'
 import type {EnvState} from '../state/local-file.js'
+import {diffStatic} from './diff-static.js'
 import type {Observations} from './observe.js'
 import type {EnvStep, GroupChange} from './types.js'
 
@@ -59,6 +60,15 @@ export function diff(d: DiffInput): {changes: GroupChange[]; steps: EnvStep[]} {
     const prov = d.providers[g]!
     const apps = spec.apps ?? []
     const o = d.observed.groups[g]
+    if (prov.type === 'static' && o) {
+      const planned = diffStatic(g, spec, prov.name, o)
+      steps.push(...planned.steps)
+      if (planned.joined) joined.push(planned.joined)
+      for (const n of planned.change.static!.joining) fresh.add(n)
+      for (const n of planned.change.static!.leaving) leaving.add(n)
+      changes.push(planned.change)
+      continue
+    }
     if (prov.type === 'static' || !o) {
       changes.push({group: g, provider: prov.name, keep: d.staticHosts[g]?.length ?? 0, create: 0, destroy: [], pending: 0, updates: [], ignored: [], apps})
       continue
@@ -97,7 +107,7 @@ export function diff(d: DiffInput): {changes: GroupChange[]; steps: EnvStep[]} {
     const a = d.observed.apps[app]!
     const groups = changes.filter((c) => c.apps.includes(app))
     const behind = a.behind?.filter((h) => !leaving.has(h) && !fresh.has(h))
-    steps.push({kind: 'deploy', app, revision: a.desired, behind, newHosts: groups.some((c) => c.create > 0 || c.pending > 0)})
+    steps.push({kind: 'deploy', app, revision: a.desired, behind, newHosts: groups.some((c) => c.create > 0 || c.pending > 0 || (c.static?.joining.length ?? 0) > 0)})
   }
   // topology events last: the other groups get the membership once the new hosts run the apps
   steps.push(...joined)

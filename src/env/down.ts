@@ -62,6 +62,9 @@ export async function envDown(p: EnvParams): Promise<EnvReport> {
       const {releaseLocalEnv} = await import('../providers/local/provider.js')
       await releaseLocalEnv(e.loaded.plan.project, e.envName, e.t.projectDir)
     }
+    // static hosts stay as they are, and stay joined (their record is kept: the next env up does not bootstrap them again)
+    const untouched = e.order.filter((g) => providerOf(e.loaded, e.groups[g]!).type === 'static').map((g) => ({group: g, hosts: e.t.hosts.filter((h) => h.group === g).map((h) => h.name)}))
+    if (untouched.some((u) => u.hosts.length)) report.untouched = untouched.filter((u) => u.hosts.length)
     report.phases.provision = performance.now() - t2
     report.phases.total = performance.now() - t0
     report.changed = report.changes.length > 0

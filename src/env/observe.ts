@@ -9,6 +9,7 @@ import type {Provider} from '../providers/types.js'
 import type {EnvState, InstanceState} from '../state/local-file.js'
 import {providerOf, type EnvContext} from './context.js'
 import {desiredRevisions} from './desired.js'
+import {observeStatic} from './static-hosts.js'
 import type {DesiredRevision} from './types.js'
 
 export interface GroupObservation {
@@ -22,6 +23,8 @@ export interface GroupObservation {
   gone: InstanceState[]
   drift: string[]
   ignored: string[]
+  /** static groups: the fingerprint of the group's bootstrap now (a host recorded with another is bootstrapped again) */
+  fingerprint?: string
 }
 
 export interface AppObservation {
@@ -49,7 +52,10 @@ export async function observe(e: EnvContext, state: EnvState, opts: {hosts: bool
   const groups: Record<string, GroupObservation> = {}
   for (const g of e.order) {
     const prov = providerOf(e.loaded, e.groups[g]!)
-    if (prov.type === 'static') continue
+    if (prov.type === 'static') {
+      groups[g] = await observeStatic(e, state, g, prov.name)
+      continue
+    }
     const provider = providerFor(e, g)
     // no record (first run, or a lost state file): adopt what the provider has for the group, by its tags
     const recorded = state.groups[g]?.instances ?? (await provider.discover?.(e.ctx(g))) ?? []

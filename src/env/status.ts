@@ -1,6 +1,7 @@
 /** `dops env status`: the application-centred view of an environment. */
 import {getProvider} from '../providers/registry.js'
 import {loadEnv, providerOf, readState} from './context.js'
+import {toInstance} from './static-hosts.js'
 import type {EnvParams} from './types.js'
 
 export interface EnvStatus {
@@ -27,7 +28,9 @@ export async function envStatus(p: EnvParams): Promise<EnvStatus> {
     const spec = e.groups[g]!
     const prov = providerOf(e.loaded, spec)
     const provider = prov.type === 'static' ? undefined : getProvider(prov.type)
-    const recorded = state.groups[g]?.instances ?? []
+    // a static host is ready once it joined (recorded, bootstrapped); one the state does not know yet is not
+    const joined = prov.type === 'static' ? (state.static?.[g]?.hosts ?? []).map(toInstance) : undefined
+    const recorded = joined ?? state.groups[g]?.instances ?? []
     const live = provider ? new Set((await provider.alive(e.ctx(g), recorded)).map((i) => i.name)) : undefined
     const hosts = e.t.hosts.filter((h) => h.group === g)
     out.groups.push({
@@ -46,7 +49,7 @@ export async function envStatus(p: EnvParams): Promise<EnvStatus> {
               return [a, st?.healthy === undefined ? undefined : {healthy: st.healthy, ...(st.healthReason ? {reason: st.healthReason} : {})}]
             }),
           ),
-          ready: recorded.find((r) => r.name === h.name)?.ready,
+          ready: joined ? (joined.find((r) => r.name === h.name)?.ready ?? false) : recorded.find((r) => r.name === h.name)?.ready,
         })),
       ],
       apps: (spec.apps ?? []).map((a) => ({app: a, revision: byApp.get(a)?.groups[g]?.revision, differing: byApp.get(a)?.groups[g]?.differing ?? []})),

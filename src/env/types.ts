@@ -36,6 +36,13 @@ export type EnvStep =
   /** deploy the app's desired revision where a host does not run it (`behind`: known now; plus new or prepared hosts) */
   | {kind: 'deploy'; app: string; revision: DesiredRevision; behind: string[] | undefined; newHosts: boolean}
   | {kind: 'announce'; group: string; event: 'hostsJoined'; hosts: string[]; new: number}
+  /**
+   * static hosts: `hosts` join the environment (recorded in the state; SSH waited for and bootstrap run when the group
+   * has them; announced afterwards), `again` are joined hosts whose bootstrap changed (bootstrapped again only)
+   */
+  | {kind: 'join'; group: string; hosts: string[]; again: string[]; bootstrap: boolean}
+  /** static hosts the plan no longer lists: dropped from the state; nothing is run on, removed from or destroyed on them */
+  | {kind: 'leave'; group: string; hosts: string[]}
 
 /** The revision an app's hosts should run: pinned by a rollback (or a deploy --revision) until the next deploy of the working tree, else the working tree's. */
 export interface DesiredRevision {
@@ -58,6 +65,8 @@ export interface GroupChange {
   updates: string[]
   ignored: string[]
   apps: string[]
+  /** static groups: hosts that join now, joined hosts bootstrapped again (their bootstrap changed), hosts that leave */
+  static?: {joining: string[]; again: string[]; leaving: string[]}
 }
 
 /** One host's run of a bootstrap script or an event handler: what the journal keeps (secrets redacted). */
@@ -88,6 +97,8 @@ export interface EnvReport {
   events: Array<{group: string; event: 'hostsJoined' | 'hostsLeft'; handlerGroup: string; ok: number; failed: number; hosts: HostRun[]}>
   /** hosts that did not answer SSH in time after they were created */
   waits: Array<{group: string; host: string; error: string}>
+  /** env down: the static hosts it left as they are (never destroyed, nothing run on them), by group */
+  untouched?: Array<{group: string; hosts: string[]}>
   /** apps taken out of traffic and stopped on hosts before they were destroyed */
   drains: DrainResult[]
   phases: Phases

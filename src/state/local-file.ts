@@ -31,7 +31,25 @@ export interface EnvState {
   project: string
   env: string
   groups: Record<string, {provider: string; instances: InstanceState[]; scaled?: {desired: number; planCount: number}}>
+  /**
+   * Static groups (hosts listed in the plan or its inventories): the hosts that joined the environment, so each is
+   * bootstrapped once and announced once. Absent in states written before dops recorded them: every static host then
+   * joins (bootstrap, hostsJoined) on the next `env up`.
+   */
+  static?: Record<string, {hosts: StaticHostState[]}>
   updatedAt?: string
+}
+
+/** A static host that joined the environment. Nothing on the host is ever created, destroyed or cleaned by dops. */
+export interface StaticHostState {
+  name: string
+  address: string
+  port?: number
+  joinedAt: string
+  /** false from joining until its bootstrap succeeded (and, when it has apps, it answered SSH) */
+  ready?: boolean
+  /** fingerprint of the bootstrap it ran (scripts' content and their spec): another one means bootstrap again */
+  bootstrap?: string
 }
 
 export interface StateBackend {

@@ -21,6 +21,11 @@ export function parseState(where: string, text: string): EnvState {
   if ('problem' in parsed) throw corrupt(where, parsed.problem)
   const top = checkShape(where, parsed.value, [['', 'object'], ['groups', 'object']])
   if (top) throw corrupt(where, top)
+  const st = (parsed.value as {static?: unknown}).static
+  if (st !== undefined) {
+    const p = checkShape(where, st, [['', 'object']])
+    if (p) throw corrupt(where, {...p, path: 'static'})
+  }
   const s = parsed.value as EnvState
   for (const [name, g] of Object.entries(s.groups)) {
     const base = `groups.${name}`
@@ -29,6 +34,15 @@ export function parseState(where: string, text: string): EnvState {
     for (const [i, inst] of g.instances.entries()) {
       const q = checkShape(where, inst, [['', 'object'], ['id', 'string'], ['name', 'string'], ['address', 'string']])
       if (q) throw corrupt(where, {...q, path: q.path === '(top level)' ? `${base}.instances.${i}` : `${base}.instances.${i}.${q.path}`})
+    }
+  }
+  for (const [name, g] of Object.entries(s.static ?? {})) {
+    const base = `static.${name}`
+    const p = checkShape(where, g, [['', 'object'], ['hosts', 'array']])
+    if (p) throw corrupt(where, {...p, path: p.path === '(top level)' ? base : `${base}.${p.path}`})
+    for (const [i, h] of g.hosts.entries()) {
+      const q = checkShape(where, h, [['', 'object'], ['name', 'string'], ['address', 'string']])
+      if (q) throw corrupt(where, {...q, path: q.path === '(top level)' ? `${base}.hosts.${i}` : `${base}.hosts.${i}.${q.path}`})
     }
   }
   return s

@@ -12,8 +12,8 @@ import {hostRuns, needsSsh, providerOf, scriptSpec, step, type EnvContext} from 
 import type {EnvReport} from '../types.js'
 import {waitForSsh} from '../wait-ssh.js'
 
-/** how long new hosts may take to answer SSH: a local sandbox answers in a second, a cloud instance may take minutes */
-const DEFAULT_SSH_WAIT: Record<string, string> = {local: '1m'}
+/** how long new hosts may take to answer SSH: a local sandbox answers in a second, a cloud instance may take minutes; a static host exists already */
+const DEFAULT_SSH_WAIT: Record<string, string> = {local: '1m', static: '1m'}
 
 /**
  * Wait until the hosts answer SSH, then run the group's bootstrap scripts with the addresses of the groups it
