@@ -210,3 +210,33 @@ test('a size like 2C4G is resolved once per region and run, not per group and ph
   assert.equal((await remains('sizes')).filter((x) => x.startsWith('instance')).length, 3)
   assert.equal((await run(dir, ['env', 'down', '--yes'])).code, 0)
 })
+
+test('the provider reports what the environment\'s diff needs: Auto Scaling bounds, launch template fingerprint against the plan\'s, stopped instances', {skip}, async () => {
+  const {awsProvider} = await import('../../src/providers/aws/provider.js')
+  const spec = {count: 2, image: ami, size: 't3.micro', autoScaling: {min: 1, max: 4}, firewall: [{port: 22, from: ['10.0.0.0/8']}], tags: {team: 'shop'}}
+  const dir = project('seen', `      pool:\n        provider: aws\n        instance: ${JSON.stringify(spec)}\n`)
+  const up = await run(dir, ['env', 'up'])
+  assert.equal(up.code, 0, up.stdout + up.stderr)
+  const prev = {...process.env}
+  Object.assign(process.env, awsEnv)
+  try {
+    const ctx = (s: Record<string, unknown>) => ({project: 'seen', env: 'prod', group: 'pool', projectDir: dir, spec: s, settings: {region: 'us-east-1', endpoint}})
+    const a = await asg()
+    const g = (await a.c.send(new a.m.DescribeAutoScalingGroupsCommand({AutoScalingGroupNames: ['dops-seen-prod-pool']}))).AutoScalingGroups![0]!
+    const view = await awsProvider.inspect(ctx(spec))
+    assert.deepEqual(view.autoScaling, {name: 'dops-seen-prod-pool', min: g.MinSize, max: g.MaxSize, desired: g.DesiredCapacity, instances: g.Instances!.map((i) => i.InstanceId)})
+    assert.equal(view.launchTemplate?.fingerprint, view.wanted, 'the launch template is what the plan says')
+    const bigger = await awsProvider.inspect(ctx({...spec, size: 't3.small'}))
+    assert.notEqual(bigger.wanted, bigger.launchTemplate?.fingerprint, 'a new size needs a new launch template version')
+    const {m, c} = await ec2()
+    await c.send(new m.StopInstancesCommand({InstanceIds: [g.Instances![0]!.InstanceId!]}))
+    assert.deepEqual((await awsProvider.inspect(ctx(spec))).stopped.map((i) => i.id), [g.Instances![0]!.InstanceId])
+    assert.ok((await awsProvider.leftovers(ctx(spec))).length >= 4, 'instances, group, template, security group')
+  } finally {
+    for (const k of Object.keys(awsEnv)) if (prev[k] === undefined) delete process.env[k]
+    else process.env[k] = prev[k]
+  }
+  const down = await run(dir, ['env', 'down', '--yes'])
+  assert.equal(down.code, 0, down.stdout + down.stderr)
+  assert.deepEqual(await remains('seen'), [], 'the stopped instance went too')
+})
