@@ -26,6 +26,8 @@ export const ExitCode = {
   DEPLOY_FAILED: 21,
   /** the deploy lock is held by another deployment */
   DEPLOY_LOCKED: 22,
+  /** a provider's API call failed (cloud error, missing permission or credentials); what was made is recorded */
+  PROVIDER_FAILED: 23,
 } as const
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
 
@@ -41,7 +43,8 @@ export const EXIT_CODE_HELP = `EXIT CODES
   10 env plan --detailed-exitcode: there are changes to apply
   20 deployment failed; the changed hosts were rolled back
   21 deployment failed and was not rolled back
-  22 the deploy lock is held by another deployment`
+  22 the deploy lock is held by another deployment
+  23 a provider's API call failed (cloud error, permissions, credentials)`
 
 export interface ProblemLocation {
   file?: string

@@ -31,7 +31,7 @@ export function valueChecks(plan: unknown, source: YamlSource): Problem[] {
   }
   const p = obj(plan)
   ssh([], p.ssh)
-  for (const [name, prov] of Object.entries(obj(p.providers))) duration(['providers', name, 'sshTimeout'], obj(prov).sshTimeout)
+  for (const [name, prov] of Object.entries(obj(p.providers))) for (const k of ['sshTimeout', 'deleteTimeout']) duration(['providers', name, k], obj(prov)[k])
   for (const [name, app] of Object.entries(obj(p.apps))) {
     duration(['apps', name, 'strategy', 'pause'], obj(obj(app).strategy).pause)
     for (const k of ['interval', 'timeout']) duration(['apps', name, 'healthCheck', k], obj(obj(app).healthCheck)[k])

@@ -245,7 +245,7 @@ test('subnets of a VPC: the group\'s security group is made in that VPC, extra s
   const sub = (await c.send(new m.CreateSubnetCommand({VpcId: vpc, CidrBlock: '10.43.1.0/24'}))).Subnet!.SubnetId!
   const extra = (await c.send(new m.CreateSecurityGroupCommand({GroupName: 'corp-monitoring', Description: 'existing', VpcId: vpc}))).GroupId!
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dops-aws-vpc-'))
-  const write = (subnets: string) => writeFileSync(path.join(dir, 'dops.yml'), `version: 1\nproject: invpc\nproviders:\n  aws: {type: aws, region: us-east-1, endpoint: "${endpoint}"}\nenvironments:\n  prod:\n    groups:\n      app:\n        provider: aws\n        instance: {count: 1, image: ${ami}, size: t3.micro, subnets: [${subnets}], securityGroups: [${extra}], firewall: [{port: 443}]}\n`)
+  const write = (subnets: string) => writeFileSync(path.join(dir, 'dops.yml'), `version: 1\nproject: invpc\nproviders:\n  aws: {type: aws, region: us-east-1, endpoint: "${endpoint}"}\nenvironments:\n  prod:\n    groups:\n      app:\n        provider: aws\n        instance: {count: 1, image: ${ami}, size: t3.micro, subnets: [${subnets}], securityGroups: [${extra}], firewall: [{port: 443, from: [0.0.0.0/0]}]}\n`)
   write('subnet-0123456789abcdef0')
   const bad = await dops(['env', 'up'], {cwd: dir, env: awsEnv})
   assert.equal(bad.code, 2, bad.stderr)
@@ -315,7 +315,7 @@ test('throttled API calls are retried: env up and down succeed through RequestLi
   // the first call of every action, and the first three RunInstances calls, get EC2's throttling error
   const {endpoint: slow, faults: throttled} = await startFaultProxy((action, n) => (n === 1 || (action === 'RunInstances' && n <= 3) ? {status: 503, code: 'RequestLimitExceeded', message: 'Request limit exceeded.'} : undefined))
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dops-aws-throttle-'))
-  writeFileSync(path.join(dir, 'dops.yml'), `version: 1\nproject: busy\nproviders:\n  aws: {type: aws, region: us-east-1, endpoint: "${slow}"}\nenvironments:\n  prod:\n    groups:\n      app:\n        provider: aws\n        instance: {count: 2, image: ${ami}, size: 1C1G, firewall: [{port: 443}]}\n`)
+  writeFileSync(path.join(dir, 'dops.yml'), `version: 1\nproject: busy\nproviders:\n  aws: {type: aws, region: us-east-1, endpoint: "${slow}"}\nenvironments:\n  prod:\n    groups:\n      app:\n        provider: aws\n        instance: {count: 2, image: ${ami}, size: 1C1G, firewall: [{port: 443, from: [0.0.0.0/0]}]}\n`)
   const up = await dops(['env', 'up', '--json'], {cwd: dir, env: awsEnv})
   assert.equal(up.code, 0, up.stdout + up.stderr)
   assert.equal(throttled.get('RunInstances'), 3, 'RunInstances was throttled three times and retried')

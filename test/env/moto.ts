@@ -15,3 +15,53 @@ export async function startMoto(port: number): Promise<ChildProcess> {
   })
   return moto
 }
+
+export interface Fault {
+  status: number
+  code: string
+  message: string
+}
+export interface FaultProxy {
+  endpoint: string
+  /** faults answered, by action */
+  faults: Map<string, number>
+  /** the form bodies of the calls seen, by action */
+  calls: Map<string, URLSearchParams[]>
+  close(): void
+}
+
+/**
+ * A proxy in front of moto that answers some calls (EC2 and Auto Scaling: query protocol) with an error instead,
+ * as EC2 does (DependencyViolation while instances shut down, UnauthorizedOperation, throttling). `decide` sees the
+ * action, how many times it was called (this one included) and its parameters.
+ */
+export async function startFaultProxy(motoPort: number, decide: (action: string, n: number, params: URLSearchParams) => Fault | undefined): Promise<FaultProxy> {
+  const http = await import('node:http')
+  const calls = new Map<string, URLSearchParams[]>()
+  const faults = new Map<string, number>()
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const body = Buffer.concat(chunks)
+      const params = new URLSearchParams(body.toString())
+      const action = params.get('Action') ?? String(req.headers['x-amz-target'] ?? '?')
+      calls.set(action, [...(calls.get(action) ?? []), params])
+      const f = decide(action, calls.get(action)!.length, params)
+      if (f) {
+        faults.set(action, (faults.get(action) ?? 0) + 1)
+        res.writeHead(f.status, {'content-type': 'text/xml'})
+        res.end(`<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>${f.code}</Code><Message>${f.message}</Message></Error></Errors><RequestID>fault</RequestID></Response>`)
+        return
+      }
+      const fwd = http.request({host: '127.0.0.1', port: motoPort, method: req.method, path: req.url, headers: req.headers}, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers)
+        up.pipe(res)
+      })
+      fwd.on('error', () => res.destroy())
+      fwd.end(body)
+    })
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return {endpoint: `http://127.0.0.1:${(server.address() as {port: number}).port}`, faults, calls, close: () => server.close()}
+}
