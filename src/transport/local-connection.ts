@@ -5,8 +5,8 @@
  * whole group; so does the second Ctrl-C (live.ts).
  */
 import {spawn} from 'node:child_process'
-import {StringDecoder} from 'node:string_decoder'
 import {registerLive} from './live.js'
+import {OutputCollector} from './output.js'
 import {ConnectError, type Connection, type ExecOptions, type ExecResult} from './types.js'
 
 /** as over SSH: how long the output may stay open after the command exited */
@@ -25,25 +25,15 @@ export class LocalConnection implements Connection {
   constructor(private readonly label: string) {}
 
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    const max = opts.maxBuffer ?? 1024 * 1024
     return new Promise((resolve, reject) => {
       const child = spawn('/bin/sh', ['-c', command], {detached: true, stdio: ['pipe', 'pipe', 'pipe']})
-      const out = {stdout: '', stderr: ''}
-      let truncated = false
+      const output = new OutputCollector(opts)
       let deadlineExceeded = false
       let outputLeftOpen = false
       let exited: {code: number | null; signal?: string} | undefined
       let graceTimer: NodeJS.Timeout | undefined
-      const decoders = {stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8')}
-      const take = (which: 'stdout' | 'stderr', s: string) => {
-        if (!s) return
-        opts.onOutput?.(which, s)
-        const room = max - out[which].length
-        if (s.length > room) truncated = true
-        if (room > 0) out[which] += s.slice(0, room)
-      }
-      child.stdout.on('data', (c: Buffer) => take('stdout', decoders.stdout.write(c)))
-      child.stderr.on('data', (c: Buffer) => take('stderr', decoders.stderr.write(c)))
+      child.stdout.on('data', output.collect('stdout'))
+      child.stderr.on('data', output.collect('stderr'))
       const unregister = registerLive({stop: async () => killGroup(child.pid)})
       const deadline = opts.deadlineMs
         ? setTimeout(() => {
@@ -62,8 +52,9 @@ export class LocalConnection implements Connection {
         clearTimeout(graceTimer)
         opts.signal?.removeEventListener('abort', onAbort)
         unregister()
-        for (const which of ['stdout', 'stderr'] as const) take(which, decoders[which].end())
-        resolve({exitCode: exited?.code ?? null, signal: exited?.signal, stdout: out.stdout, stderr: out.stderr, deadlineExceeded, outputLeftOpen, truncated})
+        output.end()
+        const {stdout, stderr} = output.out
+        resolve({exitCode: exited?.code ?? null, signal: exited?.signal, stdout, stderr, deadlineExceeded, outputLeftOpen, truncated: output.truncated})
       }
       child.on('error', (e) => {
         if (settled) return

@@ -3,8 +3,8 @@
  * stop killing the remote sessions), and tunnels for ProxyJump.
  */
 import type {Duplex} from 'node:stream'
-import {StringDecoder} from 'node:string_decoder'
 import type {Client, ClientChannel} from 'ssh2'
+import {OutputCollector} from './output.js'
 import {buildKillSessionsCommand} from './remote-command.js'
 import {ConnectError, type Connection, type ExecOptions, type ExecResult} from './types.js'
 
@@ -63,7 +63,6 @@ export class SshConnection implements Connection {
   }
 
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    const max = opts.maxBuffer ?? 1024 * 1024
     return new Promise((resolve, reject) => {
       let late = false
       const openTimer = setTimeout(() => {
@@ -74,25 +73,14 @@ export class SshConnection implements Connection {
         clearTimeout(openTimer)
         if (late) return stream?.close()
         if (err) return reject(new ConnectError('unreachable', `${this.label}: cannot open a channel: ${err.message}`))
-        const out = {stdout: '', stderr: ''}
-        let truncated = false
+        const output = new OutputCollector(opts)
         let exitCode: number | null = null
         let signal: string | undefined
         let deadlineExceeded = false
         let outputLeftOpen = false
         let graceTimer: NodeJS.Timeout | undefined
-        // one decoder per stream: a multi-byte character split over two chunks is decoded whole
-        const decoders = {stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8')}
-        const take = (which: 'stdout' | 'stderr', s: string) => {
-          if (!s) return
-          opts.onOutput?.(which, s)
-          const room = max - out[which].length
-          if (s.length > room) truncated = true
-          if (room > 0) out[which] += s.slice(0, room)
-        }
-        const collect = (which: 'stdout' | 'stderr') => (chunk: Buffer) => take(which, decoders[which].write(chunk))
-        stream.on('data', collect('stdout'))
-        stream.stderr.on('data', collect('stderr'))
+        stream.on('data', output.collect('stdout'))
+        stream.stderr.on('data', output.collect('stderr'))
         // the connection itself going away (host down, network cut) is not the command being killed
         let connectionLost = false
         const onLost = () => {
@@ -129,12 +117,13 @@ export class SshConnection implements Connection {
           clearTimeout(graceTimer)
           clearTimeout(deadline)
           opts.signal?.removeEventListener('abort', onAbort)
-          for (const which of ['stdout', 'stderr'] as const) take(which, decoders[which].end())
+          output.end()
           // ssh2 closes the channels before it emits the client's 'close': look once more after this turn
           setImmediate(() => {
             this.client.off('close', onLost)
             const lost = connectionLost || exitCode === null && signal === undefined && !deadlineExceeded && !outputLeftOpen && !opts.signal?.aborted
-            resolve({exitCode, signal, stdout: out.stdout, stderr: out.stderr, deadlineExceeded, outputLeftOpen, truncated, ...(lost ? {connectionLost: true} : {})})
+            const {stdout, stderr} = output.out
+            resolve({exitCode, signal, stdout, stderr, deadlineExceeded, outputLeftOpen, truncated: output.truncated, ...(lost ? {connectionLost: true} : {})})
           })
         })
         if (opts.stdin !== undefined) stream.end(opts.stdin)

@@ -4,7 +4,7 @@
  * host's own /proc is read over ssh too).
  */
 import assert from 'node:assert/strict'
-import {mkdtempSync, readdirSync, readFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {after, before, test} from 'node:test'
@@ -14,6 +14,7 @@ import {resolveEnvironment} from '../../src/inventory/resolve.js'
 import {parsePlan} from '../../src/plan/load.js'
 import type {SshTransport} from '../../src/transport/ssh.js'
 import {startFleet, type Fleet} from '../fleet/fleet.js'
+import {localArgvs} from '../fleet/vars-argv.js'
 import {fleetHosts} from './fleet-hosts.js'
 
 let fleet: Fleet
@@ -28,19 +29,6 @@ after(async () => {
   await transport?.close()
   await fleet?.stop()
 })
-
-/** Every process's argv seen on this machine. */
-function localArgvs(): string[] {
-  const out: string[] = []
-  for (const d of readdirSync('/proc'))
-    if (/^\d+$/.test(d))
-      try {
-        out.push(readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').join(' '))
-      } catch {
-        // the process ended meanwhile
-      }
-  return out
-}
 
 test('a secret in a traffic command never appears in a process argv while the command runs', async () => {
   const secret = `traffic-s3cret-${Date.now()}`

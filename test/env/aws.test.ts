@@ -7,11 +7,10 @@ import type {ChildProcess} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import http from 'node:http'
 import {after, before, test} from 'node:test'
 import type {EnvReport} from '../../src/env/env-job.js'
 import {dops, json} from '../helpers.js'
-import {haveMoto, startMoto} from './moto.js'
+import {haveMoto, startFaultProxy as startMotoFaultProxy, startMoto, type Fault, type FaultProxy} from './moto.js'
 import {startFleet, type Fleet} from '../fleet/fleet.js'
 
 // below Linux's ephemeral range (32768+), so no outgoing connection of the suite can hold it
@@ -19,7 +18,7 @@ const port = 21000 + (process.pid % 1000)
 const endpoint = `http://127.0.0.1:${port}`
 const awsEnv = {AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true'}
 let moto: ChildProcess | undefined
-const proxies: http.Server[] = []
+const proxies: FaultProxy[] = []
 let fleet: Fleet | undefined
 let project: string
 let ami: string
@@ -277,38 +276,11 @@ test('env down removes everything it made: instances, Auto Scaling group, securi
   assert.equal((await c.send(new m.DescribeSecurityGroupsCommand({Filters: [{Name: 'tag:dops:project', Values: ['cloud']}]}))).SecurityGroups!.length, 0)
 })
 
-type Fault = {status: number; code: string; message: string}
-
-/** A proxy in front of moto that answers some EC2 calls with an error instead (decide: by action and its count). */
-async function startFaultProxy(decide: (action: string, n: number) => Fault | undefined): Promise<{endpoint: string; faults: Map<string, number>; close(): void}> {
-  const seen = new Map<string, number>()
-  const faults = new Map<string, number>()
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const body = Buffer.concat(chunks)
-      const action = new URLSearchParams(body.toString()).get('Action') ?? String(req.headers['x-amz-target'] ?? '?')
-      const n = (seen.get(action) ?? 0) + 1
-      seen.set(action, n)
-      const f = decide(action, n)
-      if (f) {
-        faults.set(action, (faults.get(action) ?? 0) + 1)
-        res.writeHead(f.status, {'content-type': 'text/xml'})
-        res.end(`<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>${f.code}</Code><Message>${f.message}</Message></Error></Errors><RequestID>fault-${n}</RequestID></Response>`)
-        return
-      }
-      const fwd = http.request({host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers}, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers)
-        up.pipe(res)
-      })
-      fwd.on('error', () => res.destroy())
-      fwd.end(body)
-    })
-  })
-  proxies.push(server)
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  return {endpoint: `http://127.0.0.1:${(server.address() as {port: number}).port}`, faults, close: () => server.close()}
+/** a fault proxy in front of this file's moto, closed after the tests */
+async function startFaultProxy(decide: (action: string, n: number) => Fault | undefined): Promise<FaultProxy> {
+  const p = await startMotoFaultProxy(port, decide)
+  proxies.push(p)
+  return p
 }
 
 test('throttled API calls are retried: env up and down succeed through RequestLimitExceeded answers', {skip}, async () => {

@@ -5,7 +5,8 @@
 import {execFile} from 'node:child_process'
 import {readdirSync, readFileSync} from 'node:fs'
 
-function localArgvs(): string[] {
+/** every process's argv seen on this machine */
+export function localArgvs(): string[] {
   const out: string[] = []
   for (const d of readdirSync('/proc'))
     if (/^\d+$/.test(d))
