@@ -16,6 +16,14 @@ export class PartialCreateError extends DopsError {
   }
 }
 
+/** A live instance that differs from the group's spec in a way only a new instance fixes (size, image, storage). */
+export interface Outdated {
+  /** the instance's name (InstanceState.name) */
+  name: string
+  /** what differs, for `env plan`: e.g. "size t3.small -> t3.medium" */
+  why: string[]
+}
+
 export interface ProviderContext {
   project: string
   env: string
@@ -45,6 +53,20 @@ export interface Provider {
   drift?(ctx: ProviderContext): Promise<string[]>
   /** make those settings match the plan (`env up`, each run); returns the changes made */
   reconcile?(ctx: ProviderContext): Promise<string[]>
+  /**
+   * Recorded instances that exist but are stopped (EC2 `stopping`/`stopped`): they are never counted as gone nor
+   * made again; `env plan` shows them and `env up` starts them (`start`) before anything else of the group.
+   */
+  stopped?(ctx: ProviderContext, instances: InstanceState[]): Promise<InstanceState[]>
+  /** start stopped instances and wait until they run; returns them with their addresses now (an address may change) */
+  start?(ctx: ProviderContext, instances: InstanceState[]): Promise<InstanceState[]>
+  /**
+   * Live instances that must be replaced to match the spec (size, image, storage, an Auto Scaling group's launch
+   * template version). `env up` replaces them batch by batch, new hosts first (create, prepare, deploy, hostsJoined),
+   * then the old ones leave (hostsLeft, drain, destroy). In-place changes (tags, Auto Scaling bounds, firewall) are
+   * `drift`/`reconcile`, applied before any host is created or destroyed.
+   */
+  outdated?(ctx: ProviderContext, instances: InstanceState[]): Promise<Outdated[]>
   /** after `env down`: remove what is left of the environment (e.g. security groups) */
   cleanup?(ctx: ProviderContext): Promise<void>
 }
