@@ -40,7 +40,9 @@ for (const [args, next] of [
     assert.ok(head >= 0, lines.join('\n'))
     const col = lines[head]!.indexOf(next)
     const rows = lines.slice(head + 1)
-    const filled = rows.filter((l) => l.slice(col).trim())
+    // the column after it may wrap too: look at this column only
+    const end = lines[head]!.slice(col + next.length).search(/\S/) + col + next.length
+    const filled = rows.filter((l) => l.slice(col, end).trim())
     assert.equal(filled.length, 2, `one row per host starts the ${next} column:\n${lines.join('\n')}`)
     for (const r of filled) assert.match(r.slice(col), /^(unreachable|127\.0\.0\.1)/, `the ${next} column starts at ${col}:\n${lines.join('\n')}`)
     const indent = lines[head]!.indexOf('HOST')
