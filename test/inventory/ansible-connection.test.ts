@@ -87,5 +87,5 @@ test('templates dops cannot resolve, unsupported connections and ssh arguments a
   writeFileSync(inv, `[g]\na ansible_connection=smart ansible_ssh_common_args="-o ControlMaster=auto -o ControlPersist=60s -C -q"\nb ansible_connection=paramiko\nc ansible_connection=local\n`)
   const r = await dops(['hosts', '-i', inv, '--json'])
   assert.equal(r.code, 0, r.stderr)
-  assert.deepEqual(json<{hosts: Array<{name: string; connection?: string}>}>(r).hosts.map((h) => [h.name, h.connection ?? 'ssh']), [['a', 'ssh'], ['b', 'ssh'], ['c', 'local']])
+  assert.deepEqual(json<{hosts: Array<{name: string; connection: {type: string}}>}>(r).hosts.map((h) => [h.name, h.connection.type]), [['a', 'ssh'], ['b', 'ssh'], ['c', 'local']])
 })
