@@ -117,7 +117,7 @@ function describeConnection(h: Host, config: SshConfigFile, d: TargetDefaults): 
 
 /**
  * The hops of a ProxyJump as the SSH transport dials them (src/transport/ssh.ts): each hop is looked up in ssh_config
- * as a host of its own, without the `-u` override; the first one is reached as configured (its own jump included),
+ * as a host of its own, without the `-u` and `--identity` overrides (ssh passes neither -l nor -i to the jump); the first one is reached as configured (its own jump included),
  * each later one through the previous hop.
  */
 function jumps(spec: string, config: SshConfigFile, d: TargetDefaults, budget: {hops: number}): JumpHop[] {
@@ -129,7 +129,7 @@ function jumps(spec: string, config: SshConfigFile, d: TargetDefaults, budget: {
   }
   return hops.map((hop, i) => {
     if (--budget.hops < 0) throw new InvalidInputError(`ProxyJump \`${spec}\`: more than ${MAX_HOPS} jump hosts (a loop through ssh_config aliases?)`)
-    const ht = resolveTarget({name: hop.alias, address: hop.alias, port: hop.port, user: hop.user, group: '', groups: [], labels: {}, vars: {}}, config, {...d, user: undefined})
+    const ht = resolveTarget({name: hop.alias, address: hop.alias, port: hop.port, user: hop.user, group: '', groups: [], labels: {}, vars: {}}, config, {...d, user: undefined, identityFile: undefined})
     const first = i === 0
     return {
       spec: hops.length === 1 ? spec.trim() : spec.split(',')[i]!.trim(),

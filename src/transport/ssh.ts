@@ -87,7 +87,7 @@ export class SshTransport implements Transport {
       // -J a,b: a is reached as configured (its own ProxyJump included), b through a, the target through b
       for (const [i, hop] of parseProxyJump(t.proxyJump).entries()) {
         const config = t.configFile ? configAt(t.configFile, this.opts.env ?? process.env) : this.config
-        const ht = resolveTarget({name: hop.alias, address: hop.alias, port: hop.port, user: hop.user, group: '', groups: [], labels: {}, vars: {}}, config, {...this.opts, user: undefined})
+        const ht = resolveTarget({name: hop.alias, address: hop.alias, port: hop.port, user: hop.user, group: '', groups: [], labels: {}, vars: {}}, config, {...this.opts, user: undefined, identityFile: undefined})
         if (t.configFile) ht.configFile = t.configFile
         if (i > 0) ht.proxyJump = undefined
         via = await this.open(ht, hop.alias, via)

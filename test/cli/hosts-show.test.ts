@@ -248,7 +248,7 @@ test('dops hosts --show HOST: readable, the same connection, the secret redacted
   assert.equal(json<Described>(byAddress).name, 'app2')
 })
 
-test('--identity is offered to the target only, as ssh -i is (not to its jump hosts)', {todo: 'the SSH transport passes --identity to jump hosts too (src/transport/ssh.ts, dial); dops hosts shows what it does'}, async () => {
+test('--identity is offered to the target only, as ssh -i is (not to its jump hosts)', async () => {
   const j = await dops(['hosts', '--show', 'web1', '--json', ...flags], {cwd: dir, env})
   assert.deepEqual(compare(json<Described>(j), oracleFor({address: 'web1'}, ['-l', 'root', '-i', key, '-o', `UserKnownHostsFile=${kh}`])), [])
 })
