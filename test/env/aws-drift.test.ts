@@ -110,6 +110,12 @@ test('tags, Auto Scaling bounds and the launch template change in place: env pla
   assert.deepEqual(tagsOf(v2.LaunchTemplateData!.TagSpecifications![0]!.Tags), {Name: 'dops-inplace-prod-pool', team: 'web', cost: '7'})
   const again = await planOf(dir)
   assert.equal(again.changed, false, JSON.stringify(again.changes))
+  // an instance made by an older dops has no record of the keys it set: it gets one, shown once
+  await c.send(new m.DeleteTagsCommand({Resources: [before[1]!.InstanceId!], Tags: [{Key: 'dops:tags'}]}))
+  assert.deepEqual((await planOf(dir)).changes[0]!.updates, ['tag +dops:tags=cost,team (on 1 instance(s))'])
+  assert.equal((await run(dir, ['env', 'up'])).code, 0)
+  assert.equal((await instancesOf('inplace')).find((i) => i.InstanceId === before[1]!.InstanceId)!.Tags!.find((t) => t.Key === 'dops:tags')?.Value, 'cost,team')
+  assert.equal((await planOf(dir)).changed, false)
   // the instances are not outdated: tags changed in place, the template's new version differs only in them
   assert.deepEqual(await (await provider()).outdated!(ctx('inplace', dir, {...spec, autoScaling: {min: 2, max: 6}, tags: {team: 'web', cost: 7}}), []), [])
   assert.equal((await run(dir, ['env', 'down', '--yes'])).code, 0)
@@ -129,6 +135,12 @@ test('an Auto Scaling group the plan no longer has is deleted with its launch te
   const {m, c} = await ec2()
   assert.deepEqual((await c.send(new m.DescribeLaunchTemplatesCommand({Filters: [{Name: 'tag:dops:project', Values: ['noasg']}]}))).LaunchTemplates, [])
   assert.deepEqual((await instancesOf('noasg', ['running'])).map((i) => i.InstanceId).sort(), ids, 'the same instances run')
+  assert.equal((await planOf(dir)).changed, false)
+  // a template left by a removal interrupted after the group went: shown and deleted
+  await c.send(new m.CreateLaunchTemplateCommand({LaunchTemplateName: 'dops-noasg-prod-pool', LaunchTemplateData: {ImageId: ami}}))
+  assert.deepEqual((await planOf(dir)).changes[0]!.updates, ['delete launch template dops-noasg-prod-pool (no auto scaling group uses it)'])
+  assert.equal((await run(dir, ['env', 'up'])).code, 0)
+  assert.deepEqual((await c.send(new m.DescribeLaunchTemplatesCommand({}))).LaunchTemplates!.filter((t) => t.LaunchTemplateName === 'dops-noasg-prod-pool'), [])
   assert.equal((await planOf(dir)).changed, false)
   assert.equal((await run(dir, ['env', 'down', '--yes'])).code, 0)
   assert.deepEqual(await instancesOf('noasg'), [])

@@ -10,7 +10,7 @@ import {applyBounds, boundsLine, makeAsg, planBounds, removeAsg, useLatest} from
 import {findSecurityGroup, syncRules} from './firewall.js'
 import {describe} from './instances.js'
 import {vpcOf} from './lookup.js'
-import {nameOf, type Sdk, type Spec} from './sdk.js'
+import {fail, nameOf, type Sdk, type Spec} from './sdk.js'
 import {applyToAsg, applyToInstances, instanceTags, tagChange, tagLines, type TagChange} from './tags.js'
 import {ensureTemplate, templateData, templateLine, templateVersions, wantedData} from './template.js'
 import {findAsgs} from './teardown.js'
@@ -34,6 +34,10 @@ export async function converge(ctx: ProviderContext, s: Sdk, apply: boolean): Pr
     out.push(`delete auto scaling group ${name} (its ${g.Instances?.length ?? 0} instances stay as the group's instances)`)
     if (apply) await removeAsg(ctx, s, g)
     g = undefined
+  } else if (!spec.autoScaling && (await templateVersions(ctx, s, sg))?.length) {
+    // left by a removal that stopped between deleting the group and its template
+    out.push(`delete launch template ${name} (no auto scaling group uses it)`)
+    if (apply) await s.ec2.send(new s.ec2m.DeleteLaunchTemplateCommand({LaunchTemplateName: name})).catch((e: {name?: string}) => /NotFound/.test(String(e.name)) || fail(ctx, 'DeleteLaunchTemplate', e))
   }
 
   // the plan's Auto Scaling group around instances made without one: made, and the running ones attached

@@ -40,7 +40,7 @@ export function instanceTags(ctx: ProviderContext, spec: Spec): Tag[] {
 export interface TagChange {
   set: Tag[]
   remove: string[]
-  /** what a user sees changed: `+k=v`, `k: a -> b`, `-k` (dops's record is kept silently) */
+  /** what a user sees changed: `+k=v`, `k: a -> b`, `-k` (dops's record is kept silently once it exists) */
   lines: string[]
 }
 
@@ -52,8 +52,10 @@ export function tagChange(ctx: ProviderContext, spec: Spec, current: Array<{Key?
   const wanted = new Set(want.map((t) => t.Key))
   const stale = current.map((t) => t.Key!).filter((k) => k && isRecord(k) && !wanted.has(k))
   const remove = [...new Set([...recordedKeys(current).filter((k) => have.has(k) && !wanted.has(k) && !k.startsWith('dops:')), ...stale])]
+  // a resource without a record (made by an older dops) gets one: shown once, as the keys dops now answers for
+  const hadRecord = current.some((t) => t.Key && isRecord(t.Key))
   const lines = [
-    ...set.filter((t) => !isRecord(t.Key)).map((t) => (have.has(t.Key) ? `${t.Key}: ${have.get(t.Key)} -> ${t.Value}` : `+${t.Key}=${t.Value}`)),
+    ...set.filter((t) => !hadRecord || !isRecord(t.Key)).map((t) => (have.has(t.Key) ? `${t.Key}: ${have.get(t.Key)} -> ${t.Value}` : `+${t.Key}=${t.Value}`)),
     ...remove.filter((k) => !isRecord(k)).map((k) => `-${k}`),
   ]
   return {set, remove, lines}
