@@ -1,6 +1,7 @@
 /**
  * Making instances: RunInstances spread over the subnets, or an Auto Scaling group with a launch template. Tags: the
- * plan's (a user's `Name` kept), then dops's identity (`dops:*`); `Name` defaults to `dops-<project>-<env>-<group>`.
+ * plan's (a user's `Name` kept), then dops's identity (`dops:*`) and its record of the user's keys (`dops:tags`, tags.ts);
+ * `Name` defaults to `dops-<project>-<env>-<group>`.
  */
 import {DopsError, ExitCode} from '../../errors.js'
 import type {InstanceState} from '../../state/local-file.js'
@@ -11,22 +12,15 @@ import {preflightSpec, subnetsOf, vpcOf} from './lookup.js'
 import {securityGroup} from './firewall.js'
 import {fail, nameOf, sleep, type Sdk, type Spec} from './sdk.js'
 import {instanceTags} from './tags.js'
-import {ensureTemplate, partsOf, printOf, templateData, templateVersions} from './template.js'
+import {ensureTemplate, partsOf, templateData, templateVersions} from './template.js'
 import {findAsgs} from './teardown.js'
 import {blockDevices} from './volumes.js'
-
-export {instanceTags} from './tags.js'
 
 /** What a launch template (or RunInstances) gets from the spec, without the security groups. */
 export async function launchData(ctx: ProviderContext, s: Sdk, spec: Spec) {
   const {type, image} = await preflightSpec(ctx, s, spec)
   const BlockDeviceMappings = blockDevices(spec.storage, image.rootDevice)
   return {ImageId: image.id, InstanceType: type.name as never, KeyName: spec.keyPair, BlockDeviceMappings, tags: instanceTags(ctx, spec)}
-}
-
-/** A fingerprint of what instances are launched with (image, type, key, volumes, tags, extra security groups). */
-export function fingerprint(d: Parameters<typeof partsOf>[0], extraGroups: string[] = []): string {
-  return printOf(partsOf(d, extraGroups))
 }
 
 /**
