@@ -14,7 +14,7 @@ export type Tag = {Key: string; Value: string}
 const RECORD = 'dops:tags'
 const isRecord = (k: string) => k === RECORD || /^dops:tags:\d+$/.test(k)
 
-/** The record of the user's keys as tags (each value at most 256 characters; keys hold no comma in practice). */
+/** The record of the user's keys as tags (each value at most 256 characters; EC2 allows no comma in a tag key). */
 function recordTags(keys: string[]): Tag[] {
   const out: string[] = []
   for (const k of [...keys].sort()) {
