@@ -1,22 +1,20 @@
 /**
  * Making instances: RunInstances spread over the subnets, or an Auto Scaling group with a launch template. Tags: the
- * plan's (a user's `Name` kept), then dops's identity (`dops:*`); `Name` defaults to `dops-<project>-<env>-<group>`.
+ * plan's (a user's `Name` kept), then dops's identity (`dops:*`) and its record of the user's keys (`dops:tags`, tags.ts);
+ * `Name` defaults to `dops-<project>-<env>-<group>`.
  */
-import {createHash} from 'node:crypto'
 import {DopsError, ExitCode} from '../../errors.js'
 import type {InstanceState} from '../../state/local-file.js'
 import {PartialCreateError, type ProviderContext} from '../types.js'
-import {running, spreadOverSubnets} from './instances.js'
+import {fitBounds, makeAsg, useLatest} from './autoscaling.js'
+import {describe, running, spreadOverSubnets} from './instances.js'
 import {preflightSpec, subnetsOf, vpcOf} from './lookup.js'
 import {securityGroup} from './firewall.js'
-import {fail, nameOf, regionOf, sleep, tagKeys, type Sdk, type Spec} from './sdk.js'
+import {fail, nameOf, sleep, type Sdk, type Spec} from './sdk.js'
+import {instanceTags} from './tags.js'
+import {ensureTemplate, partsOf, templateData, templateVersions} from './template.js'
+import {findAsgs} from './teardown.js'
 import {blockDevices} from './volumes.js'
-
-/** The instance tags: the plan's, dops's identity over them, and a Name unless the plan gives one. */
-export function instanceTags(ctx: ProviderContext, spec: Spec): Array<{Key: string; Value: string}> {
-  const user = Object.fromEntries(Object.entries(spec.tags ?? {}).map(([k, v]) => [k, String(v)]))
-  return Object.entries({Name: nameOf(ctx), ...user, ...tagKeys(ctx)}).map(([Key, Value]) => ({Key, Value}))
-}
 
 /** What a launch template (or RunInstances) gets from the spec, without the security groups. */
 export async function launchData(ctx: ProviderContext, s: Sdk, spec: Spec) {
@@ -25,40 +23,27 @@ export async function launchData(ctx: ProviderContext, s: Sdk, spec: Spec) {
   return {ImageId: image.id, InstanceType: type.name as never, KeyName: spec.keyPair, BlockDeviceMappings, tags: instanceTags(ctx, spec)}
 }
 
-/** A fingerprint of what instances are launched with (image, type, key, volumes, tags, extra security groups). */
-export function fingerprint(d: {ImageId?: string; InstanceType?: string; KeyName?: string; BlockDeviceMappings?: unknown[]; tags?: Array<{Key?: string; Value?: string}>}, extraGroups: string[] = []): string {
-  const tags = [...(d.tags ?? [])].map((t) => `${t.Key}=${t.Value}`).sort()
-  const canon = JSON.stringify([d.ImageId, d.InstanceType, d.KeyName ?? null, d.BlockDeviceMappings ?? [], tags, [...extraGroups].sort()])
-  return createHash('sha256').update(canon).digest('hex').slice(0, 16)
-}
-
+/**
+ * New instances of an Auto Scaling group: its launch template brought to the plan first (a new default version when
+ * it differs: the group launches `$Latest`), the group made around the group's plain running instances when it has
+ * none yet (attached, not launched again), then its desired capacity raised by `count` (bounds widened to hold it).
+ */
 async function viaAutoScaling(ctx: ProviderContext, s: Sdk, spec: Spec, data: Awaited<ReturnType<typeof launchData>>, SecurityGroupIds: string[], count: number, existing: InstanceState[]): Promise<InstanceState[]> {
   const name = nameOf(ctx)
-  const subnets = subnetsOf(spec)
-  const {tags, ...lt} = data
-  const have = await s.ec2.send(new s.ec2m.DescribeLaunchTemplatesCommand({LaunchTemplateNames: [name]})).catch(() => undefined)
-  if (!have?.LaunchTemplates?.length)
-    await s.ec2
-      .send(new s.ec2m.CreateLaunchTemplateCommand({LaunchTemplateName: name, LaunchTemplateData: {...lt, BlockDeviceMappings: lt.BlockDeviceMappings.length ? lt.BlockDeviceMappings : undefined, SecurityGroupIds, TagSpecifications: [{ResourceType: 'instance', Tags: tags}]}, TagSpecifications: [{ResourceType: 'launch-template', Tags: Object.entries(tagKeys(ctx)).map(([Key, Value]) => ({Key, Value}))}]}))
-      .catch((e) => fail(ctx, 'CreateLaunchTemplate', e))
-  const desired = existing.length + count
-  const found = await s.asg.send(new s.asgm.DescribeAutoScalingGroupsCommand({AutoScalingGroupNames: [name]})).catch((e) => fail(ctx, 'DescribeAutoScalingGroups', e))
-  const a = spec.autoScaling!
-  if (!found.AutoScalingGroups?.length) {
-    await s.asg
-      .send(new s.asgm.CreateAutoScalingGroupCommand({AutoScalingGroupName: name, LaunchTemplate: {LaunchTemplateName: name, Version: '$Latest'}, MinSize: Math.min(a.min ?? 0, desired), MaxSize: Math.max(a.max ?? desired, desired), DesiredCapacity: desired, VPCZoneIdentifier: subnets.length ? subnets.join(',') : undefined, AvailabilityZones: subnets.length ? undefined : [`${regionOf(ctx)}a`], Tags: tags.map((t) => ({...t, PropagateAtLaunch: true}))}))
-      .catch((e) => fail(ctx, 'CreateAutoScalingGroup', e))
-  } else {
-    await s.asg.send(new s.asgm.UpdateAutoScalingGroupCommand({AutoScalingGroupName: name, DesiredCapacity: desired, MaxSize: Math.max(found.AutoScalingGroups[0]!.MaxSize ?? desired, desired)})).catch((e) => fail(ctx, 'UpdateAutoScalingGroup', e))
-  }
+  await ensureTemplate(ctx, s, templateData(data, SecurityGroupIds), await templateVersions(ctx, s, SecurityGroupIds[0]), partsOf(data, spec.securityGroups))
+  let [g] = await findAsgs(ctx, s, [name])
+  if (!g) {
+    const plain = existing.length ? await describe(ctx, s, ['running']) : []
+    g = await makeAsg(ctx, s, spec, data.tags, plain.filter((i) => existing.some((e) => e.id === i.InstanceId)).map((i) => ({id: i.InstanceId!, zone: i.Placement?.AvailabilityZone})))
+  } else await useLatest(ctx, s, g)
+  const known = new Set(existing.map((e) => e.id))
+  const desired = (g.Instances ?? []).filter((m) => known.has(m.InstanceId!)).length + count
+  await s.asg.send(new s.asgm.UpdateAutoScalingGroupCommand({AutoScalingGroupName: name, DesiredCapacity: desired, ...fitBounds(spec, desired, g.MaxSize ?? desired)})).catch((e) => fail(ctx, 'UpdateAutoScalingGroup', e))
   // the group launches them: wait (bounded) until it reports them, then read their addresses
   for (let i = 0; i < 60; i++) {
-    const g = await s.asg.send(new s.asgm.DescribeAutoScalingGroupsCommand({AutoScalingGroupNames: [name]})).catch((e) => fail(ctx, 'DescribeAutoScalingGroups', e))
-    const ids = (g.AutoScalingGroups?.[0]?.Instances ?? []).map((x) => x.InstanceId!)
-    if (ids.length >= desired) {
-      const known = new Set(existing.map((e) => e.id))
-      return running(ctx, s, ids.filter((id) => !known.has(id)))
-    }
+    const now = await s.asg.send(new s.asgm.DescribeAutoScalingGroupsCommand({AutoScalingGroupNames: [name]})).catch((e) => fail(ctx, 'DescribeAutoScalingGroups', e))
+    const ids = (now.AutoScalingGroups?.[0]?.Instances ?? []).map((x) => x.InstanceId!)
+    if (ids.length >= desired) return running(ctx, s, ids.filter((id) => !known.has(id)))
     await sleep(1000)
   }
   throw new DopsError('PROVIDER_ERROR', `aws (group ${ctx.group}): the Auto Scaling group did not reach ${desired} instances in 60 s`, {exitCode: ExitCode.PROVIDER_FAILED})
