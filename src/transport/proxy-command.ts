@@ -15,13 +15,24 @@ export function proxyCommandStream(command: string, env: NodeJS.ProcessEnv = pro
     // the next write fails with the command's own error (destroying here would only say "write after destroyed")
     if (ended?.error) setTimeout(() => d.destroy(ended!.error), 1000).unref()
   }
+  // a write that fails (EPIPE: the command closed its stdin or exited) is reported with the command's own exit, once
+  // it is known (bounded: a command that closed its stdin and lives on gets the write's error after 2 s)
+  let closed = false
+  const afterClose = (fn: () => void) => {
+    if (closed) return fn()
+    const t = setTimeout(fn, 2000)
+    child.once('close', () => {
+      clearTimeout(t)
+      fn()
+    })
+  }
   child.stderr.on('data', (c: Buffer) => {
     tail = (tail + c.toString('utf8')).slice(-2000)
   })
   const d = new Duplex({
     write(chunk, _enc, cb) {
       if (ended) return cb(ended.error ?? new Error(`ProxyCommand \`${command}\` has exited`))
-      child.stdin.write(chunk, cb)
+      child.stdin.write(chunk, (err) => (err ? afterClose(() => cb(ended?.error ?? err)) : cb()))
     },
     final(cb) {
       child.stdin.end(cb)
@@ -42,9 +53,10 @@ export function proxyCommandStream(command: string, env: NodeJS.ProcessEnv = pro
   child.stdout.on('data', (c: Buffer) => {
     if (!d.push(c)) child.stdout.pause()
   })
-  child.stdin.on('error', (e) => d.destroy(e))
+  child.stdin.on('error', (e) => afterClose(() => d.destroy(ended?.error ?? e)))
   child.on('error', (e) => d.destroy(new Error(`ProxyCommand \`${command}\` could not start: ${e.message}`)))
   child.on('close', (code, signal) => {
+    closed = true
     ended = {error: code !== 0 ? new Error(`ProxyCommand \`${command}\` exited with ${signal ?? code}${tail ? `: ${tail.trim()}` : ''}`) : undefined}
     if (used) finish()
   })
