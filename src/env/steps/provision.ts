@@ -1,4 +1,5 @@
 /** Provider steps: destroy, create and settings updates of a group's hosts. */
+import {DopsError, ExitCode} from '../../errors.js'
 import {PartialCreateError} from '../../providers/types.js'
 import type {InstanceState} from '../../state/local-file.js'
 import {step, type EnvContext} from '../context.js'
@@ -27,6 +28,19 @@ export async function createHosts(e: EnvContext, group: string, count: number, e
   // a host is `ready` once it answered SSH and its bootstrap succeeded: one that is not is prepared again
   for (const m of made) m.ready = false
   return made
+}
+
+/** Start stopped hosts; returns them as they are now (an address may have changed), ready as they were. */
+export async function startHosts(e: EnvContext, group: string, hosts: InstanceState[], providerName: string): Promise<InstanceState[]> {
+  const provider = providerFor(e, group)
+  if (!provider.start) throw new DopsError('PROVIDER_NO_START', `group ${group}: provider ${providerName} reported stopped hosts (${hosts.map((h) => h.name).join(', ')}) but cannot start them`, {exitCode: ExitCode.SOME_FAILED})
+  const end = step(e.p, 'provision', `${group}: starting ${hosts.length} stopped host(s) (${providerName})`)
+  const started = await provider.start(e.ctx(group), hosts).catch((err: unknown) => {
+    end((err as Error).message, false)
+    throw err
+  })
+  end(started.map((m) => `${m.name} ${m.address}`).join(', '))
+  return started.map((m) => ({...m, ready: hosts.find((h) => h.id === m.id)?.ready ?? m.ready}))
 }
 
 /** Settings besides hosts (firewall rules) brought to the plan; returns what was changed. */
