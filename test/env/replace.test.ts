@@ -1,0 +1,148 @@
+/**
+ * A rolling replacement on the local provider, end to end with the built CLI: three web hosts serving an app whose
+ * rollout keeps 2 hosts healthy; the group's `size` changes, so every host is outdated. `env plan` lists the three
+ * replacements with why; `env up` asks first (--yes off a terminal), then replaces them one at a time, new host
+ * first, while the test asks every host of the state over HTTP every ~100 ms: never fewer than 2 serve. Afterwards
+ * three new hosts, recorded with the new size, and nothing left to change. Scaling down asks too, and scale and
+ * reconcile say their own name.
+ */
+import assert from 'node:assert/strict'
+import {cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {after, test} from 'node:test'
+import type {EnvReport} from '../../src/env/env-job.js'
+import {sandboxUnavailable} from '../../src/providers/local/sandbox.js'
+import {dops, httpGet, json, ROOT} from '../helpers.js'
+import {cleanUpLocalEnv, removeProject} from './local-cleanup.js'
+
+const PROJECT = 'replacetest'
+const project = mkdtempSync(path.join(os.tmpdir(), 'dops-replace-'))
+cpSync(path.join(ROOT, 'examples/local/app'), path.join(project, 'app'), {recursive: true})
+const plan = (size: string, count = 3) => `version: 1
+project: ${PROJECT}
+providers:
+  sandbox: {type: local}
+apps:
+  web:
+    source: ./app
+    strategy: {minHealthy: 2}
+    healthCheck: {http: "http://$DOPS_HOST_ADDRESS:8000/", retries: 10, interval: 200ms}
+environments:
+  local:
+    groups:
+      web:
+        provider: sandbox
+        instance: {count: ${count}, size: ${size}}
+        apps: [web]
+`
+writeFileSync(path.join(project, 'dops.yml'), plan('1C1G'))
+const run = (args: string[]) => dops(args, {cwd: project, timeoutMs: 300_000})
+const stateFile = path.join(project, '.dops/state', `${PROJECT}-local.json`)
+type Inst = {id: string; name: string; address: string; data: {dir: string; shape?: Record<string, unknown>}}
+const instances = (): Inst[] => (JSON.parse(readFileSync(stateFile, 'utf8')) as {groups: Record<string, {instances: Inst[]}>}).groups.web?.instances ?? []
+const unavailable = sandboxUnavailable()
+after(async () => {
+  if (unavailable) return removeProject(project)
+  const problems = await cleanUpLocalEnv({project: PROJECT, projectDir: project, env: 'local'})
+  removeProject(project)
+  if (problems.length) console.error(`cleanup: ${problems.join('; ')}`)
+})
+
+/** How many of the state's hosts answer the app over HTTP right now (each asked once, 1 s at most). */
+async function serving(): Promise<{n: number; of: string[]}> {
+  let list: Inst[]
+  try {
+    list = instances()
+  } catch {
+    return {n: -1, of: []}
+  }
+  const ok = await Promise.all(list.map((i) => Promise.race([httpGet(`http://${i.address}:8000/`).then((r) => r.status === 200, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), 1000))])))
+  return {n: ok.filter(Boolean).length, of: list.filter((_, k) => ok[k]).map((i) => i.name)}
+}
+
+test('changing size replaces all three hosts, one at a time, new first: never fewer than 2 serve', {skip: unavailable ?? false, timeout: 600_000}, async (t) => {
+  const up = await run(['env', 'up', '--json'])
+  assert.equal(up.code, 0, up.stdout.slice(-3000) + up.stderr)
+  const before = instances()
+  assert.equal(before.length, 3)
+  assert.ok(before.every((i) => i.data.shape?.size === '1C1G'), 'each host records the shape it was made with')
+  assert.equal((await serving()).n, 3)
+  assert.equal((await run(['env', 'plan', '--detailed-exitcode'])).code, 0, 'nothing to change before the edit')
+
+  writeFileSync(path.join(project, 'dops.yml'), plan('2C2G'))
+  const planned = await run(['env', 'plan', '--json', '--detailed-exitcode'])
+  assert.equal(planned.code, 10, 'replacements are changes')
+  const p = json<EnvReport>(planned)
+  const web = p.changes.find((c) => c.group === 'web')!
+  assert.deepEqual(web.replace, before.map((i) => ({name: i.name, why: ['size 1C1G -> 2C2G']})))
+  assert.deepEqual([web.create, web.destroy, web.replaceBatch], [0, [], 1], 'min healthy 2 of 3: one host at a time')
+  const human = (await run(['env', 'plan'])).stdout
+  for (const i of before) assert.match(human, new RegExp(`replace ${i.name} \\(size 1C1G -> 2C2G\\) \\[batch \\d/3\\]`))
+  assert.match(human, /3 to replace/)
+
+  // replacing destroys hosts: off a terminal it needs --yes, and without it nothing changes
+  const refused = await run(['env', 'up'])
+  assert.equal(refused.code, 2, refused.stdout + refused.stderr)
+  assert.match(refused.stderr, /replace 3 host\(s\) of web .*run again with --yes/s)
+  assert.deepEqual(instances().map((i) => i.id), before.map((i) => i.id))
+
+  let done = false
+  const samples: Array<{n: number; of: string[]}> = []
+  const poll = (async () => {
+    const until = Date.now() + 500_000
+    for (let k = 0; k < 20_000 && !done && Date.now() < until; k++) {
+      const s = await serving()
+      if (s.n >= 0) samples.push(s)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  })()
+  const replaced = await run(['env', 'up', '--yes', '--json'])
+  done = true
+  await poll
+  assert.equal(replaced.code, 0, replaced.stdout.slice(-3000) + replaced.stderr)
+  const r = json<EnvReport>(replaced)
+  const least = Math.min(...samples.map((s) => s.n))
+  t.diagnostic(`${samples.length} samples during the replacement; hosts serving: min ${least}, max ${Math.max(...samples.map((s) => s.n))}`)
+  assert.ok(samples.length > 20, `samples taken: ${samples.length}`)
+  assert.ok(least >= 2, `fewer than 2 hosts served at some point: ${JSON.stringify(samples.find((s) => s.n < 2))}`)
+  assert.deepEqual(r.deployments.map((d) => `${d.app}:${d.status}`), ['web:up to date', 'web:succeeded', 'web:succeeded', 'web:succeeded'], 'each batch deployed to its new host only')
+  assert.deepEqual(r.drains.map((d) => `${d.host}:${d.status}`), before.map((i) => `${i.name}:ok`), 'each old host was drained before it went')
+
+  const after_ = instances()
+  assert.equal(after_.length, 3)
+  assert.deepEqual(after_.filter((i) => before.some((b) => b.id === i.id || b.name === i.name)), [], 'three new hosts')
+  assert.ok(after_.every((i) => i.data.shape?.size === '2C2G'), 'recorded with the new size')
+  for (const b of before) assert.equal(existsSync(b.data.dir), false, `${b.name}'s sandbox is gone`)
+  assert.deepEqual((await serving()).of.sort(), after_.map((i) => i.name).sort())
+  const again = await run(['env', 'plan', '--detailed-exitcode'])
+  assert.equal(again.code, 0, again.stdout)
+})
+
+test('scale and reconcile say their own name; scaling down asks first, as a smaller count in the plan does', {skip: unavailable ?? false, timeout: 300_000}, async () => {
+  const dry = await run(['scale', 'web=2', '--dry-run'])
+  assert.equal(dry.code, 0, dry.stderr)
+  assert.match(dry.stdout, new RegExp(`^scale web=2 ${PROJECT}/local \\(dry run: nothing was changed\\)`))
+  assert.match(dry.stdout, /apply with: dops scale web=2/)
+  assert.doesNotMatch(dry.stdout, /env up/)
+  const rec = await run(['env', 'reconcile'])
+  assert.equal(rec.code, 0, rec.stderr)
+  // the summary of a command that changes hosts is on stderr, after its progress
+  assert.match(rec.stderr, new RegExp(`^env reconcile ${PROJECT}/local`, 'm'))
+  assert.doesNotMatch(rec.stderr, /env up/)
+
+  const ids = instances().map((i) => i.id)
+  const refused = await run(['scale', 'web=2'])
+  assert.equal(refused.code, 2)
+  assert.match(refused.stderr, /destroy 1 host\(s\) of web .*run again with --yes/s)
+  writeFileSync(path.join(project, 'dops.yml'), plan('2C2G', 2))
+  const refusedUp = await run(['env', 'up'])
+  assert.equal(refusedUp.code, 2)
+  assert.match(refusedUp.stderr, /destroy 1 host\(s\) of web .*run again with --yes/s)
+  assert.deepEqual(instances().map((i) => i.id), ids, 'nothing changed without --yes')
+  const down = await run(['scale', 'web=2', '--yes'])
+  assert.equal(down.code, 0, down.stdout + down.stderr)
+  assert.match(down.stderr, new RegExp(`^scale web=2 ${PROJECT}/local`, 'm'))
+  assert.doesNotMatch(down.stderr, /env up/)
+  assert.equal(instances().length, 2)
+})
