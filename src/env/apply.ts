@@ -56,8 +56,13 @@ export async function applySteps(e: EnvContext, state: EnvState, observed: Obser
     report.phases.total = performance.now() - t0
     return report
   }
+  // hosts that began to leave (announced with hostsLeft, or drained): their drain and destroy follow even after a
+  // Ctrl-C, so no drained host stays behind looking ready
+  let leavingNow = ''
+  const leaveKey = (s: EnvStep) => (s.kind === 'drain' || s.kind === 'destroy' || (s.kind === 'announce' && s.event === 'hostsLeft' && !s.gone) ? s.group : '')
   for (const s of report.steps) {
-    if (p.stopSignal?.aborted) {
+    const key = leaveKey(s)
+    if (p.stopSignal?.aborted && !(key && key === leavingNow && s.kind !== 'announce')) {
       // hosts that joined but were not announced are prepared (and announced) again by the next run
       for (const [g, list] of unannounced) {
         const spec = e.groups[g]!
@@ -81,6 +86,9 @@ export async function applySteps(e: EnvContext, state: EnvState, observed: Obser
       report.stopped = `replacing ${s.batch.group}: stopped before batch ${s.batch.n}/${s.batch.of} went on because a step failed; the hosts it replaces (${s.batch.replacing.map((r) => r.name).join(', ')}) are kept; run env up again once fixed`
       return finish()
     }
+    leavingNow = key
+    // a batch's new hosts are complete (prepared, given the apps, announced) once its old hosts begin to leave
+    if (key && 'batch' in s && s.batch) unannounced.delete(s.batch.group)
     const t1 = performance.now()
     const phase = PHASE[s.kind]
     if (s.kind !== 'deploy') report.changed = true
@@ -108,8 +116,6 @@ export async function applySteps(e: EnvContext, state: EnvState, observed: Obser
       case 'destroy':
         await destroyHosts(e, s.group, byName(s.group, s.hosts), observed.groups[s.group]!.provider)
         hosts.set(s.group, hosts.get(s.group)!.filter((i) => !s.hosts.includes(i.name)))
-        // a replacement batch is over: its new hosts run the apps and were announced
-        if (s.batch) unannounced.delete(s.group)
         await write(s.group)
         break
       case 'forget':

@@ -47,11 +47,12 @@ export function replacementSteps(g: string, spec: GroupSpec, outdated: Outdated[
 }
 
 /**
- * The order in which a group's hosts are kept when its count shrinks: healthy current hosts first (in their order),
- * then stopped ones, then outdated ones; the tail is removed.
+ * The order in which a group's hosts are kept when its count shrinks; the tail is removed. Serving hosts are kept
+ * longest: current ready hosts first (in their order), then outdated ones (they serve until replaced), then stopped
+ * ones, then hosts that never became ready (an interrupted batch's new host, a failed bootstrap, an adopted one).
  */
-export function keepOrder<T extends {name: string}>(live: T[], outdated: Set<string>, stopped: Set<string>): T[] {
-  const rank = (i: T) => (outdated.has(i.name) ? 2 : stopped.has(i.name) ? 1 : 0)
+export function keepOrder<T extends {name: string; ready?: boolean}>(live: T[], outdated: Set<string>, stopped: Set<string>): T[] {
+  const rank = (i: T) => (stopped.has(i.name) ? 2 : i.ready === false ? 3 : outdated.has(i.name) ? 1 : 0)
   return live
     .map((i, k) => ({i, k}))
     .sort((a, b) => rank(a.i) - rank(b.i) || a.k - b.k)

@@ -83,7 +83,7 @@ export function diff(d: DiffInput): {changes: GroupChange[]; steps: EnvStep[]} {
     // reconcile neither starts, replaces, creates nor destroys: stopped and outdated hosts are only kept
     const stopped = new Set(d.reconcile ? [] : names(o.stopped ?? []))
     const outdatedNames = new Set(d.reconcile ? [] : (o.outdated ?? []).map((x) => x.name))
-    // when the count shrinks, outdated hosts go first, then stopped ones, then the last ones
+    // when the count shrinks, hosts that serve nothing go first (not ready, stopped), then outdated ones, then the last
     const ordered = keepOrder(o.live, outdatedNames, stopped)
     const kept = ordered.slice(0, want)
     const extra = ordered.slice(want)

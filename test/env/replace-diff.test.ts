@@ -54,9 +54,12 @@ test('batch size follows the apps\' strategy, capped by the outdated count; 1 wi
   assert.deepEqual(two.filter((s) => s.startsWith('create') || s.startsWith('destroy')), ['create#1+2', 'destroy#1:w1,w2', 'create#2+1', 'destroy#2:w3'])
 })
 
-test('scaling down removes outdated hosts first, then replaces the rest; settings first of all', () => {
+test('scaling down removes outdated hosts first (after those that serve nothing), then replaces the rest; settings first of all', () => {
   const steps = brief(base({outdated: [why('w2'), why('w3')], drift: ['tags +team=a']}, {scale: {web: 2}}))
   assert.deepEqual(steps, ['update', 'announce:w3', 'drain:w3', 'destroy:w3', 'deploy', 'create#1+1', 'prepare#1', 'deploy#1', 'announce#1', 'announce#1:w2', 'drain#1:w2', 'destroy#1:w2'])
+  // a host that never became ready (an interrupted batch's new one) goes before an outdated one that serves
+  const live = [inst('w1'), inst('w2'), inst('w3'), inst('w4', false)]
+  assert.deepEqual(brief(base({live, outdated: [why('w1'), why('w2')]})).slice(0, 3), ['announce:w4', 'drain:w4', 'destroy:w4'])
   const up = brief(base({outdated: [why('w1')]}, {scale: {web: 4}}))
   assert.deepEqual(up.slice(0, 4), ['create+1', 'prepare', 'deploy', 'announce'], 'the count is made right before replacing')
   assert.equal(up[4], 'create#1+1')

@@ -11,9 +11,11 @@ import {cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node
 import os from 'node:os'
 import path from 'node:path'
 import {after, test} from 'node:test'
+import {spawn} from 'node:child_process'
+import type {DeployReport} from '../../src/deploy/deploy-job.js'
 import type {EnvReport} from '../../src/env/env-job.js'
 import {sandboxUnavailable} from '../../src/providers/local/sandbox.js'
-import {dops, httpGet, json, ROOT} from '../helpers.js'
+import {BIN, dops, httpGet, json, ROOT} from '../helpers.js'
 import {cleanUpLocalEnv, removeProject} from './local-cleanup.js'
 
 const PROJECT = 'replacetest'
@@ -61,6 +63,21 @@ async function serving(): Promise<{n: number; of: string[]}> {
   return {n: ok.filter(Boolean).length, of: list.filter((_, k) => ok[k]).map((i) => i.name)}
 }
 
+/** Sample how many hosts serve, every ~100 ms, until `stop()`; returns the samples. */
+function sampler(): {stop: () => Promise<Array<{n: number; of: string[]}>>} {
+  let done = false
+  const samples: Array<{n: number; of: string[]}> = []
+  const loop = (async () => {
+    const until = Date.now() + 500_000
+    for (let k = 0; k < 20_000 && !done && Date.now() < until; k++) {
+      const s = await serving()
+      if (s.n >= 0) samples.push(s)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  })()
+  return {stop: async () => ((done = true), await loop, samples)}
+}
+
 test('changing size replaces all three hosts, one at a time, new first: never fewer than 2 serve', {skip: unavailable ?? false, timeout: 600_000}, async (t) => {
   const up = await run(['env', 'up', '--json'])
   assert.equal(up.code, 0, up.stdout.slice(-3000) + up.stderr)
@@ -87,19 +104,9 @@ test('changing size replaces all three hosts, one at a time, new first: never fe
   assert.match(refused.stderr, /replace 3 host\(s\) of web .*run again with --yes/s)
   assert.deepEqual(instances().map((i) => i.id), before.map((i) => i.id))
 
-  let done = false
-  const samples: Array<{n: number; of: string[]}> = []
-  const poll = (async () => {
-    const until = Date.now() + 500_000
-    for (let k = 0; k < 20_000 && !done && Date.now() < until; k++) {
-      const s = await serving()
-      if (s.n >= 0) samples.push(s)
-      await new Promise((r) => setTimeout(r, 100))
-    }
-  })()
+  const watch = sampler()
   const replaced = await run(['env', 'up', '--yes', '--json'])
-  done = true
-  await poll
+  const samples = await watch.stop()
   assert.equal(replaced.code, 0, replaced.stdout.slice(-3000) + replaced.stderr)
   const r = json<EnvReport>(replaced)
   const least = Math.min(...samples.map((s) => s.n))
@@ -108,6 +115,10 @@ test('changing size replaces all three hosts, one at a time, new first: never fe
   assert.ok(least >= 2, `fewer than 2 hosts served at some point: ${JSON.stringify(samples.find((s) => s.n < 2))}`)
   assert.deepEqual(r.deployments.map((d) => `${d.app}:${d.status}`), ['web:up to date', 'web:succeeded', 'web:succeeded', 'web:succeeded'], 'each batch deployed to its new host only')
   assert.deepEqual(r.drains.map((d) => `${d.host}:${d.status}`), before.map((i) => `${i.name}:ok`), 'each old host was drained before it went')
+  // each batch's deployment (its own record) went to that batch's new host only
+  const deployedTo = r.deployments.filter((d) => d.record).map((d) => (JSON.parse(readFileSync(d.record!, 'utf8')) as DeployReport).results.map((h) => h.host))
+  assert.equal(deployedTo.length, 3)
+  assert.ok(deployedTo.every((hosts) => hosts.length === 1 && !before.some((b) => b.name === hosts[0])), JSON.stringify(deployedTo))
 
   const after_ = instances()
   assert.equal(after_.length, 3)
@@ -145,4 +156,36 @@ test('scale and reconcile say their own name; scaling down asks first, as a smal
   assert.match(down.stderr, new RegExp(`^scale web=2 ${PROJECT}/local`, 'm'))
   assert.doesNotMatch(down.stderr, /env up/)
   assert.equal(instances().length, 2)
+})
+
+test('Ctrl-C during a replacement: the step finishes, the old hosts keep serving; the next env up completes it', {skip: unavailable ?? false, timeout: 600_000}, async (t) => {
+  const before = instances()
+  assert.equal(before.length, 2)
+  writeFileSync(path.join(project, 'dops.yml'), plan('4C4G', 2))
+  const watch = sampler()
+  const child = spawn(process.execPath, [BIN, 'env', 'up', '--yes'], {cwd: project, env: {...process.env, CI: 'true', NO_COLOR: '1'}})
+  let stderr = ''
+  child.stderr.on('data', (d: Buffer) => (stderr += d))
+  let ended = false
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => ((ended = true), r(code))))
+  t.after(() => void (ended || child.kill('SIGKILL')))
+  // interrupted while the first batch deploys to its new host: that host is not announced yet
+  for (let i = 0; i < 3000 && !ended && !/^start deploying web to \S+ \(replacement batch 1\/2\)/m.test(stderr); i++) await new Promise((r) => setTimeout(r, 100))
+  assert.match(stderr, /^start deploying web to \S+ \(replacement batch 1\/2\)/m)
+  child.kill('SIGINT')
+  assert.equal(await exited, 6, stderr)
+  assert.match(stderr, /interrupted: the step in progress finished/)
+  assert.equal(instances().length, 3, 'the new host is recorded, the old ones are still there')
+  const up = await run(['env', 'up', '--yes', '--json'])
+  const samples = await watch.stop()
+  assert.equal(up.code, 0, up.stdout.slice(-3000) + up.stderr)
+  const least = Math.min(...samples.map((s) => s.n))
+  t.diagnostic(`${samples.length} samples over the interrupted and the next env up; hosts serving: min ${least}`)
+  t.diagnostic(`the next env up: ${json<EnvReport>(up).steps.map((s) => `${s.kind}${'hosts' in s && s.hosts.length ? ` ${s.hosts.join(',')}` : ''}`).join('; ')}`)
+  assert.ok(least >= 2, `fewer than 2 hosts served at some point: ${JSON.stringify(samples.find((s) => s.n < 2))}`)
+  const now = instances()
+  assert.equal(now.length, 2)
+  assert.deepEqual(now.filter((i) => before.some((b) => b.id === i.id)), [], 'both replaced')
+  assert.ok(now.every((i) => i.data.shape?.size === '4C4G'))
+  assert.equal((await run(['env', 'plan', '--detailed-exitcode'])).code, 0)
 })
