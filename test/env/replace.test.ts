@@ -11,7 +11,7 @@ import {cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node
 import os from 'node:os'
 import path from 'node:path'
 import {after, test} from 'node:test'
-import {spawn} from 'node:child_process'
+import {spawn, spawnSync} from 'node:child_process'
 import type {DeployReport} from '../../src/deploy/deploy-job.js'
 import type {EnvReport} from '../../src/env/env-job.js'
 import {sandboxUnavailable} from '../../src/providers/local/sandbox.js'
@@ -102,6 +102,13 @@ test('changing size replaces all three hosts, one at a time, new first: never fe
   const refused = await run(['env', 'up'])
   assert.equal(refused.code, 2, refused.stdout + refused.stderr)
   assert.match(refused.stderr, /replace 3 host\(s\) of web .*run again with --yes/s)
+  // on a terminal it asks, listing the replacements; "no" changes nothing (exit 6)
+  const env: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1'}
+  delete env.CI
+  const no = spawnSync('script', ['-qec', `${process.execPath} ${BIN} env up`, '/dev/null'], {cwd: project, env, input: 'no\n', encoding: 'utf8', timeout: 60_000})
+  assert.equal(no.status, 6, no.stdout + no.stderr)
+  assert.match(no.stdout, /this would replace 3 host\(s\) of web \(web-1: size 1C1G -> 2C2G; /)
+  assert.match(no.stdout, /nothing was changed: not confirmed/)
   assert.deepEqual(instances().map((i) => i.id), before.map((i) => i.id))
 
   const watch = sampler()
