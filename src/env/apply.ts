@@ -114,7 +114,7 @@ export async function applySteps(e: EnvContext, state: EnvState, observed: Obser
         await drain(e, report, byName(s.group, s.hosts))
         break
       case 'destroy':
-        await destroyHosts(e, s.group, byName(s.group, s.hosts), observed.groups[s.group]!.provider)
+        await destroyHosts(e, s.group, byName(s.group, s.hosts), observed.groups[s.group]!.provider, s.batch ? `, replaced (batch ${s.batch.n}/${s.batch.of})` : '')
         hosts.set(s.group, hosts.get(s.group)!.filter((i) => !s.hosts.includes(i.name)))
         await write(s.group)
         break
@@ -127,7 +127,7 @@ export async function applySteps(e: EnvContext, state: EnvState, observed: Obser
           hosts.get(s.group)!.push(...partial)
           await write(s.group)
         }
-        const list = await createHosts(e, s.group, s.count, hosts.get(s.group)!, observed.groups[s.group]!.provider, keep)
+        const list = await createHosts(e, s.group, s.count, hosts.get(s.group)!, observed.groups[s.group]!.provider, keep, s.batch ? ` for replacement batch ${s.batch.n}/${s.batch.of}` : '')
         hosts.get(s.group)!.push(...list)
         made.set(s.group, list)
         await write(s.group)

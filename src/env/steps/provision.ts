@@ -5,8 +5,8 @@ import type {InstanceState} from '../../state/local-file.js'
 import {step, type EnvContext} from '../context.js'
 import {providerFor} from '../observe.js'
 
-export async function destroyHosts(e: EnvContext, group: string, hosts: InstanceState[], providerName: string): Promise<void> {
-  const end = step(e.p, 'provision', `${group}: destroying ${hosts.length} host(s) (${providerName})`)
+export async function destroyHosts(e: EnvContext, group: string, hosts: InstanceState[], providerName: string, why = ''): Promise<void> {
+  const end = step(e.p, 'provision', `${group}: destroying ${hosts.length} host(s) (${providerName}${why}): ${hosts.map((h) => h.name).join(', ')}`)
   await providerFor(e, group).destroy(e.ctx(group), hosts)
   end('destroyed')
 }
@@ -15,8 +15,8 @@ export async function destroyHosts(e: EnvContext, group: string, hosts: Instance
  * Create `count` hosts (not ready until prepared). Some made before a failure are passed to `keepMade`, so they are
  * recorded and the next run does not make them again; the failure is then thrown.
  */
-export async function createHosts(e: EnvContext, group: string, count: number, existing: InstanceState[], providerName: string, keepMade: (made: InstanceState[]) => Promise<void>): Promise<InstanceState[]> {
-  const end = step(e.p, 'provision', `${group}: creating ${count} host(s) (${providerName})`)
+export async function createHosts(e: EnvContext, group: string, count: number, existing: InstanceState[], providerName: string, keepMade: (made: InstanceState[]) => Promise<void>, why = ''): Promise<InstanceState[]> {
+  const end = step(e.p, 'provision', `${group}: creating ${count} host(s) (${providerName})${why}`)
   const made = await providerFor(e, group)
     .create(e.ctx(group), count, existing)
     .catch(async (err: unknown) => {
