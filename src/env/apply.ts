@@ -80,8 +80,11 @@ export async function applySteps(e: EnvContext, state: EnvState, observed: Obser
       await write()
     }
     // a replacement goes on only while everything before it succeeded: the old hosts leave only when their
-    // replacements run the apps and were announced
-    if ('batch' in s && s.batch && report.exitCode !== 0) {
+    // replacements run the apps and were announced (once they began to leave, a failed drain does not keep them)
+    if ('batch' in s && s.batch && report.exitCode !== 0 && !(key && key === leavingNow)) {
+      // mid-batch: its new hosts do not run the apps (or were not announced), so they are not ready: the next run
+      // removes them first, and the hosts they were to replace keep serving
+      if (s.kind !== 'create') for (const i of made.get(s.batch.group) ?? []) i.ready = false
       await write()
       report.stopped = `replacing ${s.batch.group}: stopped before batch ${s.batch.n}/${s.batch.of} went on because a step failed; the hosts it replaces (${s.batch.replacing.map((r) => r.name).join(', ')}) are kept; run env up again once fixed`
       return finish()

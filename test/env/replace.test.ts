@@ -21,7 +21,7 @@ import {cleanUpLocalEnv, removeProject} from './local-cleanup.js'
 const PROJECT = 'replacetest'
 const project = mkdtempSync(path.join(os.tmpdir(), 'dops-replace-'))
 cpSync(path.join(ROOT, 'examples/local/app'), path.join(project, 'app'), {recursive: true})
-const plan = (size: string, count = 3) => `version: 1
+const plan = (size: string, count = 3, boot = false) => `version: 1
 project: ${PROJECT}
 providers:
   sandbox: {type: local}
@@ -29,7 +29,7 @@ apps:
   web:
     source: ./app
     strategy: {minHealthy: 2}
-    healthCheck: {http: "http://$DOPS_HOST_ADDRESS:8000/", retries: 10, interval: 200ms}
+    healthCheck: ${boot ? '{command: "grep -qx healthy-boot /etc/dops/boot"}' : '{http: "http://$DOPS_HOST_ADDRESS:8000/", retries: 10, interval: 200ms}'}
 environments:
   local:
     groups:
@@ -37,7 +37,7 @@ environments:
         provider: sandbox
         instance: {count: ${count}, size: ${size}}
         apps: [web]
-`
+${boot ? '        bootstrap:\n          - run: mkdir -p /etc/dops && echo "${env:BOOT:-healthy-boot}" > /etc/dops/boot\n' : ''}`
 writeFileSync(path.join(project, 'dops.yml'), plan('1C1G'))
 const run = (args: string[]) => dops(args, {cwd: project, timeoutMs: 300_000})
 const stateFile = path.join(project, '.dops/state', `${PROJECT}-local.json`)
@@ -195,4 +195,34 @@ test('Ctrl-C during a replacement: the step finishes, the old hosts keep serving
   assert.deepEqual(now.filter((i) => before.some((b) => b.id === i.id)), [], 'both replaced')
   assert.ok(now.every((i) => i.data.shape?.size === '4C4G'))
   assert.equal((await run(['env', 'plan', '--detailed-exitcode'])).code, 0)
+})
+
+test('a batch whose deploy fails stops the replacement before its old host leaves; the next env up starts over cleanly', {skip: unavailable ?? false, timeout: 600_000}, async (t) => {
+  const before = instances()
+  assert.equal(before.length, 2)
+  // the new hosts' bootstrap writes what their health check reads: with BOOT=broken-boot the deploy to a new host fails
+  writeFileSync(path.join(project, 'dops.yml'), plan('8C8G', 2, true))
+  const watch = sampler()
+  const failed = await dops(['env', 'up', '--yes', '--json'], {cwd: project, timeoutMs: 300_000, env: {BOOT: 'broken-boot'}})
+  assert.notEqual(failed.code, 0)
+  const r = json<EnvReport>(failed)
+  assert.match(r.stopped ?? '', /replacing web: stopped before batch 1\/2 went on because a step failed/)
+  assert.deepEqual(r.drains, [], 'no old host was drained')
+  const mid = instances()
+  assert.deepEqual(mid.slice(0, 2).map((i) => i.id), before.map((i) => i.id), 'the old hosts are kept')
+  assert.equal(mid.length, 3)
+  assert.equal((mid[2] as Inst & {ready?: boolean}).ready, false, 'the new host that did not get the app is not ready')
+  const up = await dops(['env', 'up', '--yes', '--json'], {cwd: project, timeoutMs: 300_000, env: {BOOT: 'healthy-boot'}})
+  const samples = await watch.stop()
+  assert.equal(up.code, 0, up.stdout.slice(-3000) + up.stderr)
+  const least = Math.min(...samples.map((s) => s.n))
+  t.diagnostic(`${samples.length} samples; hosts serving: min ${least}; the next env up: ${json<EnvReport>(up).steps.map((s) => `${s.kind}${'hosts' in s && s.hosts.length ? ` ${s.hosts.join(',')}` : ''}`).join('; ')}`)
+  assert.ok(least >= 2, `fewer than 2 hosts served at some point: ${JSON.stringify(samples.find((s) => s.n < 2))}`)
+  const now = instances()
+  assert.equal(now.length, 2)
+  // (a sandbox's id is its name, and a name freed by a destroyed host is given again: a host is its id and creation time)
+  const key = (i: Inst & {createdAt?: string}) => `${i.id}@${i.createdAt}`
+  assert.deepEqual(now.filter((i) => mid.some((b) => key(b) === key(i))), [], 'the failed new host went first, then both old ones were replaced')
+  assert.ok(now.every((i) => i.data.shape?.size === '8C8G'))
+  assert.equal((await dops(['env', 'plan', '--detailed-exitcode'], {cwd: project, env: {BOOT: 'healthy-boot'}})).code, 0)
 })
