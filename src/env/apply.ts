@@ -117,7 +117,7 @@ export async function applySteps(e: EnvContext, state: EnvState, observed: Obser
         await drain(e, report, byName(s.group, s.hosts))
         break
       case 'destroy':
-        await destroyHosts(e, s.group, byName(s.group, s.hosts), observed.groups[s.group]!.provider, s.batch ? `, replaced (batch ${s.batch.n}/${s.batch.of})` : '')
+        await destroyHosts(e, s.group, byName(s.group, s.hosts), observed.groups[s.group]!.provider, s.batch ? `; replaced, batch ${s.batch.n}/${s.batch.of}` : '')
         hosts.set(s.group, hosts.get(s.group)!.filter((i) => !s.hosts.includes(i.name)))
         await write(s.group)
         break
