@@ -2,14 +2,28 @@
 import path from 'node:path'
 import type {ChalkInstance} from 'chalk'
 import type {EnvReport, EnvStep, HostRun} from '../env/env-job.js'
+import type {Outdated} from '../providers/types.js'
 import {formatMs} from '../util/duration.js'
 import {formatTable, indent} from './table.js'
 
 const list = (hosts: string[], more = 0) => [...hosts, ...(more ? [`${more} new`] : [])].join(', ')
 
-/** One planned step, as `env plan` and `--dry-run` show it. */
+/** One replaced host with why: `web-2 (size t3.small -> t3.medium)`. */
+const replaced = (r: Outdated) => `${r.name}${r.why.length ? ` (${r.why.join(', ')})` : ''}`
+
+/** One planned step, as `env plan` and `--dry-run` show it; a replacement batch's steps say which batch. */
 export function formatStep(c: ChalkInstance, s: EnvStep): string {
+  const text = stepText(c, s)
+  if (!('batch' in s) || !s.batch) return text
+  const b = s.batch
+  // the batch's first step names the hosts it replaces and why
+  return s.kind === 'create' ? c.yellow(`replace ${b.replacing.map(replaced).join(', ')}`) + ` [batch ${b.n}/${b.of}]: ${text}` : `[${b.group} batch ${b.n}/${b.of}] ${text}`
+}
+
+function stepText(c: ChalkInstance, s: EnvStep): string {
   switch (s.kind) {
+    case 'start':
+      return c.green(`start ${s.group}: ${s.hosts.map((h) => `${h} (stopped)`).join(', ')}`)
     case 'announce':
       return s.event === 'hostsLeft' ? `announce ${s.group}.hostsLeft: ${list(s.hosts)}${s.gone ? ' (gone)' : ''}` : `announce ${s.group}.hostsJoined: ${list(s.hosts, s.new)}`
     case 'drain':
@@ -35,6 +49,7 @@ export function formatStep(c: ChalkInstance, s: EnvStep): string {
     case 'deploy': {
       const rev = `${s.revision.id ?? 'the working tree'}${s.revision.source !== 'working tree' ? ` (kept since ${s.revision.source === 'rollback' ? 'rollback' : 'deployment'} ${s.revision.deploymentId ?? ''})` : ''}`
       const where = [...(s.behind ?? []), ...(s.newHosts ? ['new and prepared hosts'] : [])]
+      if (s.batch) return `deploy ${s.app} ${rev} to the batch's new hosts (all at once: the hosts they replace still serve)`
       if (s.behind === undefined) return `deploy ${s.app} ${rev} where a host does not run it${s.newHosts ? ' (new and prepared hosts)' : ''}`
       return where.length ? `deploy ${s.app} ${rev} to ${where.join(', ')}` : c.dim(`deploy ${s.app}: every host runs ${rev}`)
     }
@@ -57,18 +72,25 @@ function failures(c: ChalkInstance, hosts: HostRun[]): string[] {
 
 /** `stream` is where it is printed: the table fits that terminal's width. */
 export function formatEnvReport(c: ChalkInstance, r: EnvReport, stream: NodeJS.WriteStream = process.stdout): string {
-  const lines = [`${c.bold(`env ${r.action}`)} ${r.project}/${r.env}${r.dryRun && r.action !== 'plan' ? ' (dry run: nothing was changed)' : ''}`]
+  const lines = [`${c.bold(r.command ?? `env ${r.action}`)} ${r.project}/${r.env}${r.dryRun && (r.action !== 'plan' || (r.command ?? 'env plan') !== 'env plan') ? ' (dry run: nothing was changed)' : ''}`]
   const rows = r.changes.map((ch) => {
     const st = ch.static
     if (st) {
       const down = r.action === 'down' ? `${ch.keep} static, left as they are` : `${ch.keep} static (never created or destroyed)${st.joining.length ? c.green(`, ${st.joining.length} to join`) : ''}${st.again.length ? c.yellow(`, ${st.again.length} to bootstrap again`) : ''}${st.leaving.length ? c.yellow(`, ${st.leaving.length} to leave`) : ''}`
       return [ch.group, ch.provider, `${down}${ch.apps.length ? `; apps: ${ch.apps.join(', ')}` : ''}${ch.ignored.length ? c.yellow(`; ignored for static hosts: ${ch.ignored.join(', ')}`) : ''}`]
     }
-    const what = r.action === 'down' ? `${c.red(`-${ch.destroy.length}`)} destroyed` : `${ch.keep} kept, ${ch.create ? c.green(`+${ch.create}`) : '+0'} to create, ${ch.destroy.length ? c.red(`-${ch.destroy.length}`) : '-0'} to destroy${ch.pending ? c.yellow(`, ${ch.pending} to prepare again`) : ''}`
+    const more = [
+      ...(ch.replace?.length ? [c.yellow(`${ch.replace.length} to replace (batches of ${ch.replaceBatch ?? 1}, new hosts first)`)] : []),
+      ...(ch.start?.length ? [c.green(`${ch.start.length} stopped to start`)] : []),
+      ...(ch.pending ? [c.yellow(`${ch.pending} to prepare again`)] : []),
+      ...(ch.gone?.length ? [c.yellow(`gone (forgotten): ${ch.gone.join(', ')}`)] : []),
+    ]
+    const what = r.action === 'down' ? `${c.red(`-${ch.destroy.length}`)} destroyed` : [`${ch.keep} kept, ${ch.create ? c.green(`+${ch.create}`) : '+0'} to create, ${ch.destroy.length ? c.red(`-${ch.destroy.length}`) : '-0'} to destroy`, ...more].join(', ')
     return [ch.group, ch.provider, `${what}${ch.apps.length ? `; apps: ${ch.apps.join(', ')}` : ''}${ch.ignored.length ? c.yellow(`; ignored by this provider: ${ch.ignored.join(', ')}`) : ''}`]
   })
   if (rows.length) lines.push(indent(formatTable(['GROUP', 'PROVIDER', 'HOSTS'], rows, stream, 2), 2))
   if (r.action !== 'plan' && !r.dryRun) for (const ch of r.changes) for (const u of ch.updates ?? []) lines.push(`  changed ${ch.group}: ${u}`)
+  if (r.action === 'up' && !r.dryRun && !r.stopped && !r.exitCode) for (const ch of r.changes) if (ch.replace?.length) lines.push(`  replaced in ${ch.group}: ${ch.replace.map(replaced).join(', ')}`)
   if (r.dryRun) {
     lines.push(r.steps.length ? '  steps:' : '  steps: none')
     r.steps.forEach((s, i) => lines.push(`  ${String(i + 1).padStart(3)}. ${formatStep(c, s)}`))
@@ -81,7 +103,7 @@ export function formatEnvReport(c: ChalkInstance, r: EnvReport, stream: NodeJS.W
   for (const u of r.untouched ?? []) lines.push(`  ${u.group}: static host(s) left as they are (never destroyed, nothing run on them): ${u.hosts.join(', ')}`)
   if (r.stopped) lines.push(c.yellow(`  ${r.stopped}`))
   if (r.journal) lines.push(c.dim(`  journal (every host's output, and where each deployment's record is): ${path.relative(process.cwd(), r.journal) || r.journal}`))
-  if (r.dryRun) lines.push(r.changed ? '  apply with: dops env up' : '  no changes')
+  if (r.dryRun) lines.push(r.changed ? `  apply with: dops ${r.command && r.command !== 'env plan' ? r.command : 'env up'}` : '  no changes')
   else {
     const p = r.phases
     lines.push(`  ${r.changed ? 'done' : 'nothing to do'} in ${formatMs(p.total)} (provision ${formatMs(p.provision)}, wait ${formatMs(p.wait)}, bootstrap ${formatMs(p.bootstrap)}, deploy ${formatMs(p.deploy)}, events ${formatMs(p.events)}, drain ${formatMs(p.drain)})`)

@@ -44,6 +44,8 @@ export interface DeployParams {
   planOnly?: boolean
   /** deploy only to the hosts that do not run this revision yet (env up, scale); none behind: status up-to-date */
   onlyBehind?: boolean
+  /** the rollout for this deployment instead of the app's (env up: a replacement batch's new hosts, all at once) */
+  strategy?: import('./strategy.js').StrategySpec
   ignoreStopFailures?: boolean
   rollback?: boolean
   wait?: string
@@ -157,7 +159,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
   try {
     const current = await currentRevisions(transport, hosts, layout)
     const targets = p.onlyBehind ? hosts.filter((h) => current.get(h.name) !== rev.id) : hosts
-    const rollout = targets.length ? planRollout(targets.length, app.strategy) : {sizes: [], minHealthy: 0, maxFailures: 0, describe: 'every host runs this revision already'}
+    const rollout = targets.length ? planRollout(targets.length, p.strategy ?? app.strategy) : {sizes: [], minHealthy: 0, maxFailures: 0, describe: 'every host runs this revision already'}
     // CodeDeploy's order: hosts not yet on this revision first
     const ordered = [...targets].sort((a, b) => Number(current.get(a.name) === rev.id) - Number(current.get(b.name) === rev.id))
     let offset = 0

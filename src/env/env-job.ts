@@ -6,11 +6,11 @@
 import {newRunId} from '../fleet/journal.js'
 import {applySteps, newReport} from './apply.js'
 import {confirmDestroy, loadEnv, providerOf, readState, type EnvContext} from './context.js'
-import {changesAnything, checkScale, diff} from './diff.js'
+import {changesAnything, checkScale, diff, type DiffInput} from './diff.js'
 import {journaled} from './journal.js'
 import {observe, providerFor} from './observe.js'
 import type {EnvState} from '../state/local-file.js'
-import type {EnvParams, EnvReport} from './types.js'
+import type {EnvParams, EnvReport, GroupChange} from './types.js'
 
 export type {EnvParams, EnvReport, EnvStep, GroupChange, HostRun, Phases} from './types.js'
 export {envDown} from './down.js'
@@ -22,17 +22,31 @@ async function planSteps(e: EnvContext, state: EnvState, hosts: boolean) {
   checkScale({envName: e.envName, groups: e.groups, providers, scale: e.p.scale})
   const observed = await observe(e, state, {hosts})
   const staticHosts = Object.fromEntries(e.order.map((g) => [g, e.t.hosts.filter((h) => h.group === g).map((h) => h.name)]))
-  const planned = diff({envName: e.envName, order: e.order, groups: e.groups, providers, staticHosts, state, observed, scale: e.p.scale, reconcile: e.p.reconcile})
+  const planned = diff({envName: e.envName, order: e.order, groups: e.groups, providers, staticHosts, state, observed, scale: e.p.scale, reconcile: e.p.reconcile, apps: e.loaded.plan.apps as DiffInput['apps']})
   // a group that will get new hosts: its provider checks it can make them (sizes, images, keys) before anything
-  for (const s of planned.steps) if (s.kind === 'create') await providerFor(e, s.group).preflight?.(e.ctx(s.group))
+  for (const g of new Set(planned.steps.flatMap((s) => (s.kind === 'create' ? [s.group] : [])))) await providerFor(e, g).preflight?.(e.ctx(g))
   return {...planned, observed}
+}
+
+/** The command as the user knows it: scale and reconcile are `env up` underneath. */
+function commandOf(p: EnvParams, plain: string): string {
+  return p.scale ? `scale ${Object.entries(p.scale).map(([g, n]) => `${g}=${n}`).join(' ')}` : p.reconcile ? 'env reconcile' : plain
+}
+
+/** What of `changes` destroys hosts, in words ("destroy 1 host(s) of web (web-3), replace 3 host(s) of web (...)"), or ''. */
+export function destructiveChanges(changes: GroupChange[]): string {
+  const parts = [
+    ...changes.filter((c) => c.destroy.length).map((c) => `destroy ${c.destroy.length} host(s) of ${c.group} (${c.destroy.join(', ')})`),
+    ...changes.filter((c) => c.replace?.length).map((c) => `replace ${c.replace!.length} host(s) of ${c.group} (${c.replace!.map((r) => `${r.name}: ${r.why.join(', ')}`).join('; ')})`),
+  ]
+  return parts.join(', ')
 }
 
 /** What `up` (or `scale`, `reconcile`) would do, with the hosts' app revisions looked at; changes nothing. */
 export async function envPlan(p: EnvParams): Promise<EnvReport> {
   const e = await loadEnv(p)
   const {changes, steps} = await planSteps(e, await readState(e), true)
-  return {...newReport(e, 'plan', newRunId(), changes, steps), changed: changesAnything(steps), dryRun: true}
+  return {...newReport(e, 'plan', newRunId(), changes, steps), command: commandOf(p, 'env plan'), changed: changesAnything(steps), dryRun: true}
 }
 
 export async function envUp(p: EnvParams): Promise<EnvReport> {
@@ -42,9 +56,10 @@ export async function envUp(p: EnvParams): Promise<EnvReport> {
     await e.store.withLock(async () => {
       const state = await readState(e)
       const {changes, steps, observed} = await planSteps(e, state, false)
-      const destructive = changes.filter((c) => c.destroy.some((d) => !d.endsWith('(gone)')))
-      if (destructive.length) await confirmDestroy(p, `this would destroy ${destructive.map((c) => `${c.destroy.length} host(s) of ${c.group} (${c.destroy.join(', ')})`).join(', ')}`)
-      return applySteps(e, state, observed, newReport(e, 'up', newRunId(), changes, steps))
+      // destroying hosts, and replacing them (each replaced host is destroyed), asks first (--yes off a terminal)
+      const what = destructiveChanges(changes)
+      if (what) await confirmDestroy(p, `this would ${what}`)
+      return applySteps(e, state, observed, {...newReport(e, 'up', newRunId(), changes, steps), command: commandOf(p, 'env up')})
     }),
   )
 }

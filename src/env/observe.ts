@@ -1,11 +1,11 @@
 /**
  * What the providers and hosts say now, gathered before planning: per provider group the recorded hosts that are
  * alive or gone, hosts the provider has that the state does not (adopted, never made twice), settings that drifted;
- * per app the desired revision and the hosts that do not run it. Reads only: nothing is changed.
+ * stopped, and outdated (to replace); per app the desired revision and the hosts that do not run it. Reads only: nothing is changed.
  */
 import {DopsError, ExitCode, InvalidInputError} from '../errors.js'
 import {getProvider} from '../providers/registry.js'
-import type {Provider} from '../providers/types.js'
+import type {Outdated, Provider} from '../providers/types.js'
 import type {EnvState, InstanceState} from '../state/local-file.js'
 import {providerOf, type EnvContext} from './context.js'
 import {desiredRevisions} from './desired.js'
@@ -15,10 +15,17 @@ import type {DesiredRevision} from './types.js'
 export interface GroupObservation {
   provider: string
   type: string
-  /** recorded (or, with no record, discovered) hosts the provider still has, then those it has that the state lacks */
+  /**
+   * recorded (or, with no record, discovered) hosts the provider still has (running, then stopped ones), then those
+   * it has that the state lacks
+   */
   live: InstanceState[]
   /** the latter: adopted, not ready */
   fresh: InstanceState[]
+  /** recorded hosts that exist but are stopped (in `live` too: they count toward the group's count and stay recorded) */
+  stopped?: InstanceState[]
+  /** running hosts the provider says differ from the spec in a way only a new host fixes (size, image, ...), with why */
+  outdated?: Outdated[]
   /** recorded hosts that no longer exist */
   gone: InstanceState[]
   drift: string[]
@@ -63,12 +70,20 @@ export async function observe(e: EnvContext, state: EnvState, opts: {hosts: bool
     // what the provider has for the group that the state does not: an Auto Scaling group's replacement, or what a
     // run killed between create and record made
     const fresh = state.groups[g] && provider.discover ? (await provider.discover(e.ctx(g))).filter((f) => !recorded.some((r) => r.id === f.id)).map((f) => ({...f, ready: false})) : []
+    // a recorded instance that is not running may be stopped: never gone, never made again
+    const missing = recorded.filter((r) => !alive.includes(r))
+    const stoppedIds = new Set((missing.length && provider.stopped ? await provider.stopped(e.ctx(g), missing) : []).map((s) => s.id))
+    const stopped = missing.filter((r) => stoppedIds.has(r.id))
+    const running = [...alive, ...fresh]
+    const outdated = running.length && provider.outdated ? await provider.outdated(e.ctx(g), running) : []
     groups[g] = {
       provider: prov.name,
       type: prov.type,
-      live: [...alive, ...fresh],
+      live: [...alive, ...stopped, ...fresh],
       fresh,
-      gone: recorded.filter((r) => !alive.includes(r)),
+      ...(stopped.length ? {stopped} : {}),
+      ...(outdated.length ? {outdated: outdated.filter((o) => running.some((r) => r.name === o.name))} : {}),
+      gone: missing.filter((r) => !stoppedIds.has(r.id)),
       drift: state.groups[g] ? ((await provider.drift?.(e.ctx(g))) ?? []) : [],
       ignored: provider.ignoredFields?.((e.groups[g]!.instance ?? {}) as Record<string, unknown>) ?? [],
     }

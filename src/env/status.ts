@@ -4,13 +4,16 @@ import {loadEnv, providerOf, readState} from './context.js'
 import {toInstance} from './static-hosts.js'
 import type {EnvParams} from './types.js'
 
+/** `stopped`: the provider has it but it does not run (env up starts it again) */
+export type HostState = 'running' | 'stopped' | 'gone' | 'static'
+
 export interface EnvStatus {
   project: string
   env: string
   groups: Array<{
     group: string
     provider: string
-    hosts: Array<{name: string; address: string; state: 'running' | 'gone' | 'static'; ready?: boolean; reachable?: boolean; revisions: Record<string, string | undefined>; health: Record<string, {healthy: boolean; reason?: string} | undefined>}>
+    hosts: Array<{name: string; address: string; state: HostState; ready?: boolean; reachable?: boolean; revisions: Record<string, string | undefined>; health: Record<string, {healthy: boolean; reason?: string} | undefined>}>
     apps: Array<{app: string; revision?: string; differing: string[]}>
   }>
 }
@@ -32,6 +35,8 @@ export async function envStatus(p: EnvParams): Promise<EnvStatus> {
     const joined = prov.type === 'static' ? (state.static?.[g]?.hosts ?? []).map(toInstance) : undefined
     const recorded = joined ?? state.groups[g]?.instances ?? []
     const live = provider ? new Set((await provider.alive(e.ctx(g), recorded)).map((i) => i.name)) : undefined
+    const missing = live ? recorded.filter((r) => !live.has(r.name)) : []
+    const stopped = new Set(missing.length && provider?.stopped ? (await provider.stopped(e.ctx(g), missing)).map((i) => i.name) : [])
     const hosts = e.t.hosts.filter((h) => h.group === g)
     out.groups.push({
       group: g,
@@ -40,7 +45,7 @@ export async function envStatus(p: EnvParams): Promise<EnvStatus> {
         ...hosts.map((h) => ({
           name: h.name,
           address: h.address,
-          state: (live ? (live.has(h.name) ? 'running' : 'gone') : 'static') as 'running' | 'gone' | 'static',
+          state: (live ? (live.has(h.name) ? 'running' : stopped.has(h.name) ? 'stopped' : 'gone') : 'static') as HostState,
           reachable: (spec.apps ?? []).length ? byApp.get(spec.apps![0]!)?.hosts.find((x) => x.host === h.name)?.reachable : undefined,
           revisions: Object.fromEntries((spec.apps ?? []).map((a) => [a, byApp.get(a)?.hosts.find((x) => x.host === h.name)?.revision])),
           health: Object.fromEntries(

@@ -1,5 +1,6 @@
 /** The data of env commands: their parameters, the steps a plan is made of, and the report they return. */
 import type {Reporter} from '../events.js'
+import type {Outdated} from '../providers/types.js'
 import type {DrainResult} from '../deploy/drain-job.js'
 import type {TargetSource} from '../targets.js'
 import type {TransportSettings} from '../transport/factory.js'
@@ -24,18 +25,24 @@ export interface EnvParams {
  * this list. Host names are those known when planning; hosts created by a `create` step are `new` in later steps.
  */
 export type EnvStep =
-  | {kind: 'announce'; group: string; event: 'hostsLeft'; hosts: string[]; gone: boolean}
-  | {kind: 'drain'; group: string; hosts: string[]}
-  | {kind: 'destroy'; group: string; hosts: string[]}
+  /** stopped instances (EC2 stopped/stopping) started again, before anything else of the group; their addresses may change */
+  | {kind: 'start'; group: string; hosts: string[]}
+  | {kind: 'announce'; group: string; event: 'hostsLeft'; hosts: string[]; gone: boolean; batch?: Batch}
+  | {kind: 'drain'; group: string; hosts: string[]; batch?: Batch}
+  | {kind: 'destroy'; group: string; hosts: string[]; batch?: Batch}
   /** recorded hosts that no longer exist (terminated outside dops) are dropped from the state */
   | {kind: 'forget'; group: string; hosts: string[]}
-  | {kind: 'create'; group: string; count: number}
+  /** `batch`: the new hosts of one replacement batch, made for `batch.replacing` (which leave at the batch's end) */
+  | {kind: 'create'; group: string; count: number; batch?: Batch}
   | {kind: 'adopt'; group: string; hosts: string[]}
   | {kind: 'update'; group: string; settings: string[]}
-  | {kind: 'prepare'; group: string; hosts: string[]; new: number}
-  /** deploy the app's desired revision where a host does not run it (`behind`: known now; plus new or prepared hosts) */
-  | {kind: 'deploy'; app: string; revision: DesiredRevision; behind: string[] | undefined; newHosts: boolean}
-  | {kind: 'announce'; group: string; event: 'hostsJoined'; hosts: string[]; new: number}
+  | {kind: 'prepare'; group: string; hosts: string[]; new: number; batch?: Batch}
+  /**
+   * deploy the app's desired revision where a host does not run it (`behind`: known now; plus new or prepared hosts);
+   * in a replacement batch (`batch`): only to the hosts that batch created, all at once (they serve nothing yet)
+   */
+  | {kind: 'deploy'; app: string; revision: DesiredRevision; behind: string[] | undefined; newHosts: boolean; batch?: Batch}
+  | {kind: 'announce'; group: string; event: 'hostsJoined'; hosts: string[]; new: number; batch?: Batch}
   /**
    * static hosts: `hosts` join the environment (recorded in the state; SSH waited for and bootstrap run when the group
    * has them; announced afterwards), `again` are joined hosts whose bootstrap changed (bootstrapped again only)
@@ -43,6 +50,19 @@ export type EnvStep =
   | {kind: 'join'; group: string; hosts: string[]; again: string[]; bootstrap: boolean}
   /** static hosts the plan no longer lists: dropped from the state; nothing is run on, removed from or destroyed on them */
   | {kind: 'leave'; group: string; hosts: string[]}
+
+/**
+ * One batch of a rolling replacement of a group's outdated hosts (create-before-destroy): its new hosts are created,
+ * prepared, given the group's apps and announced, then the hosts they replace leave (hostsLeft, drain, destroy).
+ */
+export interface Batch {
+  group: string
+  /** 1-based number of this batch, and how many the group's replacement has */
+  n: number
+  of: number
+  /** the outdated hosts this batch replaces, with why */
+  replacing: Outdated[]
+}
 
 /** The revision an app's hosts should run: pinned by a rollback (or a deploy --revision) until the next deploy of the working tree, else the working tree's. */
 export interface DesiredRevision {
@@ -58,7 +78,16 @@ export interface GroupChange {
   provider: string
   keep: number
   create: number
+  /** hosts destroyed (scale down, or replaced: those are in `replace` too) */
   destroy: string[]
+  /** recorded hosts that no longer exist: forgotten (announced with hostsLeft), nothing destroyed */
+  gone?: string[]
+  /** live hosts replaced by new ones (the provider's `outdated`), batch by batch, with why */
+  replace?: Outdated[]
+  /** hosts in a replacement batch, at most (create-before-destroy: the group has up to this many hosts more meanwhile) */
+  replaceBatch?: number
+  /** stopped hosts started again */
+  start?: string[]
   /** hosts created earlier that never became ready (no SSH answer, or a failed bootstrap): up prepares them again */
   pending: number
   /** group settings besides hosts that differ from the plan (plan) or were brought to it (up), e.g. firewall rules */
@@ -87,6 +116,8 @@ export interface EnvReport {
   project: string
   env: string
   action: 'plan' | 'up' | 'down'
+  /** the command that made the report, as shown: `env up`, `scale`, `env reconcile` (and their plans) */
+  command?: string
   changes: GroupChange[]
   /** what `up` applies (plan, or up --dry-run) or applied, in order */
   steps: EnvStep[]

@@ -45,8 +45,11 @@ test('scale up: create, prepare the new hosts, deploy to them, then announce the
 test('a host gone outside dops is announced and forgotten; a not-ready one is prepared again; drift is an update', () => {
   const o = {provider: 'aws', type: 'aws', live: [inst('w1', false)], fresh: [], gone: [inst('w2')], drift: ['firewall +tcp/443 from 0.0.0.0/0'], ignored: []}
   const d = diff(base({observed: {...base().observed, groups: {web: o}}}))
-  assert.deepEqual(d.steps.map((s) => s.kind), ['announce', 'forget', 'create', 'update', 'prepare', 'deploy', 'announce'])
+  // settings first (before any host of the group is created or destroyed), then the gone host, then the count
+  assert.deepEqual(d.steps.map((s) => s.kind), ['update', 'announce', 'forget', 'create', 'prepare', 'deploy', 'announce'])
   assert.deepEqual(d.steps[4], {kind: 'prepare', group: 'web', hosts: ['w1'], new: 1})
+  const web = d.changes.find((c) => c.group === 'web')!
+  assert.deepEqual([web.destroy, web.gone], [[], ['w2']], 'a gone host is forgotten, not destroyed')
 })
 
 test('reconcile adopts and forgets, never creates or destroys', () => {

@@ -128,7 +128,8 @@ test('a host that dies outside dops: env reconcile drops it and the load balance
   process.kill(victim!.data.pid, 'SIGKILL')
   await new Promise((r) => setTimeout(r, 300))
   const rec = json<EnvReport>(await run(['env', 'reconcile', '--json']))
-  assert.deepEqual(rec.changes.find((c) => c.group === 'web')!.destroy, [`${victim!.name} (gone)`])
+  const web = rec.changes.find((c) => c.group === 'web')!
+  assert.deepEqual([web.destroy, web.gone], [[], [victim!.name]], 'a vanished host is forgotten, not destroyed')
   assert.deepEqual(rec.events.map((e) => `${e.group}.${e.event}`), ['web.hostsLeft'])
   assert.ok(rec.changes.every((c) => c.create === 0), 'reconcile creates nothing')
   assert.deepEqual([...(await servedBy(6))], [survivor!.name])

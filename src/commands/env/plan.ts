@@ -5,8 +5,8 @@ import {envPlan, type EnvReport} from '../../env/env-job.js'
 
 export default class EnvPlan extends BaseCommand {
   static override summary = 'What env up would do, step by step: hosts created, destroyed and prepared, apps deployed, events fired (changes nothing).'
-  static override description = `Like terraform plan: per group, the hosts kept, created and destroyed, the spec fields its provider
-ignores; then the ordered steps env up applies (exactly those). Hosts whose app revision differs from the desired
+  static override description = `Like terraform plan: per group, the hosts kept, created, destroyed, replaced (with why) and started, the
+spec fields its provider ignores; then the ordered steps env up applies (exactly those). Hosts whose app revision differs from the desired
 one are listed (after a rollback, the rolled-back revision is desired until the next deploy). The plan is printed
 on stdout. With --detailed-exitcode (as Terraform): exit 0 when there is nothing to change, 10 when there are
 changes (apps whose hosts differ from the desired revision count), other codes for errors.

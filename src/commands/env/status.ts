@@ -7,7 +7,7 @@ import {ExitCode} from '../../errors.js'
 export default class EnvStatusCommand extends BaseCommand {
   static override summary = 'The environment by application: groups, hosts, their provider state, the revision each runs, whether it answers, and its health check.'
   static override description = `Exits 0 when every host is running, answers and passes its app's health check; 3 (some hosts failed)
-when a host is gone, unreachable or unhealthy, so a scheduler or CI step can alert on it.`
+when a host is gone, stopped, unreachable or unhealthy, so a scheduler or CI step can alert on it.`
 
   static override examples = ['<%= config.bin %> env status -f examples/local/dops.yml', '<%= config.bin %> env status -e prod --json']
   static override flags = {
@@ -25,7 +25,7 @@ when a host is gone, unreachable or unhealthy, so a scheduler or CI step can ale
         const rows = g.hosts.map((h) => [
           h.name,
           h.address,
-          `${h.state === 'gone' ? c.red('gone') : h.state}${h.ready === false ? c.yellow(' not ready (env up prepares it again)') : ''}${h.reachable === false ? c.red(' unreachable') : ''}`,
+          `${h.state === 'gone' ? c.red('gone') : h.state === 'stopped' ? c.yellow('stopped (env up starts it)') : h.state}${h.ready === false ? c.yellow(' not ready (env up prepares it again)') : ''}${h.reachable === false ? c.red(' unreachable') : ''}`,
           Object.entries(h.health)
             .map(([app, hh]) => (hh ? `${app} ${hh.healthy ? c.green('healthy') : c.red(`unhealthy: ${hh.reason ?? ''}`)}` : ''))
             .filter(Boolean)
@@ -34,7 +34,7 @@ when a host is gone, unreachable or unhealthy, so a scheduler or CI step can ale
         if (rows.length) process.stdout.write(indent(formatTable(['HOST', 'ADDRESS', 'STATE', 'HEALTH'], rows, process.stdout, 4), 4) + '\n')
       }
     }
-    const bad = r.groups.some((g) => g.hosts.some((h) => h.state === 'gone' || h.reachable === false || Object.values(h.health).some((x) => x && !x.healthy)))
+    const bad = r.groups.some((g) => g.hosts.some((h) => h.state === 'gone' || h.state === 'stopped' || h.reachable === false || Object.values(h.health).some((x) => x && !x.healthy)))
     this.setExitCode(bad ? ExitCode.SOME_FAILED : ExitCode.OK)
     return r
   }

@@ -11,7 +11,9 @@ answers, run bootstrap scripts on new hosts (with DOPS_<GROUP>_HOSTS of the grou
 each app's desired revision where a host does not run it (after a rollback, the rolled-back revision until the
 next deploy; otherwise the working tree's), then run hostsJoined / hostsLeft handlers on other groups with the
 membership (DOPS_HOSTS, DOPS_CHANGED_HOSTS, and the JSON in the file DOPS_MEMBERS_FILE). Re-running it with
-nothing changed changes nothing. Removing hosts asks on a terminal and needs --yes elsewhere. --dry-run prints
+nothing changed changes nothing. Hosts the provider says are outdated (a changed size, image, storage) are
+replaced batch by batch, new hosts first (created, bootstrapped, given the apps, announced) before the old ones
+leave; stopped hosts are started first. Removing or replacing hosts asks on a terminal and needs --yes elsewhere. --dry-run prints
 what env plan prints and changes nothing. The state is kept in .dops/state/ (or S3).
 
 ${exitCodesHelp}`
@@ -19,7 +21,7 @@ ${exitCodesHelp}`
   static override examples = ['<%= config.bin %> env up -f examples/local/dops.yml', '<%= config.bin %> env up -e staging --dry-run', '<%= config.bin %> env up -e staging --json']
   static override flags = {
     ...envFlags,
-    yes: Flags.boolean({char: 'y', description: 'allow destroying hosts'}),
+    yes: Flags.boolean({char: 'y', description: 'allow destroying and replacing hosts'}),
     'dry-run': Flags.boolean({description: 'print the steps (as env plan) and change nothing'}),
   }
 

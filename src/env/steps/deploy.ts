@@ -4,14 +4,20 @@ import {DopsError} from '../../errors.js'
 import {hostRuns, step, type EnvContext} from '../context.js'
 import type {EnvReport, EnvStep} from '../types.js'
 
-export async function deployStep(e: EnvContext, report: EnvReport, s: Extract<EnvStep, {kind: 'deploy'}>): Promise<void> {
+/**
+ * `onto`: only these hosts (a replacement batch's new hosts), all at once: they serve nothing yet, so the app's
+ * health floor (minHealthy) is kept by the hosts they replace, which still serve.
+ */
+export async function deployStep(e: EnvContext, report: EnvReport, s: Extract<EnvStep, {kind: 'deploy'}>, onto?: string[]): Promise<void> {
   const p = e.p
   const {deployJob, deploymentsDir} = await import('../../deploy/deploy-job.js')
   // a pinned revision comes from the bundle cache, as the deployment that pinned it (so it stays desired)
   const pinned = s.revision.source !== 'working tree' ? {revisionId: s.revision.id, kind: s.revision.source === 'rollback' ? ('rollback' as const) : ('deploy' as const)} : {}
-  const end = step(p, 'deploy', `deploying ${s.app}${s.revision.source !== 'working tree' ? ` (revision ${s.revision.id}, kept since ${s.revision.source === 'rollback' ? 'the rollback' : 'the deployment'} ${s.revision.deploymentId ?? ''})` : ''}`)
+  if (onto && !onto.length) return
+  const only = onto ? {selection: {names: onto}, strategy: {preset: 'AllAtOnce' as const}} : {selection: {}}
+  const end = step(p, 'deploy', `deploying ${s.app}${onto ? ` to ${onto.join(', ')}${s.batch ? ` (replacement batch ${s.batch.n}/${s.batch.of})` : ''}` : ''}${s.revision.source !== 'working tree' ? ` (revision ${s.revision.id}, kept since ${s.revision.source === 'rollback' ? 'the rollback' : 'the deployment'} ${s.revision.deploymentId ?? ''})` : ''}`)
   // a failure names the step it ended (a host that does not answer, a lock)
-  const r = await deployJob({source: p.source, selection: {}, connection: p.connection, app: s.app, reporter: p.reporter, stopSignal: p.stopSignal, onlyBehind: true, ...pinned}).catch((err: unknown) => {
+  const r = await deployJob({source: p.source, ...only, connection: p.connection, app: s.app, reporter: p.reporter, stopSignal: p.stopSignal, onlyBehind: true, ...pinned}).catch((err: unknown) => {
     end((err as Error).message, false)
     throw err instanceof DopsError ? new DopsError(err.code, `deploying ${s.app}: ${err.message}`, {exitCode: err.exitCode, problems: err.problems, cause: err}) : err
   })

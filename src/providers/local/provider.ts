@@ -16,6 +16,7 @@ import path from 'node:path'
 import type {InstanceState} from '../../state/local-file.js'
 import {PartialCreateError, type Provider, type ProviderContext} from '../types.js'
 import {isSandboxProcess, processStartTime} from './identity.js'
+import {outdatedHosts, shapeOf} from './shape.js'
 import {answers, claimSlot, keygen, killSandbox, launchSandbox, prepareSandboxHost, releaseSlot, sandboxUnavailable, sshdConfig, waitForSandbox} from './sandbox.js'
 import type {DopsError} from '../../errors.js'
 
@@ -110,7 +111,7 @@ export const localProvider: Provider = {
       await writeFile(path.join(dir, 'sshd_config'), sshdConfig({address, port: 22, hostKey: path.join(dir, 'ssh_host_ed25519_key'), authorizedKeys: authorized}))
       const proc = launchSandbox({name, dir})
       // the pid and its start time: what env down checks before it kills (a pid alone may be another process by then)
-      const inst: InstanceState = {id: `${ctx.project}-${ctx.env}-${name}`, name, address, port: 22, user: 'root', identityFile: key, knownHosts: knownHostsFile(ctx), createdAt: new Date().toISOString(), data: {pid: proc.pid, started: processStartTime(proc.pid!), dir, slot, group: ctx.group, hostKey: `${pub.type} ${pub.key}`}}
+      const inst: InstanceState = {id: `${ctx.project}-${ctx.env}-${name}`, name, address, port: 22, user: 'root', identityFile: key, knownHosts: knownHostsFile(ctx), createdAt: new Date().toISOString(), data: {pid: proc.pid, started: processStartTime(proc.pid!), dir, slot, group: ctx.group, hostKey: `${pub.type} ${pub.key}`, shape: shapeOf(ctx.spec)}}
       // the sandbox's own record (what tags are to a cloud instance): a lost state is recovered from these
       await writeFile(path.join(dir, 'instance.json'), JSON.stringify(inst))
       made.push({inst, proc})
@@ -133,6 +134,11 @@ export const localProvider: Provider = {
       throw err
     }
     return ok
+  },
+
+  /** hosts made with other `instance` fields than the spec's now (see shape.ts): replaced by env up */
+  async outdated(ctx, instances) {
+    return outdatedHosts(ctx.spec, instances)
   },
 
   async destroy(ctx, instances) {
