@@ -69,11 +69,14 @@ export async function observe(e: EnvContext, state: EnvState, opts: {hosts: bool
     const alive = await provider.alive(e.ctx(g), recorded)
     // what the provider has for the group that the state does not: an Auto Scaling group's replacement, or what a
     // run killed between create and record made
-    const fresh = state.groups[g] && provider.discover ? (await provider.discover(e.ctx(g))).filter((f) => !recorded.some((r) => r.id === f.id)).map((f) => ({...f, ready: false})) : []
-    // a recorded instance that is not running may be stopped: never gone, never made again
+    const found = state.groups[g] && provider.discover ? (await provider.discover(e.ctx(g))).filter((f) => !recorded.some((r) => r.id === f.id)).map((f) => ({...f, ready: false})) : []
+    // a recorded (or found) instance that is not running may be stopped: never gone, never made again; a found one
+    // is started, then prepared like any new host
     const missing = recorded.filter((r) => !alive.includes(r))
-    const stoppedIds = new Set((missing.length && provider.stopped ? await provider.stopped(e.ctx(g), missing) : []).map((s) => s.id))
-    const stopped = missing.filter((r) => stoppedIds.has(r.id))
+    const asked = [...missing, ...found]
+    const stoppedIds = new Set((asked.length && provider.stopped ? await provider.stopped(e.ctx(g), asked) : []).map((s) => s.id))
+    const stopped = asked.filter((r) => stoppedIds.has(r.id))
+    const fresh = found.filter((f) => !stoppedIds.has(f.id))
     const running = [...alive, ...fresh]
     const outdated = running.length && provider.outdated ? await provider.outdated(e.ctx(g), running) : []
     groups[g] = {
