@@ -13,7 +13,7 @@ import type {EnvState} from '../state/local-file.js'
 import type {EnvParams, EnvReport, GroupChange} from './types.js'
 
 export type {EnvParams, EnvReport, EnvStep, GroupChange, HostRun, Phases} from './types.js'
-export {envDown} from './down.js'
+export {envDown, type DownReport} from './down.js'
 export {envStatus, type EnvStatus} from './status.js'
 
 /** Observe, then diff: the steps `up` would apply. Checks every provider can run here first. */
