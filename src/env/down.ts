@@ -10,7 +10,7 @@ import {getProvider} from '../providers/registry.js'
 import type {Provider, ProviderContext} from '../providers/types.js'
 import type {EnvState, InstanceState} from '../state/local-file.js'
 import {newReport} from './apply.js'
-import {confirmDestroy, loadEnv, providerOf, readState, step, type EnvContext} from './context.js'
+import {confirmDestroy, loadEnv, phaseClock, providerOf, readState, step, type EnvContext} from './context.js'
 import {journaled} from './journal.js'
 import {drain} from './steps/drain.js'
 import {fireEvents} from './steps/events.js'
@@ -69,10 +69,11 @@ async function teardownAll(e: EnvContext, state: EnvState, removed: string[]): P
 }
 
 export async function envDown(p: EnvParams): Promise<DownReport> {
+  const clock = phaseClock()
   const e = await loadEnv(p)
-  const t0 = performance.now()
   const report = await e.store.withLock(async () => {
     const state = await readState(e)
+    clock.lap('load')
     // what exists: the state's records, or (lost state) what the provider finds by its tags
     const doomed = new Map<string, InstanceState[]>()
     for (const g of e.order) {
@@ -81,6 +82,7 @@ export async function envDown(p: EnvParams): Promise<DownReport> {
       const list = state.groups[g]?.instances ?? (await getProvider(type)?.discover?.(e.ctx(g))) ?? []
       if (list.length) doomed.set(g, list)
     }
+    clock.lap('observe')
     const count = [...doomed.values()].reduce((n, l) => n + l.length, 0)
     if (count) await confirmDestroy(p, `this destroys ${count} host(s) of ${e.envName} (${[...doomed].map(([g, l]) => `${g}: ${l.map((i) => i.name).join(', ')}`).join('; ')})`)
     const report: DownReport = {...newReport(e, 'down', newRunId()), removed: []}
@@ -127,9 +129,8 @@ export async function envDown(p: EnvParams): Promise<DownReport> {
     if (untouched.some((u) => u.hosts.length)) report.untouched = untouched.filter((u) => u.hosts.length)
     report.removed = [...new Set(report.removed)]
     report.phases.provision = performance.now() - t2
-    report.phases.total = performance.now() - t0
     report.changed = report.changes.length > 0 || report.removed.length > 0
-    return report
+    return clock.into(report) as DownReport
   })
   return (await journaled(e, report)) as DownReport
 }
