@@ -61,8 +61,8 @@ async function teardownAll(e: EnvContext, state: EnvState, removed: string[]): P
       for (const g of groups) delete state.groups[g]
     } catch (err) {
       end('failed', false)
-      if (!(err instanceof DopsError)) throw err
-      failures.push(err)
+      // a plugin's own failure is a provider failure too, named (never an internal error that loses the state)
+      failures.push(err instanceof DopsError ? err : new DopsError('PROVIDER_ERROR', `${name}: removing what is left of the environment failed: ${(err as Error).message ?? String(err)}; run env down again`, {exitCode: ExitCode.PROVIDER_FAILED}))
     }
   }
   return failures
