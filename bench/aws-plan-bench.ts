@@ -3,7 +3,7 @@
  * app pool in an Auto Scaling group, an edge proxy; sizes as `2C4G`) is brought up once, then each command is run
  * as a user runs it. For each: wall time (spawn to exit), the sum of the phases the command reports (--json), and
  * the share of the wall time outside every phase; the API calls it made (counted by a pass-through proxy).
- * Needs moto (pip install 'moto[server]'). Run: node --import tsx bench/aws-plan-bench.ts [--rounds 5] [--port 24990]
+ * Needs moto (pip install 'moto[server]'). Run: node --import tsx bench/aws-plan-bench.ts [--rounds 5] [--port 24990] [--size 2C4G]
  * Results: bench/results/aws-plan.md
  */
 import {execFile} from 'node:child_process'
@@ -15,6 +15,8 @@ import {startFaultProxy, startMoto} from '../test/env/moto.js'
 const arg = (name: string, def: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : def)
 const rounds = Number(arg('--rounds', '5'))
 const port = Number(arg('--port', String(24990)))
+// `--size t3.medium` instead of `2C4G`: what the size lookup (one DescribeInstanceTypes listing) costs
+const size = arg('--size', '2C4G')
 const root = path.resolve(import.meta.dirname, '..')
 const moto = await startMoto(port)
 const calls = await startFaultProxy(port, () => undefined)
@@ -27,8 +29,8 @@ try {
   writeFileSync(
     path.join(work, 'dops.yml'),
     `version: 1\nproject: awsbench\nproviders:\n  ec2: {type: aws, region: us-east-1, endpoint: "${calls.endpoint}"}\nenvironments:\n  prod:\n    groups:\n` +
-      `      db:\n        provider: ec2\n        instance: {count: 1, image: ${ami}, size: 2C4G, firewall: [{port: 5432, from: ["group:pool"]}]}\n` +
-      `      pool:\n        provider: ec2\n        dependsOn: [db]\n        instance: {count: 2, image: ${ami}, size: 2C4G, autoScaling: {min: 1, max: 6}, firewall: [{port: 80, from: ["group:edge"]}]}\n` +
+      `      db:\n        provider: ec2\n        instance: {count: 1, image: ${ami}, size: ${size}, firewall: [{port: 5432, from: ["group:pool"]}]}\n` +
+      `      pool:\n        provider: ec2\n        dependsOn: [db]\n        instance: {count: 2, image: ${ami}, size: ${size}, autoScaling: {min: 1, max: 6}, firewall: [{port: 80, from: ["group:edge"]}]}\n` +
       `      edge:\n        provider: ec2\n        dependsOn: [pool]\n        instance: {count: 1, image: ${ami}, size: t3.micro, firewall: [{port: 443, from: [0.0.0.0/0]}]}\n`,
   )
 
@@ -74,7 +76,7 @@ try {
   const lines = [
     '# env plan and a no-op env up on the aws provider (moto)',
     '',
-    `${new Date().toISOString()} on ${os.cpus().length} cores (load ${os.loadavg()[0]!.toFixed(1)}), Node ${process.version}; ${rounds} rounds; medians in seconds, whole commands as a user runs them. Plan: 3 aws groups (db 1, pool 2 in an Auto Scaling group, edge 1), moto behind a pass-through proxy that counts the API calls.`,
+    `${new Date().toISOString()} on ${os.cpus().length} cores (load ${os.loadavg()[0]!.toFixed(1)}), Node ${process.version}; ${rounds} rounds; medians in seconds, whole commands as a user runs them. Plan: 3 aws groups (db 1, pool 2 in an Auto Scaling group, edge 1; sizes ${size} and t3.micro), moto behind a pass-through proxy that counts the API calls.`,
     '',
     '| command | wall | in phases | outside every phase | API calls (first round) |',
     '|---|---|---|---|---|',
@@ -82,7 +84,7 @@ try {
     line('env up, nothing to do', rows.noop!),
     '',
   ]
-  writeFileSync(path.join(root, 'bench/results/aws-plan.md'), lines.join('\n'))
+  writeFileSync(path.join(root, `bench/results/aws-plan${size === '2C4G' ? '' : `-${size}`}.md`), lines.join('\n'))
   process.stdout.write(lines.join('\n') + '\n')
   await spawn(['env', 'down', '--yes', '--json'])
 } finally {
