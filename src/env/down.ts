@@ -75,13 +75,13 @@ export async function envDown(p: EnvParams): Promise<DownReport> {
     const state = await readState(e)
     clock.lap('load')
     // what exists: the state's records, or (lost state) what the provider finds by its tags
-    const doomed = new Map<string, InstanceState[]>()
-    for (const g of e.order) {
+    // (the groups are looked at together: a lost state costs one round of provider calls, not one per group)
+    const found = await Promise.all(e.order.map(async (g) => {
       const type = providerOf(e.loaded, e.groups[g]!).type
-      if (type === 'static') continue
-      const list = state.groups[g]?.instances ?? (await getProvider(type)?.discover?.(e.ctx(g))) ?? []
-      if (list.length) doomed.set(g, list)
-    }
+      if (type === 'static') return []
+      return state.groups[g]?.instances ?? (await getProvider(type)?.discover?.(e.ctx(g))) ?? []
+    }))
+    const doomed = new Map(e.order.map((g, i) => [g, found[i]!] as const).filter(([, list]) => list.length))
     clock.lap('observe')
     const count = [...doomed.values()].reduce((n, l) => n + l.length, 0)
     if (count) await confirmDestroy(p, `this destroys ${count} host(s) of ${e.envName} (${[...doomed].map(([g, l]) => `${g}: ${l.map((i) => i.name).join(', ')}`).join('; ')})`)
