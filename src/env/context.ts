@@ -100,6 +100,8 @@ export function phaseClock() {
     /** these phases into the report, and `total` from the command's start (the process's, for its first command) */
     into(report: EnvReport): EnvReport {
       Object.assign(report.phases, ph, {total: performance.now() - begin + start})
+      // whole milliseconds, as in the journal (env plan has none)
+      for (const k of Object.keys(report.phases) as (keyof Phases)[]) report.phases[k] = Math.round(report.phases[k])
       return report
     },
   }

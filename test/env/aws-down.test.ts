@@ -89,6 +89,15 @@ test('env down after the Auto Scaling group grew outside dops removes it, every 
   const dir = project('grew', threeTier())
   const up = await run(dir, ['env', 'up'])
   assert.equal(up.code, 0, up.stdout + up.stderr)
+  // every second of a command is in a phase (issue 11, item 15): the process's own accounting adds up to its total
+  for (const args of [['env', 'plan', '--json'], ['env', 'up', '--json']]) {
+    const r = await run(dir, args)
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    const {phases} = JSON.parse(r.stdout) as {phases: Record<string, number>}
+    for (const k of ['start', 'load', 'observe', 'plan']) assert.equal(typeof phases[k], 'number', `${args.join(' ')}: phase ${k} in ${JSON.stringify(phases)}`)
+    const sum = Object.entries(phases).reduce((n, [k, ms]) => (k === 'total' ? n : n + ms), 0)
+    assert.ok(phases.observe! > 0 && sum >= 0.9 * phases.total! && sum <= phases.total! + 5, `${args.join(' ')}: phases ${JSON.stringify(phases)} add up to the total`)
+  }
   await grow('dops-grew-prod-pool', 5)
   const before = await remains('grew')
   assert.deepEqual([before.instances.length, before.asgs, before.lts, before.sgs.length], [7, ['dops-grew-prod-pool'], ['dops-grew-prod-pool'], 3], 'db 1 + pool 5 + edge 1')
