@@ -12,7 +12,7 @@ import {resolveTargets, type ResolvedTargets} from '../targets.js'
 import {parseDuration} from '../util/duration.js'
 import {makeRedactor} from '../util/redact.js'
 import {dependencyOrder} from './order.js'
-import type {EnvParams, HostRun, Phases} from './types.js'
+import type {EnvParams, EnvReport, HostRun, Phases} from './types.js'
 
 export interface EnvContext {
   p: EnvParams
@@ -67,6 +67,44 @@ export function needsSsh(e: EnvContext, group: string): boolean {
   const spec = e.groups[group]!
   if (spec.bootstrap?.length || spec.apps?.length) return true
   return Object.values(e.groups).some((g) => [...(g.on?.hostsJoined ?? []), ...(g.on?.hostsLeft ?? [])].some((h) => h.group === group))
+}
+
+/**
+ * The phases of an env command besides the executor's, so every second of it is accounted for: `start` (the
+ * process before its first env command began: Node, the CLI and its modules; 0 for later commands of the same
+ * process), `load` (the plan, its targets and inventories, the state and its lock), `observe` (what the providers
+ * and hosts have now), `plan` (the diff and the providers' preflight). `total` is the command's whole time, `start`
+ * included.
+ */
+export type TimedPhases = Phases & {start: number; load: number; observe: number; plan: number}
+
+let processStarted = false
+/** A clock for the command's phases; starts with `start` (once per process) and `load` counting from now. */
+export function phaseClock() {
+  const begin = performance.now()
+  const start = processStarted ? 0 : begin
+  processStarted = true
+  const ph = {start, load: 0, observe: 0, plan: 0}
+  let mark = begin
+  return {
+    /** the time since the last mark goes to `phase` */
+    lap(phase: 'load' | 'observe' | 'plan') {
+      const now = performance.now()
+      ph[phase] += now - mark
+      mark = now
+    },
+    /** restart the lap (time spent in the executor's own phases is not counted twice) */
+    mark() {
+      mark = performance.now()
+    },
+    /** these phases into the report, and `total` from the command's start (the process's, for its first command) */
+    into(report: EnvReport): EnvReport {
+      Object.assign(report.phases, ph, {total: performance.now() - begin + start})
+      // whole milliseconds, as in the journal (env plan has none)
+      for (const k of Object.keys(report.phases) as (keyof Phases)[]) report.phases[k] = Math.round(report.phases[k])
+      return report
+    },
+  }
 }
 
 /** Report a step's start; the returned function reports its end, with how long it took. */

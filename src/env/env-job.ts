@@ -5,26 +5,29 @@
  */
 import {newRunId} from '../fleet/journal.js'
 import {applySteps, newReport} from './apply.js'
-import {confirmDestroy, loadEnv, providerOf, readState, type EnvContext} from './context.js'
+import {confirmDestroy, loadEnv, phaseClock, providerOf, readState, type EnvContext} from './context.js'
 import {changesAnything, checkScale, diff, type DiffInput} from './diff.js'
 import {journaled} from './journal.js'
 import {observe, providerFor} from './observe.js'
 import type {EnvState} from '../state/local-file.js'
 import type {EnvParams, EnvReport, GroupChange} from './types.js'
 
+export type {TimedPhases} from './context.js'
 export type {EnvParams, EnvReport, EnvStep, GroupChange, HostRun, Phases} from './types.js'
-export {envDown} from './down.js'
+export {envDown, type DownReport} from './down.js'
 export {envStatus, type EnvStatus} from './status.js'
 
 /** Observe, then diff: the steps `up` would apply. Checks every provider can run here first. */
-async function planSteps(e: EnvContext, state: EnvState, hosts: boolean) {
+async function planSteps(e: EnvContext, state: EnvState, hosts: boolean, clock: ReturnType<typeof phaseClock>) {
   const providers = Object.fromEntries(e.order.map((g) => [g, providerOf(e.loaded, e.groups[g]!)]))
   checkScale({envName: e.envName, groups: e.groups, providers, scale: e.p.scale})
   const observed = await observe(e, state, {hosts})
+  clock.lap('observe')
   const staticHosts = Object.fromEntries(e.order.map((g) => [g, e.t.hosts.filter((h) => h.group === g).map((h) => h.name)]))
   const planned = diff({envName: e.envName, order: e.order, groups: e.groups, providers, staticHosts, state, observed, scale: e.p.scale, reconcile: e.p.reconcile, apps: e.loaded.plan.apps as DiffInput['apps']})
   // a group that will get new hosts: its provider checks it can make them (sizes, images, keys) before anything
   for (const g of new Set(planned.steps.flatMap((s) => (s.kind === 'create' ? [s.group] : [])))) await providerFor(e, g).preflight?.(e.ctx(g))
+  clock.lap('plan')
   return {...planned, observed}
 }
 
@@ -44,22 +47,28 @@ export function destructiveChanges(changes: GroupChange[]): string {
 
 /** What `up` (or `scale`, `reconcile`) would do, with the hosts' app revisions looked at; changes nothing. */
 export async function envPlan(p: EnvParams): Promise<EnvReport> {
+  const clock = phaseClock()
   const e = await loadEnv(p)
-  const {changes, steps} = await planSteps(e, await readState(e), true)
-  return {...newReport(e, 'plan', newRunId(), changes, steps), command: commandOf(p, 'env plan'), changed: changesAnything(steps), dryRun: true}
+  const state = await readState(e)
+  clock.lap('load')
+  const {changes, steps} = await planSteps(e, state, true, clock)
+  return clock.into({...newReport(e, 'plan', newRunId(), changes, steps), command: commandOf(p, 'env plan'), changed: changesAnything(steps), dryRun: true})
 }
 
 export async function envUp(p: EnvParams): Promise<EnvReport> {
+  const clock = phaseClock()
   const e = await loadEnv(p)
   return journaled(
     e,
     await e.store.withLock(async () => {
       const state = await readState(e)
-      const {changes, steps, observed} = await planSteps(e, state, false)
-      // destroying hosts, and replacing them (each replaced host is destroyed), asks first (--yes off a terminal)
+      clock.lap('load')
+      const {changes, steps, observed} = await planSteps(e, state, false, clock)
+      // destroying hosts, and replacing them (each replaced host is destroyed), asks first (--yes off a terminal);
+      // the time someone takes to answer is no phase
       const what = destructiveChanges(changes)
       if (what) await confirmDestroy(p, `this would ${what}`)
-      return applySteps(e, state, observed, {...newReport(e, 'up', newRunId(), changes, steps), command: commandOf(p, 'env up')})
+      return clock.into(await applySteps(e, state, observed, {...newReport(e, 'up', newRunId(), changes, steps), command: commandOf(p, 'env up')}))
     }),
   )
 }

@@ -174,7 +174,7 @@ test('on a terminal, env down asks before destroying: "no" changes nothing (exit
   assert.equal(json<{hosts: unknown[]}>(await run(['hosts', '-e', 'flaky', '-g', 'w', '--json'])).hosts.length, 1, 'the host is still there')
   const yes = onTerminal('yes')
   assert.equal(yes.status, 0, yes.stdout + yes.stderr)
-  assert.match(yes.stdout, /w +local +-1 destroyed/)
+  assert.match(yes.stdout, /w +sandbox +-1 destroyed/, 'the plan\'s provider name, as env up shows it')
 })
 
 test('Ctrl-C during env up: the step in progress finishes, nothing else starts, exit 6; the next env up goes on', async (t) => {
