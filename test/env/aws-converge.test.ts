@@ -191,23 +191,32 @@ test('a firewall rule needs `from` (a located error); ICMP rules allow every typ
   assert.equal((await run(dir, ['env', 'down', '--yes'])).code, 0)
 })
 
-test('a size like 2C4G is resolved once per region and run, not per group and phase', {skip}, async () => {
+test('a size like 2C4G is resolved once per region and run, by the types of exactly that size, to the type the whole listing gives', {skip}, async () => {
   const spy = await proxy(() => undefined)
-  const dir = project('sizes', ['a', 'b', 'c'].map((g) => `      ${g}:\n        provider: aws\n        instance: {count: 1, image: ${ami}, size: 2C4G}\n`).join(''), `{type: aws, region: us-east-1, endpoint: "${spy.endpoint}"}`)
-  // one full listing, as the SDK pages it
+  const sizes = ['2C4G', '2C4G', '3C5G']
+  const dir = project('sizes', ['a', 'b', 'c'].map((g, i) => `      ${g}:\n        provider: aws\n        instance: {count: 1, image: ${ami}, size: ${sizes[i]}}\n`).join(''), `{type: aws, region: us-east-1, endpoint: "${spy.endpoint}"}`)
+  // the oracle: the smallest fit over every type of the region, listed with the SDK
   const {m, c} = await ec2()
-  let pages = 0
-  for (let token: string | undefined, i = 0; i < 100; i++, pages++) {
-    token = (await c.send(new m.DescribeInstanceTypesCommand({NextToken: token}))).NextToken
-    if (!token) {
-      pages++
-      break
-    }
+  const all: Array<{name: string; vcpus: number; memoryMiB: number}> = []
+  for (let token: string | undefined, i = 0; i < 100; i++) {
+    const r = await c.send(new m.DescribeInstanceTypesCommand({NextToken: token}))
+    all.push(...(r.InstanceTypes ?? []).map((t) => ({name: String(t.InstanceType), vcpus: t.VCpuInfo!.DefaultVCpus!, memoryMiB: t.MemoryInfo!.SizeInMiB!})))
+    token = r.NextToken
+    if (!token) break
   }
+  const {pickInstanceType} = await import('../../src/providers/aws/size.js')
   const up = await run(dir, ['env', 'up'])
   assert.equal(up.code, 0, up.stdout + up.stderr)
-  assert.equal(spy.calls.get('DescribeInstanceTypes')?.length, pages, `one listing of ${pages} page(s) for three groups`)
-  assert.equal((await remains('sizes')).filter((x) => x.startsWith('instance')).length, 3)
+  const calls = spy.calls.get('DescribeInstanceTypes') ?? []
+  // 2C4G: one filtered call for both groups; 3C5G: no type of exactly that size, so the listing (one page on moto)
+  assert.equal(calls.filter((q) => q.has('Filter.1.Name')).length, 2, 'one filtered call per size')
+  assert.equal(calls.filter((q) => !q.has('Filter.1.Name') && !q.has('InstanceType.1')).length, 1, 'one whole listing, for the size no type has exactly')
+  const made = await c.send(new m.DescribeInstancesCommand({Filters: [...tagged('sizes'), {Name: 'instance-state-name', Values: ['running']}]}))
+  const byGroup = new Map(made.Reservations!.flatMap((r) => r.Instances!).map((i) => [i.Tags!.find((t) => t.Key === 'dops:group')!.Value!, i.InstanceType!]))
+  for (const [i, g] of ['a', 'b', 'c'].entries()) {
+    const [v, mem] = sizes[i]!.match(/\d+/g)!.map(Number)
+    assert.equal(byGroup.get(g), pickInstanceType(all, v!, mem!)!.name, `group ${g} (${sizes[i]})`)
+  }
   assert.equal((await run(dir, ['env', 'down', '--yes'])).code, 0)
 })
 

@@ -1,6 +1,6 @@
 /**
  * What a group's spec refers to, looked up before anything is made: the instance type (by name, or the cheapest
- * for `2C4G`, from one DescribeInstanceTypes listing per region and run), the image (an id, or a name filter among
+ * for `2C4G`, the types of exactly that size, else one DescribeInstanceTypes listing per region and run), the image (an id, or a name filter among
  * the allowed owners and the type's architecture, the newest match) with its root device, and the ids the plan
  * names (subnets, security groups, key pair): every one that is missing is reported at once.
  */
@@ -26,6 +26,23 @@ const typeCache = new Map<string, Promise<ResolvedType[]>>()
 
 function toType(t: import('@aws-sdk/client-ec2').InstanceTypeInfo): ResolvedType {
   return {name: String(t.InstanceType), vcpus: t.VCpuInfo?.DefaultVCpus ?? 0, memoryMiB: t.MemoryInfo?.SizeInMiB ?? 0, arch: (t.ProcessorInfo?.SupportedArchitectures ?? []).map(String)}
+}
+
+/** The instance types with exactly these vCPUs and memory (paged, bounded): the smallest fit when there is one. */
+async function typesOfSize(ctx: ProviderContext, s: Sdk, vcpus: number, memoryMiB: number): Promise<ResolvedType[]> {
+  const out: ResolvedType[] = []
+  const Filters = [
+    {Name: 'vcpu-info.default-vcpus', Values: [String(vcpus)]},
+    {Name: 'memory-info.size-in-mib', Values: [String(memoryMiB)]},
+  ]
+  let token: string | undefined
+  for (let page = 0; page < 100; page++) {
+    const r = await s.ec2.send(new s.ec2m.DescribeInstanceTypesCommand({Filters, NextToken: token})).catch((e) => fail(ctx, 'DescribeInstanceTypes', e))
+    out.push(...(r.InstanceTypes ?? []).map(toType))
+    token = r.NextToken
+    if (!token) break
+  }
+  return out
 }
 
 /** Every instance type of the region (paged, bounded), listed once per region and run. */
@@ -65,7 +82,9 @@ export function resolveType(ctx: ProviderContext, s: Sdk, size = 't3.micro'): Pr
         if (!t) throw new DopsError('INVALID_SPEC', `group ${ctx.group}: instance type \`${want.type}\` does not exist in this region`)
         return [toType(t)]
       }
-      const types = await allTypes(ctx, s)
+      // the types of exactly that size first (one small filtered call); only when none exists, the whole listing
+      const exact = Number.isInteger(want.memoryGiB * 1024) ? await typesOfSize(ctx, s, want.vcpus, want.memoryGiB * 1024) : []
+      const types = exact.length ? exact : await allTypes(ctx, s)
       const pick = pickInstanceType(types, want.vcpus, want.memoryGiB) as ResolvedType | undefined
       if (!pick) throw new DopsError('INVALID_SPEC', `group ${ctx.group}: no instance type has ${want.vcpus} vCPUs and ${want.memoryGiB} GiB (size ${size})`)
       return [pick]
