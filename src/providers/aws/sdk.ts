@@ -3,6 +3,7 @@
  * one pair per region, endpoint and profile for the run), the tags and names dops gives its resources, and how an
  * API failure becomes an error (its own exit code; a credentials problem gets a one-line hint).
  */
+import {createRequire} from 'node:module'
 import {DopsError, ExitCode} from '../../errors.js'
 import type {ProviderContext} from '../types.js'
 import {parseDuration} from '../../util/duration.js'
@@ -64,8 +65,10 @@ export function sdk(ctx: ProviderContext): Promise<Sdk> {
   let made = clients.get(key)
   if (!made) {
     made = (async () => {
-      const ec2m: Ec2 = await import('@aws-sdk/client-ec2')
-      const asgm: Asg = await import('@aws-sdk/client-auto-scaling')
+      // the SDK's CommonJS build loads in about half the time of its ES modules (one bundled file per client)
+      const load = createRequire(import.meta.url)
+      const ec2m = load('@aws-sdk/client-ec2') as Ec2
+      const asgm = load('@aws-sdk/client-auto-scaling') as Asg
       const conf = {region, endpoint: s.endpoint, profile: s.profile, maxAttempts: 8, retryMode: 'standard'}
       return {ec2m, asgm, ec2: new ec2m.EC2Client(conf), asg: new asgm.AutoScalingClient(conf), where: `${region} ${s.endpoint ?? ''}`}
     })()
