@@ -11,20 +11,16 @@ import os from 'node:os'
 import path from 'node:path'
 import {after, before, test} from 'node:test'
 import {dops} from '../helpers.js'
-import {haveMoto, startMoto} from './moto.js'
+import {AWS_TEST_ENV, haveMoto, motoAt, startMoto, TEST_CREDS} from './moto.js'
 
-const port = 26000 + (process.pid % 1000)
-const endpoint = `http://127.0.0.1:${port}`
-const awsEnv = {AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true'}
-const creds = {accessKeyId: 'testing', secretAccessKey: 'testing'}
+const {port, endpoint, ec2} = motoAt(26000)
+const awsEnv = AWS_TEST_ENV
+const creds = TEST_CREDS
+
 const skip = !haveMoto ? "moto is not installed (pip install 'moto[server]')" : false
 let moto: ChildProcess | undefined
 let ami: string
 
-const ec2 = async () => {
-  const m = await import('@aws-sdk/client-ec2')
-  return {m, c: new m.EC2Client({region: 'us-east-1', endpoint, credentials: creds})}
-}
 const instancesOf = async (p: string) => {
   const {m, c} = await ec2()
   return (await c.send(new m.DescribeInstancesCommand({Filters: [{Name: 'tag:dops:project', Values: [p]}, {Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped']}]}))).Reservations!.flatMap((r) => r.Instances ?? [])

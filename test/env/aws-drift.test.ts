@@ -12,26 +12,17 @@ import os from 'node:os'
 import path from 'node:path'
 import {after, before, test} from 'node:test'
 import {dops} from '../helpers.js'
-import {haveMoto, startFaultProxy, startMoto, type FaultProxy} from './moto.js'
+import {AWS_TEST_ENV, type FaultProxy, haveMoto, motoAt, startFaultProxy, startMoto} from './moto.js'
 
-const port = 24000 + (process.pid % 1000)
-const endpoint = `http://127.0.0.1:${port}`
-const awsEnv = {AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true'}
-const creds = {accessKeyId: 'testing', secretAccessKey: 'testing'}
+const {port, endpoint, ec2, asg} = motoAt(24000)
+const awsEnv = AWS_TEST_ENV
+
 let moto: ChildProcess | undefined
 const proxies: FaultProxy[] = []
 let ami: string
 let ami2: string
 const skip = haveMoto ? false : "moto is not installed (pip install 'moto[server]')"
 
-const ec2 = async () => {
-  const m = await import('@aws-sdk/client-ec2')
-  return {m, c: new m.EC2Client({region: 'us-east-1', endpoint, credentials: creds})}
-}
-const asg = async () => {
-  const m = await import('@aws-sdk/client-auto-scaling')
-  return {m, c: new m.AutoScalingClient({region: 'us-east-1', endpoint, credentials: creds})}
-}
 const group = async (name: string) => {
   const a = await asg()
   return (await a.c.send(new a.m.DescribeAutoScalingGroupsCommand({AutoScalingGroupNames: [name]}))).AutoScalingGroups![0]

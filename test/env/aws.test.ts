@@ -10,13 +10,13 @@ import path from 'node:path'
 import {after, before, test} from 'node:test'
 import type {EnvReport} from '../../src/env/env-job.js'
 import {dops, json} from '../helpers.js'
-import {haveMoto, startFaultProxy as startMotoFaultProxy, startMoto, type Fault, type FaultProxy} from './moto.js'
+import {AWS_TEST_ENV, type Fault, type FaultProxy, haveMoto, motoAt, startFaultProxy as startMotoFaultProxy, startMoto} from './moto.js'
+
+const {port, endpoint} = motoAt(21000)
+const awsEnv = AWS_TEST_ENV
 import {startFleet, type Fleet} from '../fleet/fleet.js'
 
 // below Linux's ephemeral range (32768+), so no outgoing connection of the suite can hold it
-const port = 21000 + (process.pid % 1000)
-const endpoint = `http://127.0.0.1:${port}`
-const awsEnv = {AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true'}
 let moto: ChildProcess | undefined
 const proxies: FaultProxy[] = []
 let fleet: Fleet | undefined

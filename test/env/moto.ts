@@ -65,3 +65,22 @@ export async function startFaultProxy(motoPort: number, decide: (action: string,
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   return {endpoint: `http://127.0.0.1:${(server.address() as {port: number}).port}`, faults, calls, close: () => server.close()}
 }
+
+/** What the SDK needs to talk to the test's moto: fake credentials, no instance metadata lookups. */
+export const AWS_TEST_ENV = {AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true'}
+export const TEST_CREDS = {accessKeyId: 'testing', secretAccessKey: 'testing'}
+
+/** A test file's moto: its port (base + pid, so parallel files never share one), endpoint, and SDK clients to inspect it. */
+export function motoAt(base: number) {
+  const port = base + (process.pid % 1000)
+  const endpoint = `http://127.0.0.1:${port}`
+  const ec2 = async () => {
+    const m = await import('@aws-sdk/client-ec2')
+    return {m, c: new m.EC2Client({region: 'us-east-1', endpoint, credentials: TEST_CREDS})}
+  }
+  const asg = async () => {
+    const m = await import('@aws-sdk/client-auto-scaling')
+    return {m, c: new m.AutoScalingClient({region: 'us-east-1', endpoint, credentials: TEST_CREDS})}
+  }
+  return {port, endpoint, ec2, asg}
+}
