@@ -49,9 +49,10 @@ export async function drainHosts(p: DrainParams): Promise<DrainResult[]> {
       jobs.push(limit.use(() => drainOne(p, h, appName, app, leavingNames, drainId)))
     }
   }
-  // a traffic command's output may show a secret of the plan
+  // a traffic command's output may show a secret of the plan: what the commands said is redacted, never what dops
+  // decided (a secret whose value is `ok` must not turn a drain into a failure)
   const redact = makeRedactor(p.loaded.secrets)
-  return (await Promise.all(jobs)).map((r) => redactDeep(r, redact))
+  return (await Promise.all(jobs)).map((r) => ({...r, events: redactDeep(r.events, redact), ...(r.error !== undefined ? {error: redactDeep(r.error, redact)} : {})}))
 }
 
 async function drainOne(p: DrainParams, h: Host, appName: string, app: AppPlan, leaving: Set<string>, drainId: string): Promise<DrainResult> {
