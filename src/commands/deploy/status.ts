@@ -3,9 +3,10 @@ import {BaseCommand, connectionFlags, connectionFrom, selectionFrom, targetFlags
 import {colorFor} from '../../cli/format.js'
 import {formatTable, indent} from '../../cli/table.js'
 import {statusJob, type StatusReport} from '../../deploy/status-job.js'
+import {ExitCode} from '../../errors.js'
 
 export default class DeployStatus extends BaseCommand {
-  static override summary = 'Which revision each host runs, and which hosts differ from their group.'
+  static override summary = 'Which revision each host runs, and which hosts differ from their group (exit 3 when some hosts are unreachable, 4 when none answers).'
   static override examples = ['<%= config.bin %> deploy status -e prod', '<%= config.bin %> deploy status -e prod -a storefront --json']
   static override flags = {...targetFlags, ...connectionFlags, app: Flags.string({char: 'a', description: 'app (default: the plan\'s only app)'})}
 
@@ -23,6 +24,9 @@ export default class DeployStatus extends BaseCommand {
       const rows = r.hosts.map((h) => [h.host, `${h.reachable ? (h.revision?.slice(0, 12) ?? 'none') : c.red('unreachable')}${h.differs ? c.yellow(' (differs)') : ''}`, h.last ? c.dim(`${h.last.deployment} ${h.last.status}`) : ''])
       if (rows.length) process.stdout.write(indent(formatTable(['HOST', 'REVISION', 'LAST DEPLOYMENT'], rows, process.stdout, 2), 2) + '\n')
     }
+    // like env status and logs: a host that could not be asked is a failure to see (3), none reachable is 4
+    const unreachable = r.hosts.filter((h) => !h.reachable).length
+    this.setExitCode(unreachable === 0 ? ExitCode.OK : unreachable === r.hosts.length ? ExitCode.NONE_SUCCEEDED : ExitCode.SOME_FAILED)
     return r
   }
 }
