@@ -9,6 +9,8 @@ import {formatPath, locate, type PathSegment, type YamlSource} from './yaml-sour
 import {knownProviderTypes} from '../providers/known-types.js'
 import {isIP} from 'node:net'
 import {findCycles} from './cycles.js'
+import {checkSchedules} from './schedule-checks.js'
+import {checkTriggers} from './trigger-checks.js'
 
 export {findCycles}
 
@@ -118,6 +120,8 @@ export function crossCheck(plan: Plan, source: YamlSource, providerTypes: string
       at(['environments', envName, 'groups', cycle[0]!, 'dependsOn'], `dependency cycle: ${[...cycle, cycle[0]].join(' -> ')}`)
     }
   }
+  checkSchedules(plan, at)
+  checkTriggers(plan, at)
   return problems
 }
 

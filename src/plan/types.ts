@@ -76,7 +76,49 @@ export interface ProviderSpec {
 export interface AppSpec {
   source: string
   build?: string
+  /** deploy on code push (`dops serve`'s webhooks) */
+  trigger?: AppTrigger
   [key: string]: unknown
+}
+
+export interface AppTrigger {
+  /** `owner/name` as the forge names it */
+  repo: string
+  /** default `main` */
+  branch?: string
+  env: string
+  /** where the commit is fetched from (default: the delivery's clone URL); a local bare repository works too */
+  url?: string
+  /** the revision's directory inside the repository (default: its root) */
+  path?: string
+}
+
+/** What a schedule runs: a command or a project script, as `dops run` would. */
+export interface ScheduleRunSpec {
+  command?: string
+  script?: string
+  args?: string[]
+  group?: string | string[]
+  labels?: string[]
+  hosts?: string[]
+  batch?: CountOrPercent | CountOrPercent[]
+  maxFailures?: CountOrPercent
+  timeout?: string | number
+  sudo?: boolean
+}
+
+export interface ScheduleSpec {
+  description?: string
+  cron: string
+  /** IANA zone; default UTC */
+  timezone?: string
+  env?: string
+  run?: ScheduleRunSpec
+  deploy?: {app: string; revision?: string}
+  /** default forbid */
+  overlap?: 'forbid' | 'allow' | 'replace'
+  catchUp?: string | number
+  enabled?: boolean
 }
 
 export interface Plan {
@@ -89,6 +131,7 @@ export interface Plan {
   state?: import('../state/backend.js').StateSpec
   environments?: Record<string, EnvironmentSpec>
   apps?: Record<string, AppSpec>
+  schedules?: Record<string, ScheduleSpec>
 }
 
 /** A plan with where it came from: the file, its directory (relative paths), positions, and secret values. */
