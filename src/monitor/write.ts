@@ -1,0 +1,38 @@
+/**
+ * Target files written so Prometheus never reads half of one: a temporary name in the same directory that its
+ * `*.json` pattern does not match, then a rename; readable by the `prometheus` user (0644). A group without hosts has
+ * no file (Prometheus drops its targets when the file goes). Only files named `dops_<project>_<env>_<group>.json`
+ * are ever written or removed.
+ */
+import {chmod, mkdir, readFile, rename, rm, writeFile} from 'node:fs/promises'
+import path from 'node:path'
+import type {GroupTargets} from './targets.js'
+
+export type WriteOutcome = 'written' | 'unchanged' | 'removed' | 'absent'
+
+export function targetsText(g: GroupTargets): string {
+  return JSON.stringify(g.targets, null, 2) + '\n'
+}
+
+export async function writeTargetFile(dir: string, g: GroupTargets): Promise<WriteOutcome> {
+  const file = path.join(dir, g.file)
+  const before = await readFile(file, 'utf8').catch(() => undefined)
+  if (!g.targets.length) {
+    if (before === undefined) return 'absent'
+    await rm(file, {force: true})
+    return 'removed'
+  }
+  const text = targetsText(g)
+  if (before === text) return 'unchanged'
+  await mkdir(dir, {recursive: true, mode: 0o755})
+  const tmp = path.join(dir, `.${g.file}.${process.pid}.tmp`)
+  try {
+    await writeFile(tmp, text, {mode: 0o644})
+    await chmod(tmp, 0o644)
+    await rename(tmp, file)
+  } catch (e) {
+    await rm(tmp, {force: true})
+    throw e
+  }
+  return 'written'
+}
