@@ -90,6 +90,11 @@ export interface HistoryEntry extends Pick<DeployReport, 'deploymentId' | 'kind'
   failed: number
 }
 
+/** A deployment record as `deploy history` lists it. */
+export function historyEntry(d: DeployReport): HistoryEntry {
+  return {deploymentId: d.deploymentId, kind: d.kind, env: d.env, app: d.app, status: d.status, startedAt: d.startedAt, durationMs: Math.round(Number(d.durationMs) || 0), exitCode: d.exitCode, revision: d.revision.id, ok: d.summary?.ok ?? 0, failed: (d.summary?.total ?? 0) - (d.summary?.ok ?? 0)}
+}
+
 /** The recorded deployments (oldest first); `problems` names each record that could not be read (it is skipped). */
 export async function historyJob(p: {source: TargetSource; app?: string}): Promise<{deployments: HistoryEntry[]; problems: Problem[]}> {
   const t = await resolveTargets(p.source)
@@ -97,7 +102,7 @@ export async function historyJob(p: {source: TargetSource; app?: string}): Promi
   return {
     deployments: all
       .filter((d) => d.status !== 'planned' && (!p.app || d.app === p.app) && (!t.envName || d.env === t.envName))
-      .map((d) => ({deploymentId: d.deploymentId, kind: d.kind, env: d.env, app: d.app, status: d.status, startedAt: d.startedAt, durationMs: Math.round(Number(d.durationMs) || 0), exitCode: d.exitCode, revision: d.revision.id, ok: d.summary?.ok ?? 0, failed: (d.summary?.total ?? 0) - (d.summary?.ok ?? 0)})),
+      .map(historyEntry),
     problems,
   }
 }

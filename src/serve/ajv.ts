@@ -1,0 +1,45 @@
+/**
+ * The validators of `dops serve`'s route schemas: dops's own Ajv options (all errors, verbose, not strict), as the
+ * plan validation uses them. Bodies are validated as sent (no coercion, no defaults, no removal of unknown fields);
+ * query strings and path parameters are text, so there types are coerced (`?limit=10` is the number 10).
+ */
+import {createRequire} from 'node:module'
+import type {Ajv, ErrorObject, Options, ValidateFunction} from 'ajv'
+import {AJV_OPTIONS} from '../plan/schemas.js'
+
+const require = createRequire(import.meta.url)
+const {Ajv: AjvClass} = require('ajv') as {Ajv: new (o: Options) => Ajv}
+
+let bodies: Ajv | undefined
+let texts: Ajv | undefined
+
+/** fastify's validator compiler: one Ajv per kind of input, each schema compiled once. */
+export function compileRouteSchema({schema, httpPart}: {schema: object; httpPart?: string}): ValidateFunction {
+  if (httpPart === 'body') {
+    bodies ??= new AjvClass({...AJV_OPTIONS})
+    const v = bodies.compile(schema)
+    // a POST without a body (up, down) is the empty object
+    const wrapped = ((data: unknown) => {
+      const ok = v(data ?? {})
+      wrapped.errors = v.errors
+      return ok
+    }) as ValidateFunction
+    return wrapped
+  }
+  texts ??= new AjvClass({...AJV_OPTIONS, coerceTypes: 'array'})
+  return texts.compile(schema)
+}
+
+/** Ajv's errors in words: `body.groups.web: must be integer`. */
+export function describeValidation(errors: ErrorObject[] | null | undefined, part: string): string {
+  if (!errors?.length) return `${part} is not valid`
+  const seen = new Set<string>()
+  for (const e of errors.slice(0, 10)) {
+    const where = `${part}${e.instancePath.replace(/\//g, '.')}`
+    let what = e.message ?? 'is not valid'
+    if (e.keyword === 'additionalProperties') what = `unknown field \`${(e.params as {additionalProperty: string}).additionalProperty}\``
+    else if (e.keyword === 'enum') what = `must be one of ${(e.params as {allowedValues: unknown[]}).allowedValues.map((x) => JSON.stringify(x)).join(', ')}`
+    seen.add(`${where}: ${what}`)
+  }
+  return [...seen].join('; ')
+}
