@@ -16,6 +16,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     auth?: 'none' | 'read' | 'operate'
   }
+  interface FastifyInstance {
+    /** every route registered (method and url), for the check that the OpenAPI document lists them all */
+    dopsRoutes: Array<{method: string; url: string}>
+  }
 }
 
 export interface ServerOptions {
@@ -45,10 +49,12 @@ export async function buildServer(ctx: ServeContext, opts: ServerOptions = {}): 
     forceCloseConnections: true,
     return503OnClosing: true,
   }
-  const app = (opts.https ? Fastify({...base, https: {cert: opts.https.cert, key: opts.https.key}}) : Fastify(base)) as unknown as FastifyInstance
+  const app = (opts.https ? Fastify({...base, https: {cert: opts.https.cert, key: opts.https.key}} as FastifyServerOptions) : Fastify(base)) as unknown as FastifyInstance
   app.setValidatorCompiler(compileRouteSchema)
   installErrorHandlers(app, ctx.log)
+  app.decorate('dopsRoutes', [] as Array<{method: string; url: string}>)
   app.addHook('onRoute', (route) => {
+    for (const m of ([] as string[]).concat(route.method)) if (m !== 'HEAD') app.dopsRoutes.push({method: m, url: route.url})
     route.config = {...(route.config ?? {}), auth: routeAuth(route.method, (route.config as {auth?: 'none' | 'read' | 'operate'} | undefined)?.auth)}
   })
   installAuth(app, ctx, opts.tokens)

@@ -40,7 +40,8 @@ export function installErrorHandlers(app: FastifyInstance, log: (line: string) =
     const fe = err as FastifyError
     if (fe.validation) return reply.code(400).send({error: {code: 'INVALID_INPUT', message: describeValidation(fe.validation as never, fe.validationContext ?? 'request')}})
     if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-      return reply.code(fe.statusCode).send({error: {code: fe.code ?? 'BAD_REQUEST', message: fe.message}})
+      const code = fe.statusCode === 413 ? 'BODY_TOO_LARGE' : fe.statusCode === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : fe.statusCode === 400 ? 'INVALID_INPUT' : 'BAD_REQUEST'
+      return reply.code(fe.statusCode).send({error: {code, message: fe.message}})
     }
     log(`error: ${req.method} ${req.url.split('?')[0]}: ${err.message}`)
     return reply.code(500).send({error: {code: 'INTERNAL', message: 'internal error (logged by the server)'}})

@@ -26,6 +26,12 @@ export interface TokenSet {
 }
 
 const digestOf = (token: string) => createHash('sha256').update(token, 'utf8').digest()
+const nameOf = (digest: Buffer) => `token-${digest.toString('hex').slice(0, 6)}`
+
+/** The name a token goes by when its line gives none: `token-` and the first 6 hex digits of its SHA-256. */
+export function tokenName(token: string): string {
+  return nameOf(digestOf(token))
+}
 
 function entry(token: string, role: string, name: string | undefined, where: Omit<Problem, 'message'>, problems: Problem[]): TokenEntry | undefined {
   if (!ROLES.includes(role as Role)) {
@@ -41,7 +47,7 @@ function entry(token: string, role: string, name: string | undefined, where: Omi
     return undefined
   }
   const digest = digestOf(token)
-  return {digest, role: role as Role, name: name ?? `token-${digest.toString('hex').slice(0, 6)}`}
+  return {digest, role: role as Role, name: name ?? nameOf(digest)}
 }
 
 /** `DOPS_TOKENS`: `TOKEN:ROLE` items, comma-separated. Problems name the item by its position, never its token. */
@@ -115,7 +121,9 @@ export function newToken(): string {
 
 /** Append `TOKEN ROLE` to a tokens file, made with mode 0600 when new; the file must stay private. */
 export async function appendToken(file: string, token: string, role: Role): Promise<void> {
-  const fh = await open(file, 'a+', 0o600)
+  const fh = await open(file, 'a+', 0o600).catch((e: NodeJS.ErrnoException) => {
+    throw new InvalidInputError(`cannot write the tokens file ${file}: ${e.code ?? e.message}`)
+  })
   try {
     const {size} = await fh.stat()
     const last = Buffer.alloc(1)
