@@ -13,6 +13,9 @@ import type {Problem} from '../errors.js'
 import {DEFAULT_DEPLOY_ROOT, hostLayout, readCurrentCommand} from './host-layout.js'
 import {checkHealth, type HealthCheckSpec} from './health.js'
 import {hostEnv} from '../fleet/host-env.js'
+import {historyEntry, type HistoryEntry} from './history-entry.js'
+
+export {historyEntry, type HistoryEntry} from './history-entry.js'
 
 export interface HostStatus {
   host: string
@@ -82,17 +85,6 @@ export async function statusJob(p: {source: TargetSource; selection: Selection; 
   } finally {
     await transport.close()
   }
-}
-
-export interface HistoryEntry extends Pick<DeployReport, 'deploymentId' | 'kind' | 'env' | 'app' | 'status' | 'startedAt' | 'durationMs' | 'exitCode'> {
-  revision: string
-  ok: number
-  failed: number
-}
-
-/** A deployment record as `deploy history` lists it. */
-export function historyEntry(d: DeployReport): HistoryEntry {
-  return {deploymentId: d.deploymentId, kind: d.kind, env: d.env, app: d.app, status: d.status, startedAt: d.startedAt, durationMs: Math.round(Number(d.durationMs) || 0), exitCode: d.exitCode, revision: d.revision.id, ok: d.summary?.ok ?? 0, failed: (d.summary?.total ?? 0) - (d.summary?.ok ?? 0)}
 }
 
 /** The recorded deployments (oldest first); `problems` names each record that could not be read (it is skipped). */

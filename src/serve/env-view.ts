@@ -5,7 +5,7 @@
  * adds what only the hosts and providers know (running, reachable, health) and is kept with its time.
  */
 import type {DeployReport} from '../deploy/deploy-job.js'
-import {historyEntry, type HistoryEntry} from '../deploy/status-job.js'
+import {historyEntry, type HistoryEntry} from '../deploy/history-entry.js'
 import type {EnvStatus, HostState} from '../env/status.js'
 import type {Host} from '../inventory/host.js'
 import type {GroupSpec} from '../plan/types.js'

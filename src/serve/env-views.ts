@@ -3,23 +3,24 @@
  * until one of those files changes (their stats are the key: a stat per file per request), and computed once for
  * concurrent requests. Checks (`?refresh=1`) run `envStatus` and are kept per environment, one at a time each.
  */
-import {stat} from 'node:fs/promises'
+import {statSync} from 'node:fs'
 import path from 'node:path'
 import {readDeploymentRecords, deploymentsDir} from '../deploy/records.js'
 import type {DeployReport} from '../deploy/deploy-job.js'
-import {historyEntry, type HistoryEntry} from '../deploy/status-job.js'
+import {historyEntry, type HistoryEntry} from '../deploy/history-entry.js'
 import type {LoadedPlan} from '../plan/types.js'
 import {notFound} from './http-errors.js'
 import {buildEnvView, rollUpHealth, type EnvCheck, type EnvView, type Health} from './env-view.js'
 
-const statKey = async (file: string) => {
-  const s = await stat(file).catch(() => undefined)
+/** a file's identity and version (a synchronous stat: microseconds, and no thread-pool round trip per request) */
+const statKey = (file: string) => {
+  const s = statSync(file, {throwIfNoEntry: false})
   return s ? `${s.mtimeMs}:${s.size}:${s.ino}` : '-'
 }
 
 /** views of a shared (S3) state are kept this long: its changes cannot be seen with a stat */
 const REMOTE_STATE_MS = 2000
-/** and every view at most this long (inventories named by the plan are not watched) */
+/** and every view is made again after this long (inventories named by the plan are not watched) */
 const MAX_AGE_MS = 10_000
 
 export interface EnvSummary {
@@ -35,10 +36,19 @@ export interface DeploymentEntry extends HistoryEntry {
   hosts?: Array<{host: string; status: string; events: Array<{event: string; ms?: number; ok: boolean}>}>
 }
 
+interface Entry {
+  key: string
+  at: number
+  view: Promise<EnvView>
+  json?: Promise<string>
+  /** a recomputation of an old entry whose files did not change (the old one is served meanwhile) */
+  renewing?: boolean
+}
+
 export class EnvViews {
   private plan?: {key: string; loaded: Promise<LoadedPlan>}
   private records?: {key: string; list: Promise<DeployReport[]>}
-  private readonly views = new Map<string, {key: string; view: Promise<EnvView>}>()
+  private readonly views = new Map<string, Entry>()
   private readonly checks = new Map<string, EnvCheck>()
   private readonly checking = new Map<string, Promise<EnvView>>()
 
@@ -49,7 +59,7 @@ export class EnvViews {
   }
 
   async loaded(): Promise<LoadedPlan> {
-    const key = await statKey(this.where.planFile)
+    const key = statKey(this.where.planFile)
     if (this.plan?.key !== key) {
       const {loadPlan} = await import('../plan/load.js')
       const loaded = loadPlan(this.where.planFile).then((r) => r.loaded)
@@ -70,7 +80,7 @@ export class EnvViews {
   }
 
   private async readRecords(): Promise<DeployReport[]> {
-    const key = await statKey(deploymentsDir(this.where.projectDir))
+    const key = statKey(deploymentsDir(this.where.projectDir))
     if (this.records?.key !== key) {
       const list = readDeploymentRecords(this.where.projectDir).then((r) => r.deployments)
       this.records = {key, list}
@@ -82,24 +92,44 @@ export class EnvViews {
   private async viewKey(env: string): Promise<string> {
     const loaded = await this.loaded()
     const now = Date.now()
-    const parts = [this.plan?.key ?? '', await statKey(deploymentsDir(this.where.projectDir)), this.checks.get(env)?.checkedAt ?? '', String(Math.floor(now / MAX_AGE_MS))]
+    const parts = [this.plan?.key ?? '', statKey(deploymentsDir(this.where.projectDir)), this.checks.get(env)?.checkedAt ?? '']
     if (loaded.plan.state?.backend === 's3') parts.push(String(Math.floor(now / REMOTE_STATE_MS)))
     else {
       const file = path.join(this.where.projectDir, '.dops', 'state', `${loaded.plan.project}-${env}.json`)
-      parts.push(await statKey(file), await statKey(`${file}.lock`))
+      parts.push(statKey(file), statKey(`${file}.lock`))
     }
     return parts.join('|')
   }
 
-  async view(env: string): Promise<EnvView> {
+  private async entry(env: string): Promise<Entry> {
     await this.known(env)
     const key = await this.viewKey(env)
     const hit = this.views.get(env)
-    if (hit?.key === key) return hit.view
+    if (hit?.key === key) {
+      // files unchanged but the view is old (inventories, remote state): served while a new one is made
+      if (Date.now() - hit.at > MAX_AGE_MS && !hit.renewing) {
+        hit.renewing = true
+        const view = this.compute(env)
+        view.then(() => this.views.get(env) === hit && this.views.set(env, {key, at: Date.now(), view}), () => (hit.renewing = false))
+      }
+      return hit
+    }
     const view = this.compute(env)
-    this.views.set(env, {key, view})
-    view.catch(() => this.views.delete(env))
-    return view
+    const e: Entry = {key, at: Date.now(), view}
+    this.views.set(env, e)
+    view.catch(() => this.views.get(env) === e && this.views.delete(env))
+    return e
+  }
+
+  async view(env: string): Promise<EnvView> {
+    return (await this.entry(env)).view
+  }
+
+  /** the view as JSON text, serialized once per version of it (what the API sends) */
+  async viewJson(env: string): Promise<string> {
+    const e = await this.entry(env)
+    e.json ??= e.view.then((v) => JSON.stringify(v))
+    return e.json
   }
 
   private async compute(env: string): Promise<EnvView> {

@@ -5,7 +5,6 @@
 import path from 'node:path'
 import type {FastifyInstance} from 'fastify'
 import {InvalidInputError} from '../errors.js'
-import {buildServer} from './app.js'
 import {checkBind, DEFAULT_LISTEN, formatHost, parseListen, readTls} from './listen.js'
 import {loadTokens, type TokenSet} from './tokens.js'
 import type {ServeContext} from './types.js'
@@ -43,6 +42,9 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
   const https = readTls(o.tlsCert, o.tlsKey)
   checkBind(addr, {tls: Boolean(https), insecureHttp: Boolean(o.insecureHttp)})
   const tokens = loadTokens({env: o.tokensEnv, file: o.tokensFile})
+  // fastify and the server's modules load while the plan is read
+  const modules = Promise.all([import('./app.js'), import('./jobs/index.js'), import('./leader.js'), import('./schedules/scheduler.js')])
+  modules.catch(() => {})
   const {findPlanFile, loadPlan} = await import('../plan/load.js')
   const planFile = o.planFile ? path.resolve(o.cwd, o.planFile) : await findPlanFile(o.cwd)
   if (!planFile) throw new InvalidInputError(`no plan: there is no dops.yml in ${o.cwd}; pass -f PLAN`)
@@ -50,7 +52,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
   const projectDir = loaded.dir
   if (!tokens.entries.length) o.log(`warning: no tokens (DOPS_TOKENS or --tokens-file): every route but /health and /openapi.json answers 401${o.publicRead ? ' except reads (--public-read)' : ''}`)
 
-  const [{openJobs}, {openLeader}, {startScheduler}] = await Promise.all([import('./jobs/index.js'), import('./leader.js'), import('./schedules/scheduler.js')])
+  const [{buildServer}, {openJobs}, {openLeader}, {startScheduler}] = await modules
   const {store, runner} = await openJobs(projectDir, planFile)
   const closers: Array<() => Promise<void>> = [() => runner.close()]
   const closeAll = async () => {

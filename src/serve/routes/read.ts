@@ -31,7 +31,11 @@ export default async function plugin(app: FastifyInstance, {ctx}: {ctx: ServeCon
       querystring: {type: 'object', additionalProperties: false, properties: {refresh: {type: 'string', enum: ['0', '1', 'true', 'false'], description: '1: ask the providers and hosts now'}}},
       response: {200: anyObject('`{project, env, checkedAt?, groups: [...], lastDeployment?, locked?}` (see docs/serve.md)'), ...errors},
     },
-    handler: async (req) => (req.query.refresh === '1' || req.query.refresh === 'true' ? views.refresh(req.params.env) : views.view(req.params.env)),
+    handler: async (req, reply) => {
+      if (req.query.refresh === '1' || req.query.refresh === 'true') return views.refresh(req.params.env)
+      // the common read: the cached view's JSON text as it is
+      return reply.type('application/json; charset=utf-8').send(await views.viewJson(req.params.env))
+    },
   })
 
   app.get<{Params: {env: string}; Querystring: {app?: string; limit?: number}}>('/envs/:env/deployments', {
