@@ -83,6 +83,9 @@ test('bad input is a 4xx JSON error naming the field; nothing is started', async
     ['/envs/one/scale', {groups: {ctl: -1}}, 400, /body\.groups\.ctl: must be >= 0/],
     ['/envs/one/scale', {}, 400, /must have required property 'groups'/],
     ['/envs/one/deploy', {app: 'nope'}, 400, /no app `nope` in the plan/],
+    ['/envs/one/down', {}, 400, /send `\{"yes": true\}`/],
+    ['/envs/one/down', undefined, 400, /send `\{"yes": true\}`/],
+    ['/envs/one/up', {yes: 'please'}, 400, /body\.yes: must be boolean/],
     ['/envs/nope/run', {command: 'true'}, 404, /no environment `nope` in the plan \(environments: one, two\)/],
   ]
   for (const [url, body, status, message] of cases) {

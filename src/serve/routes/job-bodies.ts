@@ -73,6 +73,7 @@ export function checkAgainstPlan(loaded: LoadedPlan, env: string, kind: string, 
   if ((kind === 'deploy' || kind === 'rollback') && !apps.includes(String(body.app))) throw badRequest(`no app \`${String(body.app)}\` in the plan (apps: ${apps.join(', ') || 'none'})`)
   const asked = kind === 'scale' ? Object.keys(body.groups as object) : kind === 'run' && body.group !== undefined ? ([] as string[]).concat(body.group as string | string[]) : []
   for (const g of asked) if (!groups.includes(g)) throw badRequest(`no group \`${g}\` in environment ${env} (groups: ${groups.join(', ')})`)
+  if (kind === 'env.down' && body.yes !== true) throw badRequest('env down destroys the hosts the providers made: send `{"yes": true}` (as `dops env down --yes`)')
   if (kind === 'run' && (body.command === undefined) === (body.script === undefined)) throw badRequest('give either `command` or `script` (a file of the project)')
   if (kind === 'run' && body.args !== undefined && body.script === undefined) throw badRequest('`args` are the arguments of a `script`')
 }
