@@ -11,6 +11,7 @@ import https from 'node:https'
 import path from 'node:path'
 import {test} from 'node:test'
 import {JsonlJobStore} from '../../src/serve/jobs/store.js'
+import {streamsOpen} from '../../src/serve/sse.js'
 import {startServe} from '../../src/serve/start.js'
 import type {Job} from '../../src/serve/types.js'
 import {BIN, dops} from '../helpers.js'
@@ -48,14 +49,22 @@ test('SSE over a real socket: every event in order, the stream ends at the termi
     assert.deepEqual(lines.sort(), ['one', 'one', 'two', 'two'])
     const again = frames(await (await fetch(`${s.url}/jobs/${job.id}/events`, {headers: {...auth(READ), 'last-event-id': '3'}})).text())
     assert.deepEqual(again.map((f) => Number(f.id)), all.slice(3).map((f) => Number(f.id)))
+    // nothing left after the last event of an ended job: 204, which tells an EventSource to stop reconnecting
+    const over = await fetch(`${s.url}/jobs/${job.id}/events`, {headers: {...auth(READ), 'last-event-id': all.at(-1)!.id!}})
+    assert.equal(over.status, 204)
     // a client that goes away mid-stream: the server goes on answering
-    const long = (await (await fetch(`${s.url}/envs/two/run`, {method: 'POST', headers: {...auth(OPERATE), 'content-type': 'application/json'}, body: JSON.stringify({command: 'sleep 1'})})).json()) as {job: Job}
+    const long = (await (await fetch(`${s.url}/envs/two/run`, {method: 'POST', headers: {...auth(OPERATE), 'content-type': 'application/json'}, body: JSON.stringify({command: 'sleep 3'})})).json()) as {job: Job}
     const ac = new AbortController()
     const live = await fetch(`${s.url}/jobs/${long.job.id}/events`, {headers: auth(READ), signal: ac.signal})
     const reader = live.body!.getReader()
     const first = new TextDecoder().decode((await reader.read()).value)
     assert.match(first, /events of job/)
+    assert.equal(streamsOpen(), 1)
     ac.abort()
+    // the stream is closed when its client goes, not when the job ends (bounded wait, well before the job's 3 s)
+    for (let i = 0; i < 50 && streamsOpen() > 0; i++) await new Promise((r) => setTimeout(r, 50))
+    assert.equal(streamsOpen(), 0)
+    assert.equal(s.ctx.runner.get(long.job.id)?.state, 'running')
     assert.equal((await s.ctx.runner.wait(long.job.id)).state, 'succeeded')
     assert.equal((await fetch(`${s.url}/health`)).status, 200)
   } finally {

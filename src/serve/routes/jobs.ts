@@ -4,9 +4,9 @@
  */
 import type {FastifyInstance} from 'fastify'
 import {envViewsFor} from '../env-views.js'
-import {notFound} from '../http-errors.js'
-import {streamJobEvents} from '../sse.js'
-import type {JobKind, JobState, ServeContext} from '../types.js'
+import {HttpError, notFound} from '../http-errors.js'
+import {MAX_STREAMS, streamJobEvents, streamsOpen} from '../sse.js'
+import {TERMINAL_STATES, type JobKind, type JobState, type ServeContext} from '../types.js'
 import {bodies, checkAgainstPlan, projectFile} from './job-bodies.js'
 import {anyObject, envParams, errors, JOB_KINDS, JOB_STATES, jobResponse, jobSchema, NAME} from './schemas.js'
 
@@ -79,19 +79,20 @@ export default async function plugin(app: FastifyInstance, {ctx}: {ctx: ServeCon
 
   app.get<{Params: {id: string}; Querystring: {after?: number; format?: 'sse' | 'json'}}>('/jobs/:id/events', {
     schema: {
-      description: "The job's events as Server-Sent Events (`id`, `event`, `data` frames; replay after `Last-Event-ID` or `after`; ends after the job's terminal state), or all of them as JSON with `format=json`.",
+      description: "The job's events as Server-Sent Events (`id`, `event`, `data` frames; replay after `Last-Event-ID` or `after`; ends after the job's terminal state; 204 when the job ended and nothing is left to replay), or all of them as JSON with `format=json`.",
       params: idParams,
       querystring: {type: 'object', additionalProperties: false, properties: {after: {type: 'integer', minimum: 0, description: 'replay after this event number'}, format: {type: 'string', enum: ['sse', 'json']}}},
       headers: {type: 'object', properties: {'last-event-id': {type: 'string', pattern: '^[0-9]{1,12}$'}}},
       response: {200: anyObject('`text/event-stream`, or `{events: [{seq, at, type, data}]}` with format=json'), ...errors},
     },
     handler: async (req, reply) => {
-      jobOr404(req.params.id)
+      const job = jobOr404(req.params.id)
       const header = req.headers['last-event-id']
       const after = header !== undefined ? Number(header) : (req.query.after ?? 0)
-      if (req.query.format === 'json') {
-        return {events: await ctx.store.events(req.params.id, after)}
-      }
+      if (req.query.format === 'json') return {events: await ctx.store.events(req.params.id, after)}
+      // an ended job with nothing after Last-Event-ID: 204 tells an EventSource to stop reconnecting
+      if (TERMINAL_STATES.includes(job.state) && !(await ctx.store.events(req.params.id, after)).length) return reply.code(204).send()
+      if (streamsOpen() >= MAX_STREAMS) throw new HttpError(503, 'TOO_MANY_STREAMS', `${MAX_STREAMS} event streams are open; try again later`)
       await streamJobEvents(req, reply, ctx.runner, req.params.id, after)
       return reply
     },
