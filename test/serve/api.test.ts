@@ -4,7 +4,7 @@
  * job routes over the real runner (static hosts run on this machine with ansible_connection=local).
  */
 import assert from 'node:assert/strict'
-import {existsSync, readdirSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, test} from 'node:test'
 import type {Job} from '../../src/serve/types.js'
@@ -190,4 +190,15 @@ test('GET /envs and /envs/{env}: groups, hosts with labels, counts; served from 
   assert.deepEqual([g.group, g.provider, g.desired, g.actual], ['ctl', 'static', 2, 2])
   assert.deepEqual(g.hosts.map((h) => `${h.name}:${h.state}:${h.labels.role}`), ['a:static:ctl', 'b:static:ctl'])
   assert.deepEqual((await get('/envs/one/deployments')).json(), {deployments: []})
+  // a command holding the state lock: the next read names it (the view follows the files)
+  const lock = path.join(dir, '.dops', 'state', 'apitest-one.json.lock')
+  mkdirSync(path.dirname(lock), {recursive: true})
+  writeFileSync(lock, String(process.pid))
+  try {
+    assert.deepEqual((await get('/envs/one')).json<{locked?: unknown}>().locked, {holder: `process ${process.pid} on this machine`})
+    assert.deepEqual((await get('/envs')).json<{envs: Array<{locked?: unknown}>}>().envs.map((e) => Boolean(e.locked)), [true, false])
+  } finally {
+    rmSync(lock)
+  }
+  assert.equal((await get('/envs/one')).json<{locked?: unknown}>().locked, undefined)
 })
