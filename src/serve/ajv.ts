@@ -13,21 +13,24 @@ const {Ajv: AjvClass} = require('ajv') as {Ajv: new (o: Options) => Ajv}
 let bodies: Ajv | undefined
 let texts: Ajv | undefined
 
-/** fastify's validator compiler: one Ajv per kind of input, each schema compiled once. */
+/**
+ * fastify's validator compiler: one Ajv per kind of input, each schema compiled when its route is first called (the
+ * server answers sooner after start-up). A POST without a body (up, down) is validated as the empty object.
+ */
 export function compileRouteSchema({schema, httpPart}: {schema: object; httpPart?: string}): ValidateFunction {
-  if (httpPart === 'body') {
-    bodies ??= new AjvClass({...AJV_OPTIONS})
-    const v = bodies.compile(schema)
-    // a POST without a body (up, down) is the empty object
-    const wrapped = ((data: unknown) => {
-      const ok = v(data ?? {})
-      wrapped.errors = v.errors
-      return ok
-    }) as ValidateFunction
-    return wrapped
+  let v: ValidateFunction | undefined
+  const compile = () => {
+    if (httpPart === 'body') return (bodies ??= new AjvClass({...AJV_OPTIONS})).compile(schema)
+    return (texts ??= new AjvClass({...AJV_OPTIONS, coerceTypes: 'array'})).compile(schema)
   }
-  texts ??= new AjvClass({...AJV_OPTIONS, coerceTypes: 'array'})
-  return texts.compile(schema)
+  const lazy = ((data: unknown) => {
+    v ??= compile()
+    // query strings and params are objects whose properties Ajv coerces in place
+    const ok = v(httpPart === 'body' ? (data ?? {}) : data)
+    lazy.errors = v.errors
+    return ok
+  }) as ValidateFunction
+  return lazy
 }
 
 /** Ajv's errors in words: `body.groups.web: must be integer`. */

@@ -51,6 +51,9 @@ export async function buildServer(ctx: ServeContext, opts: ServerOptions = {}): 
   }
   const app = (opts.https ? Fastify({...base, https: {cert: opts.https.cert, key: opts.https.key}} as FastifyServerOptions) : Fastify(base)) as unknown as FastifyInstance
   app.setValidatorCompiler(compileRouteSchema)
+  // response schemas document the answers (OpenAPI); they are sent as JSON.stringify makes them: nothing is dropped,
+  // and no serializer is compiled at start-up
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data))
   installErrorHandlers(app, ctx.log)
   app.decorate('dopsRoutes', [] as Array<{method: string; url: string}>)
   app.addHook('onRoute', (route) => {
