@@ -12,6 +12,8 @@ const {Ajv: AjvClass} = require('ajv') as {Ajv: new (o: Options) => Ajv}
 
 let bodies: Ajv | undefined
 let texts: Ajv | undefined
+/** validators not compiled yet: `compilePending()` compiles them (after listening, and in tests) */
+const pending = new Set<() => void>()
 
 /**
  * fastify's validator compiler: one Ajv per kind of input, each schema compiled when its route is first called (the
@@ -23,14 +25,34 @@ export function compileRouteSchema({schema, httpPart}: {schema: object; httpPart
     if (httpPart === 'body') return (bodies ??= new AjvClass({...AJV_OPTIONS})).compile(schema)
     return (texts ??= new AjvClass({...AJV_OPTIONS, coerceTypes: 'array'})).compile(schema)
   }
-  const lazy = ((data: unknown) => {
+  const now = () => {
+    pending.delete(now)
     v ??= compile()
+    return v
+  }
+  pending.add(now)
+  const lazy = ((data: unknown) => {
+    v ??= now()
     // query strings and params are objects whose properties Ajv coerces in place
     const ok = v(httpPart === 'body' ? (data ?? {}) : data)
     lazy.errors = v.errors
     return ok
   }) as ValidateFunction
   return lazy
+}
+
+/** Compile every validator not compiled yet; a schema Ajv refuses is an error naming it (a bug of a route). */
+export function compilePending(): Error[] {
+  const errors: Error[] = []
+  for (const c of [...pending]) {
+    try {
+      c()
+    } catch (e) {
+      pending.delete(c)
+      errors.push(e as Error)
+    }
+  }
+  return errors
 }
 
 /** Ajv's errors in words: `body.groups.web: must be integer`. */

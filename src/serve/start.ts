@@ -69,6 +69,9 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
     await app.listen({host: addr.host, port: addr.port}).catch((e: NodeJS.ErrnoException) => {
       throw new InvalidInputError(`cannot listen on ${formatHost(addr.host)}:${addr.port}: ${e.code ?? e.message}${e.code === 'EADDRINUSE' ? ' (another process listens there)' : e.code === 'EADDRNOTAVAIL' ? ' (not an address of this machine)' : ''}`)
     })
+    // the route schemas are compiled now, off the start-up path; one Ajv refuses is a bug, logged
+    const {compilePending} = await import('./ajv.js')
+    setImmediate(() => compilePending().forEach((e) => o.log(`error: a route schema does not compile: ${e.message}`))).unref()
     const bound = app.server.address()
     const port = typeof bound === 'object' && bound ? bound.port : addr.port
     const url = `${https ? 'https' : 'http'}://${formatHost(addr.host)}:${port}`

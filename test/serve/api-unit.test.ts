@@ -1,6 +1,7 @@
 /** Pure parts of the API server: --listen parsing and the loopback rule, tokens from DOPS_TOKENS and files, SSE frames. */
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
+import {compilePending, compileRouteSchema, describeValidation} from '../../src/serve/ajv.js'
 import {checkBind, isLoopback, parseListen} from '../../src/serve/listen.js'
 import {sseFrame} from '../../src/serve/sse.js'
 import {findToken, parseTokensEnv, parseTokensFile, tokenName} from '../../src/serve/tokens.js'
@@ -49,4 +50,23 @@ test('tokens: DOPS_TOKENS and files give digests with roles and names; problems 
 
 test('an SSE frame: id, event, one line of JSON data', () => {
   assert.equal(sseFrame({seq: 7, at: 'x', type: 'host.output', data: {line: 'a\nb'}}), 'id: 7\nevent: host.output\ndata: {"line":"a\\nb"}\n\n')
+})
+
+test('route validators: compiled on first use or by compilePending, which names a schema Ajv refuses; bodies are not coerced, queries are', () => {
+  const bad = compileRouteSchema({schema: {type: 'object', properties: {n: {type: 'nope'}}}, httpPart: 'body'})
+  const body = compileRouteSchema({schema: {type: 'object', additionalProperties: false, properties: {n: {type: 'integer'}}}, httpPart: 'body'})
+  const query = compileRouteSchema({schema: {type: 'object', properties: {n: {type: 'integer'}}}, httpPart: 'querystring'})
+  const errors = compilePending()
+  assert.equal(errors.length, 1)
+  assert.match(errors[0]!.message, /schema is invalid: data\/properties\/n\/type/)
+  assert.throws(() => bad({}), 'the route answers 500 rather than validate with a broken schema')
+  assert.equal(body(null), true, 'no body is the empty object')
+  assert.equal(body({n: '3'}), false, 'a body is validated as sent')
+  assert.equal(describeValidation(body.errors, 'body'), 'body.n: must be integer')
+  assert.equal(body({x: 1}), false)
+  assert.equal(describeValidation(body.errors, 'body'), 'body: unknown field `x`')
+  const q = {n: '3'}
+  assert.equal(query(q), true)
+  assert.deepEqual(q, {n: 3}, 'a query string is coerced in place')
+  assert.deepEqual(compilePending(), [])
 })

@@ -8,6 +8,7 @@ import {existsSync, mkdirSync, readdirSync, rmSync, writeFileSync} from 'node:fs
 import path from 'node:path'
 import {after, before, test} from 'node:test'
 import type {Job} from '../../src/serve/types.js'
+import {compilePending} from '../../src/serve/ajv.js'
 import {appFor, auth, localProject, OPERATE, READ} from './api-helpers.js'
 
 let s: Awaited<ReturnType<typeof appFor>>
@@ -113,7 +114,8 @@ test('bad input is a 4xx JSON error naming the field; nothing is started', async
   assert.deepEqual(s.store.list(), [], 'no job was recorded')
 })
 
-test('the OpenAPI document lists every route, each with a description, and the bearer scheme where a token is needed', async () => {
+test('the OpenAPI document lists every route, each with a description, and the bearer scheme where a token is needed; every schema compiles', async () => {
+  assert.deepEqual(compilePending().map((e) => e.message), [])
   const r = await get('/openapi.json', {})
   assert.equal(r.statusCode, 200)
   const doc = r.json<{openapi: string; paths: Record<string, Record<string, {description?: string; security?: unknown[]}>>}>()
