@@ -30,6 +30,8 @@ export interface EnvSummary {
   health: Health
   lastDeployment?: HistoryEntry
   locked?: {holder: string}
+  /** the environment could not be read (its state is corrupt, its provider module missing, ...) */
+  error?: {code: string; message: string}
 }
 
 export interface DeploymentEntry extends HistoryEntry {
@@ -171,7 +173,12 @@ export class EnvViews {
     const loaded = await this.loaded()
     const envs: EnvSummary[] = []
     for (const name of await this.envNames()) {
-      const v = await this.view(name)
+      // one environment that cannot be read (a corrupt state) does not hide the others
+      const v = await this.view(name).catch((e: Error & {code?: string}) => ({error: {code: e.code ?? 'INTERNAL', message: e.message}}))
+      if ('error' in v) {
+        envs.push({name, groups: 0, hosts: 0, health: 'unknown', error: v.error})
+        continue
+      }
       envs.push({name, groups: v.groups.length, hosts: v.groups.reduce((n, g) => n + g.hosts.length, 0), health: rollUpHealth(v), ...(v.lastDeployment ? {lastDeployment: v.lastDeployment} : {}), ...(v.locked ? {locked: v.locked} : {})})
     }
     return {project: loaded.plan.project, envs}

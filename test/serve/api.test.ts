@@ -203,4 +203,16 @@ test('GET /envs and /envs/{env}: groups, hosts with labels, counts; served from 
     rmSync(lock)
   }
   assert.equal((await get('/envs/one')).json<{locked?: unknown}>().locked, undefined)
+  // a corrupt state: that environment says why (a located problem), the others are still listed
+  const state = path.join(dir, '.dops', 'state', 'apitest-two.json')
+  writeFileSync(state, '{"groups": ')
+  try {
+    const r = await get('/envs/two')
+    assert.equal(r.statusCode, 400)
+    assert.equal(r.json<{error: {code: string}}>().error.code, 'STATE_CORRUPT')
+    const list = (await get('/envs')).json<{envs: Array<{name: string; hosts: number; error?: {code: string}}>}>().envs
+    assert.deepEqual(list.map((e) => `${e.name}:${e.hosts}:${e.error?.code ?? ''}`), ['one:2:', 'two:0:STATE_CORRUPT'])
+  } finally {
+    rmSync(state)
+  }
 })
