@@ -62,7 +62,11 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
     const leader = await openLeader({projectDir, planFile, log: o.log})
     closers.unshift(() => leader.close())
     const ctx: ServeContext = {projectDir, planFile, version: o.version, runner, store, leader, publicRead: Boolean(o.publicRead), log: o.log}
-    const app = await buildServer(ctx, {tokens, https, bodyLimit: o.bodyLimit})
+    const app = await buildServer(ctx, {tokens, https, bodyLimit: o.bodyLimit}).catch((e: Error & {code?: string}) => {
+      // a key that is not the certificate's, a PEM block that does not parse
+      if (https && (e.code?.startsWith('ERR_OSSL') || /PEM|key|certificate/i.test(e.message))) throw new InvalidInputError(`--tls-cert ${o.tlsCert} / --tls-key ${o.tlsKey}: ${e.message}`)
+      throw e
+    })
     const scheduler = await startScheduler(ctx)
     closers.push(() => scheduler.stop())
     closers.push(() => app.close())

@@ -115,6 +115,15 @@ test('TLS: with a certificate and key the API answers over https only', async (t
   } finally {
     await s.close()
   }
+  // a key that is not the certificate's: refused at start-up (exit 2), as a flag error
+  const other = path.join(dir, 'other.pem')
+  assert.equal(spawnSync('openssl', ['genpkey', '-algorithm', 'RSA', '-out', other]).status, 0)
+  const r = await dops(['serve', '--listen', '127.0.0.1:0', '--tls-cert', cert, '--tls-key', other], {cwd: dir, env: {DOPS_TOKENS: TOKENS}})
+  assert.equal(r.code, 2, r.stderr)
+  assert.match(r.stderr, /--tls-cert .*cert\.pem \/ --tls-key .*other\.pem: .*key values mismatch/)
+  const notPem = await dops(['serve', '--listen', '127.0.0.1:0', '--tls-cert', cert, '--tls-key', path.join(dir, 'hosts.ini')], {cwd: dir})
+  assert.equal(notPem.code, 2)
+  assert.match(notPem.stderr, /--tls-key .*hosts\.ini: not a PEM file/)
 })
 
 test('the CLI refuses a non-loopback address without TLS (exit 2, says why), and bad tokens (located)', async () => {
