@@ -18,7 +18,7 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     /** every route registered (method and url), for the check that the OpenAPI document lists them all */
-    dopsRoutes: Array<{method: string; url: string}>
+    dopsRoutes: Array<{method: string; url: string; auth: 'none' | 'read' | 'operate'}>
   }
 }
 
@@ -55,10 +55,11 @@ export async function buildServer(ctx: ServeContext, opts: ServerOptions = {}): 
   // and no serializer is compiled at start-up
   app.setSerializerCompiler(() => (data) => JSON.stringify(data))
   installErrorHandlers(app, ctx.log)
-  app.decorate('dopsRoutes', [] as Array<{method: string; url: string}>)
+  app.decorate('dopsRoutes', [] as FastifyInstance['dopsRoutes'])
   app.addHook('onRoute', (route) => {
-    for (const m of ([] as string[]).concat(route.method)) if (m !== 'HEAD') app.dopsRoutes.push({method: m, url: route.url})
-    route.config = {...(route.config ?? {}), auth: routeAuth(route.method, (route.config as {auth?: 'none' | 'read' | 'operate'} | undefined)?.auth)}
+    const auth = routeAuth(route.method, (route.config as {auth?: 'none' | 'read' | 'operate'} | undefined)?.auth)
+    route.config = {...(route.config ?? {}), auth}
+    for (const m of ([] as string[]).concat(route.method)) if (m !== 'HEAD') app.dopsRoutes.push({method: m, url: route.url, auth})
   })
   installAuth(app, ctx, opts.tokens)
   const {default: swagger} = await import('@fastify/swagger')

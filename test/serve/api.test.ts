@@ -126,10 +126,14 @@ test('the OpenAPI document lists every route, each with a description, and the b
   for (const [p, ops] of Object.entries(doc.paths)) {
     for (const [m, op] of Object.entries(ops)) {
       assert.ok(op.description && op.description.length > 10, `${m} ${p} has a description`)
-      const open = p === '/health' || p === '/openapi.json' || p.startsWith('/hooks/') || p === '/' || p.startsWith('/assets')
-      assert.deepEqual(op.security, open ? [] : [{bearer: []}], `${m} ${p} security`)
+      const route = s.app.dopsRoutes.find((x) => x.method === m.toUpperCase() && x.url === p.replace(/\{(\w+)\}/g, ':$1'))!
+      assert.deepEqual(op.security, route.auth === 'none' ? [] : [{bearer: []}], `${m} ${p} security`)
     }
   }
+  const open = s.app.dopsRoutes.filter((x) => x.auth === 'none').map((x) => `${x.method} ${x.url}`)
+  for (const r of ['GET /health', 'GET /openapi.json']) assert.ok(open.includes(r), r)
+  assert.deepEqual(open.filter((r) => !/^(GET \/health|GET \/openapi\.json|POST \/hooks\/|GET \/$|GET \/assets)/.test(r)), [], 'no other route is open')
+  assert.deepEqual(s.app.dopsRoutes.filter((x) => x.method !== 'GET' && x.auth !== 'operate' && !x.url.startsWith('/hooks/')).map((x) => x.url), [], 'every other mutating route needs operate')
   for (const p of ['/envs', '/envs/{env}', '/envs/{env}/deployments', '/envs/{env}/apps/{app}/status', '/envs/{env}/run', '/jobs', '/jobs/{id}', '/jobs/{id}/cancel', '/jobs/{id}/events']) assert.ok(doc.paths[p], p)
 })
 
