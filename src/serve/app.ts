@@ -9,6 +9,7 @@ import Fastify, {type FastifyInstance, type FastifyServerOptions} from 'fastify'
 import {compileRouteSchema} from './ajv.js'
 import {installAuth} from './auth.js'
 import {installErrorHandlers} from './http-errors.js'
+import {HEARTBEAT_MS} from './sse.js'
 import type {TokenSet} from './tokens.js'
 import type {ServeContext} from './types.js'
 
@@ -19,6 +20,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** every route registered (method and url), for the check that the OpenAPI document lists them all */
     dopsRoutes: Array<{method: string; url: string; auth: 'none' | 'read' | 'operate'}>
+    /** the SSE comment-line interval of this server */
+    sseHeartbeatMs: number
   }
 }
 
@@ -29,6 +32,8 @@ export interface ServerOptions {
   tokens?: TokenSet
   /** TLS: PEM certificate chain and key */
   https?: {cert: string; key: string}
+  /** SSE streams send a comment line this often (default 15 s) */
+  sseHeartbeatMs?: number
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024
@@ -56,6 +61,7 @@ export async function buildServer(ctx: ServeContext, opts: ServerOptions = {}): 
   app.setSerializerCompiler(() => (data) => JSON.stringify(data))
   installErrorHandlers(app, ctx.log)
   app.decorate('dopsRoutes', [] as FastifyInstance['dopsRoutes'])
+  app.decorate('sseHeartbeatMs', opts.sseHeartbeatMs ?? HEARTBEAT_MS)
   app.addHook('onRoute', (route) => {
     const auth = routeAuth(route.method, (route.config as {auth?: 'none' | 'read' | 'operate'} | undefined)?.auth)
     route.config = {...(route.config ?? {}), auth}

@@ -23,6 +23,7 @@ export interface ServeOptions {
   tokensEnv?: string
   tokensFile?: string
   bodyLimit?: number
+  sseHeartbeatMs?: number
   version: string
   log: (line: string) => void
 }
@@ -62,7 +63,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
     const leader = await openLeader({projectDir, planFile, log: o.log})
     closers.unshift(() => leader.close())
     const ctx: ServeContext = {projectDir, planFile, version: o.version, runner, store, leader, publicRead: Boolean(o.publicRead), log: o.log}
-    const app = await buildServer(ctx, {tokens, https, bodyLimit: o.bodyLimit}).catch((e: Error & {code?: string}) => {
+    const app = await buildServer(ctx, {tokens, https, bodyLimit: o.bodyLimit, sseHeartbeatMs: o.sseHeartbeatMs}).catch((e: Error & {code?: string}) => {
       // a key that is not the certificate's, a PEM block that does not parse
       if (https && (e.code?.startsWith('ERR_OSSL') || /PEM|key|certificate/i.test(e.message))) throw new InvalidInputError(`--tls-cert ${o.tlsCert} / --tls-key ${o.tlsKey}: ${e.message}`)
       throw e

@@ -72,6 +72,19 @@ test('SSE over a real socket: every event in order, the stream ends at the termi
   }
 })
 
+test('a quiet stream gets a comment line every heartbeat, so proxies keep it open', async () => {
+  const {dir} = localProject()
+  const s = await serve(dir, {sseHeartbeatMs: 100})
+  try {
+    const {job} = (await (await fetch(`${s.url}/envs/one/run`, {method: 'POST', headers: {...auth(OPERATE), 'content-type': 'application/json'}, body: JSON.stringify({command: 'sleep 1', hosts: ['a']})})).json()) as {job: Job}
+    const text = await (await fetch(`${s.url}/jobs/${job.id}/events`, {headers: auth(READ)})).text()
+    assert.ok(text.split('\n\n').filter((b) => b === ':').length >= 2, text)
+    assert.equal(JSON.parse(frames(text).at(-1)!.data!).state, 'succeeded')
+  } finally {
+    await s.close()
+  }
+})
+
 test('a job left running by a server that died shows interrupted after the restart, never running', async () => {
   const {dir, plan} = localProject()
   const store = new JsonlJobStore(dir)

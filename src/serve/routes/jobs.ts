@@ -93,7 +93,7 @@ export default async function plugin(app: FastifyInstance, {ctx}: {ctx: ServeCon
       // an ended job with nothing after Last-Event-ID: 204 tells an EventSource to stop reconnecting
       if (TERMINAL_STATES.includes(job.state) && !(await ctx.store.events(req.params.id, after)).length) return reply.code(204).send()
       if (streamsOpen() >= MAX_STREAMS) throw new HttpError(503, 'TOO_MANY_STREAMS', `${MAX_STREAMS} event streams are open; try again later`)
-      await streamJobEvents(req, reply, ctx.runner, req.params.id, after)
+      await streamJobEvents(req, reply, ctx.runner, req.params.id, after, app.sseHeartbeatMs)
       return reply
     },
   })
