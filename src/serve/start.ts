@@ -33,6 +33,8 @@ export interface RunningServer {
   app: FastifyInstance
   ctx: ServeContext
   tokens: TokenSet
+  /** read DOPS_TOKENS (as given) and the tokens file again: the number of tokens; on an error the old ones stay */
+  reloadTokens(): number
   /** stop listening, stop the scheduler, cancel and wait for running jobs (bounded), release the lease */
   close(): Promise<void>
 }
@@ -80,7 +82,12 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
     const bound = app.server.address()
     const port = typeof bound === 'object' && bound ? bound.port : addr.port
     const url = `${https ? 'https' : 'http'}://${formatHost(addr.host)}:${port}`
-    return {url, app, ctx, tokens, close: closeAll}
+    const reloadTokens = () => {
+      // the set the auth hook holds is updated in place, all at once
+      tokens.entries = loadTokens({env: o.tokensEnv, file: o.tokensFile}).entries
+      return tokens.entries.length
+    }
+    return {url, app, ctx, tokens, reloadTokens, close: closeAll}
   } catch (e) {
     await closeAll()
     throw e

@@ -19,6 +19,12 @@ import {auth, localProject, OPERATE, READ, TOKENS} from './api-helpers.js'
 
 const serve = (dir: string, o: Partial<Parameters<typeof startServe>[0]> = {}) => startServe({cwd: dir, listen: '127.0.0.1:0', tokensEnv: TOKENS, version: 'test', log: () => {}, ...o})
 
+/** a wait that fails (after 20 s) instead of hanging the test */
+function within<T>(p: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not happen within 20 s`)), 20_000)))]).finally(() => clearTimeout(timer))
+}
+
 interface Frame {
   id?: string
   event?: string
@@ -194,6 +200,21 @@ test('dops serve token new appends a 0600 line the server accepts; dops serve on
     assert.equal(r.status, 200)
     const forbidden = await fetch(`${url}/envs/one/run`, {method: 'POST', headers: {...auth(second.token), 'content-type': 'application/json'}, body: '{"command":"true"}'})
     assert.equal(forbidden.status, 403)
+    // SIGHUP reads the file again: a token added is accepted, a token removed is refused; a broken file changes nothing
+    const third = (await dops(['serve', 'token', 'new', '--tokens-file', file], {cwd: dir})).stdout.trim()
+    const lines = readFileSync(file, 'utf8').split('\n')
+    writeFileSync(file, lines.filter((l) => !l.startsWith(second.token)).join('\n'))
+    const reloaded = new Promise<void>((resolve) => child.stderr.on('data', () => err.includes('tokens reloaded: 2') && resolve()))
+    child.kill('SIGHUP')
+    await within(reloaded, 'the reload')
+    assert.equal((await fetch(`${url}/jobs`, {headers: auth(third)})).status, 200)
+    assert.equal((await fetch(`${url}/jobs`, {headers: auth(second.token)})).status, 401)
+    writeFileSync(file, `${third} admin\n`)
+    const kept = new Promise<void>((resolve) => child.stderr.on('data', () => err.includes('tokens not reloaded') && resolve()))
+    child.kill('SIGHUP')
+    await within(kept, 'the refused reload')
+    assert.match(err, /tokens not reloaded, the ones in use stay: the tokens file .* is not valid/)
+    assert.equal((await fetch(`${url}/jobs`, {headers: auth(token)})).status, 200)
   } finally {
     child.kill('SIGTERM')
   }

@@ -6,7 +6,7 @@ export default class Serve extends BaseCommand {
   static override description = `Listens on 127.0.0.1:8080 unless --listen says otherwise. Callers send a bearer token (DOPS_TOKENS="TOKEN:ROLE,..."
 or --tokens-file; make one with \`dops serve token new\`); role read may GET, operate may also start jobs. A
 non-loopback address needs TLS (--tls-cert/--tls-key) or --insecure-http. Ctrl-C or SIGTERM stops it: running jobs
-finish their step, queued ones are cancelled. See docs/serve.md for the routes.`
+finish their step, queued ones are cancelled. SIGHUP reads the tokens file again. See docs/serve.md for the routes.`
 
   static override enableJsonFlag = false
   static override examples = [
@@ -60,6 +60,14 @@ finish their step, queued ones are cancelled. See docs/serve.md for the routes.`
       }
       process.on('SIGINT', stop)
       process.on('SIGTERM', stop)
+      // SIGHUP: the tokens file is read again (a bad file keeps the tokens in use)
+      process.on('SIGHUP', () => {
+        try {
+          log(`tokens reloaded: ${server.reloadTokens()}`)
+        } catch (e) {
+          log(`tokens not reloaded, the ones in use stay: ${(e as Error).message}`)
+        }
+      })
     })
   }
 }
