@@ -113,6 +113,12 @@ test('a deploy job is `dops deploy`: the new revision in the view (as env status
   assert.deepEqual(api.deployments[0]!.hosts.map((h) => `${h.host}:${h.status}`), ['web-1:ok', 'web-2:ok'])
   assert.ok(api.deployments[0]!.hosts[0]!.events.some((e) => e.event === 'Install' && e.ok))
   assert.equal((await get<{deployments: unknown[]}>('/envs/local/deployments?limit=1&app=site')).deployments.length, 1)
+  // the app's status asks the hosts, as `dops deploy status --json` does
+  const status = await get<Record<string, unknown>>('/envs/local/apps/site/status')
+  assert.deepEqual(status, json(await run(['deploy', 'status', '-a', 'site', '--json'])))
+  const unknownApp = await fetch(`${s.url}/envs/local/apps/nope/status`, {headers: auth(READ)})
+  assert.equal(unknownApp.status, 400)
+  assert.match(((await unknownApp.json()) as {error: {message: string}}).error.message, /choose an app: site/)
   const served = await start('/envs/local/run', {command: 'cat /srv/site/index.html'})
   const r = (await s.ctx.runner.wait(served.id)).result as {results: Array<{stdout: string}>}
   assert.deepEqual(r.results.map((x) => x.stdout.trim()), ['v2', 'v2'])
