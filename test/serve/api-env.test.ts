@@ -2,7 +2,8 @@
  * The API over a real local-provider environment (two sandbox web hosts with an app): `GET /envs/{env}` served from
  * the state and the records equals `dops env status --json` where they overlap (and with `?refresh=1`, the hosts'
  * answers too); a `run` job streams its output over SSE and writes the run journal the CLI writes; a `deploy` job
- * is `dops deploy`: the new revision shows in the view and in the deployments as `dops deploy history --json` has it.
+ * is `dops deploy`: the new revision shows in the view and in the deployments as `dops deploy history --json` has it;
+ * rollback and scale jobs, and the app status route against `dops deploy status --json`.
  */
 import assert from 'node:assert/strict'
 import {mkdirSync, mkdtempSync, readdirSync, writeFileSync} from 'node:fs'
@@ -122,4 +123,22 @@ test('a deploy job is `dops deploy`: the new revision in the view (as env status
   const served = await start('/envs/local/run', {command: 'cat /srv/site/index.html'})
   const r = (await s.ctx.runner.wait(served.id)).result as {results: Array<{stdout: string}>}
   assert.deepEqual(r.results.map((x) => x.stdout.trim()), ['v2', 'v2'])
+})
+
+test('rollback and scale jobs are `dops rollback` and `dops scale`: the hosts serve the previous revision, the group grows, the view follows', async () => {
+  const rb = await s.ctx.runner.wait((await start('/envs/local/rollback', {app: 'site'})).id)
+  assert.equal(rb.state, 'succeeded', JSON.stringify(rb.error ?? rb.result).slice(0, 2000))
+  assert.equal((rb.result as {kind: string}).kind, 'rollback')
+  const cat = async () => ((await s.ctx.runner.wait((await start('/envs/local/run', {command: 'cat /srv/site/index.html'})).id)).result as {results: Array<{host: string; stdout: string}>}).results.map((x) => `${x.host}=${x.stdout.trim()}`)
+  assert.deepEqual(await cat(), ['web-1=v1', 'web-2=v1'])
+  const view = await get<EnvView>('/envs/local')
+  assert.equal(view.lastDeployment?.kind, 'rollback')
+  assert.deepEqual(overlap(view, false), overlap(json<EnvStatus>(await run(['env', 'status', '--json'])), false))
+
+  const sc = await s.ctx.runner.wait((await start('/envs/local/scale', {groups: {web: 3}})).id)
+  assert.equal(sc.state, 'succeeded', JSON.stringify(sc.error ?? sc.result).slice(0, 2000))
+  const grown = await get<EnvView>('/envs/local')
+  assert.deepEqual([grown.groups[0]!.desired, grown.groups[0]!.actual], [3, 3])
+  assert.deepEqual(overlap(grown, false), overlap(json<EnvStatus>(await run(['env', 'status', '--json'])), false))
+  assert.deepEqual(await cat(), ['web-1=v1', 'web-2=v1', 'web-3=v1'], 'the new host got the rolled-back revision, as env up gives it')
 })
