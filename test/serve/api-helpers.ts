@@ -1,5 +1,5 @@
 /** What the API tests share: a project of static hosts run on this machine (`ansible_connection=local`), tokens. */
-import {mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {buildServer} from '../../src/serve/app.js'
@@ -13,9 +13,17 @@ export const OPERATE = newToken()
 export const TOKENS = `${READ}:read,${OPERATE}:operate`
 export const auth = (t: string) => ({authorization: `Bearer ${t}`})
 
+const made: string[] = []
+
+/** Remove the projects made by `localProject` (a test file's `after`). */
+export function removeProjects(): void {
+  for (const dir of made.splice(0)) rmSync(dir, {recursive: true, force: true})
+}
+
 /** A project whose environment `one` has two static hosts that run commands here. */
 export function localProject(prefix = 'dops-api-'): {dir: string; plan: string} {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix))
+  made.push(dir)
   writeFileSync(path.join(dir, 'hosts.ini'), 'a ansible_connection=local\nb ansible_connection=local\n')
   const plan = path.join(dir, 'dops.yml')
   writeFileSync(plan, ['version: 1', 'project: apitest', 'environments:', '  one:', '    groups:', '      ctl: {provider: static, inventory: hosts.ini, labels: {role: ctl}}', '  two:', '    groups:', '      ctl: {provider: static, inventory: hosts.ini}', ''].join('\n'))

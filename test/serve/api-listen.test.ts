@@ -9,13 +9,15 @@ import {spawn, spawnSync} from 'node:child_process'
 import {readFileSync, statSync, writeFileSync} from 'node:fs'
 import https from 'node:https'
 import path from 'node:path'
-import {test} from 'node:test'
+import {after, test} from 'node:test'
 import {JsonlJobStore} from '../../src/serve/jobs/store.js'
 import {streamsOpen} from '../../src/serve/sse.js'
 import {startServe} from '../../src/serve/start.js'
 import type {Job} from '../../src/serve/types.js'
 import {BIN, dops} from '../helpers.js'
-import {auth, localProject, OPERATE, READ, TOKENS} from './api-helpers.js'
+import {auth, localProject, OPERATE, READ, removeProjects, TOKENS} from './api-helpers.js'
+
+after(removeProjects)
 
 const serve = (dir: string, o: Partial<Parameters<typeof startServe>[0]> = {}) => startServe({cwd: dir, listen: '127.0.0.1:0', tokensEnv: TOKENS, version: 'test', log: () => {}, ...o})
 

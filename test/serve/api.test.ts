@@ -9,7 +9,7 @@ import path from 'node:path'
 import {after, before, test} from 'node:test'
 import type {Job} from '../../src/serve/types.js'
 import {compilePending} from '../../src/serve/ajv.js'
-import {appFor, auth, localProject, OPERATE, READ} from './api-helpers.js'
+import {appFor, auth, localProject, OPERATE, READ, removeProjects} from './api-helpers.js'
 
 let s: Awaited<ReturnType<typeof appFor>>
 let dir: string
@@ -18,7 +18,10 @@ before(async () => {
   dir = p.dir
   s = await appFor(p.dir, p.plan)
 })
-after(async () => s.close())
+after(async () => {
+  await s.close()
+  removeProjects()
+})
 
 const post = (url: string, body: unknown, headers: Record<string, string> = auth(OPERATE)) => s.app.inject({method: 'POST', url, payload: body as object, headers})
 const get = (url: string, headers: Record<string, string> = auth(READ)) => s.app.inject({method: 'GET', url, headers})
