@@ -21,10 +21,9 @@ export class HttpError extends Error {
 export const notFound = (message: string, extra: Record<string, unknown> = {}) => new HttpError(404, 'NOT_FOUND', message, extra)
 export const badRequest = (message: string) => new HttpError(400, 'INVALID_INPUT', message)
 
-/** The HTTP status of a core error: bad input 400, nothing to do 404/409, a held lock 409, else 500. */
+/** The HTTP status of a core error: bad input or nothing to do (no host selected) 400, a held lock 409, else 500. */
 function statusOf(e: DopsError): number {
-  if (e.exitCode === ExitCode.INVALID_INPUT) return 400
-  if (e.exitCode === ExitCode.NOTHING_TO_DO) return 404
+  if (e.exitCode === ExitCode.INVALID_INPUT || e.exitCode === ExitCode.NOTHING_TO_DO) return 400
   if (e.exitCode === ExitCode.DEPLOY_LOCKED) return 409
   if (e.exitCode === ExitCode.INTERRUPTED) return 503
   return 500

@@ -83,6 +83,8 @@ test('bad input is a 4xx JSON error naming the field; nothing is started', async
     ['/envs/one/run', {script: 'missing.sh'}, 400, /does not exist/],
     ['/envs/one/run', {command: 'true', group: 'nope'}, 400, /no group `nope` in environment one \(groups: ctl\)/],
     ['/envs/one/run', {command: 'true', timeout: 'soon'}, 400, /body\.timeout/],
+    ['/envs/one/run', {command: 'true', labels: 'role=db'}, 400, /names a group or label that does not exist/],
+    ['/envs/one/run', {command: 'true', hosts: ['c*']}, 400, /no host matches the selection/],
     ['/envs/one/run', {command: 'true', sudo: 'yes'}, 400, /body\.sudo: must be boolean/],
     ['/envs/one/scale', {groups: {ctl: -1}}, 400, /body\.groups\.ctl: must be >= 0/],
     ['/envs/one/scale', {}, 400, /must have required property 'groups'/],

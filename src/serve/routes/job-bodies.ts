@@ -66,6 +66,14 @@ export function projectFile(projectDir: string, rel: string, what: string, kind:
   return rel
 }
 
+/** A run's selection as the CLI checks it (an unknown group or label, no host matched): refused before any job. */
+export async function checkSelection(where: {projectDir: string; planFile: string}, env: string, body: Record<string, unknown>): Promise<void> {
+  const [{resolveTargets, selectTargets}] = await Promise.all([import('../../targets.js')])
+  const list = (v: unknown) => (v === undefined ? undefined : ([] as string[]).concat(v as string | string[]))
+  const t = await resolveTargets({cwd: where.projectDir, planFile: where.planFile, env})
+  selectTargets(t, {groups: list(body.group), labels: list(body.labels), names: list(body.hosts)})
+}
+
 /** Check a body against the plan: the app, the groups. Nothing is started when this throws. */
 export function checkAgainstPlan(loaded: LoadedPlan, env: string, kind: string, body: Record<string, unknown>): void {
   const groups = Object.keys(loaded.plan.environments?.[env]?.groups ?? {})

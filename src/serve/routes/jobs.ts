@@ -7,7 +7,7 @@ import {envViewsFor} from '../env-views.js'
 import {HttpError, notFound} from '../http-errors.js'
 import {MAX_STREAMS, streamJobEvents, streamsOpen} from '../sse.js'
 import {TERMINAL_STATES, type JobKind, type JobState, type ServeContext} from '../types.js'
-import {bodies, checkAgainstPlan, projectFile} from './job-bodies.js'
+import {bodies, checkAgainstPlan, checkSelection, projectFile} from './job-bodies.js'
 import {anyObject, envParams, errors, JOB_KINDS, JOB_STATES, jobResponse, jobSchema, NAME} from './schemas.js'
 
 const starts: Array<{path: string; kind: JobKind; body: object; description: string}> = [
@@ -33,6 +33,7 @@ export default async function plugin(app: FastifyInstance, {ctx}: {ctx: ServeCon
         const body = req.body ?? {}
         await views.known(env)
         checkAgainstPlan(await views.loaded(), env, s.kind, body)
+        if (s.kind === 'run') await checkSelection(ctx, env, body)
         if (typeof body.script === 'string') projectFile(ctx.projectDir, body.script, 'script')
         if (typeof body.revision === 'string') projectFile(ctx.projectDir, body.revision, 'revision', 'any')
         const job = await ctx.runner.start({kind: s.kind, env, params: body}, {type: 'api', by: req.caller?.name ?? 'anonymous'})
