@@ -54,7 +54,9 @@ export async function recordEnd(shared: SharedScheduleState, name: string, job: 
 }
 
 /** Start the schedule's job now (overlap policy applied); `key` makes a slot start at most one job in this store. */
-export async function startRun(d: FireDeps, e: ScheduleEntry, trigger: JobTrigger, slotIso: string | undefined, key?: string): Promise<{fired: 'started' | 'skipped'; job: Job}> {
+export async function startRun(d: FireDeps, e: ScheduleEntry, slotIso: string | undefined, opts: {key?: string; by?: 'schedule' | 'api'} = {}): Promise<{fired: 'started' | 'skipped'; job: Job}> {
+  const trigger: JobTrigger = {type: 'schedule', by: e.name}
+  const key = opts.key
   const running = activeRuns(d.runner, e.name, e.env)
   if (running.length && e.overlap === 'forbid') {
     const reason = `the previous run ${running[0]!.id} still runs`
@@ -67,7 +69,7 @@ export async function startRun(d: FireDeps, e: ScheduleEntry, trigger: JobTrigge
     for (const j of running) await d.runner.cancel(j.id)
   }
   const job = await d.runner.start(e.job, trigger, key ? {key, keyTtlMs: KEY_TTL_MS} : undefined)
-  await recordLast(d.shared, e.name, {jobId: job.id, state: job.state, at: job.createdAt, ...(slotIso ? {slot: slotIso} : {}), by: trigger.type === 'schedule' ? 'schedule' : trigger.type === 'cli' ? 'cli' : 'api'})
+  await recordLast(d.shared, e.name, {jobId: job.id, state: job.state, at: job.createdAt, ...(slotIso ? {slot: slotIso} : {}), by: opts.by ?? 'schedule'})
   d.log(`schedule ${e.name}: ${slotIso ?? 'now'} started job ${job.id}`)
   void d.runner
     .wait(job.id)
@@ -80,5 +82,5 @@ export async function startRun(d: FireDeps, e: ScheduleEntry, trigger: JobTrigge
 export async function fireSlot(d: FireDeps, e: ScheduleEntry, slot: Date): Promise<FireOutcome> {
   const slotIso = slot.toISOString()
   if (!(await claimSlot(d.shared, e.name, slotIso))) return {fired: false, why: `slot ${slotIso} was fired already`}
-  return startRun(d, e, {type: 'schedule', by: e.name}, slotIso, `schedule:${e.name}:${slotIso}`)
+  return startRun(d, e, slotIso, {key: `schedule:${e.name}:${slotIso}`})
 }
