@@ -7,6 +7,7 @@
  */
 import type {S3Client} from '@aws-sdk/client-s3'
 import {processAlive} from '../util/process.js'
+import {s3StateError} from '../state/s3-errors.js'
 import type {StateSpec} from '../state/backend.js'
 import {isStale, parseDoc, parseLease, type LeaseBackend, type LeaseRecord, type RenewResult, type SchedulesDoc, type SharedScheduleState} from './lease-common.js'
 
@@ -111,15 +112,20 @@ export class S3ScheduleState implements SharedScheduleState {
     this.where = `s3://${s.bucket}/${this.key}`
   }
 
+  private fail(what: string, e: unknown): never {
+    throw s3StateError({url: this.where, bucket: this.s.bucket!, key: this.key, endpoint: this.s.endpoint, region: this.s.region ?? process.env.AWS_REGION ?? 'us-east-1'}, what, e)
+  }
+
   async read(): Promise<SchedulesDoc> {
-    return parseDoc((await getText(await connect(this.s), this.key))?.text)
+    const conn = await connect(this.s)
+    return parseDoc((await getText(conn, this.key).catch((e) => this.fail('reading the schedules', e)))?.text)
   }
 
   async update(change: (doc: SchedulesDoc) => SchedulesDoc | undefined): Promise<SchedulesDoc> {
     const conn = await connect(this.s)
     // bounded: a conflict means another writer just wrote; read again and apply the change to its document
     for (let attempt = 0; attempt < 8; attempt++) {
-      const seen = await getText(conn, this.key)
+      const seen = await getText(conn, this.key).catch((e) => this.fail('reading the schedules', e))
       const before = parseDoc(seen?.text)
       const doc = change(before)
       if (!doc) return before
@@ -127,7 +133,7 @@ export class S3ScheduleState implements SharedScheduleState {
         await conn.c.send(new conn.m.PutObjectCommand({Bucket: conn.bucket, Key: this.key, Body: JSON.stringify(doc, null, 2), ContentType: 'application/json', ...(seen?.etag ? {IfMatch: seen.etag} : {IfNoneMatch: '*'})}))
         return doc
       } catch (e) {
-        if (!conflict(e) && !missing(e)) throw e
+        if (!conflict(e) && !missing(e)) this.fail('writing the schedules', e)
       }
     }
     throw new Error(`${this.where}: changed by others 8 times in a row while writing it`)
