@@ -96,3 +96,29 @@ test('a restart never fires a slot already fired; catchUp runs the last missed s
   }
   assert.ok(!existsSync(path.join(dir, '.dops', 'serve', 'serve.lease')), 'the lease is released on a clean stop')
 })
+
+test('allow: overlapping slots all start (queued behind the running one); replace: the running one is cancelled for the new one', async () => {
+  const allow = project('  slow:\n    cron: "*/1 * * * * *"\n    overlap: allow\n    run: {command: "sleep 1.5"}\n')
+  const replace = project('  slow:\n    cron: "*/1 * * * * *"\n    overlap: replace\n    run: {command: "sleep 1.5"}\n')
+  const a = await startServer(allow.dir, allow.plan)
+  const r = await startServer(replace.dir, replace.plan)
+  let replaced: ReturnType<typeof scheduled> = []
+  let allowed: ReturnType<typeof scheduled> = []
+  try {
+    await until(() => scheduled(a, 'slow').length >= 4 && scheduled(r, 'slow').filter((j) => j.state === 'cancelled').length >= 2, 20_000, 'four slots allowed, two runs replaced')
+    // before the stop, which cancels what is left
+    replaced = scheduled(r, 'slow')
+    allowed = scheduled(a, 'slow')
+  } finally {
+    await a.stop()
+    await r.stop()
+  }
+  assert.ok(allowed.every((j) => ['queued', 'running', 'succeeded'].includes(j.state)), `allow neither skips nor cancels: ${allowed.map((j) => j.state)}`)
+  assert.ok(allowed.some((j) => j.state === 'queued' && j.reason?.startsWith('queued behind')), 'overlapping runs wait in line')
+  assert.ok(allowed.some((j) => j.state === 'succeeded'), 'and run')
+  assert.ok(replaced.every((j) => j.state !== 'skipped'), 'replace never skips')
+  // each cancelled run was followed by a newer run of the schedule
+  const byTime = [...replaced].sort((x, y) => x.createdAt.localeCompare(y.createdAt))
+  for (const j of byTime.filter((x) => x.state === 'cancelled')) assert.ok(byTime.indexOf(j) < byTime.length - 1, `${j.id} replaced by a newer run`)
+  assert.ok(replaced.filter((j) => j.state === 'cancelled').every((j) => /cancelled (while running|before it started)/.test(j.reason ?? '')), replaced.map((j) => `${j.state} ${j.reason}`).join('\n'))
+})
