@@ -79,11 +79,14 @@ export async function openLeader(p: LeaderOptions): Promise<LeaderHandle> {
     }
   }
   let inflight: Promise<void> = Promise.resolve()
+  const period = Math.floor(leaseMs / 3)
   const loop = async () => {
     if (closed) return
+    const started = Date.now()
     inflight = tick()
     await inflight
-    if (!closed) timer = setTimeout(() => void loop(), Math.max(100, Math.floor(leaseMs / 3)))
+    // every third of the lease from the start of the last attempt, so a slow answer does not push the next one back
+    if (!closed) timer = setTimeout(() => void loop(), Math.max(50, started + period - Date.now()))
   }
   await loop()
 

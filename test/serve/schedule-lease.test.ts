@@ -91,3 +91,22 @@ test('20 concurrent takeovers of one expired lease: exactly one wins', async () 
   await Promise.all(Array.from({length: 20}, (_, i) => st.update((d) => ({...d, schedules: {...d.schedules, [`s${i}`]: {slot: `2026-01-01T00:00:${String(i).padStart(2, '0')}.000Z`}}}))))
   assert.equal(Object.keys((await st.read()).schedules).length, 20)
 })
+
+test('the lease length: DOPS_SERVE_LEASE_MS, else 30 s', async () => {
+  const {dir, plan: file} = plan()
+  const length = () => {
+    const r = JSON.parse(readFileSync(leaseFile(dir), 'utf8')) as {acquiredAt: string; expiresAt: string}
+    return Date.parse(r.expiresAt) - Date.parse(r.acquiredAt)
+  }
+  const a = await openLeader({projectDir: dir, planFile: file, log: () => {}})
+  assert.equal(length(), 30_000)
+  await a.close()
+  process.env.DOPS_SERVE_LEASE_MS = '4500'
+  try {
+    const b = await openLeader({projectDir: dir, planFile: file, log: () => {}})
+    assert.equal(length(), 4500)
+    await b.close()
+  } finally {
+    delete process.env.DOPS_SERVE_LEASE_MS
+  }
+})
