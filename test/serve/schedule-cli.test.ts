@@ -49,6 +49,15 @@ test('dops schedule list --json: next runs are croner\'s own; table without --js
   assert.deepEqual([off.enabled, off.next], [false, []])
   assert.equal(listed.schedules[0]!.what, 'run: echo rotated > $DOPS_MARKER_DIR/marker')
   assert.deepEqual(listed.schedules.map((s) => s.overlap), ['forbid', 'replace', 'allow', 'forbid'])
+  // a secret of the plan is never shown
+  const {dir: sd} = project('  secret:\n    cron: "@daily"\n    run: {command: "curl -H \'token: ${env:SCHED_TEST_TOKEN}\' localhost"}\n')
+  const token = 'tok-8c1f2d3e4b5a'
+  for (const args of [['schedule', 'list', '--json'], ['schedule', 'list']]) {
+    const x = await dops(args, {cwd: sd, env: {SCHED_TEST_TOKEN: token}})
+    assert.equal(x.code, 0, x.stderr)
+    assert.ok(!(x.stdout + x.stderr).includes(token), x.stdout)
+    assert.match(x.stdout, /token: \*\*\*/)
+  }
   const t = await dops(['schedule', 'list'], {cwd: dir})
   assert.equal(t.code, 0)
   assert.match(t.stdout, /NAME\s+CRON\s+TIMEZONE/)

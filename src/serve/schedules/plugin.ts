@@ -50,7 +50,8 @@ export default async function plugin(app: FastifyInstance, opts: {ctx: ServeCont
     try {
       return {schedules: await listSchedules({planFile: ctx.planFile, projectDir: ctx.projectDir, shared: await shared()})}
     } catch (e) {
-      return fail(reply, e instanceof DopsError ? 500 : 503, e instanceof DopsError ? String(e.code) : 'STATE_UNAVAILABLE', (e as Error).message.split('\n')[0]!)
+      const code = e instanceof DopsError ? String(e.code) : 'INTERNAL'
+      return fail(reply, code === 'STATE_UNAVAILABLE' ? 503 : 500, code, (e as Error).message.split('\n')[0]!)
     }
   })
 

@@ -3,6 +3,7 @@ import type {Cron} from 'croner'
 import {scheduleEnv} from '../../plan/schedule-checks.js'
 import type {Plan, ScheduleSpec} from '../../plan/types.js'
 import {parseDuration} from '../../util/duration.js'
+import {makeRedactor} from '../../util/redact.js'
 import type {JobParams, JobSpec} from '../types.js'
 import {cronOf} from './cron.js'
 
@@ -18,7 +19,7 @@ export interface ScheduleEntry {
   catchUpMs: number
   cron: Cron
   job: JobSpec
-  /** what it does, in a few words: `run: uptime`, `script: scripts/x.sh`, `deploy: api` */
+  /** what it does, in a few words (the plan's secrets masked): `run: uptime`, `script: scripts/x.sh`, `deploy: api` */
   what: string
 }
 
@@ -45,8 +46,9 @@ export function whatOf(spec: ScheduleSpec): string {
   return `run: ${spec.run?.command ?? ''}`
 }
 
-/** The schedules of a checked plan (the plan loader refused bad ones), in the plan's order. */
-export function schedulesOf(plan: Plan): ScheduleEntry[] {
+/** The schedules of a checked plan (the plan loader refused bad ones), in the plan's order; `secrets`: the plan's. */
+export function schedulesOf(plan: Plan, secrets: string[] = []): ScheduleEntry[] {
+  const redact = makeRedactor(secrets)
   return Object.entries(plan.schedules ?? {}).map(([name, spec]) => {
     const env = scheduleEnv(plan, spec) ?? ''
     const timezone = spec.timezone ?? 'UTC'
@@ -61,7 +63,7 @@ export function schedulesOf(plan: Plan): ScheduleEntry[] {
       catchUpMs: spec.catchUp !== undefined ? (parseDuration(spec.catchUp) ?? 0) : 0,
       cron: cronOf(spec.cron, timezone),
       job: jobSpecOf(spec, env),
-      what: whatOf(spec),
+      what: redact(whatOf(spec)),
     }
   })
 }

@@ -45,7 +45,7 @@ export function viewOf(entries: ScheduleEntry[], doc: SchedulesDoc, now = new Da
 /** The schedules of a plan file with their shared records. */
 export async function listSchedules(p: {planFile: string; projectDir: string; shared?: SharedScheduleState; now?: Date; count?: number}): Promise<ScheduleView[]> {
   const {loaded} = await loadPlan(p.planFile)
-  const entries = schedulesOf(loaded.plan)
+  const entries = schedulesOf(loaded.plan, loaded.secrets)
   const shared = p.shared ?? (await (await import('../lease-backend.js')).sharedBackendFor(p.projectDir, loaded.plan.project, loaded.plan.state)).schedules
   return viewOf(entries, entries.length ? await shared.read() : {version: 1, schedules: {}}, p.now, p.count)
 }
