@@ -4,7 +4,7 @@
  * nothing) the other takes over once its lease ran out, and the slots go on, none twice.
  */
 import assert from 'node:assert/strict'
-import type {ChildProcess} from 'node:child_process'
+import {spawn, type ChildProcess} from 'node:child_process'
 import {mkdtempSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -101,4 +101,37 @@ test('a leader whose lease was replaced behind its back stops leading at its nex
   // close() did not remove a lease that is not its own
   const left = await c.send(new m.GetObjectCommand({Bucket: 'serve-shared', Key: 'steal/sched/serve.lease'}))
   assert.equal(JSON.parse(await left.Body!.transformToString()).owner, 'other:1')
+})
+
+test('a leader process killed with SIGKILL: its lease names a process of this machine that is gone, taken over at once', {skip: !haveMoto && 'moto_server is not installed'}, async () => {
+  const state = `state: {backend: s3, bucket: serve-shared, prefix: killed/, endpoint: "${endpoint}"}\n`
+  const schedules = '  tick:\n    cron: "*/1 * * * * *"\n    run: {command: "echo tick"}\n'
+  const a = project(schedules, state, mkdtempSync(path.join(os.tmpdir(), 'dops-sched-ka-')))
+  const b = project(schedules, state, mkdtempSync(path.join(os.tmpdir(), 'dops-sched-kb-')))
+  const LONG = 15_000
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'schedule-server.ts'), a.dir, a.plan, String(LONG)], {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env}})
+  let out = ''
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()))
+  let B: Server | undefined
+  try {
+    await until(() => /ready leader/.test(out), 30_000, `the child leading: ${out}`)
+    B = await startServer(b.dir, b.plan, LONG)
+    assert.equal(B.leader.isLeader(), false, 'the child holds the lease')
+    await until(() => /schedule tick: \S+ started job/.test(out), 10_000, 'the child firing')
+    const expires = Date.parse(B.leader.holder()!.expiresAt)
+    child.kill('SIGKILL')
+    await new Promise((r) => child.once('exit', r))
+    // its lease has seconds left; the process is gone from this machine: taken at the next attempt
+    await until(() => B!.leader.isLeader(), LONG / 3 + 5000, 'B leading after the kill')
+    assert.ok(Date.now() < expires, 'before the dead lease ran out')
+    await until(() => firedSlots(B!.logs, 'tick').length >= 2, 10_000, 'B firing')
+    const fromChild = [...out.matchAll(/schedule tick: (\S+) (?:started job|skipped)/g)].map((m) => m[1]!)
+    const fromB = firedSlots(B.logs, 'tick')
+    assert.equal(new Set([...fromChild, ...fromB]).size, fromChild.length + fromB.length, 'no slot twice')
+    assert.ok(fromB.every((s) => s > fromChild.at(-1)!), 'B goes on after the last slot the child fired')
+  } finally {
+    child.kill('SIGKILL')
+    await B?.stop()
+  }
 })
