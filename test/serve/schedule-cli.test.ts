@@ -8,11 +8,9 @@ import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {test} from 'node:test'
 import {Cron} from 'croner'
-import Fastify from 'fastify'
 import {dops} from '../helpers.js'
-import {openJobs} from '../../src/serve/jobs/index.js'
-import schedulesPlugin from '../../src/serve/schedules/plugin.js'
-import type {Job, ServeContext} from '../../src/serve/types.js'
+import type {Job} from '../../src/serve/types.js'
+import {appFor, auth, OPERATE, READ} from './api-helpers.js'
 import {project} from './schedule-helpers.js'
 
 const SCHEDULES = [
@@ -88,31 +86,34 @@ test('dops schedule run NAME runs it now through the run core, and list shows it
   assert.doesNotMatch(u.stderr, /\n\s+at /)
 })
 
-test('GET /schedules and POST /schedules/{name}/run on the real runner', async () => {
+test('GET /schedules and POST /schedules/{name}/run in the dops serve application, on the real runner', async () => {
   const {dir, plan} = project(SCHEDULES)
-  const {store, runner} = await openJobs(dir, plan)
-  const ctx: ServeContext = {projectDir: dir, planFile: plan, version: 't', store, runner, leader: {isLeader: () => true, holder: () => undefined}, publicRead: true, log: () => {}}
-  const app = Fastify()
-  await app.register(schedulesPlugin, {ctx})
+  const {app, runner, close} = await appFor(dir, plan)
   try {
-    const post = await app.inject({method: 'POST', url: '/schedules/weekly/run'})
+    const post = await app.inject({method: 'POST', url: '/schedules/weekly/run', headers: auth(OPERATE)})
     assert.equal(post.statusCode, 202, post.body)
     const job = (post.json() as {job: Job}).job
     assert.deepEqual([job.kind, job.env, job.trigger], ['run', 'ops', {type: 'schedule', by: 'weekly'}])
     assert.deepEqual(job.params, {command: 'echo weekly', group: 'ctl'})
     const done = await runner.wait(job.id)
     assert.equal(done.state, 'succeeded', JSON.stringify(done.error))
-    const get = await app.inject({method: 'GET', url: '/schedules'})
-    assert.equal(get.statusCode, 200)
+    const get = await app.inject({method: 'GET', url: '/schedules', headers: auth(READ)})
+    assert.equal(get.statusCode, 200, get.body)
     const weekly = (get.json() as Listed).schedules.find((s) => s.name === 'weekly')!
     assert.equal(weekly.last?.jobId, job.id)
     assert.equal(weekly.next.length, 3)
-    const missing = await app.inject({method: 'POST', url: '/schedules/nope/run'})
+    assert.equal((await app.inject({method: 'POST', url: '/schedules/weekly/run', headers: auth(READ)})).statusCode, 403, 'a read token starts nothing')
+    assert.equal((await app.inject({method: 'GET', url: '/schedules'})).statusCode, 401)
+    const missing = await app.inject({method: 'POST', url: '/schedules/nope/run', headers: auth(OPERATE)})
     assert.equal(missing.statusCode, 404)
     assert.equal((missing.json() as {error: {code: string}}).error.code, 'NO_SUCH_SCHEDULE')
-    assert.equal(runner.list().length, 1, 'nothing started for an unknown schedule')
+    const bad = await app.inject({method: 'POST', url: '/schedules/-x/run', headers: auth(OPERATE)})
+    assert.equal(bad.statusCode, 400, bad.body)
+    assert.ok((bad.json() as {error: {message: string}}).error.message)
+    const long = await app.inject({method: 'POST', url: `/schedules/${'x'.repeat(300)}/run`, headers: auth(OPERATE)})
+    assert.ok(long.statusCode >= 400 && long.statusCode < 500, `${long.statusCode}`)
+    assert.equal(runner.list().length, 1, 'nothing else started')
   } finally {
-    await app.close()
-    await runner.close()
+    await close()
   }
 })

@@ -3,73 +3,73 @@
  * shared schedule document) and `POST /schedules/{name}/run` (start it now: 202 with the job, queued behind any job
  * of its environment as every job is).
  */
-import type {FastifyInstance, FastifyReply} from 'fastify'
+import type {FastifyInstance} from 'fastify'
 import {DopsError} from '../../errors.js'
 import {loadPlan} from '../../plan/load.js'
+import {HttpError} from '../http-errors.js'
+import type {SharedScheduleState} from '../lease-common.js'
+import {errors, jobResponse, NAME} from '../routes/schemas.js'
 import type {ServeContext} from '../types.js'
 import {startRun} from './fire.js'
 import {schedulesOf} from './spec.js'
 import {listSchedules} from './view.js'
-import type {SharedScheduleState} from '../lease-common.js'
 
 const lastSchema = {
   type: 'object',
+  description: 'the last run (by any server, or `dops schedule run`)',
   properties: {jobId: {type: 'string'}, state: {type: 'string'}, at: {type: 'string'}, slot: {type: 'string'}, by: {type: 'string'}, exitCode: {type: 'integer'}},
-  required: ['jobId', 'state', 'at'],
 }
 const scheduleSchema = {
   type: 'object',
-  required: ['name', 'cron', 'timezone', 'env', 'what', 'overlap', 'enabled', 'next'],
   properties: {
     name: {type: 'string'},
     description: {type: 'string'},
     cron: {type: 'string'},
     timezone: {type: 'string'},
     env: {type: 'string'},
-    what: {type: 'string'},
+    what: {type: 'string', description: 'what it runs (the plan\'s secrets masked)'},
     overlap: {type: 'string', enum: ['forbid', 'allow', 'replace']},
     enabled: {type: 'boolean'},
     catchUp: {type: ['string', 'number']},
-    next: {type: 'array', items: {type: 'string'}},
+    next: {type: 'array', items: {type: 'string'}, description: 'the next 3 runs (ISO, UTC); none when disabled'},
     last: lastSchema,
-    skipped: {type: 'object', properties: {jobId: {type: 'string'}, at: {type: 'string'}, slot: {type: 'string'}, reason: {type: 'string'}}},
-    lastSlot: {type: 'string'},
+    skipped: {type: 'object', description: 'the last slot skipped (overlap)', properties: {jobId: {type: 'string'}, at: {type: 'string'}, slot: {type: 'string'}, reason: {type: 'string'}}},
+    lastSlot: {type: 'string', description: 'the last slot fired, by any server'},
   },
-}
-const errorSchema = {type: 'object', properties: {error: {type: 'object', properties: {code: {type: 'string'}, message: {type: 'string'}}}}}
-
-function fail(reply: FastifyReply, status: number, code: string, message: string) {
-  return reply.code(status).send({error: {code, message}})
 }
 
 export default async function plugin(app: FastifyInstance, opts: {ctx: ServeContext; shared?: SharedScheduleState}): Promise<void> {
   const {ctx} = opts
   const shared = async () => opts.shared ?? (await (await import('../lease-backend.js')).sharedBackendOf(ctx.projectDir, ctx.planFile)).schedules
 
-  app.get('/schedules', {schema: {response: {200: {type: 'object', properties: {schedules: {type: 'array', items: scheduleSchema}}}}}}, async (_req, reply) => {
-    try {
-      return {schedules: await listSchedules({planFile: ctx.planFile, projectDir: ctx.projectDir, shared: await shared()})}
-    } catch (e) {
-      const code = e instanceof DopsError ? String(e.code) : 'INTERNAL'
-      return fail(reply, code === 'STATE_UNAVAILABLE' ? 503 : 500, code, (e as Error).message.split('\n')[0]!)
-    }
+  app.get('/schedules', {
+    schema: {
+      description: "The plan's schedules: cron, time zone, environment, what each runs, overlap policy, next 3 runs and last run.",
+      response: {200: {type: 'object', properties: {schedules: {type: 'array', items: scheduleSchema}}}, ...errors},
+    },
+    handler: async () => {
+      try {
+        return {schedules: await listSchedules({planFile: ctx.planFile, projectDir: ctx.projectDir, shared: await shared()})}
+      } catch (e) {
+        if (e instanceof DopsError && e.code === 'STATE_UNAVAILABLE') throw new HttpError(503, e.code, e.message)
+        throw e
+      }
+    },
   })
 
-  app.post<{Params: {name: string}}>(
-    '/schedules/:name/run',
-    {
-      schema: {
-        params: {type: 'object', required: ['name'], properties: {name: {type: 'string', minLength: 1, maxLength: 200}}},
-        response: {202: {type: 'object', properties: {job: {type: 'object', additionalProperties: true}}}, 404: errorSchema},
-      },
+  app.post<{Params: {name: string}}>('/schedules/:name/run', {
+    schema: {
+      description: 'Run a schedule now (as `dops schedule run`): answers 202 with the job at once; it waits behind a running job of its environment, never skipped.',
+      params: {type: 'object', required: ['name'], properties: {name: {...NAME, description: 'a schedule of the plan'}}},
+      response: {202: jobResponse, ...errors},
     },
-    async (req, reply) => {
+    handler: async (req, reply) => {
       const {loaded} = await loadPlan(ctx.planFile)
-      const entry = schedulesOf(loaded.plan).find((e) => e.name === req.params.name)
-      if (!entry) return fail(reply, 404, 'NO_SUCH_SCHEDULE', `no schedule \`${req.params.name}\` in the plan`)
-      // a run asked for now is not a slot: it is queued behind a running one rather than skipped
+      const entry = schedulesOf(loaded.plan, loaded.secrets).find((e) => e.name === req.params.name)
+      if (!entry) throw new HttpError(404, 'NO_SUCH_SCHEDULE', `no schedule \`${req.params.name}\` in the plan`)
       const {job} = await startRun({runner: ctx.runner, shared: await shared(), log: ctx.log}, {...entry, overlap: 'allow'}, undefined, {by: 'api'})
+      ctx.log(`job ${job.id} (schedule ${entry.name}) started by ${req.caller?.name ?? 'anonymous'}`)
       return reply.code(202).send({job})
     },
-  )
+  })
 }
