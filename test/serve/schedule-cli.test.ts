@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import {existsSync, readFileSync} from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import {test} from 'node:test'
 import {Cron} from 'croner'
@@ -99,6 +100,9 @@ test('GET /schedules and POST /schedules/{name}/run in the dops serve applicatio
     assert.equal(done.state, 'succeeded', JSON.stringify(done.error))
     const get = await app.inject({method: 'GET', url: '/schedules', headers: auth(READ)})
     assert.equal(get.statusCode, 200, get.body)
+    const lease = (get.json() as {lease: {self: boolean; owner: string; expiresAt: string}}).lease
+    assert.deepEqual([lease.self, lease.owner], [true, `${os.hostname()}:${process.pid}`])
+    assert.ok(Date.parse(lease.expiresAt) > Date.now())
     const weekly = (get.json() as Listed).schedules.find((s) => s.name === 'weekly')!
     assert.equal(weekly.last?.jobId, job.id)
     assert.equal(weekly.next.length, 3)

@@ -38,6 +38,12 @@ const scheduleSchema = {
   },
 }
 
+const leaseSchema = {
+  type: 'object',
+  description: 'the serve lease: whether this server holds it (fires schedules), and who holds it until when',
+  properties: {self: {type: 'boolean'}, owner: {type: 'string', description: 'host:pid'}, expiresAt: {type: 'string'}},
+}
+
 export default async function plugin(app: FastifyInstance, opts: {ctx: ServeContext; shared?: SharedScheduleState}): Promise<void> {
   const {ctx} = opts
   const shared = async () => opts.shared ?? (await (await import('../lease-backend.js')).sharedBackendOf(ctx.projectDir, ctx.planFile)).schedules
@@ -45,11 +51,13 @@ export default async function plugin(app: FastifyInstance, opts: {ctx: ServeCont
   app.get('/schedules', {
     schema: {
       description: "The plan's schedules: cron, time zone, environment, what each runs, overlap policy, next 3 runs and last run.",
-      response: {200: {type: 'object', properties: {schedules: {type: 'array', items: scheduleSchema}}}, ...errors},
+      response: {200: {type: 'object', properties: {schedules: {type: 'array', items: scheduleSchema}, lease: leaseSchema}}, ...errors},
     },
     handler: async () => {
       try {
-        return {schedules: await listSchedules({planFile: ctx.planFile, projectDir: ctx.projectDir, shared: await shared()})}
+        const schedules = await listSchedules({planFile: ctx.planFile, projectDir: ctx.projectDir, shared: await shared()})
+        const holder = ctx.leader.holder()
+        return {schedules, lease: {self: ctx.leader.isLeader(), ...(holder ? {owner: holder.owner, expiresAt: holder.expiresAt} : {})}}
       } catch (e) {
         if (e instanceof DopsError && e.code === 'STATE_UNAVAILABLE') throw new HttpError(503, e.code, e.message)
         throw e
