@@ -4,7 +4,7 @@
  * `GET /schedules` and `POST /schedules/{name}/run` on the real runner.
  */
 import assert from 'node:assert/strict'
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {test} from 'node:test'
@@ -80,6 +80,13 @@ test('dops schedule run NAME runs it now through the run core, and list shows it
   assert.notEqual(f.code, 0)
   const l2 = JSON.parse((await dops(['schedule', 'list', '--json'], {cwd: d2})).stdout) as Listed
   assert.equal(l2.schedules[0]!.last!.state, 'failed')
+  // a script of the project with its arguments, uploaded and run as `dops run --script` does
+  const {dir: d3} = project('  scripted:\n    cron: "@daily"\n    run: {script: jobs/hello.sh, args: ["a b", "$HOME"]}\n')
+  mkdirSync(path.join(d3, 'jobs'))
+  writeFileSync(path.join(d3, 'jobs', 'hello.sh'), '#!/bin/sh\nprintf "[%s]" "$@"\n')
+  const sc = await dops(['schedule', 'run', 'scripted', '--json'], {cwd: d3})
+  assert.equal(sc.code, 0, sc.stdout + sc.stderr)
+  assert.equal((JSON.parse(sc.stdout) as {results: Array<{stdout: string}>}).results[0]!.stdout, '[a b][$HOME]', 'arguments quoted, never expanded')
   // unknown schedule: exit 2, a suggestion, nothing run
   const u = await dops(['schedule', 'run', 'nightyl'], {cwd: dir})
   assert.equal(u.code, 2)
