@@ -6,6 +6,7 @@ import {statSync} from 'node:fs'
 import path from 'node:path'
 import type {Problem} from '../errors.js'
 import {formatPath, locate, type PathSegment, type YamlSource} from './yaml-source.js'
+import {scheduleFileChecks} from './schedule-checks.js'
 
 const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {})
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : [])
@@ -32,5 +33,6 @@ export function fileChecks(plan: unknown, source: YamlSource, dir: string): Prob
       }
     }
   }
+  problems.push(...scheduleFileChecks(plan, source, dir))
   return problems
 }
