@@ -11,6 +11,8 @@ export function checkTriggers(plan: Plan, at: At): void {
   const envNames = Object.keys(environments)
   for (const [name, app] of Object.entries(obj(plan.apps))) {
     const trigger = obj(obj(app).trigger)
+    const sub = trigger.path
+    if (typeof sub === 'string' && (sub.startsWith('/') || sub.split(/[\\/]/).includes('..'))) at(['apps', name, 'trigger', 'path'], `\`${sub}\` must be a directory inside the repository (relative, without ..)`)
     const env = trigger.env
     if (typeof env !== 'string') continue
     const path = ['apps', name, 'trigger', 'env']

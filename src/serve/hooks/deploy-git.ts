@@ -31,7 +31,7 @@ export function deployGitParams(p: JobParams): DeployGitParams {
 export function revisionDir(dir: string, sub: string | undefined): string {
   if (!sub) return dir
   const full = path.resolve(dir, sub)
-  if (path.isAbsolute(sub) || (full !== dir && !full.startsWith(dir + path.sep))) throw new InvalidInputError(`trigger.path \`${sub}\` is outside the repository`)
+  if (path.isAbsolute(sub) || sub.split(/[\\/]/).includes('..') || (full !== dir && !full.startsWith(dir + path.sep))) throw new InvalidInputError(`trigger.path \`${sub}\` is outside the repository`)
   return full
 }
 

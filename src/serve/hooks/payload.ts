@@ -63,7 +63,7 @@ function commitIds(v: unknown): string[] {
 
 function repoName(v: unknown, field: string): string {
   const s = str(v)
-  if (!s || s.length > 512 || !/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$/.test(s)) throw new BadPayload(`\`${field}\` is not a repository name (owner/name)`)
+  if (!s || s.length > 512 || !/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$/.test(s) || s.split('/').some((x) => x === '.' || x === '..')) throw new BadPayload(`\`${field}\` is not a repository name (owner/name)`)
   return s
 }
 
