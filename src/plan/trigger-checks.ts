@@ -11,6 +11,7 @@ export function checkTriggers(plan: Plan, at: At): void {
   const envNames = Object.keys(environments)
   for (const [name, app] of Object.entries(obj(plan.apps))) {
     const trigger = obj(obj(app).trigger)
+    if (typeof trigger.url === 'string' && /^[a-z]+:\/\/[^/@]*:[^/@]*@/i.test(trigger.url)) at(['apps', name, 'trigger', 'url'], 'the URL carries a password; it would be journaled and logged', 'use a git credential helper or an ssh key for private repositories')
     const sub = trigger.path
     if (typeof sub === 'string' && (sub.startsWith('/') || sub.split(/[\\/]/).includes('..'))) at(['apps', name, 'trigger', 'path'], `\`${sub}\` must be a directory inside the repository (relative, without ..)`)
     const env = trigger.env

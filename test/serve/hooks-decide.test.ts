@@ -98,5 +98,6 @@ test('paths and URLs: a revision path never leaves the checkout; git never gets 
   assert.equal(revisionDir('/co/x', undefined), '/co/x')
   for (const bad of ['../x', '/etc', 'a/../../b']) assert.throws(() => revisionDir('/co/x', bad), /outside the repository/)
   for (const ok of ['https://github.com/a/b.git', 'git@github.com:a/b.git', '/var/tmp/r.git', 'file:///var/tmp/r.git', 'ssh://git@h/a.git']) assert.equal(checkGitUrl(ok), ok)
+  assert.throws(() => checkGitUrl('https://me:ghp_token@github.com/a/b.git'), /must not carry a password/)
   for (const bad of ['--upload-pack=touch x', 'ext::sh -c touch% x', 'relative/path', 'https://a b', 'http://x\n']) assert.throws(() => checkGitUrl(bad), /is not a repository URL/)
 })

@@ -20,6 +20,7 @@ export function gitDirs(projectDir: string, app: string): {repo: string; checkou
 /** A URL git may fetch from: http(s), ssh, git, file, `user@host:path`, or an absolute path. Never an option or `ext::`. */
 export function checkGitUrl(url: string): string {
   const ok = url.length <= 2048 && !/[\0-\x1f]/.test(url) && (/^(https?|ssh|git|file):\/\/[^\s]+$/.test(url) || /^\/[^\s]*$/.test(url) || /^[A-Za-z0-9_.-]+@[A-Za-z0-9.-]+:[^\s]+$/.test(url))
+  if (ok && /^[a-z]+:\/\/[^/@]*:[^/@]*@/i.test(url)) throw new InvalidInputError('a repository URL must not carry a password (it would be journaled and logged): use a git credential helper or an ssh key')
   if (!ok || url.includes('::')) throw new InvalidInputError(`\`${url.slice(0, 200)}\` is not a repository URL git may fetch from (https://, ssh://, git://, file://, user@host:path or an absolute path)`)
   return url
 }

@@ -68,18 +68,19 @@ const FORGES: Forge[] = [
 ]
 
 async function deliver(ctx: ServeContext, secrets: HookSecrets, forge: Forge, req: FastifyRequest): Promise<Answer> {
-  const missing = forge.configured(secrets)
-  if (missing) return error(404, 'HOOK_NOT_CONFIGURED', `the ${forge.name} webhook is not configured: ${missing}`, `refused: not configured`)
-  const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
-  const check = forge.verify(secrets, raw, req)
-  if (!check.ok) return error(401, 'BAD_SIGNATURE', `the delivery is not signed with this server's secret: ${check.reason}`, `refused: ${check.reason}`)
   const rawId = forge.delivery(req)
   const delivery = safeId(rawId)
-  if (rawId !== undefined && !delivery) return error(400, 'BAD_DELIVERY_ID', 'the delivery id header is not printable or longer than 200 characters', 'refused: bad delivery id')
+  const who = `delivery ${delivery ?? '(no id)'}`
+  const missing = forge.configured(secrets)
+  if (missing) return error(404, 'HOOK_NOT_CONFIGURED', `the ${forge.name} webhook is not configured: ${missing}`, `${who}: refused: not configured`)
+  const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
+  const check = forge.verify(secrets, raw, req)
+  if (!check.ok) return error(401, 'BAD_SIGNATURE', `the delivery is not signed with this server's secret: ${check.reason}`, `${who}: refused: ${check.reason}`)
+  if (rawId !== undefined && !delivery) return error(400, 'BAD_DELIVERY_ID', 'the delivery id header is not printable or longer than 200 characters', `${who}: refused: bad delivery id`)
   if (!ctx.leader.isLeader()) {
     const h = ctx.leader.holder()
     const retry = h ? Math.max(1, Math.min(300, Math.ceil((Date.parse(h.expiresAt) - Date.now()) / 1000) || 15)) : 15
-    const a = error(503, 'NOT_LEADER', `this server does not act on webhooks: ${h ? `the leader is ${h.owner}` : 'no leader now'}; redeliver to it or retry`, `delivery ${delivery ?? '(no id)'}: not the leader`)
+    const a = error(503, 'NOT_LEADER', `this server does not act on webhooks: ${h ? `the leader is ${h.owner}` : 'no leader now'}; redeliver to it or retry`, `${who}: not the leader`)
     return {...a, headers: {'retry-after': String(retry)}}
   }
   let d: Delivery
@@ -87,16 +88,16 @@ async function deliver(ctx: ServeContext, secrets: HookSecrets, forge: Forge, re
     d = forge.read(req, parseBody(raw, req.headers['content-type']))
   } catch (e) {
     if (!(e instanceof BadPayload)) throw e
-    return error(400, 'BAD_PAYLOAD', e.message, `delivery ${delivery ?? '(no id)'}: refused: ${e.message}`)
+    return error(400, 'BAD_PAYLOAD', e.message, `${who}: refused: ${e.message}`)
   }
-  if (d.event === 'ping') return {status: 200, body: {ok: true, ping: true}, log: `delivery ${delivery ?? '(no id)'}: ping${d.repo ? ` from ${d.repo}` : ''}`}
-  if (d.event === 'other') return {status: 202, body: {ignored: `event ${d.name} is not a push`}, log: `delivery ${delivery ?? '(no id)'}: ignored event ${d.name}`}
+  if (d.event === 'ping') return {status: 200, body: {ok: true, ping: true}, log: `${who}: ping${d.repo ? ` from ${d.repo}` : ''}`}
+  if (d.event === 'other') return {status: 202, body: {ignored: `event ${d.name} is not a push`}, log: `${who}: ignored event ${d.name}`}
   let plan
   try {
     const {loadPlan} = await import('../../plan/load.js')
     plan = (await loadPlan(ctx.planFile)).loaded.plan
   } catch (e) {
-    return error(503, 'PLAN_INVALID', `the plan cannot be read: ${(e as Error).message}`, `delivery ${delivery ?? '(no id)'}: the plan cannot be read`)
+    return error(503, 'PLAN_INVALID', `the plan cannot be read: ${(e as Error).message}`, `${who}: the plan cannot be read`)
   }
   return handlePush(ctx, plan, d.push, delivery)
 }
