@@ -136,6 +136,27 @@ test('the deployed commit pushed again is a no-op; an older push is recorded as 
   assert.match(await site(), /shop gitlab v3/, 'nothing deployed')
 })
 
+test('a commit that cannot be fetched, or whose build fails, fails its job and deploys nothing', {skip}, async () => {
+  const c3 = fx.head()
+  const missing = 'e'.repeat(40)
+  const r1 = await send('github', githubPush({before: c3, after: missing}))
+  assert.equal(r1.statusCode, 202, r1.body)
+  const j1 = await ctx.runner.wait(r1.json().job.id)
+  assert.equal(j1.state, 'failed')
+  assert.equal(j1.error?.code, 'GIT_FETCH_FAILED', JSON.stringify(j1.error))
+  assert.match(j1.error?.message ?? '', new RegExp(`cannot fetch ${missing}`))
+
+  const c4 = fx.commit('shop broken v4', {'build.sh': 'echo building; exit 3\n'})
+  const r2 = await send('github', githubPush({before: c3, after: c4}))
+  assert.equal(r2.statusCode, 202, r2.body)
+  const j2 = await ctx.runner.wait(r2.json().job.id)
+  assert.equal(j2.state, 'failed')
+  assert.equal(j2.error?.code, 'BUILD_FAILED', JSON.stringify(j2.error))
+  assert.match(await site(), /shop gitlab v3/, 'nothing deployed')
+  // failed jobs deployed nothing: the deployed commit is still c3, and pushing it again is a no-op
+  assert.match((await send('github', githubPush({before: c4, after: c3}))).json().ignored ?? '', /already deployed/)
+})
+
 test('ping, tags, other branches, unknown repositories, bad bodies, a follower, a server without secrets', {skip}, async (t) => {
   const c = fx.head()
   const before = jobCount()

@@ -23,7 +23,7 @@ export interface Fixture {
   work: string
   remote: string
   /** commit the site saying `text` (and VERSION), push it; the new commit id */
-  commit: (text: string) => string
+  commit: (text: string, files?: Record<string, string>) => string
   head: () => string
   cleanup: () => void
 }
@@ -50,8 +50,9 @@ export function makeFixture(projectName: string): Fixture {
   git(work, 'init', '--quiet', '-b', 'main')
   git(base, 'init', '--quiet', '--bare', remote)
   git(work, 'remote', 'add', 'origin', remote)
-  const commit = (text: string) => {
+  const commit = (text: string, files: Record<string, string> = {}) => {
     writeFileSync(path.join(work, 'app/site/index.html'), `<h1>${text}</h1>\n`)
+    for (const [name, content] of Object.entries(files)) writeFileSync(path.join(work, name), content)
     writeFileSync(path.join(work, 'VERSION'), `${text}\n`)
     git(work, 'add', '-A')
     git(work, 'commit', '--quiet', '-m', `site: ${text}`)

@@ -3,10 +3,11 @@
  * the delivery id for 72 h), a no-op (commit deployed or being deployed), or a superseded record. Answers the HTTP
  * status and body; the caller has checked the signature and leadership.
  */
+import {DopsError} from '../../errors.js'
 import type {Plan} from '../../plan/types.js'
 import type {Job, JobSpec, JobTrigger, ServeContext} from '../types.js'
 import {decide, deployedCommit, matchApps, pendingJobs, type Target} from './decide.js'
-import {fetchCommit, gitDirs, hasCommit, isAncestor} from './git.js'
+import {checkGitUrl, fetchCommit, gitDirs, hasCommit, isAncestor} from './git.js'
 import type {Push} from './payload.js'
 
 export const KEY_TTL_MS = 72 * 3600_000
@@ -64,7 +65,8 @@ async function one(ctx: ServeContext, push: Push, t: Target, delivery: string | 
     if (key) await ctx.store.putKey(key, job.id, KEY_TTL_MS)
     return {app: t.app, env: t.env, outcome: 'superseded', job, reason: d.reason}
   }
-  if (!url) throw new Error(`no repository URL to fetch from: set apps.${t.app}.trigger.url`)
+  if (!url) throw new DopsError('NO_REPO_URL', `no repository URL to fetch from: the delivery has none; set apps.${t.app}.trigger.url`)
+  checkGitUrl(url)
   const job = await ctx.runner.start(spec, trigger, key ? {key, keyTtlMs: KEY_TTL_MS} : undefined)
   return {app: t.app, env: t.env, outcome: 'started', job, reason: d.why}
 }
@@ -75,15 +77,29 @@ export async function handlePush(ctx: ServeContext, plan: Plan, push: Push, deli
   if ('unknown' in m) return {status: 404, body: {error: {code: 'UNKNOWN_REPO', message: m.unknown}}, log: `${where}: refused: ${m.unknown}`}
   if ('ignored' in m) return {status: 202, body: {ignored: m.ignored}, log: `${where}: ignored: ${m.ignored}`}
   const outcomes: Outcome[] = []
-  for (const t of m.targets) outcomes.push(await one(ctx, push, t, delivery))
+  const refused: Array<{app: string; env: string; outcome: 'refused'; error: {code: string; message: string}}> = []
+  for (const t of m.targets) {
+    try {
+      outcomes.push(await one(ctx, push, t, delivery))
+    } catch (e) {
+      // this app is refused (server closing, no URL); the others keep their jobs
+      if (!(e instanceof DopsError)) throw e
+      refused.push({app: t.app, env: t.env, outcome: 'refused', error: {code: e.code, message: e.message}})
+    }
+  }
+  const refusedLog = refused.map((r) => `${r.env}/${r.app} refused: ${r.error.message}`)
+  if (!outcomes.length) {
+    const e = refused[0]!.error
+    return {status: e.code === 'SERVER_CLOSING' ? 503 : 422, body: {error: e, results: refused}, log: `${where}: ${refusedLog.join('; ')}`}
+  }
   const started = outcomes.filter((o) => o.outcome === 'started')
   const head = started[0] ?? outcomes[0]!
-  const body: Record<string, unknown> = {job: head.job, results: outcomes.map((o) => ({app: o.app, env: o.env, outcome: o.outcome, jobId: o.job.id, ...(o.reason ? {reason: o.reason} : {})}))}
+  const body: Record<string, unknown> = {job: head.job, results: [...outcomes.map((o) => ({app: o.app, env: o.env, outcome: o.outcome, jobId: o.job.id, ...(o.reason ? {reason: o.reason} : {})})), ...refused]}
   if (!started.length) {
     if (head.outcome === 'duplicate') body.duplicate = head.job.id
     else if (head.outcome === 'superseded') body.superseded = head.job.id
     else body.ignored = head.reason
   }
-  const log = `${where} ${push.after.slice(0, 12)}: ${outcomes.map((o) => `${o.env}/${o.app} ${o.outcome} ${o.job.id}${o.reason ? ` (${o.reason})` : ''}`).join('; ')}`
+  const log = `${where} ${push.after.slice(0, 12)}: ${[...outcomes.map((o) => `${o.env}/${o.app} ${o.outcome} ${o.job.id}${o.reason ? ` (${o.reason})` : ''}`), ...refusedLog].join('; ')}`
   return {status: started.length ? 202 : 200, body, log}
 }

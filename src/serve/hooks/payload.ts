@@ -72,7 +72,7 @@ const firstLine = (m: unknown) => str(m)?.split('\n')[0]?.slice(0, 200)
 export function githubDelivery(event: string, body: Record<string, unknown>): Delivery {
   const repository = obj(body.repository)
   if (event === 'ping') return {event: 'ping', repo: str(repository.full_name)}
-  if (event !== 'push') return {event: 'other', name: event.slice(0, 64)}
+  if (event !== 'push') return {event: 'other', name: event.slice(0, 64) || '(no X-GitHub-Event)'}
   const ref = str(body.ref)
   if (!ref) throw new BadPayload('`ref` is missing')
   const deleted = body.deleted === true
