@@ -35,13 +35,21 @@ export function deliveryKey(forge: string, delivery: string | undefined, t: Targ
 }
 
 async function ancestry(ctx: ServeContext, t: Target, url: string, push: Push, ancestor: string, commit: string): Promise<boolean | undefined> {
-  try {
-    const {repo} = gitDirs(ctx.projectDir, t.app)
+  const {repo} = gitDirs(ctx.projectDir, t.app)
+  const ask = async () => {
     if (!(await hasCommit(repo, ancestor))) return undefined
     await fetchCommit(repo, url, commit, push.ref, {timeoutMs: ANCESTRY_FETCH_MS})
-    return await isAncestor(repo, ancestor, commit)
-  } catch {
-    return undefined
+    return isAncestor(repo, ancestor, commit)
+  }
+  // bounded as a whole: the fetch may wait behind a job's fetch of the same repository
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ANCESTRY_FETCH_MS + 1000)
+  })
+  try {
+    return await Promise.race([ask().catch(() => undefined), timeout])
+  } finally {
+    clearTimeout(timer)
   }
 }
 

@@ -6,6 +6,8 @@
  * DOPS_GITLAB_SIGNING_SECRET. Only the leader acts; the others answer 503 naming it.
  */
 import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify'
+// the OpenAPI fields of a route schema (summary, tags, consumes): types only
+import type {} from '@fastify/swagger'
 import {registerJobKind} from '../jobs/registry.js'
 import type {ServeContext} from '../types.js'
 import {deployGit} from './deploy-git.js'
@@ -39,6 +41,7 @@ const error = (status: number, code: string, message: string, log: string): Answ
 
 interface Forge {
   name: 'github' | 'gitlab'
+  summary: string
   configured: (s: HookSecrets) => string | undefined
   verify: (s: HookSecrets, raw: Buffer, req: FastifyRequest) => Check
   delivery: (req: FastifyRequest) => string | undefined
@@ -48,6 +51,7 @@ interface Forge {
 const FORGES: Forge[] = [
   {
     name: 'github',
+    summary: 'GitHub webhook: a push to an app\'s trigger branch deploys the commit (X-Hub-Signature-256)',
     configured: (s) => (s.github ? undefined : 'set DOPS_GITHUB_WEBHOOK_SECRET (the webhook\'s secret) where dops serve runs'),
     verify: (s, raw, req) => verifyGithub(s.github!, raw, req.headers['x-hub-signature-256']),
     delivery: (req) => header(req, 'x-github-delivery'),
@@ -55,6 +59,7 @@ const FORGES: Forge[] = [
   },
   {
     name: 'gitlab',
+    summary: 'GitLab webhook: a push to an app\'s trigger branch deploys the commit (X-Gitlab-Token and/or webhook-signature)',
     configured: (s) => (s.gitlabToken || s.gitlabSigning ? undefined : 'set DOPS_GITLAB_WEBHOOK_TOKEN (the secret token) and/or DOPS_GITLAB_SIGNING_SECRET (the signing token) where dops serve runs'),
     verify: (s, raw, req) => {
       // every check configured must pass
@@ -116,7 +121,8 @@ export default async function plugin(app: FastifyInstance, opts: {ctx: ServeCont
     void reply.code(status).send({error: {code, message}})
   })
   for (const forge of FORGES) {
-    app.post(`/hooks/${forge.name}`, {config: {auth: 'none'}, bodyLimit: HOOK_BODY_LIMIT}, async (req: FastifyRequest, reply: FastifyReply) => {
+    const schema = {tags: ['webhooks'], consumes: ['application/json', 'application/x-www-form-urlencoded'], summary: forge.summary, description: `${forge.summary}. Auth: the forge's signature (no bearer token). See docs/webhooks.md.`}
+    app.post(`/hooks/${forge.name}`, {config: {auth: 'none'}, bodyLimit: HOOK_BODY_LIMIT, schema}, async (req: FastifyRequest, reply: FastifyReply) => {
       const a = await deliver(ctx, secrets, forge, req)
       ctx.log(`webhook ${forge.name} ${a.log}`)
       for (const [k, v] of Object.entries(a.headers ?? {})) void reply.header(k, v)
