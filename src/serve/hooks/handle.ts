@@ -7,7 +7,7 @@ import {DopsError} from '../../errors.js'
 import type {Plan} from '../../plan/types.js'
 import type {Job, JobSpec, JobTrigger, ServeContext} from '../types.js'
 import {decide, deployedCommit, matchApps, pendingJobs, type Target} from './decide.js'
-import {checkGitUrl, fetchCommit, gitDirs, hasCommit, isAncestor} from './git.js'
+import {checkGitUrl, fetchCommit, gitDirs, hasCommit, isAncestor, serialized} from './git.js'
 import type {Push} from './payload.js'
 
 export const KEY_TTL_MS = 72 * 3600_000
@@ -88,7 +88,8 @@ export async function handlePush(ctx: ServeContext, plan: Plan, push: Push, deli
   const refused: Array<{app: string; env: string; outcome: 'refused'; error: {code: string; message: string}}> = []
   for (const t of m.targets) {
     try {
-      outcomes.push(await one(ctx, push, t, delivery))
+      // one decision at a time per app and environment: two copies of a delivery arriving together start one job
+      outcomes.push(await serialized(`webhook:${t.env}/${t.app}`, () => one(ctx, push, t, delivery)))
     } catch (e) {
       // this app is refused (server closing, no URL); the others keep their jobs
       if (!(e instanceof DopsError)) throw e
