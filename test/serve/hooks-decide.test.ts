@@ -4,13 +4,15 @@
  * trigger checks (file:line:col, the field, what was expected).
  */
 import assert from 'node:assert/strict'
+import {mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync} from 'node:fs'
+import path from 'node:path'
 import {test} from 'node:test'
 import {formatProblem, InvalidInputError} from '../../src/errors.js'
 import {parsePlan} from '../../src/plan/load.js'
 import type {Plan} from '../../src/plan/types.js'
 import {decide, matchApps} from '../../src/serve/hooks/decide.js'
 import {revisionDir} from '../../src/serve/hooks/deploy-git.js'
-import {checkGitUrl} from '../../src/serve/hooks/git.js'
+import {checkGitUrl, KEEP_CHECKOUTS, pruneCheckouts} from '../../src/serve/hooks/git.js'
 import {BadPayload, githubDelivery, gitlabDelivery, parseBody, type Push} from '../../src/serve/hooks/payload.js'
 import type {Job} from '../../src/serve/types.js'
 
@@ -100,4 +102,29 @@ test('paths and URLs: a revision path never leaves the checkout; git never gets 
   for (const ok of ['https://github.com/a/b.git', 'git@github.com:a/b.git', '/var/tmp/r.git', 'file:///var/tmp/r.git', 'ssh://git@h/a.git']) assert.equal(checkGitUrl(ok), ok)
   assert.throws(() => checkGitUrl('https://me:ghp_token@github.com/a/b.git'), /must not carry a password/)
   for (const bad of ['--upload-pack=touch x', 'ext::sh -c touch% x', 'relative/path', 'https://a b', 'http://x\n']) assert.throws(() => checkGitUrl(bad), /is not a repository URL/)
+})
+
+test("old checkouts of an app are removed: the newest few, recent ones, the one in use and other apps' stay", async () => {
+  const dir = mkdtempSync('/var/tmp/dops-hooks-prune-')
+  try {
+    const sha = (i: number) => i.toString(16).padStart(40, '0')
+    const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000)
+    for (let i = 1; i <= 9; i++) {
+      mkdirSync(path.join(dir, `web-${sha(i)}`))
+      // web-1 is the oldest; web-9 was made just now
+      if (i < 9) utimesSync(path.join(dir, `web-${sha(i)}`), hoursAgo(20 - i), hoursAgo(20 - i))
+    }
+    mkdirSync(path.join(dir, `web-${sha(99)}.part-1-2`))
+    utimesSync(path.join(dir, `web-${sha(99)}.part-1-2`), hoursAgo(30), hoursAgo(30))
+    mkdirSync(path.join(dir, `api-${sha(1)}`))
+    utimesSync(path.join(dir, `api-${sha(1)}`), hoursAgo(30), hoursAgo(30))
+    mkdirSync(path.join(dir, 'web-notasha'))
+    utimesSync(path.join(dir, 'web-notasha'), hoursAgo(30), hoursAgo(30))
+    const removed = await pruneCheckouts(dir, 'web', path.join(dir, `web-${sha(2)}`))
+    assert.equal(KEEP_CHECKOUTS, 5)
+    assert.deepEqual(removed.sort(), [`web-${sha(1)}`, `web-${sha(3)}`, `web-${sha(4)}`, `web-${sha(99)}.part-1-2`].sort())
+    assert.deepEqual(readdirSync(dir).sort(), [`api-${sha(1)}`, 'web-notasha', ...[2, 5, 6, 7, 8, 9].map((i) => `web-${sha(i)}`)].sort())
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
 })

@@ -7,7 +7,7 @@
 import path from 'node:path'
 import {DopsError, ExitCode, InvalidInputError} from '../../errors.js'
 import type {JobContext, JobKindImpl, JobParams} from '../types.js'
-import {checkout, fetchCommit, gitDirs} from './git.js'
+import {checkout, fetchCommit, gitDirs, pruneCheckouts} from './git.js'
 import {SHA} from './payload.js'
 
 export interface DeployGitParams {
@@ -81,5 +81,7 @@ export const deployGit: JobKindImpl = async (params, ctx) => {
     stopSignal: ctx.stopSignal,
   })
   ctx.log(`deployment ${report.deploymentId} ${report.status} (${since(t0)})`)
+  const pruned = await pruneCheckouts(dirs.checkouts, p.app, co.dir).catch(() => [])
+  if (pruned.length) ctx.log(`removed ${pruned.length} old checkout(s) of ${p.app}`)
   return {exitCode: report.exitCode, result: report}
 }

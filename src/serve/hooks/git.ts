@@ -4,7 +4,7 @@
  * `<project>/.dops/serve/checkouts/<app>-<sha>`. git runs with an argument array (never a shell), no prompt, no
  * `ext::` transport, a timeout, and one operation at a time per repository.
  */
-import {mkdir, rename, rm, stat} from 'node:fs/promises'
+import {mkdir, readdir, rename, rm, stat, utimes} from 'node:fs/promises'
 import path from 'node:path'
 import {DopsError, ExitCode, InvalidInputError} from '../../errors.js'
 import {SHA} from './payload.js'
@@ -95,7 +95,12 @@ export async function isAncestor(repo: string, ancestor: string, commit: string)
 /** The commit's tree in `<checkouts>/<app>-<sha>`, made once (exported beside it, then renamed into place). */
 export async function checkout(repo: string, checkouts: string, app: string, commit: string, signal?: AbortSignal): Promise<{dir: string; reused: boolean}> {
   const dir = path.join(checkouts, `${app}-${commit}`)
-  if (await stat(dir).catch(() => undefined)) return {dir, reused: true}
+  if (await stat(dir).catch(() => undefined)) {
+    // in use again: not among the old ones pruneCheckouts removes
+    const now = new Date()
+    await utimes(dir, now, now).catch(() => undefined)
+    return {dir, reused: true}
+  }
   await mkdir(checkouts, {recursive: true})
   const tmp = `${dir}.part-${process.pid}-${Date.now()}`
   const tar = `${tmp}.tar`
@@ -115,4 +120,18 @@ export async function checkout(repo: string, checkouts: string, app: string, com
     await rm(tmp, {recursive: true, force: true})
     await rm(tar, {force: true})
   }
+}
+
+/** checkouts of an app kept: the newest few, and any touched within the hour (a job of another environment may use it) */
+export const KEEP_CHECKOUTS = 5
+const RECENT_MS = 3600_000
+
+/** Remove an app's old checkouts (and parts left by a crash); returns the names removed. */
+export async function pruneCheckouts(checkouts: string, app: string, keep: string): Promise<string[]> {
+  const names = (await readdir(checkouts).catch(() => [] as string[])).filter((n) => n.startsWith(`${app}-`) && /^[0-9a-f]{40}([0-9a-f]{24})?(\.part-.*)?$/.test(n.slice(app.length + 1)))
+  const dated = await Promise.all(names.map(async (n) => ({n, at: (await stat(path.join(checkouts, n)).catch(() => undefined))?.mtimeMs ?? Infinity})))
+  dated.sort((a, b) => b.at - a.at)
+  const old = dated.filter((d, i) => i >= KEEP_CHECKOUTS && Date.now() - d.at > RECENT_MS && path.join(checkouts, d.n) !== keep)
+  for (const d of old) await rm(path.join(checkouts, d.n), {recursive: true, force: true})
+  return old.map((d) => d.n)
 }
