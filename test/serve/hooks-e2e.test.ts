@@ -24,6 +24,8 @@ const logs: string[] = []
 let ctx: ServeContext
 let app: FastifyInstance
 let lb = ''
+/** the first GitHub delivery and its job, sent again after a restart */
+let first: {delivery: Delivery; jobId: string} | undefined
 
 before(async () => {
   if (!hasNginx) return
@@ -69,6 +71,7 @@ test('GitHub: a signed push deploys the commit; tampered bodies start nothing; a
   const r = await send('github', d)
   assert.equal(r.statusCode, 202, r.body)
   const job = r.json().job as Job
+  first = {delivery: d, jobId: job.id}
   assert.equal(job.kind, 'deploy.git')
   assert.deepEqual([job.env, job.params.app, job.params.commit, job.params.url, job.trigger.type, job.trigger.by, job.trigger.delivery], ['local', 'web', c2, fx.remote, 'webhook', 'github', d.headers['x-github-delivery']])
 
@@ -163,7 +166,8 @@ test('a commit that cannot be fetched, or whose build fails, fails its job and d
 test('ping, tags, other branches, unknown repositories, bad bodies, a follower, a server without secrets', {skip}, async (t) => {
   const c = fx.head()
   const before = jobCount()
-  const ping = await app.inject({method: 'POST', url: '/hooks/github', headers: {...githubPush({before: c, after: c}).headers, 'x-github-event': 'ping'}, payload: githubPush({before: c, after: c}).payload})
+  const p = githubPush({before: c, after: c})
+  const ping = await send('github', {...p, headers: {...p.headers, 'x-github-event': 'ping'}})
   assert.equal(ping.statusCode, 200, ping.body)
   for (const ref of ['refs/tags/v1', 'refs/heads/feature']) {
     const r = await send('github', githubPush({before: c, after: c, ref}))
@@ -184,7 +188,7 @@ test('ping, tags, other branches, unknown repositories, bad bodies, a follower, 
   const big = await send('github', {...githubPush({before: c, after: c}), payload: 'x'.repeat(25 * 1024 * 1024 + 10)})
   assert.equal(big.statusCode, 413)
   assert.equal(big.json().error.code, 'BODY_TOO_LARGE')
-  const text = await send('github', {...githubPush({before: c, after: c}), headers: {...githubPush({before: c, after: c}).headers, 'content-type': 'text/plain'}})
+  const text = await send('github', {...p, headers: {...p.headers, 'content-type': 'text/plain'}})
   assert.equal(text.statusCode, 415)
 
   const leader = ctx.leader
@@ -209,4 +213,21 @@ test('ping, tags, other branches, unknown repositories, bad bodies, a follower, 
   assert.match(r.json().error.message, /DOPS_GITHUB_WEBHOOK_SECRET/)
   assert.equal(jobCount(), before)
   t.diagnostic(`server log:\n${logs.join('\n')}`)
+})
+
+test('after a restart, a redelivery still answers with its first job and the deployed commit is still known', {skip}, async () => {
+  await app.close()
+  await ctx.runner.close()
+  const {store, runner} = await openJobs(fx.project, fx.planFile)
+  ctx.store = store
+  ctx.runner = runner
+  app = await buildServer(ctx)
+  const before = jobCount()
+  const again = await send('github', first!.delivery)
+  assert.equal(again.statusCode, 200, again.body)
+  assert.equal(again.json().duplicate, first!.jobId)
+  const deployed = ctx.runner.list({kind: 'deploy.git', state: 'succeeded'})[0]!
+  const same = await send('github', githubPush({before: deployed.params.commit as string, after: deployed.params.commit as string}))
+  assert.match(same.json().ignored ?? '', /already deployed/, same.body)
+  assert.equal(jobCount(), before)
 })
