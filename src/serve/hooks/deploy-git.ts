@@ -77,6 +77,8 @@ export const deployGit: JobKindImpl = async (params, ctx) => {
     connection: {},
     app: p.app,
     revision,
+    // hook output as events while it comes, as the service's deploy kind does
+    stream: true,
     reporter: ctx.reporter,
     stopSignal: ctx.stopSignal,
   })
