@@ -163,6 +163,19 @@ test('a commit that cannot be fetched, or whose build fails, fails its job and d
   assert.match((await send('github', githubPush({before: c4, after: c3}))).json().ignored ?? '', /already deployed/)
 })
 
+test('after a deploy from elsewhere (dops deploy), the deployed commit is unknown: a push of it deploys it again', {skip}, async () => {
+  const c3 = ctx.runner.list({kind: 'deploy.git', state: 'succeeded'})[0]!.params.commit as string
+  const cli = await dops(['deploy', '--json'], {cwd: fx.project, timeoutMs: 300_000})
+  assert.equal(cli.code, 0, cli.stdout.slice(-2000) + cli.stderr)
+  assert.match(await site(), /shop v1/)
+  const r = await send('github', githubPush({before: c3, after: c3}))
+  assert.equal(r.statusCode, 202, r.body)
+  const done = await ctx.runner.wait(r.json().job.id)
+  assert.equal(done.state, 'succeeded', JSON.stringify(done.error))
+  assert.ok(done.params.commit === c3 && (await ctx.store.events(done.id)).some((e) => e.type === 'job.log' && /checkout .* reused/.test((e.data as {line: string}).line)), 'the checkout of the commit is reused')
+  assert.match(await site(), /shop gitlab v3/)
+})
+
 test('ping, tags, other branches, unknown repositories, bad bodies, a follower, a server without secrets', {skip}, async (t) => {
   const c = fx.head()
   const before = jobCount()

@@ -5,6 +5,8 @@
  * it). What is deployed: the commit of the app's newest succeeded `deploy.git` job in that environment, as long as
  * the environment's newest deployment of the app is still that job's revision.
  */
+import path from 'node:path'
+import type {DeployReport} from '../../deploy/deploy-job.js'
 import type {AppTrigger, Plan} from '../../plan/types.js'
 import type {Job, JobRunner} from '../types.js'
 import type {Push} from './payload.js'
@@ -38,12 +40,28 @@ export interface Deployed {
   job: Job
 }
 
+/** how many of the newest deployment records are read to find the app's last one (a delivery's time stays bounded) */
+export const RECORDS_SCANNED = 200
+
+/** The newest succeeded deployment of `app` to `env` among the newest records. */
+async function lastDeployment(projectDir: string, env: string, app: string): Promise<DeployReport | undefined> {
+  const [{readdir, readFile}, {deploymentsDir, parseDeploymentRecord}] = await Promise.all([import('node:fs/promises'), import('../../deploy/records.js')])
+  const dir = deploymentsDir(projectDir)
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort().reverse().slice(0, RECORDS_SCANNED)
+  // ids are d-<UTC time>-<random>: newest first, the first match is the newest
+  for (const n of names) {
+    const text = await readFile(path.join(dir, n), 'utf8').catch(() => undefined)
+    const r = text === undefined ? undefined : parseDeploymentRecord(n, text).record
+    if (r && r.env === env && r.app === app && r.status === 'succeeded') return r
+  }
+  return undefined
+}
+
 /** The commit running in `env` for `app` as far as the service knows; undefined when unknown. */
 export async function deployedCommit(runner: JobRunner, projectDir: string, env: string, app: string): Promise<Deployed | undefined> {
   const job = runner.list({env, kind: 'deploy.git', state: 'succeeded', limit: 500}).find((j) => j.params.app === app && commitOf(j))
   if (!job) return undefined
-  const {readDeployments} = await import('../../deploy/records.js')
-  const last = (await readDeployments(projectDir)).filter((d) => d.env === env && d.app === app && d.status === 'succeeded').pop()
+  const last = await lastDeployment(projectDir, env, app)
   // deployed by something else since (dops deploy, a rollback): the commit running there is not known
   if (last && revisionOf(job) !== undefined && last.revision.id !== revisionOf(job)) return undefined
   return {commit: commitOf(job)!, job}
