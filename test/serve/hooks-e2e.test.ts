@@ -85,6 +85,7 @@ test('GitHub: a signed push deploys the commit; tampered bodies start nothing; a
   assert.match(report.revision.source, new RegExp(`checkouts/web-${c2}/app$`))
   assert.match(await site(), /shop git v2/)
   assert.equal((await site('version.txt')).trim(), 'shop git v2', "the app's build ran in the checkout of the commit")
+  assert.equal((await site('env.txt')).trim(), 'secrets:', 'the build saw no webhook secret')
   const events = await ctx.store.events(job.id)
   assert.ok(events.some((e) => e.type === 'deploy.plan'), 'the core deploy events are the job events')
   assert.ok(events.some((e) => e.type === 'job.log' && /fetched [0-9a-f]{12} from/.test((e.data as {line: string}).line)))
@@ -216,10 +217,8 @@ test('ping, tags, other branches, unknown repositories, bad bodies, a follower, 
   }
   assert.equal(jobCount(), before, 'nothing started')
 
-  const saved = process.env.DOPS_GITHUB_WEBHOOK_SECRET
-  delete process.env.DOPS_GITHUB_WEBHOOK_SECRET
+  assert.equal(process.env.DOPS_GITHUB_WEBHOOK_SECRET, undefined, 'the secrets were taken out of the environment')
   const bare = await buildServer(ctx)
-  process.env.DOPS_GITHUB_WEBHOOK_SECRET = saved
   const r = await bare.inject({method: 'POST', url: '/hooks/github', ...(({headers, payload}) => ({headers, payload}))(githubPush({before: c, after: c}))})
   await bare.close()
   assert.equal(r.statusCode, 404)
@@ -234,6 +233,7 @@ test('after a restart, a redelivery still answers with its first job and the dep
   const {store, runner} = await openJobs(fx.project, fx.planFile)
   ctx.store = store
   ctx.runner = runner
+  setHookSecrets()
   app = await buildServer(ctx)
   const before = jobCount()
   const again = await send('github', first!.delivery)

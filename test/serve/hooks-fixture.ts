@@ -39,7 +39,8 @@ export function makeFixture(projectName: string): Fixture {
   const build = 'build: sh build.sh\n    trigger: {repo: acme/shop, env: local, url: ' + JSON.stringify(remote) + ', path: app}\n    strategy:'
   writeFileSync(planFile, readFileSync(planFile, 'utf8').replace('project: shop', `project: ${projectName}`).replace('strategy:', build))
   // the build, as `dops deploy` runs it: in the project (env up) or in the checkout of the pushed commit
-  const buildSh = 'cp VERSION app/site/version.txt\n'
+  // and whether it could read a webhook secret from its environment (it must not)
+  const buildSh = 'cp VERSION app/site/version.txt\necho "secrets:${DOPS_GITHUB_WEBHOOK_SECRET}${DOPS_GITLAB_WEBHOOK_TOKEN}${DOPS_GITLAB_SIGNING_SECRET}" > app/site/env.txt\n'
   writeFileSync(path.join(project, 'build.sh'), buildSh)
   writeFileSync(path.join(project, 'VERSION'), 'project\n')
   // the repository: the app, its build and VERSION; a bare remote the trigger fetches from

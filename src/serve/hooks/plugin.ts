@@ -2,8 +2,8 @@
  * `POST /hooks/github` and `POST /hooks/gitlab` (auth none: the forges sign their deliveries). In this plugin's own
  * context the body is kept as raw bytes (JSON or GitHub's form content type, 25 MB at most) and verified before it
  * is parsed; a verified push to an app's trigger branch starts a `deploy.git` job (registered here). Secrets come
- * from the environment at registration: DOPS_GITHUB_WEBHOOK_SECRET, DOPS_GITLAB_WEBHOOK_TOKEN,
- * DOPS_GITLAB_SIGNING_SECRET. Only the leader acts; the others answer 503 naming it.
+ * from the environment at registration, and are removed from it (builds, git and hooks never see them):
+ * DOPS_GITHUB_WEBHOOK_SECRET, DOPS_GITLAB_WEBHOOK_TOKEN, DOPS_GITLAB_SIGNING_SECRET. Only the leader acts; the others answer 503 naming it.
  */
 import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify'
 // the OpenAPI fields of a route schema (summary, tags, consumes): types only
@@ -26,9 +26,17 @@ export interface HookSecrets {
   gitlabSigning?: string
 }
 
-export function hookSecrets(env: NodeJS.ProcessEnv = process.env): HookSecrets {
-  const v = (k: string) => (env[k] ? env[k] : undefined)
-  return {github: v('DOPS_GITHUB_WEBHOOK_SECRET'), gitlabToken: v('DOPS_GITLAB_WEBHOOK_TOKEN'), gitlabSigning: v('DOPS_GITLAB_SIGNING_SECRET')}
+export const SECRET_VARS = ['DOPS_GITHUB_WEBHOOK_SECRET', 'DOPS_GITLAB_WEBHOOK_TOKEN', 'DOPS_GITLAB_SIGNING_SECRET'] as const
+
+/**
+ * The secrets, taken out of the environment: the app's build (code from the pushed repository), git and every other
+ * process the server starts inherit its environment, and must never see them.
+ */
+export function takeHookSecrets(env: NodeJS.ProcessEnv = process.env): HookSecrets {
+  const v = (k: (typeof SECRET_VARS)[number]) => (env[k] ? env[k] : undefined)
+  const secrets = {github: v('DOPS_GITHUB_WEBHOOK_SECRET'), gitlabToken: v('DOPS_GITLAB_WEBHOOK_TOKEN'), gitlabSigning: v('DOPS_GITLAB_SIGNING_SECRET')}
+  for (const k of SECRET_VARS) delete env[k]
+  return secrets
 }
 
 const header = (req: FastifyRequest, name: string): string | undefined => {
@@ -109,7 +117,7 @@ async function deliver(ctx: ServeContext, secrets: HookSecrets, forge: Forge, re
 
 export default async function plugin(app: FastifyInstance, opts: {ctx: ServeContext}): Promise<void> {
   const ctx = opts.ctx
-  const secrets = hookSecrets()
+  const secrets = takeHookSecrets()
   // this context only: the raw bytes, verified before anything reads them
   app.removeAllContentTypeParsers()
   app.addContentTypeParser(['application/json', 'application/x-www-form-urlencoded'], {parseAs: 'buffer', bodyLimit: HOOK_BODY_LIMIT}, (_req, body, done) => done(null, body))
