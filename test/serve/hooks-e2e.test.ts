@@ -244,3 +244,14 @@ test('after a restart, a redelivery still answers with its first job and the dep
   assert.match(same.json().ignored ?? '', /already deployed/, same.body)
   assert.equal(jobCount(), before)
 })
+
+test('a push that neither follows nor brings the deployed commit deploys when git, after a fetch, says it descends from it', {skip}, async () => {
+  const parent = fx.head()
+  const next = fx.commit('shop v6', {'build.sh': 'cp VERSION app/site/version.txt\n'})
+  const r = await send('github', githubPush({before: parent, after: next}))
+  assert.equal(r.statusCode, 202, r.body)
+  assert.equal(r.json().results[0].reason, 'the commit descends from the deployed one')
+  const done = await ctx.runner.wait(r.json().job.id)
+  assert.equal(done.state, 'succeeded', JSON.stringify(done.error))
+  assert.match(await site(), /shop v6/)
+})
