@@ -1,0 +1,198 @@
+/**
+ * The page's script, part 3 of 3: live jobs (batch progress, each host's lifecycle events with their status and time,
+ * failures first, output tails), loading everything, polling the job list, the buttons and the token form.
+ */
+export const CLIENT_LIVE = String.raw`
+var MAX_LINES = 200;
+
+function liveOf(id) {
+  if (!state.live[id]) state.live[id] = {id: id, state: '', batch: null, hooks: [], hosts: {}, order: [], log: []};
+  return state.live[id];
+}
+function hostOf(l, name) {
+  if (!l.hosts[name]) { l.hosts[name] = {events: {}, status: '', tail: []}; l.order.push(name); }
+  return l.hosts[name];
+}
+function pushLine(list, line) { list.push(String(line)); if (list.length > MAX_LINES) list.splice(0, list.length - MAX_LINES); }
+
+function onJobEvent(id, type, d) {
+  var l = liveOf(id);
+  d = d || {};
+  if (type === 'deploy.plan' && d.report) {
+    l.hooks = (d.report.plan && d.report.plan.hooks) || [];
+    ((d.report.plan && d.report.plan.batches) || []).forEach(function (b) { b.forEach(function (h) { hostOf(l, h.host); }); });
+    l.what = d.report.app + ' ' + (d.report.revision && d.report.revision.id || '');
+  } else if (type === 'batch.start') {
+    l.batch = {index: d.index, total: d.total};
+    (d.hosts || []).forEach(function (h) { hostOf(l, h).status = 'running'; });
+  } else if (type === 'batch.end') {
+    if (l.batch) l.batch.done = d.index;
+  } else if (type === 'deploy.event') {
+    var h = hostOf(l, d.host);
+    h.events[d.event] = {state: d.state, ok: d.ok, ms: d.ms};
+    if (l.hooks.indexOf(d.event) < 0) l.hooks.push(d.event);
+  } else if (type === 'host.end' && d.result) {
+    var r = d.result;
+    var hr = hostOf(l, r.host);
+    hr.status = r.status;
+    hr.tail = [];
+    (r.events || []).forEach(function (e) {
+      if (e.ms !== undefined && !hr.events[e.event]) hr.events[e.event] = {state: 'end', ok: e.status !== 'failed', ms: e.ms};
+      (e.tail || []).forEach(function (t) { pushLine(hr.tail, e.event + ': ' + t); });
+    });
+    (r.outputTail || []).forEach(function (t) { pushLine(hr.tail, t); });
+    if (r.error) pushLine(hr.tail, r.error);
+  } else if (type === 'host.output') {
+    pushLine(hostOf(l, d.host).tail, d.line);
+  } else if (type === 'job.log') {
+    pushLine(l.log, d.line !== undefined ? d.line : JSON.stringify(d));
+  } else if (type === 'env.step') {
+    if (d.state === 'end') pushLine(l.log, d.text + (d.ok === false ? ' failed' : ' done') + (d.ms !== undefined ? ' (' + duration(d.ms) + ')' : ''));
+  } else if (type === 'job.state') {
+    var st = jobStateOf(d);
+    l.state = st;
+    state.jobs.forEach(function (j) { if (j.id === id) { j.state = st; if (TERMINAL.indexOf(st) >= 0 && !j.endedAt) j.endedAt = new Date().toISOString(); if (st === 'running' && !j.startedAt) j.startedAt = new Date().toISOString(); } });
+    renderJobs();
+    if (TERMINAL.indexOf(st) >= 0) setTimeout(function () { loadEnv(); loadHistory(); loadJobs(); }, 200);
+  }
+  scheduleLive();
+}
+
+var liveTimer = null;
+function scheduleLive() { if (!liveTimer) liveTimer = setTimeout(function () { liveTimer = null; renderLive(); }, 100); }
+
+function renderLive() {
+  var box = clear($('live'));
+  Object.keys(state.live).slice(-3).reverse().forEach(function (id) {
+    var l = state.live[id];
+    var job = state.jobs.find(function (j) { return j.id === id; }) || {id: id, kind: '', state: l.state};
+    var panel = el('div', 'live-job');
+    panel.dataset.job = id;
+    var title = add(el('div', 'live-title'), el('code', '', id), document.createTextNode(' ' + (job.kind || '') + ' ' + (l.what || jobWhat(job)) + ' '), badge('st-' + (l.state || job.state), titleCase(l.state || job.state)));
+    panel.appendChild(title);
+    if (l.batch) {
+      var p = el('progress', 'batch-progress');
+      p.max = l.batch.total || 1;
+      p.value = l.batch.done || Math.max(0, (l.batch.index || 1) - 1);
+      add(panel, add(el('div', 'batch'), el('span', 'batch-text', 'batch ' + l.batch.index + '/' + l.batch.total + ' '), p));
+    }
+    var names = l.order.slice().sort(function (a, b) {
+      var fa = /fail|unreach|timed/.test(l.hosts[a].status) ? 0 : 1, fb = /fail|unreach|timed/.test(l.hosts[b].status) ? 0 : 1;
+      return fa - fb;
+    });
+    if (names.length) {
+      var table = el('table', 'live-hosts');
+      var head = add(el('tr'), el('th', '', 'host'), el('th', '', 'status'));
+      l.hooks.forEach(function (k) { head.appendChild(el('th', '', k)); });
+      add(table, add(el('thead'), head));
+      var tb = el('tbody');
+      names.forEach(function (n) {
+        var h = l.hosts[n];
+        var tr = el('tr');
+        tr.dataset.host = n;
+        add(tr, td('live-host', n), td('live-status', h.status || 'waiting'));
+        l.hooks.forEach(function (k) {
+          var e = h.events[k];
+          var c = td('hook' + (e ? (e.state === 'start' ? ' running' : e.ok === false ? ' failed' : ' ok') : ''), e ? (e.state === 'start' ? 'running' : (e.ok === false ? 'failed ' : 'ok ') + duration(e.ms)) : '');
+          c.dataset.event = k;
+          tr.appendChild(c);
+        });
+        tb.appendChild(tr);
+        if (h.tail.length) {
+          var tr2 = el('tr', 'tail-row');
+          var cell = td('tail', add(el('details'), el('summary', '', 'output of ' + n), el('pre', 'tail-text', h.tail.slice(-20).join('\n'))));
+          cell.colSpan = 2 + l.hooks.length;
+          tb.appendChild(add(tr2, cell));
+        }
+      });
+      panel.appendChild(add(table, tb));
+    }
+    if (l.log.length) panel.appendChild(el('pre', 'job-log', l.log.slice(-20).join('\n')));
+    box.appendChild(panel);
+  });
+}
+
+async function loadEnvs() {
+  var v = await api('/envs');
+  if (!state.env && v && v.envs && v.envs.length) state.env = v.envs[0].name;
+  renderEnvs(v);
+}
+async function loadEnv(refresh) {
+  if (!state.env) return;
+  renderEnv(await api('/envs/' + encodeURIComponent(state.env) + (refresh ? '?refresh=1' : '')));
+}
+async function loadJobs() {
+  if (!state.env) return;
+  var v = await api('/jobs?env=' + encodeURIComponent(state.env) + '&limit=20');
+  state.jobs = (v && v.jobs) || [];
+  renderJobs();
+  state.jobs.forEach(function (j) { if (j.state === 'running' || j.state === 'queued') { liveOf(j.id); follow(j.id); } });
+}
+async function loadHistory() {
+  if (!state.env) return;
+  var v = await api('/envs/' + encodeURIComponent(state.env) + '/deployments?limit=10');
+  renderHistory((v && v.deployments) || []);
+}
+async function loadSchedules() {
+  if (!(await has('/schedules'))) return;
+  var v = await api('/schedules');
+  renderSchedules(((v && v.schedules) || []).filter(function (s) { return !state.env || !s.env || s.env === state.env; }));
+}
+async function loadLeader() {
+  try {
+    var h = await api('/health');
+    if (h && h.version) $('version').textContent = 'dops ' + h.version;
+    if (h && !$('leader').textContent) $('leader').textContent = h.leader ? 'this server is the leader' : 'not the leader';
+  } catch (e) { /* shown by the others */ }
+}
+
+async function loadAll() {
+  try {
+    await loadEnvs();
+    await Promise.all([loadEnv(), loadJobs(), loadHistory(), loadSchedules(), loadLeader()]);
+    showError('');
+    $('auth').hidden = true;
+    $('logout').hidden = !state.token;
+    return true;
+  } catch (e) {
+    if (e.status !== 401) showError('Could not load: ' + e.message);
+    return false;
+  }
+}
+
+$('token-form').addEventListener('submit', function (ev) {
+  ev.preventDefault();
+  state.token = $('token').value.trim();
+  $('token').value = '';
+  sessionStorage.setItem('dops.token', state.token);
+  loadAll();
+});
+$('logout').addEventListener('click', function () {
+  sessionStorage.removeItem('dops.token');
+  state.token = '';
+  needToken('Token forgotten.');
+});
+$('refresh').addEventListener('click', async function () {
+  say('checking the hosts…');
+  try { await loadEnv(true); say('hosts checked'); } catch (e) { say('refresh failed: ' + e.message); }
+});
+$('deploy').addEventListener('click', async function () {
+  var app = $('deploy-app').value;
+  if (!app || !state.env) return;
+  if (!state.token) { needToken('Starting a deploy needs a token with the operate role (kept in this tab only).'); return; }
+  say('starting a deploy of ' + app + '…');
+  try {
+    var r = await api('/envs/' + encodeURIComponent(state.env) + '/deploy', {method: 'POST', body: {app: app}});
+    var job = r && r.job;
+    if (!job) throw new Error('no job in the answer');
+    say('job ' + job.id + ' ' + job.state);
+    state.jobs = [job].concat(state.jobs.filter(function (j) { return j.id !== job.id; }));
+    renderJobs();
+    liveOf(job.id);
+    follow(job.id);
+  } catch (e) { say('deploy refused: ' + e.message); }
+});
+
+setInterval(function () { if (state.token || boot.publicRead) loadJobs().catch(function () {}); }, 5000);
+if (state.token || boot.publicRead) loadAll(); else needToken('This server needs a token to read (kept in this tab only).');
+`
