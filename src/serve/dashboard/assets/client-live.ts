@@ -13,15 +13,22 @@ function hostOf(l, name) {
   if (!l.hosts[name]) { l.hosts[name] = {events: {}, status: '', tail: []}; l.order.push(name); }
   return l.hosts[name];
 }
+/** The hooks' columns in lifecycle order; an event the page does not know goes last. */
+function addHook(l, k) {
+  if (l.hooks.indexOf(k) >= 0) return;
+  l.hooks.push(k);
+  l.hooks.sort(function (a, b) { return lifecycleIndex(a) - lifecycleIndex(b); });
+}
 function pushLine(list, line) { list.push(String(line)); if (list.length > MAX_LINES) list.splice(0, list.length - MAX_LINES); }
 
 function onJobEvent(id, type, d) {
   var l = liveOf(id);
   d = d || {};
   if (type === 'deploy.plan' && d.report) {
-    l.hooks = (d.report.plan && d.report.plan.hooks) || [];
-    ((d.report.plan && d.report.plan.batches) || []).forEach(function (b) { b.forEach(function (h) { hostOf(l, h.host); }); });
-    l.what = d.report.app + ' ' + (d.report.revision && d.report.revision.id || '');
+    ((d.report.plan && d.report.plan.hooks) || []).forEach(function (k) { addHook(l, k); });
+    var from = [];
+    ((d.report.plan && d.report.plan.batches) || []).forEach(function (b) { b.forEach(function (h) { hostOf(l, h.host); if (h.from && from.indexOf(h.from) < 0) from.push(h.from); }); });
+    l.what = d.report.app + ' ' + (from.length ? from.join(', ') + ' → ' : '') + (d.report.revision && d.report.revision.id || '');
   } else if (type === 'batch.start') {
     l.batch = {index: d.index, total: d.total};
     (d.hosts || []).forEach(function (h) { hostOf(l, h).status = 'running'; });
@@ -30,7 +37,7 @@ function onJobEvent(id, type, d) {
   } else if (type === 'deploy.event') {
     var h = hostOf(l, d.host);
     h.events[d.event] = {state: d.state, ok: d.ok, ms: d.ms};
-    if (l.hooks.indexOf(d.event) < 0) l.hooks.push(d.event);
+    addHook(l, d.event);
   } else if (type === 'host.end' && d.result) {
     var r = d.result;
     var hr = hostOf(l, r.host);
@@ -53,7 +60,10 @@ function onJobEvent(id, type, d) {
     l.state = st;
     state.jobs.forEach(function (j) { if (j.id === id) { j.state = st; if (TERMINAL.indexOf(st) >= 0 && !j.endedAt) j.endedAt = new Date().toISOString(); if (st === 'running' && !j.startedAt) j.startedAt = new Date().toISOString(); } });
     renderJobs();
-    if (TERMINAL.indexOf(st) >= 0) setTimeout(function () { loadEnv(); loadHistory(); loadJobs(); }, 200);
+    if (TERMINAL.indexOf(st) >= 0) {
+      if (state.started === id) say('job ' + id + ' ' + st);
+      setTimeout(function () { Promise.all([loadEnvs(), loadEnv(), loadHistory(), loadJobs()]).catch(function (e) { showError('Could not load: ' + e.message); }); }, 200);
+    }
   }
   scheduleLive();
 }
@@ -186,6 +196,7 @@ $('deploy').addEventListener('click', async function () {
     var job = r && r.job;
     if (!job) throw new Error('no job in the answer');
     say('job ' + job.id + ' ' + job.state);
+    state.started = job.id;
     state.jobs = [job].concat(state.jobs.filter(function (j) { return j.id !== job.id; }));
     renderJobs();
     liveOf(job.id);

@@ -5,6 +5,11 @@
  */
 export const CLIENT_VIEWS = String.raw`
 var STALE_MS = 5 * 60000;
+var LIFECYCLE = ['BeforeBlockTraffic', 'BlockTraffic', 'AfterBlockTraffic', 'ApplicationStop', 'DownloadBundle', 'BeforeInstall', 'Install', 'AfterInstall',
+  'ApplicationStart', 'ValidateService', 'HealthCheck', 'BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic'];
+function lifecycleIndex(k) { var i = LIFECYCLE.indexOf(k); return i < 0 ? LIFECYCLE.length : i; }
+/** one colour per lifecycle event, the same in every bar and legend */
+function eventColour(k) { return 'c' + lifecycleIndex(k); }
 
 function hostHealth(h) {
   var all = Object.values(h.health || {}).filter(function (x) { return x && typeof x === 'object'; });
@@ -142,14 +147,22 @@ function renderHistory(list) {
     add(item, add(el('div', 'deployment-line'), el('code', '', d.deploymentId), document.createTextNode(' ' + d.app + ' '), badge('st-' + d.status, d.status),
       document.createTextNode(' '), el('code', 'rev', d.revision), el('span', 'muted', ' ' + when(d.startedAt) + ' · ' + duration(d.durationMs) + ' · ' + (d.ok || 0) + ' ok, ' + (d.failed || 0) + ' failed')));
     var hosts = d.hosts || [];
+    var seen = [];
+    hosts.forEach(function (h) { (h.events || []).forEach(function (e) { if (seen.indexOf(e.event) < 0) seen.push(e.event); }); });
+    if (seen.length) {
+      var legend = el('div', 'legend');
+      seen.sort(function (a, b) { return lifecycleIndex(a) - lifecycleIndex(b); }).forEach(function (k) { add(legend, el('span', 'swatch ' + eventColour(k)), el('span', 'legend-text', k)); });
+      item.appendChild(legend);
+    }
     var max = 1;
     hosts.forEach(function (h) { var t = (h.events || []).reduce(function (a, e) { return a + (e.ms || 0); }, 0); if (t > max) max = t; });
     hosts.forEach(function (h) {
       var row = el('div', 'phase-row');
       row.dataset.host = h.host;
       var bar = el('div', 'bar');
-      (h.events || []).forEach(function (e, i) {
-        var seg = el('span', 'seg c' + (i % 6) + (e.ok === false ? ' failed' : ''));
+      (h.events || []).forEach(function (e) {
+        var seg = el('span', 'seg ' + eventColour(e.event) + (e.ok === false ? ' failed' : ''));
+        seg.dataset.event = e.event;
         seg.style.width = Math.max(0.5, (100 * (e.ms || 0)) / max) + '%';
         seg.title = e.event + ': ' + duration(e.ms) + (e.ok === false ? ' (failed)' : '');
         bar.appendChild(seg);

@@ -42,9 +42,25 @@ td.hook.running { color: #0969da; }
 .phase-host { width: 16em; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-size: .9em; }
 .bar { flex: 1; display: flex; height: .9em; background: var(--bg); border-radius: 2px; overflow: hidden; }
 .seg { height: 100%; min-width: 1px; }
-.seg.c0 { background: #54aeff; } .seg.c1 { background: #4ac26b; } .seg.c2 { background: #d4a72c; }
-.seg.c3 { background: #c297ff; } .seg.c4 { background: #ff8182; } .seg.c5 { background: #6fdde6; }
-.seg.failed { background: var(--bad); }
+/* one colour per lifecycle event (BeforeBlockTraffic … AfterAllowTraffic), then any other */
+.c0 { background: #b6e3ff; }
+.c1 { background: #0969da; }
+.c2 { background: #54aeff; }
+.c3 { background: #c297ff; }
+.c4 { background: #8250df; }
+.c5 { background: #fff8c5; }
+.c6 { background: #d4a72c; }
+.c7 { background: #bf8700; }
+.c8 { background: #4ac26b; }
+.c9 { background: #1a7f37; }
+.c10 { background: #6fdde6; }
+.c11 { background: #ffcecb; }
+.c12 { background: #ff8182; }
+.c13 { background: #fa4549; }
+.c14 { background: #8c959f; }
+.seg.failed { background: var(--bad); outline: 1px solid #82071e; }
+.legend { display: flex; flex-wrap: wrap; gap: .2em .6em; align-items: center; font-size: .8em; color: var(--muted); margin: .2em 0; }
+.swatch { display: inline-block; width: .8em; height: .8em; border-radius: 2px; margin-right: -.3em; }
 `
 
 /** The page's icon (a browser asks for one; without it, a 404 in the console). */

@@ -1,0 +1,195 @@
+/**
+ * The dashboard in a real browser (Debian's Chromium driven by playwright-core) over a real `dops serve` on a local
+ * sandbox environment (the README example plus a static host whose name and labels hold HTML, and a hook that prints
+ * HTML). The CLI is the oracle: the environment → group → host → revision cells read from the page equal
+ * `dops env status --json`. A deploy started from the page turns its job row `Succeeded` live (from the job's event
+ * stream), with each host's lifecycle events; no console error, no dialog, no element made from the data.
+ */
+import assert from 'node:assert/strict'
+import {cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {after, before, test} from 'node:test'
+import {chromium, type Browser, type Page} from 'playwright-core'
+import type {EnvStatus} from '../../src/env/status.js'
+import {startServe, type RunningServer} from '../../src/serve/start.js'
+import {cleanUpLocalEnv, removeProject} from '../env/local-cleanup.js'
+import {dops, json, ROOT} from '../helpers.js'
+
+const CHROMIUM = '/usr/bin/chromium'
+const skip = existsSync(CHROMIUM) ? false : `Chromium is not installed at ${CHROMIUM} (apt-get install chromium): the dashboard's browser test needs it`
+const TOKEN = 'dash-test-operate-token-0123456789'
+const EVIL_HOST = '<img src=x onerror="window.__pwned=1;alert(1)">'
+const EVIL_LABEL = '<script>window.__pwned=2</script>'
+const EVIL_OUTPUT = '<img src=y onerror="window.__pwned=3">hook says <b>hi</b>'
+
+let project = ''
+let browser: Browser | undefined
+let server: RunningServer | undefined
+const serverLog: string[] = []
+const run = (args: string[]) => dops(args, {cwd: project})
+
+before(async () => {
+  if (skip) return
+  project = mkdtempSync(path.join(os.tmpdir(), 'dops-dash-'))
+  cpSync(path.join(ROOT, 'examples/local'), project, {recursive: true})
+  const plan = readFileSync(path.join(project, 'dops.yml'), 'utf8')
+    .replace('project: shop', 'project: dashtest')
+    // a static group (nothing connects to it: no apps, no handlers) whose host's name and label are HTML
+    .replace('    groups:\n', `    groups:\n      edge:\n        hosts:\n          - {name: ${JSON.stringify(EVIL_HOST)}, address: 127.0.0.254, labels: {note: ${JSON.stringify(EVIL_LABEL)}}}\n`)
+  writeFileSync(path.join(project, 'dops.yml'), plan)
+  const validate = path.join(project, 'app/scripts/validate.sh')
+  writeFileSync(validate, readFileSync(validate, 'utf8').replace('i=0\n', `echo ${shq(EVIL_OUTPUT)}\ni=0\n`))
+  const up = await run(['env', 'up', '--json'])
+  assert.equal(up.code, 0, up.stdout.slice(-3000) + up.stderr)
+  browser = await chromium.launch({executablePath: CHROMIUM})
+})
+
+after(async () => {
+  await browser?.close()
+  await server?.close()
+  if (!project) return
+  const problems = await cleanUpLocalEnv({project: 'dashtest', projectDir: project, env: 'local'})
+  removeProject(project)
+  if (problems.length) console.error(`cleanup: ${problems.join('; ')}`)
+})
+
+function shq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`
+}
+
+async function serve(publicRead: boolean): Promise<RunningServer> {
+  await server?.close()
+  server = await startServe({cwd: project, listen: '127.0.0.1:0', publicRead, tokensEnv: `${TOKEN}:operate`, version: 'test', log: (l) => serverLog.push(l)})
+  return server
+}
+
+/** A page that records every console error, page error and dialog (none may happen). */
+async function open(url: string, o: {javaScriptEnabled?: boolean} = {}): Promise<{page: Page; problems: string[]}> {
+  const context = await browser!.newContext({javaScriptEnabled: o.javaScriptEnabled ?? true})
+  const page = await context.newPage()
+  const problems: string[] = []
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`)
+  })
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
+  page.on('dialog', (d) => {
+    problems.push(`dialog: ${d.message()}`)
+    void d.dismiss()
+  })
+  await page.goto(url)
+  return {page, problems}
+}
+
+/** The page's env → group → host → revision cells, in the shape of `dops env status --json`'s. */
+async function cells(page: Page): Promise<Array<{group: string; apps: Record<string, string[]>; hosts: Array<{name: string; address: string; revisions: Record<string, string>}>}>> {
+  // as text: tsx would wrap a function's inner names in a helper the page does not have
+  return page.evaluate(`(() => {
+    const text = (e) => ((e && e.textContent) || '').trim()
+    return [...document.querySelectorAll('#groups tbody tr')].map((tr) => {
+      const group = tr.dataset.group
+      const apps = Object.fromEntries([...tr.querySelectorAll('.group-apps .app')].map((a) => [a.dataset.app, [...a.querySelectorAll('code.rev')].map(text)]))
+      const hosts = [...document.querySelectorAll('#hosts tbody tr')]
+        .filter((h) => text(h.querySelector('.host-group')) === group)
+        .map((h) => ({
+          name: text(h.querySelector('.host-name')),
+          address: text(h.querySelector('.host-address')),
+          revisions: Object.fromEntries([...h.querySelectorAll('.host-revision .rev')].map((r) => [r.dataset.app, text(r)])),
+        }))
+      return {group, apps, hosts}
+    })
+  })()`)
+}
+
+/** What the CLI says, in the same shape. */
+async function oracle(): Promise<Awaited<ReturnType<typeof cells>>> {
+  const r = await run(['env', 'status', '--json'])
+  assert.equal(r.code, 0, r.stdout + r.stderr)
+  const s = json<EnvStatus>(r)
+  return s.groups.map((g) => ({
+    group: g.group,
+    apps: Object.fromEntries(g.apps.map((a) => [a.app, a.revision ? [a.revision] : []])),
+    hosts: g.hosts.map((h) => ({name: h.name, address: h.address, revisions: Object.fromEntries(Object.entries(h.revisions).map(([a, v]) => [a, v ?? '-']))})),
+  }))
+}
+
+/** Nothing made from the data ran or became an element. */
+async function inert(page: Page): Promise<void> {
+  assert.equal(await page.evaluate(() => (window as unknown as {__pwned?: number}).__pwned), undefined, 'a script from the data ran')
+  assert.equal(await page.locator('img, b, main script').count(), 0, 'an element was made from the data')
+}
+
+test('--public-read: the server renders the environment into the page (no script needed), every name as text', {skip}, async () => {
+  const s = await serve(true)
+  const {page, problems} = await open(s.url, {javaScriptEnabled: false})
+  const res = await page.request.get(s.url)
+  assert.match(res.headers()['content-security-policy'] ?? '', /default-src 'self'.*script-src 'self'/)
+  assert.deepEqual(await cells(page), await oracle(), 'the server-rendered cells are what `dops env status --json` says')
+  const evil = page.locator('#hosts tbody tr').filter({has: page.locator('.host-group', {hasText: 'edge'})})
+  assert.equal(await evil.locator('.host-name').textContent(), EVIL_HOST)
+  assert.equal(await evil.locator('.host-labels').textContent(), `note=${EVIL_LABEL}`)
+  assert.equal(await page.locator('#auth').isHidden(), true, 'no token asked for reading')
+  assert.equal(await page.locator('#envs tbody tr[data-env="local"] .env-name').textContent(), 'local')
+  await inert(page)
+  // with its script: the same cells, drawn again from the API, and still no error
+  const live = await open(s.url)
+  await live.page.locator('#jobs-section').waitFor()
+  await live.page.waitForFunction(() => document.querySelector('#history')?.childElementCount)
+  assert.deepEqual(await cells(live.page), await oracle())
+  await inert(live.page)
+  assert.deepEqual([...problems, ...live.problems], [])
+  await page.context().close()
+  await live.page.context().close()
+})
+
+test('with a token: reads, refreshes hosts, deploys; the job row turns Succeeded live with each host\'s hooks', {skip, timeout: 300_000}, async () => {
+  const s = await serve(false)
+  const {page, problems} = await open(s.url)
+  assert.equal(await page.locator('#auth').isVisible(), true, 'the page asks for a token')
+  assert.equal(await page.locator('#hosts tbody tr').count(), 0, 'and shows no data without one')
+  await page.fill('#token', TOKEN)
+  await page.click('#token-form button[type=submit]')
+  await page.locator('#hosts tbody tr').first().waitFor()
+  await page.click('#refresh')
+  await page.locator('#action-msg', {hasText: 'hosts checked'}).waitFor({timeout: 60_000})
+  assert.deepEqual(await cells(page), await oracle(), 'after a refresh the cells are what `dops env status --json` says')
+
+  // a new revision of the app, deployed from the page
+  writeFileSync(path.join(project, 'app/site/index.html'), '<h1>shop v2</h1>\n')
+  await page.selectOption('#deploy-app', 'web')
+  await page.click('#deploy')
+  const row = page.locator('#jobs tbody tr').first()
+  await row.locator('.job-state', {hasText: /Queued|Running|Succeeded/}).waitFor()
+  const id = await row.getAttribute('data-job')
+  assert.ok(id, 'the job is listed at once')
+  const panel = page.locator(`.live-job[data-job="${id}"]`)
+  await panel.locator('.batch-text').waitFor({timeout: 60_000})
+  await page.locator(`#jobs tbody tr[data-job="${id}"] .job-state`, {hasText: 'Succeeded'}).waitFor({timeout: 240_000})
+  const job = (await (await fetch(`${s.url}/jobs/${id}`, {headers: {authorization: `Bearer ${TOKEN}`}})).json()) as {job: {state: string; result: {deploymentId: string; revision: {id: string}; plan: {batches: unknown[][]}}}}
+  assert.equal(job.job.state, 'succeeded', 'the API agrees with the row')
+  const report = job.job.result
+  // the live panel: batch i/n, each web host's lifecycle events ok with a time, the hook's output as text
+  await panel.locator('.badge', {hasText: 'Succeeded'}).waitFor()
+  assert.equal(await panel.locator('.batch-text').textContent(), `batch ${report.plan.batches.length}/${report.plan.batches.length} `)
+  const hosts = panel.locator('tbody tr[data-host]')
+  assert.equal(await hosts.count(), 2)
+  for (const ev of ['ApplicationStop', 'ApplicationStart', 'ValidateService']) {
+    for (const t of await hosts.locator(`td.hook[data-event="${ev}"]`).allTextContents()) assert.match(t, /^ok \d+(ms|\.\ds)$/, `${ev}: ${t}`)
+  }
+  const tails = await panel.locator('.tail-text').allTextContents()
+  assert.ok(tails.some((t) => t.includes(EVIL_OUTPUT)), `the hook's output shows as text: ${JSON.stringify(tails)}`)
+
+  // when the job ended the page read the environment again: the new revision everywhere, as the CLI says
+  const cli = await oracle()
+  const web = cli.find((g) => g.group === 'web')!
+  assert.deepEqual(web.apps.web, [report.revision.id])
+  await page.locator('#hosts tbody tr .rev', {hasText: report.revision.id}).first().waitFor()
+  await page.waitForFunction((rev) => [...document.querySelectorAll('#hosts .rev[data-app="web"]')].every((e) => e.textContent === rev), report.revision.id)
+  assert.deepEqual(await cells(page), cli)
+  const first = page.locator('#history .deployment').first()
+  assert.equal(await first.getAttribute('data-deployment'), report.deploymentId)
+  assert.match((await first.locator('.deployment-line').textContent()) ?? '', /succeeded/)
+  await inert(page)
+  assert.deepEqual(problems, [])
+  await page.context().close()
+})
