@@ -6,11 +6,16 @@ export const CLIENT_LIVE = String.raw`
 var MAX_LINES = 200;
 
 function liveOf(id) {
-  if (!state.live[id]) state.live[id] = {id: id, state: '', batch: null, hooks: [], hosts: {}, order: [], log: []};
+  if (!state.live[id]) {
+    state.live[id] = {id: id, state: '', batch: null, hooks: [], hosts: {}, order: [], log: []};
+    var ids = Object.keys(state.live);
+    // bounded: the panels of the last jobs only
+    ids.slice(0, Math.max(0, ids.length - 10)).forEach(function (old) { if (TERMINAL.indexOf(state.live[old].state) >= 0) delete state.live[old]; });
+  }
   return state.live[id];
 }
 function hostOf(l, name) {
-  if (!l.hosts[name]) { l.hosts[name] = {events: {}, status: '', tail: []}; l.order.push(name); }
+  if (!l.hosts[name]) { l.hosts[name] = {events: {}, rollback: null, ended: false, status: '', tail: []}; l.order.push(name); }
   return l.hosts[name];
 }
 /** The hooks' columns in lifecycle order; an event the page does not know goes last. */
@@ -36,12 +41,15 @@ function onJobEvent(id, type, d) {
     if (l.batch) l.batch.done = d.index;
   } else if (type === 'deploy.event') {
     var h = hostOf(l, d.host);
-    h.events[d.event] = {state: d.state, ok: d.ok, ms: d.ms};
+    // a host's events after its end belong to the rollback of a failed deployment
+    var into = h.ended ? (h.rollback = h.rollback || {}) : h.events;
+    into[d.event] = {state: d.state, ok: d.ok, ms: d.ms};
     addHook(l, d.event);
   } else if (type === 'host.end' && d.result) {
     var r = d.result;
     var hr = hostOf(l, r.host);
     hr.status = r.status;
+    hr.ended = true;
     hr.tail = [];
     (r.events || []).forEach(function (e) {
       if (e.ms !== undefined && !hr.events[e.event]) hr.events[e.event] = {state: 'end', ok: e.status !== 'failed', ms: e.ms};
@@ -51,6 +59,8 @@ function onJobEvent(id, type, d) {
     if (r.error) pushLine(hr.tail, r.error);
   } else if (type === 'host.output') {
     pushLine(hostOf(l, d.host).tail, d.line);
+  } else if (type === 'run.stopped') {
+    l.stopped = d.message || d.reason;
   } else if (type === 'job.log') {
     pushLine(l.log, d.line !== undefined ? d.line : JSON.stringify(d));
   } else if (type === 'env.step') {
@@ -66,6 +76,15 @@ function onJobEvent(id, type, d) {
     }
   }
   scheduleLive();
+}
+
+function hookCells(tr, hooks, events) {
+  hooks.forEach(function (k) {
+    var e = events[k];
+    var c = td('hook' + (e ? (e.state === 'start' ? ' running' : e.ok === false ? ' failed' : ' ok') : ''), e ? (e.state === 'start' ? 'running' : (e.ok === false ? 'failed ' : 'ok ') + duration(e.ms)) : '');
+    c.dataset.event = k;
+    tr.appendChild(c);
+  });
 }
 
 var liveTimer = null;
@@ -101,13 +120,15 @@ function renderLive() {
         var tr = el('tr');
         tr.dataset.host = n;
         add(tr, td('live-host', n), td('live-status', h.status || 'waiting'));
-        l.hooks.forEach(function (k) {
-          var e = h.events[k];
-          var c = td('hook' + (e ? (e.state === 'start' ? ' running' : e.ok === false ? ' failed' : ' ok') : ''), e ? (e.state === 'start' ? 'running' : (e.ok === false ? 'failed ' : 'ok ') + duration(e.ms)) : '');
-          c.dataset.event = k;
-          tr.appendChild(c);
-        });
+        hookCells(tr, l.hooks, h.events);
         tb.appendChild(tr);
+        if (h.rollback) {
+          var rb = el('tr', 'rollback-row');
+          rb.dataset.rollback = n;
+          add(rb, td('live-host muted', '↳ rollback'), td('live-status', ''));
+          hookCells(rb, l.hooks, h.rollback);
+          tb.appendChild(rb);
+        }
         if (h.tail.length) {
           var tr2 = el('tr', 'tail-row');
           var cell = td('tail', add(el('details'), el('summary', '', 'output of ' + n), el('pre', 'tail-text', h.tail.slice(-20).join('\n'))));
@@ -117,6 +138,7 @@ function renderLive() {
       });
       panel.appendChild(add(table, tb));
     }
+    if (l.stopped) panel.appendChild(el('p', 'stopped', l.stopped));
     if (l.log.length) panel.appendChild(el('pre', 'job-log', l.log.slice(-20).join('\n')));
     box.appendChild(panel);
   });
