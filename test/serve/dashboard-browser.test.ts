@@ -148,7 +148,13 @@ test('--public-read: the server renders the environment into the page (no script
 
 test('with a token: reads, refreshes hosts, deploys; the job row turns Succeeded live with each host\'s hooks', {skip, timeout: 300_000}, async () => {
   const s = await serve(false)
-  const {page, problems} = await open(s.url)
+  const shell = await fetch(`${s.url}/?env=local`)
+  assert.match(shell.headers.get('content-security-policy') ?? '', /default-src 'self'/)
+  assert.doesNotMatch(await shell.text(), /web-1|127\.0\.0\.254|data-host=/, 'without --public-read the server puts no data in the page')
+  const js = await fetch(`${s.url}/assets/dashboard.js`)
+  assert.equal(js.status, 200)
+  assert.match(js.headers.get('content-type') ?? '', /^text\/javascript/)
+  const {page, problems} = await open(`${s.url}/?env=nosuchenv`)
   assert.equal(await page.locator('#auth').isVisible(), true, 'the page asks for a token')
   assert.equal(await page.locator('#hosts tbody tr').count(), 0, 'and shows no data without one')
   await page.fill('#token', TOKEN)

@@ -146,7 +146,9 @@ function renderLive() {
 
 async function loadEnvs() {
   var v = await api('/envs');
-  if (!state.env && v && v.envs && v.envs.length) state.env = v.envs[0].name;
+  var names = ((v && v.envs) || []).map(function (e) { return e.name; });
+  // an environment the server does not have (an old link): the first one
+  if (names.indexOf(state.env) < 0) state.env = names[0];
   renderEnvs(v);
 }
 async function loadEnv(refresh) {
