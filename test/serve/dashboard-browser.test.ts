@@ -28,6 +28,9 @@ let browser: Browser | undefined
 let server: RunningServer | undefined
 const serverLog: string[] = []
 const run = (args: string[]) => dops(args, {cwd: project})
+/** the app's ValidateService script (it prints HTML), and what it says */
+const VALIDATE = () => path.join(project, 'app/scripts/validate.sh')
+let validateScript = ''
 
 before(async () => {
   if (skip) return
@@ -38,8 +41,8 @@ before(async () => {
     // a static group (nothing connects to it: no apps, no handlers) whose host's name and label are HTML
     .replace('    groups:\n', `    groups:\n      edge:\n        hosts:\n          - {name: ${JSON.stringify(EVIL_HOST)}, address: 127.0.0.254, labels: {note: ${JSON.stringify(EVIL_LABEL)}}}\n`)
   writeFileSync(path.join(project, 'dops.yml'), plan)
-  const validate = path.join(project, 'app/scripts/validate.sh')
-  writeFileSync(validate, readFileSync(validate, 'utf8').replace('i=0\n', `echo ${shq(EVIL_OUTPUT)}\ni=0\n`))
+  validateScript = readFileSync(VALIDATE(), 'utf8').replace('i=0\n', `echo ${shq(EVIL_OUTPUT)}\ni=0\n`)
+  writeFileSync(VALIDATE(), validateScript)
   const up = await run(['env', 'up', '--json'])
   assert.equal(up.code, 0, up.stdout.slice(-3000) + up.stderr)
   browser = await chromium.launch({executablePath: CHROMIUM})
@@ -146,8 +149,47 @@ test('--public-read: the server renders the environment into the page (no script
   await live.page.context().close()
 })
 
-test('with a token: reads, refreshes hosts, deploys; the job row turns Succeeded live with each host\'s hooks', {skip, timeout: 300_000}, async () => {
+test('a deploy failing on one host: its row turns Failed, the failed host is listed first with the event that failed and its output', {skip, timeout: 300_000}, async () => {
   const s = await serve(false)
+  const {page, problems} = await open(s.url)
+  await page.fill('#token', TOKEN)
+  await page.click('#token-form button[type=submit]')
+  await page.locator('#hosts tbody tr').first().waitFor()
+  writeFileSync(VALIDATE(), validateScript.replace('i=0\n', `[ "$(hostname)" = web-2 ] && { echo ${shq(`web-2 refuses ${EVIL_OUTPUT}`)} >&2; exit 1; }\ni=0\n`))
+  await page.selectOption('#deploy-app', 'web')
+  await page.click('#deploy')
+  const row = page.locator('#jobs tbody tr').first()
+  await row.locator('.job-state', {hasText: /Queued|Running|Failed/}).waitFor()
+  const id = await row.getAttribute('data-job')
+  await page.locator(`#jobs tbody tr[data-job="${id}"] .job-state`, {hasText: 'Failed'}).waitFor({timeout: 240_000})
+  const panel = page.locator(`.live-job[data-job="${id}"]`)
+  await panel.locator('.badge', {hasText: 'Failed'}).waitFor()
+  const hosts = panel.locator('tbody tr[data-host]')
+  assert.equal(await hosts.first().getAttribute('data-host'), 'web-2', 'the failed host comes first')
+  assert.match((await hosts.first().locator('td.live-status').textContent()) ?? '', /fail/)
+  assert.match((await hosts.first().locator('td.hook[data-event="ValidateService"]').textContent()) ?? '', /^failed /)
+  assert.match((await hosts.nth(1).locator('td.hook[data-event="ValidateService"]').textContent()) ?? '', /^ok /)
+  // then the hosts the core rolled back to the revision before: their events on a row of their own
+  const result = ((await (await fetch(`${s.url}/jobs/${id}`, {headers: {authorization: `Bearer ${TOKEN}`}})).json()) as {job: {result: {rollback?: {results: Array<{host: string}>}}}}).job.result
+  const rolledBack = (result.rollback?.results ?? []).map((r) => r.host).sort()
+  assert.deepEqual(rolledBack, ['web-1', 'web-2'], 'the failed deployment was rolled back on both hosts')
+  for (const h of rolledBack) assert.match((await panel.locator(`tr[data-rollback="${h}"] td.hook[data-event="ValidateService"]`).textContent()) ?? '', /^ok /)
+  assert.match((await panel.locator('.stopped').textContent()) ?? '', /failure budget/)
+  const tails = await panel.locator('.tail-text').allTextContents()
+  assert.ok(tails.some((t) => t.includes(`web-2 refuses ${EVIL_OUTPUT}`)), `the failure's output shows as text: ${JSON.stringify(tails)}`)
+  await page.locator('#history .deployment').first().locator('.deployment-line', {hasText: /failed/}).waitFor()
+  // read again when the job ended: the revision each host runs after the rollback, as the CLI says
+  await page.locator('#env-meta .badge', {hasText: /failed/}).waitFor()
+  assert.deepEqual(await cells(page), await oracle())
+  await inert(page)
+  assert.deepEqual(problems, [])
+  await page.context().close()
+  writeFileSync(VALIDATE(), validateScript)
+})
+
+test('with a token: reads, refreshes hosts, deploys (the job row turns Succeeded live with each host\'s hooks), rolls back from the history', {skip, timeout: 300_000}, async () => {
+  const s = await serve(false)
+  writeFileSync(VALIDATE(), validateScript)
   const shell = await fetch(`${s.url}/?env=local`)
   assert.match(shell.headers.get('content-security-policy') ?? '', /default-src 'self'/)
   assert.doesNotMatch(await shell.text(), /web-1|127\.0\.0\.254|data-host=/, 'without --public-read the server puts no data in the page')
@@ -199,42 +241,27 @@ test('with a token: reads, refreshes hosts, deploys; the job row turns Succeeded
   const first = page.locator('#history .deployment').first()
   assert.equal(await first.getAttribute('data-deployment'), report.deploymentId)
   assert.match((await first.locator('.deployment-line').textContent()) ?? '', /succeeded/)
-  await inert(page)
-  assert.deepEqual(problems, [])
-  await page.context().close()
-})
 
-test('a deploy failing on one host: its row turns Failed, the failed host is listed first with the event that failed and its output', {skip, timeout: 300_000}, async () => {
-  const s = server!
-  const {page, problems} = await open(s.url)
-  // the token is kept in the tab only: a new tab asks again
-  await page.fill('#token', TOKEN)
-  await page.click('#token-form button[type=submit]')
-  await page.locator('#hosts tbody tr').first().waitFor()
-  const validate = path.join(project, 'app/scripts/validate.sh')
-  writeFileSync(validate, readFileSync(validate, 'utf8').replace('i=0\n', `[ "$(hostname)" = web-2 ] && { echo ${shq(`web-2 refuses ${EVIL_OUTPUT}`)} >&2; exit 1; }\ni=0\n`))
-  await page.selectOption('#deploy-app', 'web')
-  await page.click('#deploy')
-  const row = page.locator('#jobs tbody tr').first()
-  await row.locator('.job-state', {hasText: /Queued|Running|Failed/}).waitFor()
-  const id = await row.getAttribute('data-job')
-  await page.locator(`#jobs tbody tr[data-job="${id}"] .job-state`, {hasText: 'Failed'}).waitFor({timeout: 240_000})
-  const panel = page.locator(`.live-job[data-job="${id}"]`)
-  await panel.locator('.badge', {hasText: 'Failed'}).waitFor()
-  const hosts = panel.locator('tbody tr[data-host]')
-  assert.equal(await hosts.first().getAttribute('data-host'), 'web-2', 'the failed host comes first')
-  assert.match((await hosts.first().locator('td.live-status').textContent()) ?? '', /fail/)
-  assert.match((await hosts.first().locator('td.hook[data-event="ValidateService"]').textContent()) ?? '', /^failed /)
-  assert.match((await hosts.nth(1).locator('td.hook[data-event="ValidateService"]').textContent()) ?? '', /^ok /)
-  // then both were rolled back to the revision before: their events on a row of their own
-  for (const h of ['web-1', 'web-2']) assert.match((await panel.locator(`tr[data-rollback="${h}"] td.hook[data-event="ValidateService"]`).textContent()) ?? '', /^ok /)
-  assert.match((await panel.locator('.stopped').textContent()) ?? '', /failure budget/)
-  const tails = await panel.locator('.tail-text').allTextContents()
-  assert.ok(tails.some((t) => t.includes(`web-2 refuses ${EVIL_OUTPUT}`)), `the failure's output shows as text: ${JSON.stringify(tails)}`)
-  await page.locator('#history .deployment').first().locator('.deployment-line', {hasText: /failed/}).waitFor()
-  // read again when the job ended: the revision each host runs after the rollback, as the CLI says
-  await page.locator('#env-meta .badge', {hasText: /failed/}).waitFor()
-  assert.deepEqual(await cells(page), await oracle())
+  // the revision before is offered back, as a command and a button; the button rolls back through the API
+  const before = page.locator('#history .deployment').filter({has: page.locator('button.rollback')}).first()
+  const previous = (await before.locator('.deployment-line code.rev').textContent())!
+  assert.notEqual(previous, report.revision.id)
+  assert.match((await before.locator('.deployment-line').textContent()) ?? '', /succeeded/)
+  assert.equal(await before.locator('code.cmd').textContent(), `dops rollback -e local -a web --to ${previous}`)
+  assert.equal(await first.locator('button.rollback').count(), 0, 'nothing to roll back to on the running revision')
+  await before.locator('button.rollback').click()
+  const back = page.locator('#jobs tbody tr').first()
+  await back.locator('.job-kind', {hasText: 'rollback'}).waitFor()
+  const backId = await back.getAttribute('data-job')
+  assert.notEqual(backId, id)
+  await page.locator(`#jobs tbody tr[data-job="${backId}"] .job-state`, {hasText: 'Succeeded'}).waitFor({timeout: 240_000})
+  const rolled = (await (await fetch(`${s.url}/jobs/${backId}`, {headers: {authorization: `Bearer ${TOKEN}`}})).json()) as {job: {params: {to: string}; result: {kind: string; revision: {id: string; source: string}}}}
+  assert.deepEqual([rolled.job.params.to, rolled.job.result.kind], [previous, 'rollback'])
+  assert.match(rolled.job.result.revision.source, new RegExp(previous), 'the bundle of the revision before')
+  // (a rollback installs that bundle again, under an id of its own)
+  await page.locator('#env-meta code.rev', {hasText: rolled.job.result.revision.id}).waitFor()
+  await page.waitForFunction((rev) => [...document.querySelectorAll('#hosts .rev[data-app="web"]')].every((e) => e.textContent === rev), rolled.job.result.revision.id)
+  assert.deepEqual(await cells(page), await oracle(), 'rolled back: the cells are what the CLI says')
   await inert(page)
   assert.deepEqual(problems, [])
   await page.context().close()

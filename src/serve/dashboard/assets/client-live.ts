@@ -210,13 +210,12 @@ $('refresh').addEventListener('click', async function () {
   say('checking the hosts…');
   try { await loadEnv(true); say('hosts checked'); } catch (e) { say('refresh failed: ' + e.message); }
 });
-$('deploy').addEventListener('click', async function () {
-  var app = $('deploy-app').value;
-  if (!app || !state.env) return;
-  if (!state.token) { needToken('Starting a deploy needs a token with the operate role (kept in this tab only).'); return; }
-  say('starting a deploy of ' + app + '…');
+/** Starts a job (deploy, rollback) with the operate token, lists it at once and follows its events. */
+async function startJob(what, path, body) {
+  if (!state.token) { needToken('Starting a ' + what + ' needs a token with the operate role (kept in this tab only).'); return; }
+  say('starting a ' + what + ' of ' + body.app + '…');
   try {
-    var r = await api('/envs/' + encodeURIComponent(state.env) + '/deploy', {method: 'POST', body: {app: app}});
+    var r = await api(path, {method: 'POST', body: body});
     var job = r && r.job;
     if (!job) throw new Error('no job in the answer');
     say('job ' + job.id + ' ' + job.state);
@@ -225,7 +224,16 @@ $('deploy').addEventListener('click', async function () {
     renderJobs();
     liveOf(job.id);
     follow(job.id);
-  } catch (e) { say('deploy refused: ' + e.message); }
+  } catch (e) { say(what + ' refused: ' + e.message); }
+}
+$('deploy').addEventListener('click', function () {
+  var app = $('deploy-app').value;
+  if (app && state.env) startJob('deploy', '/envs/' + encodeURIComponent(state.env) + '/deploy', {app: app});
+});
+$('history').addEventListener('click', function (ev) {
+  var b = ev.target;
+  if (!(b instanceof HTMLButtonElement) || !b.dataset.rollbackTo || !state.env) return;
+  startJob('rollback', '/envs/' + encodeURIComponent(state.env) + '/rollback', {app: b.dataset.app, to: b.dataset.rollbackTo});
 });
 
 setInterval(function () { if (state.token || boot.publicRead) loadJobs().catch(function () {}); }, 5000);

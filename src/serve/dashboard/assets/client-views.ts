@@ -141,11 +141,23 @@ function renderJobs() {
 function renderHistory(list) {
   var box = clear($('history'));
   if (!list.length) { box.appendChild(el('p', 'muted', 'No deployment yet.')); return; }
+  var current = {};
+  list.forEach(function (d) { if (current[d.app] === undefined && (d.status === 'succeeded' || d.status === 'up-to-date')) current[d.app] = d.revision; });
+  var offered = {};
   list.forEach(function (d) {
     var item = el('div', 'deployment');
     item.dataset.deployment = d.deploymentId;
     add(item, add(el('div', 'deployment-line'), el('code', '', d.deploymentId), document.createTextNode(' ' + d.app + ' '), badge('st-' + d.status, d.status),
       document.createTextNode(' '), el('code', 'rev', d.revision), el('span', 'muted', ' ' + when(d.startedAt) + ' · ' + duration(d.durationMs) + ' · ' + (d.ok || 0) + ' ok, ' + (d.failed || 0) + ' failed')));
+    // an earlier good revision: the command that goes back to it, and a button that asks the API to
+    if (d.status === 'succeeded' && current[d.app] !== undefined && d.revision !== current[d.app] && !offered[d.app + ' ' + d.revision]) {
+      offered[d.app + ' ' + d.revision] = true;
+      var b = el('button', 'rollback', 'Roll back to this');
+      b.type = 'button';
+      b.dataset.app = d.app;
+      b.dataset.rollbackTo = d.revision;
+      add(item, add(el('div', 'rollback-line'), el('code', 'cmd', 'dops rollback -e ' + state.env + ' -a ' + d.app + ' --to ' + d.revision), document.createTextNode(' '), b));
+    }
     var hosts = d.hosts || [];
     var seen = [];
     hosts.forEach(function (h) { (h.events || []).forEach(function (e) { if (seen.indexOf(e.event) < 0) seen.push(e.event); }); });

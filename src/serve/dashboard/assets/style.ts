@@ -39,6 +39,8 @@ td.hook.failed { color: var(--bad); font-weight: 600; }
 td.hook.running { color: #0969da; }
 tr.rollback-row td { font-size: .9em; border-bottom-style: dotted; }
 .stopped { color: var(--bad); margin: .2em 0; }
+.rollback-line { margin: .2em 0; font-size: .9em; }
+code.cmd { background: var(--bg); padding: 0 .3em; }
 .deployment { margin: .5em 0; padding: .3em 0; border-bottom: 1px dashed var(--line); }
 .phase-row { display: flex; align-items: center; gap: .5em; margin: .15em 0; }
 .phase-host { width: 16em; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-size: .9em; }
