@@ -8,6 +8,7 @@ import type {GroupSpec, LoadedPlan, ScriptSpec} from '../plan/types.js'
 import {getProvider, registerProvider} from '../providers/registry.js'
 import type {Provider, ProviderContext} from '../providers/types.js'
 import {openState} from '../state/backend.js'
+import {followMembership, labelsFrom} from '../monitor/sync.js'
 import {resolveTargets, type ResolvedTargets} from '../targets.js'
 import {parseDuration} from '../util/duration.js'
 import {makeRedactor} from '../util/redact.js'
@@ -57,7 +58,8 @@ export async function loadEnv(p: EnvParams): Promise<EnvContext> {
   const envName = t.envName
   await loadProviderModules(loaded)
   const groups = loaded.plan.environments![envName]!.groups ?? {}
-  const store = await openState(loaded, t.projectDir, envName)
+  // monitoring follows membership: every state write rewrites the target files of groups whose hosts changed
+  const store = followMembership(await openState(loaded, t.projectDir, envName), {loaded, envName, projectDir: t.projectDir, labelsOf: labelsFrom(t.hosts, groups), connection: p.connection}, p.reporter)
   const ctx = (group: string): ProviderContext => ({project: loaded.plan.project, env: envName, group, projectDir: t.projectDir, spec: (groups[group]!.instance ?? {}) as Record<string, unknown>, settings: providerOf(loaded, groups[group]!).settings})
   return {p, t: {...t, envName}, loaded, envName, groups, store, ctx, order: dependencyOrder(groups)}
 }

@@ -53,6 +53,17 @@ export interface GroupSpec {
   bootstrap?: ScriptSpec[]
   apps?: string[]
   on?: {hostsJoined?: EventHandlerSpec[]; hostsLeft?: EventHandlerSpec[]}
+  monitoring?: false | {exporters?: Record<string, ExporterSpec>; labels?: Record<string, string>}
+}
+
+/** An exporter on each host: its port, or port, path and scheme; `false` in a group turns one off. */
+export type ExporterSpec = number | {port: number; path?: string; scheme?: 'http' | 'https'} | false
+
+export interface MonitoringSpec {
+  /** `host`: a monitoring host reached over SSH (a host of the plan's environment `env`, or an address) */
+  targets: {dir: string; host?: string; env?: string}
+  exporters?: Record<string, ExporterSpec>
+  labels?: Record<string, string>
 }
 
 export interface EventHandlerSpec {
@@ -132,6 +143,7 @@ export interface Plan {
   environments?: Record<string, EnvironmentSpec>
   apps?: Record<string, AppSpec>
   schedules?: Record<string, ScheduleSpec>
+  monitoring?: MonitoringSpec
 }
 
 /** A plan with where it came from: the file, its directory (relative paths), positions, and secret values. */
