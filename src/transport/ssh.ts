@@ -39,7 +39,7 @@ export function poolKey(t: SshTarget, viaKey?: string): string {
 export class SshTransport implements Transport {
   private readonly pool = new Map<string, Promise<SshConnection>>()
   /** the pool key each open connection was dialled for: a hop's key is part of the keys of what is reached through it */
-  private readonly keys = new WeakMap<SshConnection, string>()
+  private readonly poolKeys = new WeakMap<SshConnection, string>()
   private readonly knownHosts = new Map<string, Promise<KnownHosts>>()
   private readonly handshakes: Semaphore
   private readonly config: SshConfigFile
@@ -70,12 +70,12 @@ export class SshTransport implements Transport {
   }
 
   private open(t: SshTarget, label: string, via?: SshConnection): Promise<SshConnection> {
-    const key = poolKey(t, via && this.keys.get(via))
+    const key = poolKey(t, via && this.poolKeys.get(via))
     let p = this.pool.get(key)
     if (!p) {
       const dialled = (p = this.dial(t, label, via))
       this.pool.set(key, p)
-      void dialled.then((c) => this.keys.set(c, key), () => undefined)
+      void dialled.then((c) => this.poolKeys.set(c, key), () => undefined)
       // a connection the host closed is never handed out again: the next connect() dials anew
       const forget = () => this.pool.get(key) === dialled && this.pool.delete(key)
       p.then((c) => c.client.once('close', forget), forget)
