@@ -34,19 +34,19 @@ export async function bootData(app: FastifyInstance, ctx: ServeContext, wanted: 
 
 export default async function plugin(app: FastifyInstance, opts: {ctx: ServeContext}): Promise<void> {
   const {ctx} = opts
-  app.get('/', {config: {auth: 'none'}}, async (req, reply) => {
+  app.get('/', {config: {auth: 'none'}, schema: {description: 'The dashboard: an HTML page (`?env=NAME` chooses the environment). It asks for a token unless the server runs with --public-read.'}}, async (req, reply) => {
     const q = req.query as Record<string, unknown> | undefined
     const wanted = typeof q?.env === 'string' && q.env.length <= 200 ? q.env : undefined
     const html = renderPage(await bootData(app, ctx, wanted))
     return reply.headers(SECURITY_HEADERS).type('text/html; charset=utf-8').send(html)
   })
-  app.get('/assets/dashboard.js', {config: {auth: 'none'}}, async (_req, reply) =>
+  app.get('/assets/dashboard.js', {config: {auth: 'none'}, schema: {description: "The dashboard page's script (plain JavaScript)."}}, async (_req, reply) =>
     reply.headers(SECURITY_HEADERS).type('text/javascript; charset=utf-8').send(DASHBOARD_JS),
   )
-  app.get('/assets/dashboard.css', {config: {auth: 'none'}}, async (_req, reply) =>
+  app.get('/assets/dashboard.css', {config: {auth: 'none'}, schema: {description: "The dashboard page's style sheet."}}, async (_req, reply) =>
     reply.headers(SECURITY_HEADERS).type('text/css; charset=utf-8').send(DASHBOARD_CSS),
   )
-  app.get('/assets/favicon.svg', {config: {auth: 'none'}}, async (_req, reply) =>
+  app.get('/assets/favicon.svg', {config: {auth: 'none'}, schema: {description: "The dashboard page's icon (SVG)."}}, async (_req, reply) =>
     reply.headers(SECURITY_HEADERS).type('image/svg+xml').send(FAVICON_SVG),
   )
 }
