@@ -21,6 +21,7 @@ const skip = existsSync(CHROMIUM) ? false : `Chromium is not installed at ${CHRO
 const TOKEN = 'dash-test-operate-token-0123456789'
 const EVIL_HOST = '<img src=x onerror="window.__pwned=1;alert(1)">'
 const EVIL_LABEL = '<script>window.__pwned=2</script>'
+const EVIL_COMMAND = "echo '<img src=z onerror=window.__pwned=4>'"
 const EVIL_OUTPUT = '<img src=y onerror="window.__pwned=3">hook says <b>hi</b>'
 
 let project = ''
@@ -38,6 +39,8 @@ before(async () => {
   cpSync(path.join(ROOT, 'examples/local'), project, {recursive: true})
   const plan = readFileSync(path.join(project, 'dops.yml'), 'utf8')
     .replace('project: shop', 'project: dashtest')
+    // a schedule that does not come due during the test (29 February), whose command holds HTML
+    .replace('environments:\n', `schedules:\n  nightly-report:\n    cron: "0 0 29 2 *"\n    env: local\n    run: {command: ${JSON.stringify(EVIL_COMMAND)}, group: web}\nenvironments:\n`)
     // a static group (nothing connects to it: no apps, no handlers) whose host's name and label are HTML
     .replace('    groups:\n', `    groups:\n      edge:\n        hosts:\n          - {name: ${JSON.stringify(EVIL_HOST)}, address: 127.0.0.254, labels: {note: ${JSON.stringify(EVIL_LABEL)}}}\n`)
   writeFileSync(path.join(project, 'dops.yml'), plan)
@@ -139,6 +142,14 @@ test('--public-read: the server renders the environment into the page (no script
   await live.page.locator('#jobs-section').waitFor()
   await live.page.waitForFunction(() => document.querySelector('#history')?.childElementCount)
   assert.deepEqual(await cells(live.page), await oracle())
+  // schedules, when this server has them (GET /schedules), with their next run and the command as text
+  const doc = (await (await fetch(`${s.url}/openapi.json`)).json()) as {paths: Record<string, unknown>}
+  if (doc.paths['/schedules']) {
+    const row = live.page.locator('#schedules tr[data-schedule="nightly-report"]')
+    await row.waitFor()
+    assert.ok(((await row.locator('.schedule-what').textContent()) ?? '').includes(EVIL_COMMAND))
+    assert.match((await row.locator('.schedule-next').textContent()) ?? '', /-02-29 00:00:00Z/)
+  } else assert.equal(await live.page.locator('#schedules-section').isHidden(), true, 'no schedules part: nothing shown, nothing asked')
   // reading needs no token here, starting a deploy does: the page asks for one and sends nothing
   await live.page.click('#deploy')
   await live.page.locator('#auth-msg', {hasText: 'operate role'}).waitFor()
