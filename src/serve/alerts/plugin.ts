@@ -1,0 +1,67 @@
+/**
+ * Alertmanager → dops: `POST /hooks/alertmanager` (payload version 4; its own bearer token, since Alertmanager
+ * signs nothing: `DOPS_ALERTMANAGER_TOKEN`, compared in constant time) and `GET /recovery` (the decisions, newest
+ * first, for the dashboard and scripts).
+ *
+ * A delivery is answered at once (200 `{accepted}`) and decided afterwards, one delivery at a time. A malformed
+ * payload is a 400 (final for Alertmanager: it retries only 5xx). A server that is not the leader answers 200
+ * `{ignored: 'not the leader'}` and records nothing: point Alertmanager at every `dops serve` (one webhook each),
+ * and only the leader acts. Too many deliveries waiting: 503 (Alertmanager retries).
+ */
+import {createHash, timingSafeEqual} from 'node:crypto'
+import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify'
+import {Recovery} from '../../recover/engine.js'
+import {RecoveryJournal} from '../../recover/journal.js'
+import {registerRecoveryKinds} from '../../recover/kinds.js'
+import type {ServeContext} from '../types.js'
+import {alertsOf, payloadSchema, type Payload} from './payload.js'
+
+export interface AlertsOptions {
+  ctx: ServeContext
+  /** default: `DOPS_ALERTMANAGER_TOKEN` */
+  alertmanagerToken?: string
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest()
+const fail = (reply: FastifyReply, status: number, code: string, message: string) => reply.code(status).send({error: {code, message}})
+
+export default async function plugin(app: FastifyInstance, opts: AlertsOptions): Promise<void> {
+  const {ctx} = opts
+  registerRecoveryKinds()
+  const journal = new RecoveryJournal(ctx.projectDir)
+  await journal.open()
+  const recovery = new Recovery({projectDir: ctx.projectDir, planFile: ctx.planFile, runner: ctx.runner, journal, log: ctx.log})
+  const token = opts.alertmanagerToken ?? process.env.DOPS_ALERTMANAGER_TOKEN
+  const want = token ? digest(token) : undefined
+  app.addHook('onClose', async () => {
+    await Promise.race([recovery.idle(), new Promise((r) => setTimeout(r, 5000).unref())])
+  })
+
+  const authorize = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (!want) return fail(reply, 401, 'NO_ALERTMANAGER_TOKEN', 'this server takes no alerts: start it with DOPS_ALERTMANAGER_TOKEN set')
+    const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')
+    if (!m || !timingSafeEqual(digest(m[1]!), want)) return fail(reply, 401, 'BAD_TOKEN', 'missing or wrong bearer token')
+  }
+
+  app.post(
+    '/hooks/alertmanager',
+    {config: {auth: 'none'}, bodyLimit: 4 * 1024 * 1024, onRequest: authorize, attachValidation: true, schema: {body: payloadSchema}},
+    async (req, reply) => {
+      const receivedAt = Date.now()
+      if (req.validationError) return fail(reply, 400, 'INVALID_PAYLOAD', `not an Alertmanager webhook payload (version 4): ${req.validationError.message}`)
+      if (!ctx.leader.isLeader()) return reply.code(200).send({ignored: 'not the leader', leader: ctx.leader.holder()?.owner})
+      const alerts = alertsOf(req.body as Payload)
+      if (!recovery.accept(alerts, receivedAt)) return fail(reply, 503, 'BUSY', 'too many deliveries wait to be decided; retry')
+      return reply.code(200).send({accepted: alerts.length})
+    },
+  )
+
+  app.get(
+    '/recovery',
+    {schema: {querystring: {type: 'object', properties: {env: {type: 'string', maxLength: 128}, limit: {type: 'integer', minimum: 1, maximum: 1000}}}}},
+    async (req) => {
+      const q = req.query as {env?: string; limit?: number}
+      return {decisions: journal.list({env: q.env, limit: q.limit ?? 100})}
+    },
+  )
+}
