@@ -39,7 +39,7 @@ apps:
     healthCheck: {http: "http://$DOPS_HOST_ADDRESS:8000/", retries: 10, interval: 200ms}
 environments:
   local:
-    automation: {grace: 1s, cooldown: 1s, budget: 4}
+    automation: {grace: 1s, cooldown: 5m, budget: 4}
     groups:
       web:
         provider: sandbox
@@ -51,6 +51,8 @@ environments:
         on:
           alert:
             InstanceDown: {action: replace, expr: 'up{$selector, exporter="node"} == 0', for: 2s}
+            AppDown: {action: restart}
+            HighLoad: {action: scale, by: '+1'}
 `,
 )
 const run = (args: string[]) => dops(args, {cwd: project, timeoutMs: 300_000})
@@ -112,6 +114,9 @@ alerting:
   assert.equal(healthy.ended!.outcome, 'verified-healthy', JSON.stringify(healthy))
   assert.match(healthy.ended!.reason, /re-verified just before acting: SSH answers and web's health check passes/)
 
+  await post(payload([{host: 'web-1', fp: 'healthy1', status: 'resolved'}]))
+  await until('the healthy host alert resolved', async () => ((await decisions()).some((d) => d.fingerprint === 'healthy1' && d.guard === 'resolved') ? true : undefined))
+
   // a storm: 3 of 4 hosts alerting in one delivery: acted on none
   assert.equal((await post(payload([{host: 'web-2', fp: 's2'}, {host: 'web-3', fp: 's3'}, {host: 'web-4', fp: 's4'}]))).status, 200)
   const storm = await until('the storm decided', async () => {
@@ -120,8 +125,8 @@ alerting:
   })
   for (const d of storm) assert.deepEqual([d.outcome, d.guard], ['suppressed', 'storm'], d.reason)
   assert.match(storm[0]!.reason, /3 of 4 hosts of web alert at once/)
-  // they resolve (and the healthy one): the storm is over
-  await post(payload(['healthy1', 's2', 's3', 's4'].map((fp, i) => ({host: `web-${i + 1}`, fp, status: 'resolved'}))))
+  // they resolve: the storm is over
+  await post(payload(['s2', 's3', 's4'].map((fp, i) => ({host: `web-${i + 2}`, fp, status: 'resolved'}))))
   await until('resolved alerts recorded', async () => ((await decisions()).filter((d) => d.guard === 'resolved').length === 4 ? true : undefined))
   assert.deepEqual(hostsInState().map((h) => h.name).sort(), before, 'nothing was replaced or destroyed by the guarded alerts')
 
@@ -131,6 +136,7 @@ alerting:
   process.kill(victim.data.pid, 'SIGKILL')
   const acted = await until('the real alert arrives and dops acts', async () => (await decisions()).find((d) => d.host === 'web-2' && d.outcome === 'acted' && d.fingerprint !== 'healthy1'), 60_000)
   assert.equal(acted.action, 'replace')
+  assert.match(acted.fingerprint, /^[0-9a-f]{16}$/, "Alertmanager's fingerprint")
   const done = await until('the replace job ends', async () => (await decisions()).find((d) => d.id === acted.id && d.ended)?.ended, 180_000)
   assert.equal(done.outcome, 'succeeded', done.reason)
   const after = hostsInState()
@@ -155,5 +161,29 @@ alerting:
   const replay = await until('the replay decided', async () => (await decisions()).find((d) => d.fingerprint === acted.fingerprint && d.guard === 'dedupe'))
   assert.match(replay.reason, new RegExp(`decision ${acted.id}`))
   assert.equal(server.ctx.runner.list({kind: 'replace'}).length, 2, 'two replace jobs: the healthy host (re-verified) and web-2')
+
+  // app failure: the app's process on web-3 is killed, its alert (posted to Alertmanager's API) restarts it
+  const amAlert = (labels: Record<string, string>) => fetch(`${am.url}/api/v2/alerts`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify([{labels: {project: PROJECT, env: 'local', group: 'web', ...labels}, startsAt: new Date().toISOString()}])})
+  const web3 = hostsInState().find((h) => h.name === 'web-3')!
+  const killApp = await run(['run', '-H', 'web-3', '--', 'kill $(cat /tmp/app.pid)'])
+  assert.equal(killApp.code, 0, killApp.stderr)
+  await until('the app on web-3 is down', async () => ((await fetch(`http://${web3.address}:8000/`).then(() => false, () => true)) ? true : undefined))
+  assert.equal((await amAlert({alertname: 'AppDown', host: 'web-3'})).status, 200)
+  const restart = await until('the restart ends', async () => (await decisions()).find((d) => d.alert === 'AppDown' && d.ended), 60_000)
+  assert.deepEqual([restart.action, restart.host, restart.ended!.outcome], ['restart', 'web-3', 'succeeded'], restart.ended!.reason)
+  assert.ok((await fetch(`http://${web3.address}:8000/`)).ok, 'web-3 serves again')
+  t.diagnostic(`figures: app alert delivered -> restarted and healthy ${restart.ended!.timings?.totalMs} ms`)
+
+  // scaling: HighLoad scales web up by one; a second firing inside the cooldown does nothing
+  assert.equal((await amAlert({alertname: 'HighLoad'})).status, 200)
+  const scaled = await until('the scale ends', async () => (await decisions()).find((d) => d.alert === 'HighLoad' && d.outcome === 'acted' && d.ended), 120_000)
+  assert.equal(scaled.ended!.outcome, 'succeeded', scaled.ended!.reason)
+  assert.deepEqual(scaled.params?.groups, {web: 5})
+  assert.equal(hostsInState().length, 5)
+  t.diagnostic(`figures: scale alert delivered -> new host deployed and healthy ${scaled.ended!.timings?.totalMs} ms`)
+  assert.equal((await amAlert({alertname: 'HighLoad', reason: 'again'})).status, 200)
+  const second = await until('the second firing decided', async () => (await decisions()).find((d) => d.alert === 'HighLoad' && d.guard === 'cooldown'))
+  assert.match(second.reason, /group web was acted on \d+s ago \(scale/)
+  assert.equal(hostsInState().length, 5, 'no second host')
   assert.ok(server.logs.every((l) => !l.includes(TOKEN)), 'the token is never logged')
 })
