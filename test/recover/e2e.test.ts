@@ -130,6 +130,20 @@ alerting:
   await until('resolved alerts recorded', async () => ((await decisions()).filter((d) => d.guard === 'resolved').length === 4 ? true : undefined))
   assert.deepEqual(hostsInState().map((h) => h.name).sort(), before, 'nothing was replaced or destroyed by the guarded alerts')
 
+  // an alert during a deploy: the action waits behind the deploy job of its environment, says so, then re-verifies
+  const deploy = await server.ctx.runner.start({kind: 'deploy', env: 'local', params: {app: 'web'}}, {type: 'api', by: 'test'})
+  assert.equal((await post(payload([{host: 'web-4', fp: 'during-deploy'}]))).status, 200)
+  const waited = await until('the alert during the deploy decided and its job ended', async () => (await decisions()).find((d) => d.fingerprint === 'during-deploy' && d.ended), 120_000)
+  assert.match(waited.reason, new RegExp(`waits behind job ${deploy.id} \\(deploy\\) of environment local`))
+  const deployJob = await server.ctx.runner.wait(deploy.id)
+  assert.equal(deployJob.state, 'succeeded')
+  const replaceJob = server.ctx.runner.get(waited.jobId!)!
+  assert.ok(replaceJob.startedAt! >= deployJob.endedAt!, 'the action started after the deploy ended')
+  assert.equal(waited.ended!.outcome, 'verified-healthy')
+  await post(payload([{host: 'web-4', fp: 'during-deploy', status: 'resolved'}]))
+  await until('resolved', async () => ((await decisions()).some((d) => d.fingerprint === 'during-deploy' && d.guard === 'resolved') ? true : undefined))
+  assert.deepEqual(hostsInState().map((h) => h.name).sort(), before, 'nothing was replaced or destroyed')
+
   // kill one web host: its sandbox's unshare process (recorded in the state), nothing else
   const victim = hostsInState().find((h) => h.name === 'web-2')!
   const killedAt = Date.now()
@@ -160,7 +174,7 @@ alerting:
   await post(payload([{host: 'web-2', fp: acted.fingerprint, startsAt: acted.startsAt}]))
   const replay = await until('the replay decided', async () => (await decisions()).find((d) => d.fingerprint === acted.fingerprint && d.guard === 'dedupe'))
   assert.match(replay.reason, new RegExp(`decision ${acted.id}`))
-  assert.equal(server.ctx.runner.list({kind: 'replace'}).length, 2, 'two replace jobs: the healthy host (re-verified) and web-2')
+  assert.equal(server.ctx.runner.list({kind: 'replace'}).length, 3, 'three replace jobs: two for healthy hosts (re-verified, nothing done) and web-2')
 
   // app failure: the app's process on web-3 is killed, its alert (posted to Alertmanager's API) restarts it
   const amAlert = (labels: Record<string, string>) => fetch(`${am.url}/api/v2/alerts`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify([{labels: {project: PROJECT, env: 'local', group: 'web', ...labels}, startsAt: new Date().toISOString()}])})
