@@ -200,4 +200,16 @@ alerting:
   assert.match(second.reason, /group web was acted on \d+s ago \(scale/)
   assert.equal(hostsInState().length, 5, 'no second host')
   assert.ok(server.logs.every((l) => !l.includes(TOKEN)), 'the token is never logged')
+
+  // the same path from the CLI: env up --replace a live host (create-before-destroy), a host that is not there refused
+  const old = hostsInState().find((h) => h.name === 'web-1')!
+  const rep = await run(['env', 'up', '--replace', 'web-1', '--yes'])
+  assert.equal(rep.code, 0, rep.stderr)
+  assert.match(rep.stderr, /replac/i)
+  const now = hostsInState()
+  assert.equal(now.length, 5)
+  assert.ok(!now.some((h) => h.name === 'web-1' && h.data.pid === old.data.pid), 'web-1 was replaced')
+  const nope = await run(['env', 'up', '--replace', 'web-99', '--yes'])
+  assert.equal(nope.code, 2)
+  assert.match(nope.stderr, /no host `web-99` in environment local to replace/)
 })

@@ -39,7 +39,7 @@ export default async function plugin(app: FastifyInstance, opts: AlertsOptions):
 
   const authorize = async (req: FastifyRequest, reply: FastifyReply) => {
     if (!want) return fail(reply, 401, 'NO_ALERTMANAGER_TOKEN', 'this server takes no alerts: start it with DOPS_ALERTMANAGER_TOKEN set')
-    const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')
+    const m = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')
     if (!m || !timingSafeEqual(digest(m[1]!), want)) return fail(reply, 401, 'BAD_TOKEN', 'missing or wrong bearer token')
   }
 

@@ -1,0 +1,75 @@
+/**
+ * The Alertmanager receiver over fastify's inject (a real job store and runner in a temporary project; no hosts):
+ * its own bearer token, a malformed payload, a server that is not the leader, an unknown environment, GET /recovery.
+ */
+import assert from 'node:assert/strict'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {after, test} from 'node:test'
+import Fastify from 'fastify'
+import alertsPlugin from '../../src/serve/alerts/plugin.js'
+import {openJobs} from '../../src/serve/jobs/index.js'
+import type {ServeContext} from '../../src/serve/types.js'
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'dops-alerts-plugin-'))
+const planFile = path.join(dir, 'dops.yml')
+writeFileSync(planFile, 'version: 1\nproject: p\nproviders: {sandbox: {type: local}}\nenvironments:\n  prod:\n    groups:\n      web:\n        provider: sandbox\n        instance: {count: 1}\n        on: {alert: {Down: {action: replace}}}\n')
+let leader = true
+const {store, runner} = await openJobs(dir, planFile)
+const logs: string[] = []
+const ctx: ServeContext = {projectDir: dir, planFile, version: 't', runner, store, leader: {isLeader: () => leader, holder: () => ({owner: 'other:1', expiresAt: ''})}, publicRead: true, log: (l) => void logs.push(l)}
+const app = Fastify()
+await app.register(alertsPlugin, {ctx, alertmanagerToken: 's3cret'})
+after(async () => {
+  await app.close()
+  await runner.close()
+  rmSync(dir, {recursive: true, force: true})
+})
+
+const body = (labels: Record<string, string>, fp = 'abc') => ({version: '4', status: 'firing', alerts: [{status: 'firing', labels: {alertname: 'Down', ...labels}, startsAt: '2026-12-01T00:00:00Z', fingerprint: fp}]})
+const post = (payload: unknown, auth: string | undefined = 'Bearer s3cret') => app.inject({method: 'POST', url: '/hooks/alertmanager', headers: auth ? {authorization: auth} : {}, payload: payload as object})
+
+test('no token or a wrong one: 401 with a JSON error, nothing decided', async () => {
+  for (const auth of ['', 'Bearer nope', 'Basic czNjcmV0', 'Bearer s3cre', 'Bearer s3cret0']) {
+    const r = await post(body({env: 'prod'}), auth)
+    assert.equal(r.statusCode, 401, String(auth))
+    assert.equal(r.json().error.code, 'BAD_TOKEN')
+  }
+  assert.deepEqual((await app.inject({url: '/recovery'})).json(), {decisions: []})
+})
+
+test('a malformed payload is a 400 (Alertmanager does not retry it)', async () => {
+  for (const bad of [{}, {version: '3', status: 'firing', alerts: []}, {version: '4', status: 'firing', alerts: [{status: 'firing', labels: {}, startsAt: 'x', fingerprint: 'f'}]}, 'not json']) {
+    const r = await post(bad)
+    if (typeof bad === 'string') {
+      assert.equal(r.statusCode, 415, 'not JSON: unsupported media type')
+      continue
+    }
+    assert.equal(r.statusCode, 400, JSON.stringify(bad))
+    assert.equal(r.json().error.code, 'INVALID_PAYLOAD')
+  }
+})
+
+test('not the leader: 200 and ignored, nothing recorded', async () => {
+  leader = false
+  const r = await post(body({env: 'prod', group: 'web', host: 'web-1'}))
+  leader = true
+  assert.equal(r.statusCode, 200)
+  assert.deepEqual(r.json(), {ignored: 'not the leader', leader: 'other:1'})
+  assert.deepEqual((await app.inject({url: '/recovery'})).json(), {decisions: []})
+})
+
+test('accepted at once, decided after: an unknown environment and a host not in the state', async () => {
+  const a = await post(body({env: 'staging'}, 'f1'))
+  assert.deepEqual([a.statusCode, a.json()], [200, {accepted: 1}])
+  await post(body({env: 'prod', group: 'web', host: 'web-7'}, 'f2'))
+  let list: Array<{fingerprint: string; guard: string; outcome: string; reason: string}> = []
+  for (let i = 0; i < 100 && list.length < 2; i++) {
+    await new Promise((r) => setTimeout(r, 50))
+    list = (await app.inject({url: '/recovery'})).json().decisions
+  }
+  assert.deepEqual(list.map((d) => [d.fingerprint, d.outcome, d.guard]), [['f2', 'suppressed', 'unknown-host'], ['f1', 'ignored', 'unknown-env']])
+  assert.match(list[1]!.reason, /no environment `staging`/)
+  assert.equal(runner.list().length, 0, 'no job started')
+})
