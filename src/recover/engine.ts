@@ -18,6 +18,8 @@ export interface RecoveryOptions {
   journal: RecoveryJournal
   log: (line: string) => void
   now?: () => number
+  /** leadership, checked again just before an action starts (it may have been lost since the delivery) */
+  isLeader?: () => boolean
   /** the environment's view (default: from the plan and its state) */
   view?: (env: string) => Promise<EnvView | undefined>
 }
@@ -102,11 +104,12 @@ export class Recovery {
     }
     const d: Decision = {...base, ...(v.asked ? {asked: v.asked} : {}), outcome: v.dryRun ? 'dry-run' : 'acted', reason: v.dryRun ? `dry run: would ${v.reason}` : v.reason, params: v.params, timings: {decideMs}}
     if (v.dryRun) return this.o.journal.append(d)
+    if (this.o.isLeader && !this.o.isLeader()) return this.o.journal.append({...d, outcome: 'suppressed', guard: 'not-leader', reason: 'this server lost the leadership before acting; the leader decides'})
     const busy = this.o.runner.list({env: v.env, state: 'running', limit: 1})[0]
     if (busy) d.reason += `; waits behind job ${busy.id} (${busy.kind}) of environment ${v.env}`
     const params = v.action === 'scale' ? {groups: v.params.groups, yes: true} : v.params
     try {
-      const job = await this.o.runner.start({kind: KIND[v.action]!, env: v.env, params}, {type: 'recovery', by: a.name}, {key: `alert:${dedupeKey(a)}`})
+      const job = await this.o.runner.start({kind: KIND[v.action]!, env: v.env, params}, {type: 'recovery', by: a.name, delivery: dedupeKey(a)})
       d.jobId = job.id
       this.jobs.set(a.fingerprint, job.id)
       await this.o.journal.append(d)

@@ -30,7 +30,7 @@ export default async function plugin(app: FastifyInstance, opts: AlertsOptions):
   registerRecoveryKinds()
   const journal = new RecoveryJournal(ctx.projectDir)
   await journal.open()
-  const recovery = new Recovery({projectDir: ctx.projectDir, planFile: ctx.planFile, runner: ctx.runner, journal, log: ctx.log})
+  const recovery = new Recovery({projectDir: ctx.projectDir, planFile: ctx.planFile, runner: ctx.runner, journal, log: ctx.log, isLeader: () => ctx.leader.isLeader()})
   const token = opts.alertmanagerToken ?? process.env.DOPS_ALERTMANAGER_TOKEN
   const want = token ? digest(token) : undefined
   app.addHook('onClose', async () => {
