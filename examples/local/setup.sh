@@ -1,6 +1,6 @@
 #!/bin/sh
 # What the sandbox example needs on Debian (as root): sshd for the sandbox hosts, nginx for the load balancer,
-# python3 and curl for the app. Installed without starting the packages' services: a system sshd on port 22 would
+# python3 and curl for the app, node_exporter for monitoring. Installed without starting the packages' services: a system sshd on port 22 would
 # answer on the loopback addresses the sandbox hosts listen on, and nginx would take port 80.
 set -e
 need=
@@ -8,6 +8,7 @@ need=
 [ -x /usr/sbin/nginx ] || need="$need nginx-light"
 [ -x /usr/bin/python3 ] || need="$need python3"
 command -v curl >/dev/null 2>&1 || need="$need curl"
+[ -x /usr/bin/prometheus-node-exporter ] || need="$need prometheus-node-exporter"
 if [ -n "$need" ]; then
   policy=/usr/sbin/policy-rc.d
   if [ ! -e "$policy" ]; then

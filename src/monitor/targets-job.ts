@@ -1,10 +1,8 @@
 /** `dops monitor targets`: what each group's target file should list, and whether the file on disk says it. */
-import {readFile} from 'node:fs/promises'
-import path from 'node:path'
 import {InvalidInputError} from '../errors.js'
 import {loadEnv, readState} from '../env/context.js'
 import type {EnvParams} from '../env/types.js'
-import {envTargets, labelsFrom, targetsDir} from './sync.js'
+import {envTargets, labelsFrom, targetSink} from './sync.js'
 import type {TargetGroup} from './targets.js'
 import {targetsText} from './write.js'
 
@@ -17,15 +15,15 @@ export interface TargetsReport {
 
 export async function monitorTargets(p: EnvParams): Promise<TargetsReport> {
   const e = await loadEnv(p)
-  const dir = targetsDir(e.loaded)
-  if (!dir) throw new InvalidInputError(`${e.loaded.file} has no \`monitoring:\` section (monitoring.targets.dir says where Prometheus reads the targets)`)
+  const sink = targetSink({loaded: e.loaded, envName: e.envName, projectDir: e.t.projectDir, labelsOf: labelsFrom(e.t.hosts, e.groups), connection: p.connection})
+  if (!sink) throw new InvalidInputError(`${e.loaded.file} has no \`monitoring:\` section (monitoring.targets.dir says where Prometheus reads the targets)`)
   const state = await readState(e)
   const groups = []
   for (const g of envTargets({loaded: e.loaded, envName: e.envName, labelsOf: labelsFrom(e.t.hosts, e.groups)}, state)) {
-    const file = path.join(dir, g.file)
-    const onDisk = await readFile(file, 'utf8').catch(() => undefined)
+    const file = `${sink.where}/${g.file}`
+    const onDisk = await sink.read(g.file)
     const registered = g.targets.length ? onDisk === targetsText(g) : onDisk === undefined
     groups.push({group: g.group, file, hosts: [...new Set(g.targets.map((t) => t.labels.host!))], targets: g.targets, registered})
   }
-  return {project: e.loaded.plan.project, env: e.envName, dir, groups}
+  return {project: e.loaded.plan.project, env: e.envName, dir: sink.where, groups}
 }

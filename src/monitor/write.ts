@@ -14,15 +14,20 @@ export function targetsText(g: GroupTargets): string {
   return JSON.stringify(g.targets, null, 2) + '\n'
 }
 
-export async function writeTargetFile(dir: string, g: GroupTargets): Promise<WriteOutcome> {
+/** The file's content, or undefined when the group has no targets (its file is removed). */
+export function targetsContent(g: GroupTargets): string | undefined {
+  return g.targets.length ? targetsText(g) : undefined
+}
+
+export async function writeTargetFile(dir: string, g: {file: string; text?: string}): Promise<WriteOutcome> {
   const file = path.join(dir, g.file)
   const before = await readFile(file, 'utf8').catch(() => undefined)
-  if (!g.targets.length) {
+  const text = g.text
+  if (text === undefined) {
     if (before === undefined) return 'absent'
     await rm(file, {force: true})
     return 'removed'
   }
-  const text = targetsText(g)
   if (before === text) return 'unchanged'
   await mkdir(dir, {recursive: true, mode: 0o755})
   const tmp = path.join(dir, `.${g.file}.${process.pid}.tmp`)

@@ -22,6 +22,8 @@ const PATTERN_TEXT: Record<string, string> = {
   '^[0-9]+-[0-9]+$': 'must be a port range low-high (e.g. 8000-8100)',
   '^[0-9]+G$': 'must be a size in GiB (e.g. 20G)',
   '^/': 'must be an absolute path (starting with /)',
+  '^(?!__)[a-zA-Z_][a-zA-Z0-9_]*$': 'must be a Prometheus label name: letters, digits and underscores, not starting with a digit or __',
+  '^[a-z][a-z0-9_]{0,62}$': 'must be lower-case letters, digits and underscores, starting with a letter, at most 63 characters',
 }
 
 export function patternText(pattern: string): string {
@@ -57,8 +59,9 @@ function reduce(errors: ErrorObject[]): ErrorObject[] {
   const byPath = new Map<string, ErrorObject[]>()
   for (const e of out) byPath.set(e.instancePath, [...(byPath.get(e.instancePath) ?? []), e])
   out = out.filter((e) => {
-    if (e.keyword !== 'type' && e.keyword !== 'required') return true
-    const others = out.filter((o) => o !== e && isUnder(o.instancePath, e.instancePath) && o.keyword !== 'type' && o.schemaPath.includes('oneOf') && e.schemaPath.includes('oneOf'))
+    // a `const` branch (`false` to turn something off) not taken is noise too
+    if (e.keyword !== 'type' && e.keyword !== 'required' && e.keyword !== 'const') return true
+    const others = out.filter((o) => o !== e && isUnder(o.instancePath, e.instancePath) && o.keyword !== 'type' && o.keyword !== 'const' && o.schemaPath.includes('oneOf') && e.schemaPath.includes('oneOf'))
     if (e.keyword === 'required') return !others.some((o) => o.instancePath === e.instancePath && o.keyword !== 'required') || !e.schemaPath.includes('oneOf')
     return others.length === 0
   })

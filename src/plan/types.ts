@@ -60,7 +60,8 @@ export interface GroupSpec {
 export type ExporterSpec = number | {port: number; path?: string; scheme?: 'http' | 'https'} | false
 
 export interface MonitoringSpec {
-  targets: {dir: string}
+  /** `host`: a monitoring host reached over SSH (a host of the plan's environment `env`, or an address) */
+  targets: {dir: string; host?: string; env?: string}
   exporters?: Record<string, ExporterSpec>
   labels?: Record<string, string>
 }

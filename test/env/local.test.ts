@@ -53,7 +53,8 @@ test('env plan shows what would be created; env up brings it all up and the app 
   const up = await run(['env', 'up', '--json'])
   assert.equal(up.code, 0, up.stdout.slice(-3000) + up.stderr)
   const r = json<EnvReport>(up)
-  assert.deepEqual(r.bootstrap.map((b) => `${b.group}:${b.ok}`), ['db:1', 'web:2', 'lb:1'])
+  // each group's bootstrap: node_exporter, then the group's own script
+  assert.deepEqual(r.bootstrap.map((b) => `${b.group}:${b.ok}`), ['db:1', 'db:1', 'web:2', 'web:2', 'lb:1', 'lb:1'])
   assert.equal(r.deployments[0]!.status, 'succeeded')
   assert.deepEqual(r.events.map((e) => `${e.group}.${e.event}->${e.handlerGroup}`), ['web.hostsJoined->lb'])
   assert.ok(r.phases.total > 0 && r.phases.provision > 0 && r.phases.wait > 0 && r.phases.deploy > 0)
@@ -61,6 +62,10 @@ test('env plan shows what would be created; env up brings it all up and the app 
   assert.deepEqual([...(await servedBy(8))].sort(), ['web-1', 'web-2'])
   const page = await get(`http://${json<{hosts: Array<{address: string}>}>(await run(['hosts', '-g', 'lb', '--json'])).hosts[0]!.address}:8080/`)
   assert.match(page, /database: db=127\.0\.\d+\.\d+/, 'web bootstrap got the address of the group it depends on')
+  // every host is monitored by its group, and its node_exporter answers where the target says
+  const targets = json<{groups: Array<{group: string; registered: boolean; targets: Array<{targets: string[]; labels: Record<string, string>}>}>}>(await run(['monitor', 'targets', '--json']))
+  assert.deepEqual(targets.groups.map((g) => `${g.group}:${g.registered}:${g.targets.length}`), ['db:true:1', 'web:true:2', 'lb:true:1'])
+  for (const t of targets.groups.flatMap((g) => g.targets)) assert.match(await get(`http://${t.targets[0]}/metrics`), /^node_load1 /m, `${t.labels.host}'s node_exporter`)
 })
 
 test('env up again changes nothing', async () => {

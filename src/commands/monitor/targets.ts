@@ -5,13 +5,11 @@ import {monitorTargets, type TargetsReport} from '../../monitor/targets-job.js'
 
 export default class MonitorTargets extends BaseCommand {
   static override summary = "Show the Prometheus targets of an environment's groups, and whether their files say so."
-  static override description = `With \`monitoring:\` in the plan, every env command that changes an environment's hosts (env up, scale,
-reconcile, env down) rewrites the file_sd target files of the groups that changed, in monitoring.targets.dir:
-one file per group, dops_<project>_<env>_<group>.json, each ready host once per exporter, labelled project,
-env, group, role, host and exporter. Point Prometheus at them with
-  file_sd_configs: [{files: ['<dir>/dops_*.json']}]
-This command reads the state and the files and connects to nothing. REGISTERED says whether the file on
-disk lists exactly these targets (no: run dops env up to write it).`
+  static override description = `With \`monitoring:\` in the plan, every env command that changes an environment's hosts (env up, scale, reconcile, env down) rewrites the file_sd target files of the groups that changed, in monitoring.targets.dir: one file per group, dops_<project>_<env>_<group>.json, each ready host once per exporter, labelled project, env, group, role, host and exporter.
+
+Point Prometheus at them with: file_sd_configs: [{files: ['<dir>/dops_*.json']}]
+
+This command reads the state and the files and connects to nothing. REGISTERED says whether the file on disk lists exactly these targets (if not, dops env up writes it).`
 
   static override examples = ['<%= config.bin %> monitor targets -e prod', '<%= config.bin %> monitor targets --json']
   static override flags = {...envFlags}
