@@ -4,12 +4,11 @@ import {monitorRules, type RulesReport} from '../../monitor/rules.js'
 
 export default class MonitorRules extends BaseCommand {
   static override summary = "Write the Prometheus alert rules of the plan's recovery and scaling policies."
-  static override description = `Each group's alert policy with an \`expr\` (on.alert.NAME: {action, expr, for}) becomes an alerting rule
-named NAME, labelled project, env and group (dops serve maps the alert back to the group by them; the host by
-the series' host label, a target label dops writes). In expr, $selector becomes the group's target labels:
-  on: {alert: {InstanceDown: {action: replace, expr: 'up{$selector} == 0', for: 30s}}}
-Without --out the rules are printed. Point Prometheus at the file with rule_files, check it with
-promtool check rules FILE, and send the alerts to dops serve (POST /hooks/alertmanager).`
+  static override description = `Each group's alert policy with an \`expr\` becomes an alerting rule named after the alert, labelled project, env and group (dops serve maps the alert back to the group by them, and to the host by the series' host label, a target label dops writes). In expr, $selector becomes the group's target labels, for example:
+
+    on: {alert: {InstanceDown: {action: replace, expr: 'up{$selector} == 0', for: 30s}}}
+
+Without --out the rules are printed. Point Prometheus at the file with rule_files, check it with promtool check rules FILE, and send the alerts to dops serve (POST /hooks/alertmanager).`
 
   static override examples = ['<%= config.bin %> monitor rules -o /etc/prometheus/rules/dops.yml', '<%= config.bin %> monitor rules -e prod']
   static override flags = {
