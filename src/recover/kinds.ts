@@ -42,7 +42,7 @@ async function replaceKind(params: JobParams, ctx: JobContext) {
   ctx.log(`re-verify ${host}: ${probe.reason}`)
   if (probe.reachable && probe.healthy !== false) return {exitCode: ExitCode.OK, result: {suppressed: `re-verified just before acting: ${probe.reason}`, probe}}
   const {envUp} = await import('../env/env-job.js')
-  const r = await envUp({source: source(ctx), connection: {}, replace: [host], yes: true, reporter: ctx.reporter, stopSignal: ctx.stopSignal})
+  const r = await envUp({source: source(ctx), connection: {}, replace: [host], actionId: str(params.decision) ?? ctx.job.id, yes: true, reporter: ctx.reporter, stopSignal: ctx.stopSignal})
   return {exitCode: r.exitCode, result: {probe, env: r}}
 }
 
