@@ -25,6 +25,9 @@ export type Verdict =
   | {act: true; dryRun: boolean; action: ActionKind; asked?: ActionKind; env: string; group: string; host?: string; params: Record<string, unknown>; reason: string}
   | {act: false; outcome: 'ignored' | 'suppressed'; guard: string; reason: string; env?: string; group?: string; host?: string; action?: ActionKind}
 
+/** times one alert may begin within the cooldown before it counts as flapping */
+export const FLAP_EPISODES = 3
+
 /** The key a delivery is deduplicated on: the same alert (fingerprint) of the same episode (startsAt). */
 export const dedupeKey = (a: Pick<AlertIn, 'fingerprint' | 'startsAt'>) => `${a.fingerprint}@${a.startsAt}`
 
@@ -55,6 +58,9 @@ export function decide(i: DecideInput): Verdict {
   if (h && Date.parse(a.startsAt) < Date.parse(h.createdAt)) return no('suppressed', 'stale', `the alert started (${a.startsAt}) before host ${host} was created (${h.createdAt}): it was about an earlier host of that name`, on)
   if (v.automation.paused) return no('suppressed', 'paused', `automation is paused in environment ${v.env}`, on)
   const s = v.automation
+  // flapping: the same alert (fingerprint) began FLAP_EPISODES times within the cooldown: a restart loop in the making
+  const episodes = new Set(i.history.filter((d) => d.fingerprint === a.fingerprint && i.now - Date.parse(d.at) < s.cooldownMs).map((d) => d.startsAt)).add(a.startsAt)
+  if (episodes.size >= FLAP_EPISODES) return no('suppressed', 'flapping', `flapping: alert ${a.name} began ${episodes.size} times within ${s.cooldownMs / 1000}s; acting on none of them until it settles`, on)
   const alertingHere = i.alerting[group!] ?? new Set<string>()
   if (perHost && g.hosts.length && (alertingHere.size * 100) / g.hosts.length > s.storm) return no('suppressed', 'storm', `storm: ${alertingHere.size} of ${g.hosts.length} hosts of ${group} alert at once (more than ${s.storm}%): the monitor or the network is the likely fault; acting on none`, on)
   if (h && i.now - Date.parse(h.createdAt) < s.graceMs) return no('suppressed', 'grace', `host ${host} is ${Math.round((i.now - Date.parse(h.createdAt)) / 1000)}s old, younger than the grace period (${s.graceMs / 1000}s)`, on)

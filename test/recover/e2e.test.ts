@@ -2,8 +2,8 @@
  * Recovery from real alerts, end to end with the real programs: four sandbox web hosts running the app and
  * node_exporter, Prometheus scraping them (file_sd written by dops) with the rule `dops monitor rules` wrote
  * (`up == 0 for 2s`), Alertmanager posting to dops's `POST /hooks/alertmanager` with its bearer token.
- * Guards first (nothing may be destroyed): an alert for a healthy host (re-verified, suppressed), a storm (3 of 4),
- * a bad token and a malformed payload. Then one web host is killed (its unshare process only): the alert fires, dops
+ * Guards first (nothing may be destroyed): a bad token and a malformed payload, an alert for a healthy host
+ * (re-verified, suppressed), a storm (3 of 4), an alert during a deploy (waits, then re-verified), a flapping alert. Then one web host is killed (its unshare process only): the alert fires, dops
  * replaces the host, and the new host is `up` in Prometheus and serves the app; a replayed delivery does nothing.
  */
 import assert from 'node:assert/strict'
@@ -144,6 +144,17 @@ alerting:
   await until('resolved', async () => ((await decisions()).some((d) => d.fingerprint === 'during-deploy' && d.guard === 'resolved') ? true : undefined))
   assert.deepEqual(hostsInState().map((h) => h.name).sort(), before, 'nothing was replaced or destroyed')
 
+  // a flapping alert: it begins, resolves, begins again...; the third beginning within the cooldown is not acted on
+  for (let n = 1; n <= 3; n++) {
+    const startsAt = new Date(Date.now() - 1000 * (10 - n)).toISOString()
+    await post(payload([{host: 'web-4', fp: 'flap', startsAt}]))
+    const d = await until(`flap ${n} decided`, async () => (await decisions()).find((x) => x.fingerprint === 'flap' && x.startsAt === startsAt && x.env && (x.outcome !== 'acted' || x.ended)))
+    if (n < 3) assert.equal(d.ended?.outcome, 'verified-healthy', d.reason)
+    else assert.deepEqual([d.outcome, d.guard], ['suppressed', 'flapping'], d.reason)
+    await post(payload([{host: 'web-4', fp: 'flap', startsAt, status: 'resolved'}]))
+  }
+  assert.deepEqual(hostsInState().map((h) => h.name).sort(), before, 'nothing was replaced or destroyed')
+
   // kill one web host: its sandbox's unshare process (recorded in the state), nothing else
   const victim = hostsInState().find((h) => h.name === 'web-2')!
   const killedAt = Date.now()
@@ -174,7 +185,7 @@ alerting:
   await post(payload([{host: 'web-2', fp: acted.fingerprint, startsAt: acted.startsAt}]))
   const replay = await until('the replay decided', async () => (await decisions()).find((d) => d.fingerprint === acted.fingerprint && d.guard === 'dedupe'))
   assert.match(replay.reason, new RegExp(`decision ${acted.id}`))
-  assert.equal(server.ctx.runner.list({kind: 'replace'}).length, 3, 'three replace jobs: two for healthy hosts (re-verified, nothing done) and web-2')
+  assert.equal(server.ctx.runner.list({kind: 'replace'}).length, 5, 'five replace jobs: four for healthy hosts (re-verified, nothing done) and web-2')
 
   // app failure: the app's process on web-3 is killed, its alert (posted to Alertmanager's API) restarts it
   const amAlert = (labels: Record<string, string>) => fetch(`${am.url}/api/v2/alerts`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify([{labels: {project: PROJECT, env: 'local', group: 'web', ...labels}, startsAt: new Date().toISOString()}])})

@@ -65,6 +65,14 @@ test('paused, storm (more than half the group), grace, cooldown', () => {
   assert.ok(run({history: [acted({at: ago(60), host: 'web-1'})], view: view({hosts: hosts(40)})}).act, 'cooldown is per host')
 })
 
+test('flapping: the same alert beginning a third time within the cooldown is suppressed', () => {
+  const ep = (startsAt: string, at: string) => acted({fingerprint: 'f1', startsAt, at, outcome: 'suppressed', guard: 'healthy'})
+  const v = run({history: [ep(ago(200), ago(200)), ep(ago(100), ago(100))]})
+  assert.equal(guard(v), 'suppressed:flapping')
+  assert.match(v.reason, /began 3 times within 300s/)
+  assert.ok(run({history: [ep(ago(900), ago(900)), ep(ago(100), ago(100))]}).act, 'an old episode does not count')
+})
+
 test('the ladder: restart twice, then replace, then stop', () => {
   const restartAlert = alert({name: 'AppDown'})
   const opts = {cooldown: '1s', budget: 10}
