@@ -64,6 +64,7 @@ export function decide(i: DecideInput): Verdict {
   const alertingHere = i.alerting[group!] ?? new Set<string>()
   if (perHost && g.hosts.length && (alertingHere.size * 100) / g.hosts.length > s.storm) return no('suppressed', 'storm', `storm: ${alertingHere.size} of ${g.hosts.length} hosts of ${group} alert at once (more than ${s.storm}%): the monitor or the network is the likely fault; acting on none`, on)
   if (h && i.now - Date.parse(h.createdAt) < s.graceMs) return no('suppressed', 'grace', `host ${host} is ${Math.round((i.now - Date.parse(h.createdAt)) / 1000)}s old, younger than the grace period (${s.graceMs / 1000}s)`, on)
+  if (h?.deployedAt && i.now - Date.parse(h.deployedAt) < s.graceMs) return no('suppressed', 'grace', `host ${host} was deployed to ${Math.round((i.now - Date.parse(h.deployedAt)) / 1000)}s ago, within the grace period (${s.graceMs / 1000}s)`, on)
   const mine = i.history.filter((d) => acted(d) && d.group === group)
   const subject = host ?? `group:${group}`
   const last = mine.filter((d) => (d.host ?? `group:${d.group}`) === subject).at(-1)

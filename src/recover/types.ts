@@ -14,6 +14,8 @@ export interface AlertIn {
 export interface HostView {
   name: string
   createdAt: string
+  /** the end of the last deployment to it (recent records only) */
+  deployedAt?: string
 }
 
 export interface GroupView {

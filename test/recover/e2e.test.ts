@@ -145,6 +145,8 @@ alerting:
   assert.deepEqual(hostsInState().map((h) => h.name).sort(), before, 'nothing was replaced or destroyed')
 
   // a flapping alert: it begins, resolves, begins again...; the third beginning within the cooldown is not acted on
+  // (after the grace (1 s) that the deploy just now gave every host)
+  await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(deployJob.endedAt!) + 1500 - Date.now())))
   for (let n = 1; n <= 3; n++) {
     const startsAt = new Date(Date.now() - 1000 * (10 - n)).toISOString()
     await post(payload([{host: 'web-4', fp: 'flap', startsAt}]))
