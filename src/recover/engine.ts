@@ -27,6 +27,8 @@ export interface RecoveryOptions {
 const KIND: Record<string, JobKind> = {restart: 'restart', replace: 'replace', run: 'run.alert', scale: 'scale'}
 /** alerts remembered as firing (for the storm guard), at most */
 const MAX_FIRING = 10_000
+/** a firing alert not re-sent for this long is forgotten (Alertmanager's repeat_interval is 4 h by default) */
+const FIRING_TTL_MS = 24 * 3600_000
 /** queued deliveries at most: more are refused (Alertmanager retries) */
 export const MAX_BACKLOG = 100
 
@@ -36,7 +38,7 @@ export class Recovery {
   private chain: Promise<void> = Promise.resolve()
   private backlog = 0
   /** firing alerts by fingerprint: which host of which group */
-  private readonly firing = new Map<string, {env?: string; group?: string; host?: string}>()
+  private readonly firing = new Map<string, {env?: string; group?: string; host?: string; at: number}>()
   /** the job of a fingerprint's action, while it may still be cancelled */
   private readonly jobs = new Map<string, string>()
 
@@ -66,9 +68,11 @@ export class Recovery {
     // the whole delivery counts for the storm guard before any of its alerts is decided
     for (const a of alerts) {
       if (a.status === 'firing') {
-        if (this.firing.size < MAX_FIRING || this.firing.has(a.fingerprint)) this.firing.set(a.fingerprint, {env: a.labels.env, group: a.labels.group, host: a.labels.host})
+        if (this.firing.size < MAX_FIRING || this.firing.has(a.fingerprint)) this.firing.set(a.fingerprint, {env: a.labels.env, group: a.labels.group, host: a.labels.host, at: receivedAt})
       } else this.firing.delete(a.fingerprint)
     }
+    // a firing alert not heard of for a day (its resolve lost) is forgotten: Alertmanager re-sends firing ones
+    for (const [fp, f] of this.firing) if (receivedAt - f.at > FIRING_TTL_MS) this.firing.delete(fp)
     const views = new Map<string, EnvView | undefined>()
     for (const a of alerts) {
       const env = a.labels.env ?? ''
