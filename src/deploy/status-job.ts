@@ -13,6 +13,9 @@ import type {Problem} from '../errors.js'
 import {DEFAULT_DEPLOY_ROOT, hostLayout, readCurrentCommand} from './host-layout.js'
 import {checkHealth, type HealthCheckSpec} from './health.js'
 import {hostEnv} from '../fleet/host-env.js'
+import {historyEntry, type HistoryEntry} from './history-entry.js'
+
+export {historyEntry, type HistoryEntry} from './history-entry.js'
 
 export interface HostStatus {
   host: string
@@ -84,12 +87,6 @@ export async function statusJob(p: {source: TargetSource; selection: Selection; 
   }
 }
 
-export interface HistoryEntry extends Pick<DeployReport, 'deploymentId' | 'kind' | 'env' | 'app' | 'status' | 'startedAt' | 'durationMs' | 'exitCode'> {
-  revision: string
-  ok: number
-  failed: number
-}
-
 /** The recorded deployments (oldest first); `problems` names each record that could not be read (it is skipped). */
 export async function historyJob(p: {source: TargetSource; app?: string}): Promise<{deployments: HistoryEntry[]; problems: Problem[]}> {
   const t = await resolveTargets(p.source)
@@ -97,7 +94,7 @@ export async function historyJob(p: {source: TargetSource; app?: string}): Promi
   return {
     deployments: all
       .filter((d) => d.status !== 'planned' && (!p.app || d.app === p.app) && (!t.envName || d.env === t.envName))
-      .map((d) => ({deploymentId: d.deploymentId, kind: d.kind, env: d.env, app: d.app, status: d.status, startedAt: d.startedAt, durationMs: Math.round(Number(d.durationMs) || 0), exitCode: d.exitCode, revision: d.revision.id, ok: d.summary?.ok ?? 0, failed: (d.summary?.total ?? 0) - (d.summary?.ok ?? 0)})),
+      .map(historyEntry),
     problems,
   }
 }

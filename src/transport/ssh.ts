@@ -27,8 +27,19 @@ export interface SshTransportOptions extends TargetDefaults {
 
 const RSA_ALGOS = ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']
 
+/**
+ * Which pooled connection a target may share: one to the same user, address and port, reached the same way (the
+ * same ProxyCommand, the same jump hosts, or through the same hop connection), authenticated with the same keys and
+ * checked against the same known_hosts files. Two hosts that differ in any of these never share a connection.
+ */
+export function poolKey(t: SshTarget, viaKey?: string): string {
+  return JSON.stringify([t.user, t.address, t.port, t.proxyCommand ?? '', viaKey ?? t.proxyJump ?? '', t.configFile ?? '', t.identityFiles, t.knownHostsFiles, t.globalKnownHostsFiles, t.hostKeyChecking])
+}
+
 export class SshTransport implements Transport {
   private readonly pool = new Map<string, Promise<SshConnection>>()
+  /** the pool key each open connection was dialled for: a hop's key is part of the keys of what is reached through it */
+  private readonly poolKeys = new WeakMap<SshConnection, string>()
   private readonly knownHosts = new Map<string, Promise<KnownHosts>>()
   private readonly handshakes: Semaphore
   private readonly config: SshConfigFile
@@ -59,11 +70,12 @@ export class SshTransport implements Transport {
   }
 
   private open(t: SshTarget, label: string, via?: SshConnection): Promise<SshConnection> {
-    const key = `${t.user}@${t.address}:${t.port}${t.proxyCommand ? ` via ${t.proxyCommand}` : ''}`
+    const key = poolKey(t, via && this.poolKeys.get(via))
     let p = this.pool.get(key)
     if (!p) {
       const dialled = (p = this.dial(t, label, via))
       this.pool.set(key, p)
+      void dialled.then((c) => this.poolKeys.set(c, key), () => undefined)
       // a connection the host closed is never handed out again: the next connect() dials anew
       const forget = () => this.pool.get(key) === dialled && this.pool.delete(key)
       p.then((c) => c.client.once('close', forget), forget)
