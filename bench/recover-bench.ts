@@ -14,7 +14,7 @@ import {monitorRules} from '../src/monitor/rules.js'
 import type {Decision} from '../src/recover/types.js'
 import {startPrometheus} from '../test/monitor/prometheus.js'
 import {startAlertmanager} from '../test/recover/alertmanager.js'
-import {startServer} from '../test/recover/server.js'
+import {READ_TOKEN, startServer} from '../test/recover/server.js'
 
 const rounds = Number(process.argv.includes('--rounds') ? process.argv[process.argv.indexOf('--rounds') + 1] : '5')
 const ROOT = path.resolve(import.meta.dirname, '..')
@@ -60,7 +60,7 @@ await monitorRules({cwd: work, planFile, out: path.join(work, 'prom/rules.yml')}
 const server = await startServer(work, planFile, TOKEN)
 const am = await startAlertmanager(path.join(work, 'am'), `${server.url}/hooks/alertmanager`, TOKEN)
 const prom = await startPrometheus(path.join(work, 'prom'), path.join(work, 'targets'), `rule_files: ['${path.join(work, 'prom/rules.yml')}']\nalerting:\n  alertmanagers:\n    - static_configs: [{targets: ['127.0.0.1:${am.port}']}]\n`)
-const decisions = async () => ((await (await fetch(`${server.url}/recovery?limit=1000`)).json()) as {decisions: Array<Decision & {ended?: Decision}>}).decisions
+const decisions = async () => ((await (await fetch(`${server.url}/recovery?limit=1000`, {headers: {authorization: `Bearer ${READ_TOKEN}`}})).json()) as {decisions: Array<Decision & {ended?: Decision}>}).decisions
 async function poll<T>(what: string, f: () => Promise<T | undefined>, ms = 120_000): Promise<T> {
   const end = Date.now() + ms
   while (Date.now() < end) {

@@ -17,7 +17,7 @@ import {dops, ROOT} from '../helpers.js'
 import {cleanUpLocalEnv, removeProject} from '../env/local-cleanup.js'
 import {prometheusMissing, startPrometheus, until} from '../monitor/prometheus.js'
 import {alertmanagerMissing, startAlertmanager} from './alertmanager.js'
-import {startServer} from './server.js'
+import {READ_TOKEN, startServer} from './server.js'
 
 const PROJECT = 'rectest'
 const TOKEN = 'am-test-token-0123456789'
@@ -94,7 +94,7 @@ alerting:
   }, 60_000)
 
   const post = (body: unknown, token = TOKEN) => fetch(`${server.url}/hooks/alertmanager`, {method: 'POST', headers: {'content-type': 'application/json', authorization: `Bearer ${token}`}, body: JSON.stringify(body)})
-  const decisions = async (): Promise<Array<Decision & {ended?: Decision}>> => ((await (await fetch(`${server.url}/recovery?limit=1000`)).json()) as {decisions: Array<Decision & {ended?: Decision}>}).decisions
+  const decisions = async (): Promise<Array<Decision & {ended?: Decision}>> => ((await (await fetch(`${server.url}/recovery?limit=1000`, {headers: {authorization: `Bearer ${READ_TOKEN}`}})).json()) as {decisions: Array<Decision & {ended?: Decision}>}).decisions
   const payload = (alerts: Array<{host: string; fp: string; status?: string; startsAt?: string}>) => ({
     version: '4', groupKey: '{}:{alertname="InstanceDown"}', truncatedAlerts: 0, status: 'firing', receiver: 'dops', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am',
     alerts: alerts.map((a) => ({status: a.status ?? 'firing', labels: {alertname: 'InstanceDown', project: PROJECT, env: 'local', group: 'web', host: a.host}, annotations: {}, startsAt: a.startsAt ?? new Date().toISOString(), endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://prom', fingerprint: a.fp})),

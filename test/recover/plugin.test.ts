@@ -1,42 +1,39 @@
 /**
- * The Alertmanager receiver over fastify's inject (a real job store and runner in a temporary project; no hosts):
- * its own bearer token, a malformed payload, a server that is not the leader, an unknown environment, GET /recovery.
+ * The Alertmanager receiver in `dops serve`'s application (inject; a real job store and runner in a temporary
+ * project; no hosts): its own bearer token, a malformed payload, a server that is not the leader, an unknown
+ * environment, GET /recovery behind the API's read token.
  */
 import assert from 'node:assert/strict'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {after, test} from 'node:test'
-import Fastify from 'fastify'
-import alertsPlugin from '../../src/serve/alerts/plugin.js'
-import {openJobs} from '../../src/serve/jobs/index.js'
-import type {ServeContext} from '../../src/serve/types.js'
+import {READ_TOKEN, startServer} from './server.js'
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dops-alerts-plugin-'))
 const planFile = path.join(dir, 'dops.yml')
 writeFileSync(planFile, 'version: 1\nproject: p\nproviders: {sandbox: {type: local}}\nenvironments:\n  prod:\n    groups:\n      web:\n        provider: sandbox\n        instance: {count: 1}\n        on: {alert: {Down: {action: replace}}}\n')
 let leader = true
-const {store, runner} = await openJobs(dir, planFile)
-const logs: string[] = []
-const ctx: ServeContext = {projectDir: dir, planFile, version: 't', runner, store, leader: {isLeader: () => leader, holder: () => ({owner: 'other:1', expiresAt: ''})}, publicRead: true, log: (l) => void logs.push(l)}
-const app = Fastify()
-await app.register(alertsPlugin, {ctx, alertmanagerToken: 's3cret'})
+const server = await startServer(dir, planFile, 's3cret-alertmanager', {listen: false, leader: {isLeader: () => leader, holder: () => ({owner: 'other:1', expiresAt: ''})}})
+const {app} = server
 after(async () => {
-  await app.close()
-  await runner.close()
+  await server.close()
   rmSync(dir, {recursive: true, force: true})
 })
 
 const body = (labels: Record<string, string>, fp = 'abc') => ({version: '4', status: 'firing', alerts: [{status: 'firing', labels: {alertname: 'Down', ...labels}, startsAt: '2026-12-01T00:00:00Z', fingerprint: fp}]})
-const post = (payload: unknown, auth: string | undefined = 'Bearer s3cret') => app.inject({method: 'POST', url: '/hooks/alertmanager', headers: auth ? {authorization: auth} : {}, payload: payload as object})
+const post = (payload: unknown, auth = 'Bearer s3cret-alertmanager') => app.inject({method: 'POST', url: '/hooks/alertmanager', headers: auth ? {authorization: auth} : {}, payload: payload as object})
+const recovery = async () => (await app.inject({url: '/recovery', headers: {authorization: `Bearer ${READ_TOKEN}`}})).json().decisions as Array<{fingerprint: string; guard: string; outcome: string; reason: string}>
 
 test('no token or a wrong one: 401 with a JSON error, nothing decided', async () => {
-  for (const auth of ['', 'Bearer nope', 'Basic czNjcmV0', 'Bearer s3cre', 'Bearer s3cret0']) {
+  for (const auth of ['', 'Bearer nope', 'Basic czNjcmV0', 'Bearer s3cret-alertmanage', 'Bearer s3cret-alertmanager0', `Bearer ${READ_TOKEN}`]) {
     const r = await post(body({env: 'prod'}), auth)
-    assert.equal(r.statusCode, 401, String(auth))
-    assert.equal(r.json().error.code, 'BAD_TOKEN')
+    assert.equal(r.statusCode, 401, auth)
+    assert.equal(r.json().error.code, 'UNAUTHORIZED')
+    assert.equal(r.headers['www-authenticate'], 'Bearer')
   }
-  assert.deepEqual((await app.inject({url: '/recovery'})).json(), {decisions: []})
+  assert.deepEqual(await recovery(), [])
+  assert.equal((await app.inject({url: '/recovery'})).statusCode, 401, 'GET /recovery needs an API token')
 })
 
 test('a malformed payload is a 400 (Alertmanager does not retry it)', async () => {
@@ -44,6 +41,7 @@ test('a malformed payload is a 400 (Alertmanager does not retry it)', async () =
     const r = await post(bad)
     if (typeof bad === 'string') {
       assert.equal(r.statusCode, 415, 'not JSON: unsupported media type')
+      assert.ok(r.json().error.code)
       continue
     }
     assert.equal(r.statusCode, 400, JSON.stringify(bad))
@@ -57,19 +55,22 @@ test('not the leader: 200 and ignored, nothing recorded', async () => {
   leader = true
   assert.equal(r.statusCode, 200)
   assert.deepEqual(r.json(), {ignored: 'not the leader', leader: 'other:1'})
-  assert.deepEqual((await app.inject({url: '/recovery'})).json(), {decisions: []})
+  assert.deepEqual(await recovery(), [])
 })
 
 test('accepted at once, decided after: an unknown environment and a host not in the state', async () => {
   const a = await post(body({env: 'staging'}, 'f1'))
   assert.deepEqual([a.statusCode, a.json()], [200, {accepted: 1}])
   await post(body({env: 'prod', group: 'web', host: 'web-7'}, 'f2'))
-  let list: Array<{fingerprint: string; guard: string; outcome: string; reason: string}> = []
+  let list: Awaited<ReturnType<typeof recovery>> = []
   for (let i = 0; i < 100 && list.length < 2; i++) {
     await new Promise((r) => setTimeout(r, 50))
-    list = (await app.inject({url: '/recovery'})).json().decisions
+    list = await recovery()
   }
   assert.deepEqual(list.map((d) => [d.fingerprint, d.outcome, d.guard]), [['f2', 'suppressed', 'unknown-host'], ['f1', 'ignored', 'unknown-env']])
   assert.match(list[1]!.reason, /no environment `staging`/)
-  assert.equal(runner.list().length, 0, 'no job started')
+  assert.equal(server.ctx.runner.list().length, 0, 'no job started')
+  const doc = (await app.inject({url: '/openapi.json'})).json() as {paths: Record<string, Record<string, {security?: unknown[]; description?: string}>>}
+  assert.deepEqual(doc.paths['/hooks/alertmanager']!.post!.security, [], 'its own token, not the API security')
+  assert.ok(doc.paths['/recovery']!.get!.description)
 })

@@ -38,14 +38,14 @@ export default async function plugin(app: FastifyInstance, opts: AlertsOptions):
   })
 
   const authorize = async (req: FastifyRequest, reply: FastifyReply) => {
-    if (!want) return fail(reply, 401, 'NO_ALERTMANAGER_TOKEN', 'this server takes no alerts: start it with DOPS_ALERTMANAGER_TOKEN set')
+    if (!want) return fail(reply.header('www-authenticate', 'Bearer'), 401, 'UNAUTHORIZED', 'this server takes no alerts: start it with DOPS_ALERTMANAGER_TOKEN set')
     const m = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')
-    if (!m || !timingSafeEqual(digest(m[1]!), want)) return fail(reply, 401, 'BAD_TOKEN', 'missing or wrong bearer token')
+    if (!m || !timingSafeEqual(digest(m[1]!), want)) return fail(reply.header('www-authenticate', 'Bearer'), 401, 'UNAUTHORIZED', 'missing or wrong bearer token (DOPS_ALERTMANAGER_TOKEN)')
   }
 
   app.post(
     '/hooks/alertmanager',
-    {config: {auth: 'none'}, bodyLimit: 4 * 1024 * 1024, onRequest: authorize, attachValidation: true, schema: {body: payloadSchema}},
+    {config: {auth: 'none'}, bodyLimit: 4 * 1024 * 1024, onRequest: authorize, attachValidation: true, schema: {description: "Alertmanager's webhook (payload version 4): the alerts dops acts on by the plan's `on.alert` policies. Its own bearer token (DOPS_ALERTMANAGER_TOKEN). Answers at once; decides afterwards.", body: payloadSchema}},
     async (req, reply) => {
       const receivedAt = Date.now()
       if (req.validationError) return fail(reply, 400, 'INVALID_PAYLOAD', `not an Alertmanager webhook payload (version 4): ${req.validationError.message}`)
@@ -58,7 +58,7 @@ export default async function plugin(app: FastifyInstance, opts: AlertsOptions):
 
   app.get(
     '/recovery',
-    {schema: {querystring: {type: 'object', properties: {env: {type: 'string', maxLength: 128}, limit: {type: 'integer', minimum: 1, maximum: 1000}}}}},
+    {schema: {description: 'Recovery decisions from alerts, newest first: acted on or not, with the guard, the reason, the job and timings (`ended`: the action\'s end).', querystring: {type: 'object', additionalProperties: false, properties: {env: {type: 'string', maxLength: 128}, limit: {type: 'integer', minimum: 1, maximum: 1000}}}}},
     async (req) => {
       const q = req.query as {env?: string; limit?: number}
       return {decisions: journal.list({env: q.env, limit: q.limit ?? 100})}
