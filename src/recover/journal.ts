@@ -3,7 +3,7 @@
  * JSON line each in `.dops/recovery/decisions.jsonl`. The newest lines are kept in memory (bounded) for the guards
  * (cooldown, ladder, budget, dedupe) and for `GET /recovery`; a restart reads them back.
  */
-import {appendFile, mkdir, readFile} from 'node:fs/promises'
+import {appendFile, mkdir, readFile, rename, stat} from 'node:fs/promises'
 import path from 'node:path'
 import type {Decision} from './types.js'
 
@@ -11,6 +11,8 @@ import type {Decision} from './types.js'
 const KEEP = 5000
 /** the most of the file read back on open */
 const READ_MAX = 8 * 1024 * 1024
+/** a journal bigger than this is moved to `decisions.jsonl.1` (the one before is dropped), checked every 1000 lines */
+const ROTATE_BYTES = 64 * 1024 * 1024
 
 export function recoveryDir(projectDir: string): string {
   return path.join(projectDir, '.dops', 'recovery')
@@ -18,6 +20,7 @@ export function recoveryDir(projectDir: string): string {
 
 export class RecoveryJournal {
   private readonly lines: Decision[] = []
+  private appended = 0
   readonly file: string
 
   constructor(projectDir: string) {
@@ -44,6 +47,7 @@ export class RecoveryJournal {
     this.lines.push(d)
     if (this.lines.length > KEEP) this.lines.shift()
     await mkdir(path.dirname(this.file), {recursive: true})
+    if (++this.appended % 1000 === 0 && ((await stat(this.file).catch(() => undefined))?.size ?? 0) > ROTATE_BYTES) await rename(this.file, `${this.file}.1`)
     await appendFile(this.file, `${JSON.stringify(d)}\n`, {mode: 0o600})
   }
 
