@@ -41,6 +41,8 @@ export class RecoveryJournal {
       }
     }
     this.lines.splice(0, Math.max(0, this.lines.length - KEEP))
+    // a line torn by a crash is ended, so the next decision starts a line of its own
+    if (text && !text.endsWith('\n')) await appendFile(this.file, '\n')
   }
 
   async append(d: Decision): Promise<void> {
