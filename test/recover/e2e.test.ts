@@ -7,7 +7,7 @@
  * replaces the host, and the new host is `up` in Prometheus and serves the app; a replayed delivery does nothing.
  */
 import assert from 'node:assert/strict'
-import {cpSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {after, test} from 'node:test'
@@ -23,6 +23,8 @@ const PROJECT = 'rectest'
 const TOKEN = 'am-test-token-0123456789'
 const project = mkdtempSync(path.join(os.tmpdir(), 'dops-recover-'))
 cpSync(path.join(ROOT, 'examples/local/app'), path.join(project, 'app'), {recursive: true})
+mkdirSync(path.join(project, 'scripts'))
+writeFileSync(path.join(project, 'scripts/clean.sh'), 'echo "cleaned $ALERT_MOUNTPOINT for $ALERT_ALERTNAME on $DOPS_HOST" > /var/tmp/cleaned\n')
 const planFile = path.join(project, 'dops.yml')
 writeFileSync(
   planFile,
@@ -53,6 +55,7 @@ environments:
             InstanceDown: {action: replace, expr: 'up{$selector, exporter="node"} == 0', for: 2s}
             AppDown: {action: restart}
             HighLoad: {action: scale, by: '+1'}
+            DiskFull: {action: run, script: scripts/clean.sh}
 `,
 )
 const run = (args: string[]) => dops(args, {cwd: project, timeoutMs: 300_000})
@@ -200,6 +203,13 @@ alerting:
   assert.deepEqual([restart.action, restart.host, restart.ended!.outcome], ['restart', 'web-3', 'succeeded'], restart.ended!.reason)
   assert.ok((await fetch(`http://${web3.address}:8000/`)).ok, 'web-3 serves again')
   t.diagnostic(`figures: app alert delivered -> restarted and healthy ${restart.ended!.timings?.totalMs} ms`)
+
+  // a script: DiskFull runs scripts/clean.sh on the host, with the alert's labels as ALERT_* variables
+  assert.equal((await amAlert({alertname: 'DiskFull', host: 'web-4', mountpoint: '/var/log'})).status, 200)
+  const cleaned = await until('the script ran', async () => (await decisions()).find((d) => d.alert === 'DiskFull' && d.ended), 60_000)
+  assert.deepEqual([cleaned.action, cleaned.ended!.outcome], ['run', 'succeeded'], cleaned.ended!.reason)
+  const note = await run(['run', '-H', 'web-4', '--', 'cat /var/tmp/cleaned'])
+  assert.match(note.stdout, /cleaned \/var\/log for DiskFull on web-4/)
 
   // scaling: HighLoad scales web up by one; a second firing inside the cooldown does nothing
   assert.equal((await amAlert({alertname: 'HighLoad'})).status, 200)
