@@ -135,11 +135,11 @@ export class Recovery {
     if (this.jobs.get(d.fingerprint) === j.id) this.jobs.delete(d.fingerprint)
     if (!TERMINAL_STATES.includes(j.state)) return
     const t = (s?: string) => (s ? Date.parse(s) : NaN)
-    const suppressed = (j.result as {suppressed?: string} | undefined)?.suppressed
-    const outcome = suppressed ? 'verified-healthy' : j.state === 'succeeded' ? 'succeeded' : j.state === 'cancelled' ? 'cancelled' : 'failed'
+    const {suppressed, guard} = (j.result ?? {}) as {suppressed?: string; guard?: string}
+    const outcome = suppressed ? (guard === 'healthy' ? 'verified-healthy' : 'suppressed') : j.state === 'succeeded' ? 'succeeded' : j.state === 'cancelled' ? 'cancelled' : 'failed'
     const reason = suppressed ?? (j.state === 'succeeded' ? `${d.action} done` : `${d.action} ${j.state}${j.error ? `: ${j.error.message}` : j.reason ? `: ${j.reason}` : ''}`)
     const timings = {waitedMs: Math.round(t(j.startedAt) - t(j.createdAt)) || 0, actMs: Math.round(t(j.endedAt) - t(j.startedAt)) || 0, totalMs: Math.round(t(j.endedAt) - receivedAt) || 0}
-    await this.o.journal.append({id: newDecisionId(), of: d.id, at: new Date(this.now()).toISOString(), env: d.env, group: d.group, host: d.host, alert: d.alert, fingerprint: d.fingerprint, startsAt: d.startsAt, action: d.action, outcome, reason, ...(suppressed ? {guard: 'healthy'} : {}), jobId: j.id, timings})
+    await this.o.journal.append({id: newDecisionId(), of: d.id, at: new Date(this.now()).toISOString(), env: d.env, group: d.group, host: d.host, alert: d.alert, fingerprint: d.fingerprint, startsAt: d.startsAt, action: d.action, outcome, reason, ...(suppressed ? {guard: guard ?? 'healthy'} : {}), jobId: j.id, timings})
     this.o.log(`recovery: ${d.action} of ${d.host ?? d.group} (${d.alert}): ${outcome} in ${timings.totalMs} ms`)
   }
 }

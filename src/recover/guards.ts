@@ -61,9 +61,9 @@ export function decide(i: DecideInput): Verdict {
   // flapping: the same alert (fingerprint) began FLAP_EPISODES times within the cooldown: a restart loop in the making
   const episodes = new Set(i.history.filter((d) => d.fingerprint === a.fingerprint && i.now - Date.parse(d.at) < s.cooldownMs).map((d) => d.startsAt)).add(a.startsAt)
   if (episodes.size >= FLAP_EPISODES) return no('suppressed', 'flapping', `flapping: alert ${a.name} began ${episodes.size} times within ${s.cooldownMs / 1000}s; acting on none of them until it settles`, on)
-  // hosts of the group (as the state has them) alerting now: an alert whose resolve was lost never counts for a host that is gone
+  // hosts of the group (as the state has them) alerting now; a storm takes two at least (a group of one is recovered): an alert whose resolve was lost never counts for a host that is gone
   const alertingHere = new Set([...(i.alerting[group!] ?? [])].filter((n) => g.hosts.some((x) => x.name === n)))
-  if (perHost && g.hosts.length && (alertingHere.size * 100) / g.hosts.length > s.storm) return no('suppressed', 'storm', `storm: ${alertingHere.size} of ${g.hosts.length} hosts of ${group} alert at once (more than ${s.storm}%): the monitor or the network is the likely fault; acting on none`, on)
+  if (perHost && alertingHere.size >= 2 && (alertingHere.size * 100) / g.hosts.length > s.storm) return no('suppressed', 'storm', `storm: ${alertingHere.size} of ${g.hosts.length} hosts of ${group} alert at once (more than ${s.storm}%): the monitor or the network is the likely fault; acting on none`, on)
   if (h && i.now - Date.parse(h.createdAt) < s.graceMs) return no('suppressed', 'grace', `host ${host} is ${Math.round((i.now - Date.parse(h.createdAt)) / 1000)}s old, younger than the grace period (${s.graceMs / 1000}s)`, on)
   if (h?.deployedAt && i.now - Date.parse(h.deployedAt) < s.graceMs) return no('suppressed', 'grace', `host ${host} was deployed to ${Math.round((i.now - Date.parse(h.deployedAt)) / 1000)}s ago, within the grace period (${s.graceMs / 1000}s)`, on)
   const mine = i.history.filter((d) => acted(d) && d.group === group)

@@ -63,8 +63,8 @@ export class RecoveryJournal {
    * suppressed (no cooldown, ladder step or budget spent on it)
    */
   effective(env: string | undefined): Decision[] {
-    const healthy = new Set(this.lines.filter((d) => d.of && d.outcome === 'verified-healthy').map((d) => d.of))
-    return this.decisions(env).map((d) => (healthy.has(d.id) ? {...d, outcome: 'suppressed', guard: 'healthy'} : d))
+    const stopped = new Map(this.lines.filter((d) => d.of && (d.outcome === 'verified-healthy' || d.outcome === 'suppressed')).map((d) => [d.of!, d.guard ?? 'healthy']))
+    return this.decisions(env).map((d) => (stopped.has(d.id) ? {...d, outcome: 'suppressed', guard: stopped.get(d.id)} : d))
   }
 
   /** newest first, each decision with its latest state (a later line's outcome) merged in */

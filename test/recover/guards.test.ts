@@ -59,6 +59,8 @@ test('paused, storm (more than half the group), grace, cooldown', () => {
   assert.equal(guard(storm), 'suppressed:storm')
   assert.match(storm.reason, /3 of 4/)
   assert.ok(run({alerting: {web: new Set(['web-1', 'web-2'])}}).act, 'half is not more than half')
+  assert.ok(run({view: view({hosts: hosts(1).map((h) => ({...h, name: 'web-2'}))})}).act, 'the only host of a group alerting is no storm')
+  assert.equal(guard(run({view: view({hosts: hosts(2)}), alerting: {web: new Set(['web-1', 'web-2'])}})), 'suppressed:storm', 'both hosts of two')
   assert.ok(run({alerting: {web: new Set(['web-2', 'web-3', 'web-8', 'web-9'])}}).act, 'hosts no longer in the state do not count')
   assert.equal(guard(run({view: view({hosts: hosts(4, 60)})})), 'suppressed:grace')
   assert.ok(run({view: view({hosts: hosts(4, 60)}, {grace: '30s'})}).act)

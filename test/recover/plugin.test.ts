@@ -4,7 +4,7 @@
  * environment, GET /recovery behind the API's read token.
  */
 import assert from 'node:assert/strict'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {after, test} from 'node:test'
@@ -14,7 +14,8 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'dops-alerts-plugin-'))
 const planFile = path.join(dir, 'dops.yml')
 writeFileSync(planFile, 'version: 1\nproject: p\nproviders: {sandbox: {type: local}}\nenvironments:\n  prod:\n    groups:\n      web:\n        provider: sandbox\n        instance: {count: 1}\n        on: {alert: {Down: {action: replace}}}\n')
 let leader = true
-const server = await startServer(dir, planFile, 's3cret-alertmanager', {listen: false, leader: {isLeader: () => leader, holder: () => ({owner: 'other:1', expiresAt: ''})}})
+let leads: (() => boolean) | undefined
+const server = await startServer(dir, planFile, 's3cret-alertmanager', {listen: false, leader: {isLeader: () => leads?.() ?? leader, holder: () => ({owner: 'other:1', expiresAt: ''})}})
 const {app} = server
 after(async () => {
   await server.close()
@@ -73,4 +74,22 @@ test('accepted at once, decided after: an unknown environment and a host not in 
   const doc = (await app.inject({url: '/openapi.json'})).json() as {paths: Record<string, Record<string, {security?: unknown[]; description?: string}>>}
   assert.deepEqual(doc.paths['/hooks/alertmanager']!.post!.security, [], 'its own token, not the API security')
   assert.ok(doc.paths['/recovery']!.get!.description)
+})
+
+test('leadership lost between the delivery and the action: nothing is started, and the journal says why', async () => {
+  mkdirSync(path.join(dir, '.dops/state'), {recursive: true})
+  const instance = {id: 'p-prod-web-1', name: 'web-1', address: '127.0.0.1', port: 22, user: 'root', createdAt: '2026-01-01T00:00:00Z', data: {}}
+  writeFileSync(path.join(dir, '.dops/state/p-prod.json'), JSON.stringify({version: 1, project: 'p', env: 'prod', groups: {web: {provider: 'sandbox', instances: [instance]}}}))
+  let n = 0
+  leads = () => n++ === 0
+  const r = await post(body({env: 'prod', group: 'web', host: 'web-1'}, 'lost'))
+  assert.deepEqual(r.json(), {accepted: 1})
+  let d: Awaited<ReturnType<typeof recovery>>[number] | undefined
+  for (let i = 0; i < 100 && !d; i++) {
+    await new Promise((res) => setTimeout(res, 50))
+    d = (await recovery()).find((x) => x.fingerprint === 'lost')
+  }
+  leads = undefined
+  assert.deepEqual([d?.outcome, d?.guard], ['suppressed', 'not-leader'], d?.reason)
+  assert.equal(server.ctx.runner.list().length, 0, 'no job started')
 })

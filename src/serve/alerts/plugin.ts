@@ -27,7 +27,7 @@ const fail = (reply: FastifyReply, status: number, code: string, message: string
 
 export default async function plugin(app: FastifyInstance, opts: AlertsOptions): Promise<void> {
   const {ctx} = opts
-  registerRecoveryKinds()
+  registerRecoveryKinds(() => ctx.leader.isLeader())
   const journal = new RecoveryJournal(ctx.projectDir)
   await journal.open()
   const recovery = new Recovery({projectDir: ctx.projectDir, planFile: ctx.planFile, runner: ctx.runner, journal, log: ctx.log, isLeader: () => ctx.leader.isLeader()})
