@@ -48,7 +48,7 @@ environments:
             HighLoad: {action: scale, by: '+1'}
 `)
 const source = {cwd: work, planFile, env: 'local'}
-const TOKEN = 'bench-token'
+const TOKEN = 'bench-alertmanager-token'
 type Inst = {name: string; address: string; data: {pid: number}}
 const hosts = (): Inst[] => (JSON.parse(readFileSync(path.join(work, '.dops/state/recbench-local.json'), 'utf8')) as {groups: {web: {instances: Inst[]}}}).groups.web.instances
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!

@@ -35,6 +35,8 @@ test('no token or a wrong one: 401 with a JSON error, nothing decided', async ()
   }
   assert.deepEqual(await recovery(), [])
   assert.equal((await app.inject({url: '/recovery'})).statusCode, 401, 'GET /recovery needs an API token')
+  assert.ok(server.logs.includes('alerts: POST /hooks/alertmanager takes Alertmanager webhooks (bearer token DOPS_ALERTMANAGER_TOKEN)'), server.logs.join('\n'))
+  assert.ok(server.logs.every((l) => !l.includes('s3cret-alertmanager')), 'the token is never logged')
 })
 
 test('a malformed payload is a 400 (Alertmanager does not retry it)', async () => {
@@ -92,4 +94,16 @@ test('leadership lost between the delivery and the action: nothing is started, a
   leads = undefined
   assert.deepEqual([d?.outcome, d?.guard], ['suppressed', 'not-leader'], d?.reason)
   assert.equal(server.ctx.runner.list().length, 0, 'no job started')
+})
+
+test('a token shorter than 16 characters turns the receiver off', async () => {
+  const weak = await startServer(dir, planFile, 'short', {listen: false})
+  try {
+    const r = await weak.app.inject({method: 'POST', url: '/hooks/alertmanager', headers: {authorization: 'Bearer short'}, payload: body({env: 'prod'})})
+    assert.equal(r.statusCode, 401)
+    assert.match(r.json().error.message, /DOPS_ALERTMANAGER_TOKEN set \(16 characters at least\)/)
+    assert.ok(weak.logs.some((l) => /alerts: off \(DOPS_ALERTMANAGER_TOKEN is shorter than 16 characters\)/.test(l)), weak.logs.join('\n'))
+  } finally {
+    await weak.close()
+  }
 })

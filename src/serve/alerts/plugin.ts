@@ -13,6 +13,7 @@ import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify'
 import {Recovery} from '../../recover/engine.js'
 import {RecoveryJournal} from '../../recover/journal.js'
 import {registerRecoveryKinds} from '../../recover/kinds.js'
+import {MIN_TOKEN_LENGTH} from '../tokens.js'
 import type {ServeContext} from '../types.js'
 import {alertsOf, payloadSchema, type Payload} from './payload.js'
 
@@ -32,13 +33,19 @@ export default async function plugin(app: FastifyInstance, opts: AlertsOptions):
   await journal.open()
   const recovery = new Recovery({projectDir: ctx.projectDir, planFile: ctx.planFile, runner: ctx.runner, journal, log: ctx.log, isLeader: () => ctx.leader.isLeader()})
   const token = opts.alertmanagerToken ?? process.env.DOPS_ALERTMANAGER_TOKEN
-  const want = token ? digest(token) : undefined
+  const strong = token !== undefined && token.length >= MIN_TOKEN_LENGTH
+  const want = strong ? digest(token) : undefined
+  ctx.log(
+    strong
+      ? 'alerts: POST /hooks/alertmanager takes Alertmanager webhooks (bearer token DOPS_ALERTMANAGER_TOKEN)'
+      : `alerts: off (${token === undefined ? 'DOPS_ALERTMANAGER_TOKEN is not set' : `DOPS_ALERTMANAGER_TOKEN is shorter than ${MIN_TOKEN_LENGTH} characters`}): POST /hooks/alertmanager answers 401`,
+  )
   app.addHook('onClose', async () => {
     await Promise.race([recovery.idle(), new Promise((r) => setTimeout(r, 5000).unref())])
   })
 
   const authorize = async (req: FastifyRequest, reply: FastifyReply) => {
-    if (!want) return fail(reply.header('www-authenticate', 'Bearer'), 401, 'UNAUTHORIZED', 'this server takes no alerts: start it with DOPS_ALERTMANAGER_TOKEN set')
+    if (!want) return fail(reply.header('www-authenticate', 'Bearer'), 401, 'UNAUTHORIZED', `this server takes no alerts: start it with DOPS_ALERTMANAGER_TOKEN set (${MIN_TOKEN_LENGTH} characters at least)`)
     const m = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')
     if (!m || !timingSafeEqual(digest(m[1]!), want)) return fail(reply.header('www-authenticate', 'Bearer'), 401, 'UNAUTHORIZED', 'missing or wrong bearer token (DOPS_ALERTMANAGER_TOKEN)')
   }
