@@ -64,12 +64,16 @@ export function decide(i: DecideInput): Verdict {
   // hosts of the group (as the state has them) alerting now; a storm takes two at least (a group of one is recovered): an alert whose resolve was lost never counts for a host that is gone
   const alertingHere = new Set([...(i.alerting[group!] ?? [])].filter((n) => g.hosts.some((x) => x.name === n)))
   if (perHost && alertingHere.size >= 2 && (alertingHere.size * 100) / g.hosts.length > s.storm) return no('suppressed', 'storm', `storm: ${alertingHere.size} of ${g.hosts.length} hosts of ${group} alert at once (more than ${s.storm}%): the monitor or the network is the likely fault; acting on none`, on)
-  if (h && i.now - Date.parse(h.createdAt) < s.graceMs) return no('suppressed', 'grace', `host ${host} is ${Math.round((i.now - Date.parse(h.createdAt)) / 1000)}s old, younger than the grace period (${s.graceMs / 1000}s)`, on)
-  if (h?.deployedAt && i.now - Date.parse(h.deployedAt) < s.graceMs) return no('suppressed', 'grace', `host ${host} was deployed to ${Math.round((i.now - Date.parse(h.deployedAt)) / 1000)}s ago, within the grace period (${s.graceMs / 1000}s)`, on)
+  // a young host's own trouble waits; a group's load (scale) does not
+  const young = h && policy.action !== 'scale'
+  if (young && i.now - Date.parse(h.createdAt) < s.graceMs) return no('suppressed', 'grace', `host ${host} is ${Math.round((i.now - Date.parse(h.createdAt)) / 1000)}s old, younger than the grace period (${s.graceMs / 1000}s)`, on)
+  if (young && h.deployedAt && i.now - Date.parse(h.deployedAt) < s.graceMs) return no('suppressed', 'grace', `host ${host} was deployed to ${Math.round((i.now - Date.parse(h.deployedAt)) / 1000)}s ago, within the grace period (${s.graceMs / 1000}s)`, on)
   const mine = i.history.filter((d) => acted(d) && d.group === group)
-  const subject = host ?? `group:${group}`
-  const last = mine.filter((d) => (d.host ?? `group:${d.group}`) === subject).at(-1)
-  if (last && i.now - Date.parse(last.at) < s.cooldownMs) return no('suppressed', 'cooldown', `${host ? `host ${host}` : `group ${group}`} was acted on ${Math.round((i.now - Date.parse(last.at)) / 1000)}s ago (${last.action}, decision ${last.id}); cooldown ${s.cooldownMs / 1000}s`, on)
+  // what a cooldown is about: the host, or the group for a scale (a load alert of each host is one group's load)
+  const subjectOf = (action: ActionKind | undefined, h?: string) => (action === 'scale' || h === undefined ? `group:${group}` : h)
+  const subject = subjectOf(policy.action, host)
+  const last = mine.filter((d) => subjectOf(d.action, d.host) === subject).at(-1)
+  if (last && i.now - Date.parse(last.at) < s.cooldownMs) return no('suppressed', 'cooldown', `${subject.startsWith('group:') ? `group ${group}` : `host ${host}`} was acted on ${Math.round((i.now - Date.parse(last.at)) / 1000)}s ago (${last.action}, decision ${last.id}); cooldown ${s.cooldownMs / 1000}s`, on)
   let action: ActionKind = policy.action
   let reason = `alert ${a.name} on ${host ?? group}: ${action}`
   const within = (kind: ActionKind, ms: number) => mine.filter((d) => d.host === host && d.action === kind && i.now - Date.parse(d.at) < ms).length

@@ -111,6 +111,10 @@ test('scale: +1 within max, -1 not below min or min-healthy; group cooldown; no 
   assert.deepEqual(down.params.groups, {web: 3})
   assert.equal(guard(run({alert: {...alert({name: 'LowLoad'}), labels: groupOnly}, view: view({hosts: hosts(1), min: 0})})), 'suppressed:min-healthy')
   assert.equal(guard(run({alert: {...alert({name: 'HighLoad'}), labels: groupOnly}, history: [acted({host: undefined, action: 'scale', at: ago(60)})]})), 'suppressed:cooldown')
+  const perHost = run({alert: alert({name: 'HighLoad'}, {host: 'web-3'}), history: [acted({host: 'web-1', action: 'scale', at: ago(60)})]})
+  assert.equal(guard(perHost), 'suppressed:cooldown', 'a load alert of another host of the group: the same group')
+  assert.match(perHost.reason, /^group web was acted on 60s ago \(scale/)
+  assert.ok(run({alert: alert({name: 'HighLoad', startsAt: ago(5)}), view: view({hosts: hosts(4, 10)})}).act, 'no grace for a scale')
 })
 
 test('dry run records what would be done; run passes the labels as ALERT_* variables', () => {
