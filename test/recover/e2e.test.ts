@@ -226,6 +226,9 @@ alerting:
 
   // the same path from the CLI: env up --replace a live host (create-before-destroy), a host that is not there refused
   const old = hostsInState().find((h) => h.name === 'web-1')!
+  const plan = await run(['env', 'plan', '--replace', 'web-1', '--json'])
+  assert.equal(plan.code, 0, plan.stderr)
+  assert.deepEqual((JSON.parse(plan.stdout) as {changes: Array<{replace?: unknown}>}).changes[0]!.replace, [{name: 'web-1', why: ['replacement requested']}])
   const rep = await run(['env', 'up', '--replace', 'web-1', '--yes'])
   assert.equal(rep.code, 0, rep.stderr)
   assert.match(rep.stderr, /replac/i)
