@@ -8,6 +8,7 @@ import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {after, test} from 'node:test'
+import {compilePending} from '../../src/serve/ajv.js'
 import {READ_TOKEN, startServer} from './server.js'
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dops-alerts-plugin-'))
@@ -76,6 +77,7 @@ test('accepted at once, decided after: an unknown environment and a host not in 
   const doc = (await app.inject({url: '/openapi.json'})).json() as {paths: Record<string, Record<string, {security?: unknown[]; description?: string}>>}
   assert.deepEqual(doc.paths['/hooks/alertmanager']!.post!.security, [], 'its own token, not the API security')
   assert.ok(doc.paths['/recovery']!.get!.description)
+  assert.deepEqual(compilePending().map((e) => e.message), [], "every schema compiles on dops serve's Ajv")
 })
 
 test('leadership lost between the delivery and the action: nothing is started, and the journal says why', async () => {

@@ -23,6 +23,29 @@ export interface AlertsOptions {
   alertmanagerToken?: string
 }
 
+const decision = {
+  type: 'object',
+  properties: {
+    id: {type: 'string'},
+    at: {type: 'string'},
+    env: {type: 'string'},
+    group: {type: 'string'},
+    host: {type: 'string'},
+    alert: {type: 'string'},
+    fingerprint: {type: 'string'},
+    startsAt: {type: 'string'},
+    action: {enum: ['restart', 'replace', 'run', 'scale']},
+    asked: {enum: ['restart', 'replace', 'run', 'scale']},
+    outcome: {enum: ['acted', 'dry-run', 'suppressed', 'ignored', 'succeeded', 'failed', 'cancelled', 'verified-healthy']},
+    guard: {type: 'string'},
+    reason: {type: 'string'},
+    jobId: {type: 'string'},
+    params: {type: 'object'},
+    timings: {type: 'object', properties: {decideMs: {type: 'number'}, waitedMs: {type: 'number'}, actMs: {type: 'number'}, totalMs: {type: 'number'}}},
+  },
+} as const
+const decisionsResponse = {type: 'object', properties: {decisions: {type: 'array', items: {...decision, properties: {...decision.properties, ended: decision}}}}} as const
+
 const digest = (s: string) => createHash('sha256').update(s).digest()
 const fail = (reply: FastifyReply, status: number, code: string, message: string) => reply.code(status).send({error: {code, message}})
 
@@ -65,7 +88,7 @@ export default async function plugin(app: FastifyInstance, opts: AlertsOptions):
 
   app.get(
     '/recovery',
-    {schema: {description: 'Recovery decisions from alerts, newest first: acted on or not, with the guard, the reason, the job and timings (`ended`: the action\'s end).', querystring: {type: 'object', additionalProperties: false, properties: {env: {type: 'string', maxLength: 128}, limit: {type: 'integer', minimum: 1, maximum: 1000}}}}},
+    {schema: {description: 'Recovery decisions from alerts, newest first: acted on or not, with the guard, the reason, the job and timings (`ended`: the action\'s end).', querystring: {type: 'object', additionalProperties: false, properties: {env: {type: 'string', maxLength: 128}, limit: {type: 'integer', minimum: 1, maximum: 1000}}}, response: {200: decisionsResponse}}},
     async (req) => {
       const q = req.query as {env?: string; limit?: number}
       return {decisions: journal.list({env: q.env, limit: q.limit ?? 100})}
