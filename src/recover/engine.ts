@@ -32,6 +32,9 @@ const FIRING_TTL_MS = 24 * 3600_000
 /** queued deliveries at most: more are refused (Alertmanager retries) */
 export const MAX_BACKLOG = 100
 
+/** a label as a log line shows it: no control characters, bounded */
+const printable = (s: string) => s.replace(/[\x00-\x1f\x7f]/g, '?').slice(0, 128)
+
 export const newDecisionId = () => `d-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`
 
 export class Recovery {
@@ -93,7 +96,7 @@ export class Recovery {
     try {
       return await envView({cwd: this.o.projectDir, planFile: this.o.planFile, env})
     } catch (e) {
-      this.o.log(`recovery: environment ${env}: ${(e as Error).message}`)
+      this.o.log(`recovery: environment ${printable(env)}: ${(e as Error).message.replace(/[\x00-\x1f\x7f]/g, '?')}`)
       return undefined
     }
   }
@@ -117,7 +120,10 @@ export class Recovery {
       d.jobId = job.id
       this.jobs.set(a.fingerprint, job.id)
       await this.o.journal.append(d)
-      void this.o.runner.wait(job.id).then((j) => this.ended(d, j, receivedAt))
+      void this.o.runner
+        .wait(job.id)
+        .then((j) => this.ended(d, j, receivedAt))
+        .catch((e: Error) => this.o.log(`recovery: the end of job ${job.id} was not journaled: ${e.message}`))
     } catch (e) {
       await this.o.journal.append({...d, outcome: 'suppressed', guard: 'start', reason: `the action could not start: ${(e as Error).message}`})
     }
