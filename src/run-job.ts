@@ -36,6 +36,8 @@ export interface RunJobParams {
   concurrency?: number
   pause?: string
   stream?: boolean
+  /** more environment variables for the command or script on each host (a recovery's alert labels) */
+  env?: Record<string, string>
   /** run again on the failed/unreached hosts of this run ('' = the latest) */
   retryFailed?: string
   reporter?: Reporter
@@ -115,6 +117,7 @@ async function prepareRun(p: RunJobParams): Promise<PreparedRun> {
     }
     spec.sudo = p.sudo
     spec.runAs = p.runAs
+    if (p.env) spec.env = {...spec.env, ...p.env}
   }
   // plan defaults for what the command line leaves unset
   p.timeout ??= planSsh?.commandTimeout === undefined ? undefined : String(planSsh.commandTimeout)

@@ -33,6 +33,7 @@ async function planSteps(e: EnvContext, state: EnvState, hosts: boolean, clock: 
 
 /** The command as the user knows it: scale and reconcile are `env up` underneath. */
 function commandOf(p: EnvParams, plain: string): string {
+  if (p.replace?.length) return `${plain} --replace ${p.replace.join(' --replace ')}`
   return p.scale ? `scale ${Object.entries(p.scale).map(([g, n]) => `${g}=${n}`).join(' ')}` : p.reconcile ? 'env reconcile' : plain
 }
 

@@ -79,6 +79,7 @@ export async function observe(e: EnvContext, state: EnvState, opts: {hosts: bool
     const fresh = found.filter((f) => !stoppedIds.has(f.id))
     const running = [...alive, ...fresh]
     const outdated = running.length && provider.outdated ? await provider.outdated(e.ctx(g), running) : []
+    for (const name of e.p.replace ?? []) if (running.some((r) => r.name === name) && !outdated.some((o) => o.name === name)) outdated.push({name, why: ['replacement requested']})
     groups[g] = {
       provider: prov.name,
       type: prov.type,
@@ -91,6 +92,7 @@ export async function observe(e: EnvContext, state: EnvState, opts: {hosts: bool
       ignored: provider.ignoredFields?.((e.groups[g]!.instance ?? {}) as Record<string, unknown>) ?? [],
     }
   }
+  checkReplace(e, state)
   const names = [...new Set(e.order.flatMap((g) => e.groups[g]!.apps ?? []))]
   const desired = await desiredRevisions(e.t.projectDir, e.loaded.dir, e.envName, (e.loaded.plan.apps ?? {}) as never, names, opts.hosts)
   const apps: Record<string, AppObservation> = {}
@@ -108,4 +110,13 @@ async function behindHosts(e: EnvContext, app: string, id: string): Promise<stri
   const {statusJob} = await import('../deploy/status-job.js')
   const s = await statusJob({source: e.p.source, selection: {}, connection: e.p.connection, app})
   return s.hosts.filter((h) => h.revision !== id).map((h) => h.host)
+}
+
+/** `--replace HOST`: each names a host a provider made for this environment (recorded in its state). */
+function checkReplace(e: EnvContext, state: EnvState): void {
+  for (const name of e.p.replace ?? []) {
+    if (Object.values(state.groups).some((g) => g.instances.some((i) => i.name === name))) continue
+    if (Object.values(state.static ?? {}).some((g) => g.hosts.some((h) => h.name === name))) throw new InvalidInputError(`host ${name} is a static host: dops does not create or destroy it, so it cannot replace it`)
+    throw new InvalidInputError(`no host \`${name}\` in environment ${e.envName} to replace (its hosts: ${Object.values(state.groups).flatMap((g) => g.instances.map((i) => i.name)).join(', ') || 'none'})`)
+  }
 }

@@ -11,6 +11,13 @@ export interface EnvParams {
   reconcile?: boolean
   /** `dops scale`: desired host counts by group, remembered until the plan's count changes */
   scale?: Record<string, number>
+  /**
+   * `dops env up --replace HOST` (Terraform's -replace), a recovery's replace: these hosts are replaced
+   * create-before-destroy like outdated ones (a host already gone is simply made again by the group's count)
+   */
+  replace?: string[]
+  /** the action this run belongs to (a recovery's decision id): providers' idempotency key (EC2 ClientToken) */
+  actionId?: string
   connection: Omit<TransportSettings, 'projectDir' | 'planSsh' | 'onHostKeyLearned'>
   yes?: boolean
   /** Ctrl-C: the step in progress finishes, nothing new starts, the state is saved (exit 6) */

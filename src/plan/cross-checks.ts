@@ -8,9 +8,11 @@ import type {Plan} from './types.js'
 import {formatPath, locate, type PathSegment, type YamlSource} from './yaml-source.js'
 import {knownProviderTypes} from '../providers/known-types.js'
 import {isIP} from 'node:net'
+import {dirname} from 'node:path'
 import {findCycles} from './cycles.js'
 import {checkSchedules} from './schedule-checks.js'
 import {checkTriggers} from './trigger-checks.js'
+import {checkAlertPolicies} from './alert-checks.js'
 
 export {findCycles}
 
@@ -122,6 +124,7 @@ export function crossCheck(plan: Plan, source: YamlSource, providerTypes: string
   }
   checkSchedules(plan, at)
   checkTriggers(plan, at)
+  checkAlertPolicies(plan, at, source.file ? dirname(source.file) : undefined)
   return problems
 }
 

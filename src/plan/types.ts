@@ -52,7 +52,7 @@ export interface GroupSpec {
   dependsOn?: string[]
   bootstrap?: ScriptSpec[]
   apps?: string[]
-  on?: {hostsJoined?: EventHandlerSpec[]; hostsLeft?: EventHandlerSpec[]}
+  on?: {hostsJoined?: EventHandlerSpec[]; hostsLeft?: EventHandlerSpec[]; alert?: Record<string, AlertPolicy>}
   monitoring?: false | {exporters?: Record<string, ExporterSpec>; labels?: Record<string, string>}
 }
 
@@ -66,6 +66,35 @@ export interface MonitoringSpec {
   labels?: Record<string, string>
 }
 
+/** What an alert of a group does (`dops serve` receives it from Alertmanager). */
+export interface AlertPolicy {
+  action: 'restart' | 'replace' | 'run' | 'scale'
+  app?: string
+  script?: string
+  by?: '+1' | '-1'
+  /** PromQL: `dops monitor rules` writes the alert rule */
+  expr?: string
+  for?: Duration
+  labels?: Record<string, string>
+  annotations?: Record<string, string>
+}
+
+/** The guards of recovery and scaling from alerts, per environment (defaults in src/recover/settings.ts). */
+export interface AutomationSpec {
+  paused?: boolean
+  dryRun?: boolean
+  cooldown?: Duration
+  grace?: Duration
+  restarts?: number
+  restartWindow?: Duration
+  replaces?: number
+  replaceWindow?: Duration
+  budget?: CountOrPercent
+  budgetWindow?: Duration
+  minHealthy?: CountOrPercent
+  storm?: number
+}
+
 export interface EventHandlerSpec {
   group: string
   run?: string
@@ -77,6 +106,7 @@ export interface EnvironmentSpec {
   vars?: Vars
   ssh?: SshSettings
   groups?: Record<string, GroupSpec>
+  automation?: AutomationSpec
 }
 
 export interface ProviderSpec {

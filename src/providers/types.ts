@@ -33,6 +33,11 @@ export interface ProviderContext {
   spec: Record<string, unknown>
   /** provider settings from the plan's `providers` entry */
   settings: Record<string, unknown>
+  /**
+   * the id of the action this change belongs to (a recovery's decision): a provider that can makes its side effects
+   * idempotent with it (EC2 `ClientToken`), so the same action retried never creates twice
+   */
+  idempotencyKey?: string
 }
 
 export interface Provider {

@@ -6,7 +6,10 @@
 import type {DopsEvent} from '../events.js'
 
 /** What a job does: one core call each (`deploy.git`: fetch a commit, build it, then deploy it as `dops deploy`). */
-export type JobKind = 'env.up' | 'env.down' | 'scale' | 'deploy' | 'deploy.git' | 'rollback' | 'run'
+export type JobKind = 'env.up' | 'env.down' | 'scale' | 'deploy' | 'deploy.git' | 'rollback' | 'run' | RecoveryJobKind
+
+/** recovery from alerts (src/recover): an app's restart on a host, a host's replacement, a script with the alert's labels */
+export type RecoveryJobKind = 'restart' | 'replace' | 'run.alert'
 
 /**
  * `queued`: waits for another job of the same environment; `interrupted`: was running when the server stopped;

@@ -17,11 +17,12 @@ ${exitCodesHelp}`
   static override flags = {
     ...envFlags,
     'detailed-exitcode': Flags.boolean({description: 'exit 10 when there are changes, 0 when there are none'}),
+    replace: Flags.string({description: 'plan replacing this host (new one first, then the old one leaves), as env up --replace; repeatable', multiple: true}),
   }
 
   async run(): Promise<EnvReport> {
     const {flags} = await this.parse(EnvPlan)
-    const r = await envPlan({...envParamsFrom(flags), yes: undefined})
+    const r = await envPlan({...envParamsFrom(flags), replace: flags.replace, yes: undefined})
     this.setExitCode(printPlan(this.jsonEnabled(), r, flags['detailed-exitcode']))
     return r
   }

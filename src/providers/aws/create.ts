@@ -3,6 +3,7 @@
  * plan's (a user's `Name` kept), then dops's identity (`dops:*`) and its record of the user's keys (`dops:tags`, tags.ts);
  * `Name` defaults to `dops-<project>-<env>-<group>`.
  */
+import {createHash} from 'node:crypto'
 import {DopsError, ExitCode} from '../../errors.js'
 import type {InstanceState} from '../../state/local-file.js'
 import {PartialCreateError, type ProviderContext} from '../types.js'
@@ -60,8 +61,9 @@ export async function createInstances(ctx: ProviderContext, s: Sdk, count: numbe
   const plan = subnets.length ? spreadOverSubnets(subnets, existing.map((e) => e.data.subnet as string | undefined), count) : new Map([[undefined as string | undefined, count]])
   const ids: string[] = []
   for (const [SubnetId, n] of plan) {
+    const ClientToken = clientToken(ctx, existing, SubnetId, n)
     const r = await s.ec2
-      .send(new s.ec2m.RunInstancesCommand({ImageId: data.ImageId, InstanceType: data.InstanceType, MinCount: n, MaxCount: n, KeyName: spec.keyPair, SubnetId, SecurityGroupIds, BlockDeviceMappings: data.BlockDeviceMappings.length ? data.BlockDeviceMappings : undefined, TagSpecifications: [{ResourceType: 'instance', Tags: data.tags}]}))
+      .send(new s.ec2m.RunInstancesCommand({ClientToken, ImageId: data.ImageId, InstanceType: data.InstanceType, MinCount: n, MaxCount: n, KeyName: spec.keyPair, SubnetId, SecurityGroupIds, BlockDeviceMappings: data.BlockDeviceMappings.length ? data.BlockDeviceMappings : undefined, TagSpecifications: [{ResourceType: 'instance', Tags: data.tags}]}))
       .catch(async (e) => {
         try {
           return fail(ctx, 'RunInstances', e)
@@ -75,4 +77,15 @@ export async function createInstances(ctx: ProviderContext, s: Sdk, count: numbe
     ids.push(...(r.Instances ?? []).map((i) => i.InstanceId!))
   }
   return running(ctx, s, ids)
+}
+
+/**
+ * RunInstances' idempotency token for an action (a recovery's decision id): the same action, group, instances before
+ * it, subnet and count give the same token, so a retried replace gets the instances of the first try back from EC2
+ * instead of launching more. Without an action: none (every `env up` is its own).
+ */
+export function clientToken(ctx: ProviderContext, existing: InstanceState[], subnet: string | undefined, n: number): string | undefined {
+  if (!ctx.idempotencyKey) return undefined
+  const basis = [ctx.project, ctx.env, ctx.group, ctx.idempotencyKey, existing.map((e) => e.id).sort().join(','), subnet ?? '', n].join('|')
+  return `dops-${createHash('sha256').update(basis).digest('hex').slice(0, 40)}`
 }
