@@ -81,7 +81,7 @@ export async function buildServer(ctx: ServeContext, opts: ServerOptions = {}): 
     },
   })
   app.get('/openapi.json', {config: {auth: 'none'}, schema: {description: 'This OpenAPI document, generated from the route schemas.'}}, async () => app.swagger())
-  const parts = [import('./routes/read.js'), import('./routes/jobs.js'), import('./hooks/plugin.js'), import('./schedules/plugin.js'), import('./dashboard/plugin.js')]
+  const parts = [import('./routes/read.js'), import('./routes/jobs.js'), import('./hooks/plugin.js'), import('./alerts/plugin.js'), import('./schedules/plugin.js'), import('./dashboard/plugin.js')]
   for (const part of parts) await app.register((await part).default, {ctx})
   return app
 }
