@@ -53,7 +53,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
   if (!planFile) throw new InvalidInputError(`no plan: there is no dops.yml in ${o.cwd}; pass -f PLAN`)
   const {loaded} = await loadPlan(planFile)
   const projectDir = loaded.dir
-  if (!tokens.entries.length) o.log(`warning: no tokens (DOPS_TOKENS or --tokens-file): every route but /health and /openapi.json answers 401${o.publicRead ? ' except reads (--public-read)' : ''}`)
+  if (!tokens.entries.length) o.log(`warning: no tokens (DOPS_TOKENS or --tokens-file): every API route answers 401${o.publicRead ? ' except reads (--public-read)' : ''} (/health, /openapi.json, the dashboard's page and the webhooks, which check their own signatures, still answer)`)
 
   const [{buildServer}, {openJobs}, {openLeader}, {startScheduler}] = await modules
   const {store, runner} = await openJobs(projectDir, planFile)

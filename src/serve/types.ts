@@ -111,10 +111,14 @@ export type JobKindImpl = (params: JobParams, ctx: JobContext) => Promise<{exitC
  * recorded in the store, events fanned out to subscribers.
  */
 export interface JobRunner {
-  /** answers at once with the job (queued or running); `key`: idempotency key, its first job is returned again */
-  start(spec: JobSpec, trigger: JobTrigger, opts?: {key?: string; keyTtlMs?: number}): Promise<Job>
-  /** record a job that is not run (a skipped schedule run, a superseded push) */
-  record(spec: JobSpec, trigger: JobTrigger, state: 'skipped' | 'superseded', reason: string): Promise<Job>
+  /**
+   * answers at once with the job (queued or running); `key`: idempotency key, its first job is returned again;
+   * `secrets`: values in the parameters (the plan's `${env:..}`) masked in everything stored or shown: the job runs
+   * with them, its record never holds them (a job left queued by a dead server is never run again from its record)
+   */
+  start(spec: JobSpec, trigger: JobTrigger, opts?: {key?: string; keyTtlMs?: number; secrets?: string[]}): Promise<Job>
+  /** record a job that is not run (a skipped schedule run, a superseded push); `secrets` as for start */
+  record(spec: JobSpec, trigger: JobTrigger, state: 'skipped' | 'superseded', reason: string, opts?: {secrets?: string[]}): Promise<Job>
   cancel(id: string): Promise<Job | undefined>
   get(id: string): Job | undefined
   list(filter?: Parameters<JobStore['list']>[0]): Job[]

@@ -31,6 +31,9 @@ finish their step, queued ones are cancelled. SIGHUP reads the tokens file again
     // fastify and the server's modules load only here: other commands keep their start-up time
     const {startServe} = await import('../../serve/start.js')
     const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`)
+    // the tokens are read once and leave the environment: jobs' commands, builds and git never inherit them
+    const tokensEnv = process.env.DOPS_TOKENS
+    delete process.env.DOPS_TOKENS
     const server = await startServe({
       cwd: process.cwd(),
       planFile: flags.file,
@@ -39,7 +42,7 @@ finish their step, queued ones are cancelled. SIGHUP reads the tokens file again
       tlsKey: flags['tls-key'],
       insecureHttp: flags['insecure-http'],
       publicRead: flags['public-read'],
-      tokensEnv: process.env.DOPS_TOKENS,
+      tokensEnv,
       tokensFile: flags['tokens-file'],
       version: this.config.version,
       log,

@@ -56,6 +56,8 @@ export default async function plugin(app: FastifyInstance, opts: AlertsOptions):
   await journal.open()
   const recovery = new Recovery({projectDir: ctx.projectDir, planFile: ctx.planFile, runner: ctx.runner, journal, log: ctx.log, isLeader: () => ctx.leader.isLeader()})
   const token = opts.alertmanagerToken ?? process.env.DOPS_ALERTMANAGER_TOKEN
+  // read once, then out of the environment: the commands of recovery jobs never inherit it
+  delete process.env.DOPS_ALERTMANAGER_TOKEN
   const strong = token !== undefined && token.length >= MIN_TOKEN_LENGTH
   const want = strong ? digest(token) : undefined
   ctx.log(

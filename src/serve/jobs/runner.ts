@@ -6,9 +6,18 @@
 import {randomBytes} from 'node:crypto'
 import {DopsError, ExitCode} from '../../errors.js'
 import type {DopsEvent} from '../../events.js'
-import type {Job, JobEvent, JobRunner, JobSpec, JobState, JobStore, JobTrigger} from '../types.js'
+import type {Job, JobEvent, JobParams, JobRunner, JobSpec, JobState, JobStore, JobTrigger} from '../types.js'
 import {TERMINAL_STATES} from '../types.js'
 import {jobKind} from './registry.js'
+import {makeRedactor} from '../../util/redact.js'
+
+/** The parameters with every secret value masked (strings, at any depth). */
+export function maskParams(params: JobParams, secrets: string[] | undefined): JobParams {
+  if (!secrets?.length) return params
+  const redact = makeRedactor(secrets)
+  const walk = (v: unknown): unknown => (typeof v === 'string' ? redact(v) : Array.isArray(v) ? v.map(walk) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)])) : v)
+  return walk(params) as JobParams
+}
 
 export function newJobId(now = new Date()): string {
   return `j-${now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(3).toString('hex')}`
@@ -24,6 +33,8 @@ export class Runner implements JobRunner {
   private readonly running = new Map<string, {job: Job; stop: AbortController; done: Promise<void>}>()
   private readonly listeners = new Map<string, Set<Listener>>()
   private readonly waiters = new Map<string, Array<(j: Job) => void>>()
+  /** the parameters a job runs with, when its record holds them masked */
+  private readonly realParams = new Map<string, JobParams>()
   private closed = false
 
   constructor(
@@ -31,7 +42,7 @@ export class Runner implements JobRunner {
     private readonly where: {projectDir: string; planFile: string},
   ) {}
 
-  async start(spec: JobSpec, trigger: JobTrigger, opts: {key?: string; keyTtlMs?: number} = {}): Promise<Job> {
+  async start(spec: JobSpec, trigger: JobTrigger, opts: {key?: string; keyTtlMs?: number; secrets?: string[]} = {}): Promise<Job> {
     if (opts.key) {
       const first = this.store.getKey(opts.key)
       const job = first ? this.store.get(first) : undefined
@@ -39,7 +50,9 @@ export class Runner implements JobRunner {
     }
     if (this.closed) throw new DopsError('SERVER_CLOSING', 'the server is stopping; no new job is started', {exitCode: ExitCode.INTERRUPTED})
     if (!jobKind(spec.kind)) throw new DopsError('UNKNOWN_JOB_KIND', `no job kind \`${spec.kind}\``, {exitCode: ExitCode.INVALID_INPUT})
-    const job: Job = {id: newJobId(), kind: spec.kind, env: spec.env, params: spec.params, trigger, state: 'queued', createdAt: new Date().toISOString()}
+    const params = maskParams(spec.params, opts.secrets)
+    const job: Job = {id: newJobId(), kind: spec.kind, env: spec.env, params, trigger, state: 'queued', createdAt: new Date().toISOString()}
+    if (params !== spec.params) this.realParams.set(job.id, spec.params)
     const queue = this.queues.get(spec.env) ?? []
     this.queues.set(spec.env, queue)
     const ahead = this.running.get(spec.env)?.job.id ?? queue.at(-1)
@@ -52,9 +65,9 @@ export class Runner implements JobRunner {
     return this.store.get(job.id) ?? job
   }
 
-  async record(spec: JobSpec, trigger: JobTrigger, state: 'skipped' | 'superseded', reason: string): Promise<Job> {
+  async record(spec: JobSpec, trigger: JobTrigger, state: 'skipped' | 'superseded', reason: string, opts: {secrets?: string[]} = {}): Promise<Job> {
     const now = new Date().toISOString()
-    const job: Job = {id: newJobId(), ...spec, trigger, state, createdAt: now, endedAt: now, reason}
+    const job: Job = {id: newJobId(), ...spec, params: maskParams(spec.params, opts.secrets), trigger, state, createdAt: now, endedAt: now, reason}
     await this.store.put(job)
     await this.event(job.id, 'job.state', {state, reason})
     return job
@@ -187,7 +200,7 @@ export class Runner implements JobRunner {
     const log = (line: string) => void pending.push(this.event(job.id, 'job.log', {line}))
     try {
       const impl = jobKind(job.kind)!
-      const r = await impl(job.params, {...this.where, job, reporter, log, stopSignal: stop.signal})
+      const r = await impl(this.realParams.get(job.id) ?? job.params, {...this.where, job, reporter, log, stopSignal: stop.signal})
       const state: JobState = stop.signal.aborted ? 'cancelled' : r.exitCode === ExitCode.OK ? 'succeeded' : 'failed'
       job = {...job, state, exitCode: r.exitCode, result: r.result, reason: stop.signal.aborted ? 'cancelled while running' : undefined}
     } catch (e) {
@@ -202,6 +215,7 @@ export class Runner implements JobRunner {
       }
     }
     await Promise.allSettled(pending)
+    this.realParams.delete(job.id)
     await this.finish({...job, endedAt: new Date().toISOString()})
   }
 }

@@ -60,7 +60,7 @@ export async function startRun(d: FireDeps, e: ScheduleEntry, slotIso: string | 
   const running = activeRuns(d.runner, e.name, e.env)
   if (running.length && e.overlap === 'forbid') {
     const reason = `the previous run ${running[0]!.id} still runs`
-    const job = await d.runner.record(e.job, trigger, 'skipped', reason)
+    const job = await d.runner.record(e.job, trigger, 'skipped', reason, {secrets: e.secrets})
     await d.shared.update((doc) => withRecord(doc, e.name, (r) => ({...r, skipped: {jobId: job.id, at: job.createdAt, ...(slotIso ? {slot: slotIso} : {}), reason}})))
     d.log(`schedule ${e.name}: ${slotIso ?? 'now'} skipped: ${reason}`)
     return {fired: 'skipped', job}
@@ -68,7 +68,7 @@ export async function startRun(d: FireDeps, e: ScheduleEntry, slotIso: string | 
   if (running.length && e.overlap === 'replace') {
     for (const j of running) await d.runner.cancel(j.id)
   }
-  const job = await d.runner.start(e.job, trigger, key ? {key, keyTtlMs: KEY_TTL_MS} : undefined)
+  const job = await d.runner.start(e.job, trigger, {...(key ? {key, keyTtlMs: KEY_TTL_MS} : {}), secrets: e.secrets})
   await recordLast(d.shared, e.name, {jobId: job.id, state: job.state, at: job.createdAt, ...(slotIso ? {slot: slotIso} : {}), by: opts.by ?? 'schedule'})
   d.log(`schedule ${e.name}: ${slotIso ?? 'now'} started job ${job.id}`)
   void d.runner

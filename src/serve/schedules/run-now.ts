@@ -31,7 +31,7 @@ export async function resolvePlanFile(cwd: string, file?: string): Promise<strin
 export async function findSchedule(cwd: string, file: string | undefined, name: string): Promise<ScheduleTarget> {
   const planFile = await resolvePlanFile(cwd, file)
   const {loaded} = await loadPlan(planFile)
-  const entries = schedulesOf(loaded.plan)
+  const entries = schedulesOf(loaded.plan, loaded.secrets)
   const entry = entries.find((e) => e.name === name)
   if (!entry) {
     const names = entries.map((e) => e.name)

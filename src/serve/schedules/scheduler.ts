@@ -29,7 +29,7 @@ const LATE_MS = 30_000
 
 export async function startScheduler(ctx: ServeContext, opts: SchedulerOptions = {}): Promise<SchedulerHandle> {
   const {loaded} = await loadPlan(ctx.planFile)
-  const entries = schedulesOf(loaded.plan).filter((e) => e.enabled)
+  const entries = schedulesOf(loaded.plan, loaded.secrets).filter((e) => e.enabled)
   const shared = opts.shared ?? (await (await import('../lease-backend.js')).sharedBackendOf(ctx.projectDir, ctx.planFile)).schedules
   const deps: FireDeps = {runner: ctx.runner, shared, log: ctx.log}
   const timers = new Map<string, NodeJS.Timeout>()

@@ -21,6 +21,8 @@ export interface ScheduleEntry {
   job: JobSpec
   /** what it does, in a few words (the plan's secrets masked): `run: uptime`, `script: scripts/x.sh`, `deploy: api` */
   what: string
+  /** the plan's secret values: masked in the job's record (the job runs with them) */
+  secrets: string[]
 }
 
 /** The job a schedule starts: `run` with the JobParams of `dops run`, or `deploy` of an app. */
@@ -64,6 +66,7 @@ export function schedulesOf(plan: Plan, secrets: string[] = []): ScheduleEntry[]
       cron: cronOf(spec.cron, timezone),
       job: jobSpecOf(spec, env),
       what: redact(whatOf(spec)),
+      secrets,
     }
   })
 }
