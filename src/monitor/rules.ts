@@ -4,7 +4,7 @@
  * so `up{$selector} == 0` watches that group only; the rule's labels carry project, env and group too (dops maps the
  * alert back to the group by them; `host` comes from the series: the target label dops writes).
  */
-import {chmod, mkdir, rename, rm, writeFile} from 'node:fs/promises'
+import {writeFileAtomic} from '../util/atomic-json.js'
 import path from 'node:path'
 import {stringify} from 'yaml'
 import {InvalidInputError} from '../errors.js'
@@ -49,16 +49,7 @@ export function rulesText(r: RuleFile): string {
 /** Write the rule file atomically (a temporary name in the same directory, then a rename), readable by prometheus. */
 export async function writeRules(file: string, text: string): Promise<void> {
   if (!path.isAbsolute(file)) throw new InvalidInputError(`rules file ${file}: an absolute path is expected`)
-  await mkdir(path.dirname(file), {recursive: true, mode: 0o755})
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`)
-  try {
-    await writeFile(tmp, text, {mode: 0o644})
-    await chmod(tmp, 0o644)
-    await rename(tmp, file)
-  } catch (e) {
-    await rm(tmp, {force: true})
-    throw e
-  }
+  await writeFileAtomic(file, text)
 }
 
 export interface RulesReport {

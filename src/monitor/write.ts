@@ -4,7 +4,8 @@
  * no file (Prometheus drops its targets when the file goes). Only files named `dops_<project>_<env>_<group>.json`
  * are ever written or removed.
  */
-import {chmod, mkdir, readFile, rename, rm, writeFile} from 'node:fs/promises'
+import {readFile, rm} from 'node:fs/promises'
+import {writeFileAtomic} from '../util/atomic-json.js'
 import path from 'node:path'
 import type {GroupTargets} from './targets.js'
 
@@ -29,15 +30,6 @@ export async function writeTargetFile(dir: string, g: {file: string; text?: stri
     return 'removed'
   }
   if (before === text) return 'unchanged'
-  await mkdir(dir, {recursive: true, mode: 0o755})
-  const tmp = path.join(dir, `.${g.file}.${process.pid}.tmp`)
-  try {
-    await writeFile(tmp, text, {mode: 0o644})
-    await chmod(tmp, 0o644)
-    await rename(tmp, file)
-  } catch (e) {
-    await rm(tmp, {force: true})
-    throw e
-  }
+  await writeFileAtomic(file, text)
   return 'written'
 }

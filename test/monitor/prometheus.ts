@@ -41,7 +41,20 @@ scrape_configs:
 ${extra}`)
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
-  const proc = spawn(PROMETHEUS, [`--config.file=${config}`, `--storage.tsdb.path=${path.join(work, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', '--web.enable-lifecycle'], {stdio: ['ignore', 'ignore', 'pipe']})
+  const {proc, stop} = await startDaemon('prometheus', PROMETHEUS, [`--config.file=${config}`, `--storage.tsdb.path=${path.join(work, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', '--web.enable-lifecycle'], url)
+  const targets = async () => {
+    const r = (await (await fetch(`${url}/api/v1/targets?state=active`)).json()) as {data: {activeTargets: ActiveTarget[]}}
+    return r.data.activeTargets
+  }
+  return {url, proc, targets, stop}
+}
+
+/**
+ * Start a daemon of this test (Prometheus, Alertmanager) and wait until `${url}/-/ready` answers (20 s at most).
+ * `stop()` ends only that process: SIGTERM, then SIGKILL after 5 s.
+ */
+export async function startDaemon(name: string, bin: string, args: string[], url: string): Promise<{proc: ChildProcess; stop: () => Promise<void>}> {
+  const proc = spawn(bin, args, {stdio: ['ignore', 'ignore', 'pipe']})
   let log = ''
   proc.stderr!.on('data', (b: Buffer) => (log = (log + b.toString()).slice(-4000)))
   const stop = async () => {
@@ -52,20 +65,12 @@ ${extra}`)
     if (proc.exitCode === null && !proc.signalCode) proc.kill('SIGKILL')
   }
   for (let i = 0; i < 100; i++) {
-    if (proc.exitCode !== null) throw new Error(`prometheus exited ${proc.exitCode}: ${log}`)
-    const ok = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false)
-    if (ok) break
-    if (i === 99) {
-      await stop()
-      throw new Error(`prometheus not ready after 20 s: ${log}`)
-    }
+    if (proc.exitCode !== null) throw new Error(`${name} exited ${proc.exitCode}: ${log}`)
+    if (await fetch(`${url}/-/ready`).then((r) => r.ok, () => false)) return {proc, stop}
     await new Promise((r) => setTimeout(r, 200))
   }
-  const targets = async () => {
-    const r = (await (await fetch(`${url}/api/v1/targets?state=active`)).json()) as {data: {activeTargets: ActiveTarget[]}}
-    return r.data.activeTargets
-  }
-  return {url, proc, targets, stop}
+  await stop()
+  throw new Error(`${name} not ready after 20 s: ${log}`)
 }
 
 /** Poll until `check` returns a value (or the time is up: then its last answer is thrown). */
