@@ -114,7 +114,7 @@ export class Recovery {
     if (this.o.isLeader && !this.o.isLeader()) return this.o.journal.append({...d, outcome: 'suppressed', guard: 'not-leader', reason: 'this server lost the leadership before acting; the leader decides'})
     const busy = this.o.runner.list({env: v.env, state: 'running', limit: 1})[0]
     if (busy) d.reason += `; waits behind job ${busy.id} (${busy.kind}) of environment ${v.env}`
-    const params = v.action === 'scale' ? {groups: v.params.groups, yes: true} : {...v.params, decision: d.id}
+    const params = v.action === 'scale' ? {groups: v.params.groups, yes: true, decision: d.id} : {...v.params, decision: d.id}
     try {
       const job = await this.o.runner.start({kind: KIND[v.action]!, env: v.env, params}, {type: 'recovery', by: a.name, delivery: dedupeKey(a)})
       d.jobId = job.id

@@ -45,6 +45,8 @@ export interface EnvView {
   groups: GroupView[]
   lastDeployment?: HistoryEntry
   locked?: {holder: string}
+  /** the newest recovery decisions of the environment (acted or suppressed, with reason and timings), newest first */
+  recovery?: Array<import('../recover/types.js').Decision & {ended?: import('../recover/types.js').Decision}>
 }
 
 export interface EnvCheck {

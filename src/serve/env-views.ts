@@ -47,6 +47,20 @@ interface Entry {
   renewing?: boolean
 }
 
+const decisionsFile = (projectDir: string) => path.join(projectDir, '.dops', 'recovery', 'decisions.jsonl')
+
+/** The environment's newest recovery decisions (none when nothing was ever decided: the journal is not created). */
+async function recentDecisions(projectDir: string, env: string): Promise<NonNullable<EnvView['recovery']>> {
+  if (!statSync(decisionsFile(projectDir), {throwIfNoEntry: false})) return []
+  const {RecoveryJournal} = await import('../recover/journal.js')
+  const j = new RecoveryJournal(projectDir)
+  await j.open()
+  return j.list({env, limit: RECENT_DECISIONS})
+}
+
+/** recovery decisions shown with an environment */
+const RECENT_DECISIONS = 10
+
 export class EnvViews {
   private plan?: {key: string; loaded: Promise<LoadedPlan>}
   private records?: {key: string; list: Promise<DeployReport[]>}
@@ -94,7 +108,7 @@ export class EnvViews {
   private async viewKey(env: string): Promise<string> {
     const loaded = await this.loaded()
     const now = Date.now()
-    const parts = [this.plan?.key ?? '', statKey(deploymentsDir(this.where.projectDir)), this.checks.get(env)?.checkedAt ?? '']
+    const parts = [this.plan?.key ?? '', statKey(deploymentsDir(this.where.projectDir)), statKey(decisionsFile(this.where.projectDir)), this.checks.get(env)?.checkedAt ?? '']
     if (loaded.plan.state?.backend === 's3') parts.push(String(Math.floor(now / REMOTE_STATE_MS)))
     else {
       const file = path.join(this.where.projectDir, '.dops', 'state', `${loaded.plan.project}-${env}.json`)
@@ -139,7 +153,7 @@ export class EnvViews {
     const t = await resolveTargets(this.source(env))
     const loaded = t.loaded!
     const store = await openState(loaded, t.projectDir, env)
-    const [state, holder, records] = await Promise.all([store.read(), store.lockHolder(), this.readRecords()])
+    const [state, holder, records, recovery] = await Promise.all([store.read(), store.lockHolder(), this.readRecords(), recentDecisions(t.projectDir, env)])
     const specs = loaded.plan.environments![env]!.groups ?? {}
     const groups = dependencyOrder(specs).map((name) => {
       const spec = specs[name]!
@@ -147,7 +161,8 @@ export class EnvViews {
       const desired = prov.type === 'static' ? t.hosts.filter((h) => h.group === name).length : wantedCount({groups: specs, state, scale: undefined}, name)
       return {name, spec, provider: prov.name, type: prov.type, desired}
     })
-    return buildEnvView({project: loaded.plan.project, env, groups, hosts: t.hosts, state, records, holder, check: this.checks.get(env)})
+    const view = buildEnvView({project: loaded.plan.project, env, groups, hosts: t.hosts, state, records, holder, check: this.checks.get(env)})
+    return recovery.length ? {...view, recovery} : view
   }
 
   /** Ask the hosts now (`dops env status`'s call), keep the answer, and return the view with it. */

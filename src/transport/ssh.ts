@@ -29,11 +29,13 @@ const RSA_ALGOS = ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']
 
 /**
  * Which pooled connection a target may share: one to the same user, address and port, reached the same way (the
- * same ProxyCommand, the same jump hosts, or through the same hop connection), authenticated with the same keys and
- * checked against the same known_hosts files. Two hosts that differ in any of these never share a connection.
+ * same ProxyCommand, the same jump hosts, or through the same hop connection). Two hosts behind different bastions
+ * with the same private address are two machines: they never share. The keys offered and the known_hosts files
+ * matter only to make a connection: an authenticated one to the same user@host:port is reused, as OpenSSH's
+ * ControlMaster reuses one (a jump host reached before as a target is the same session).
  */
 export function poolKey(t: SshTarget, viaKey?: string): string {
-  return JSON.stringify([t.user, t.address, t.port, t.proxyCommand ?? '', viaKey ?? t.proxyJump ?? '', t.configFile ?? '', t.identityFiles, t.knownHostsFiles, t.globalKnownHostsFiles, t.hostKeyChecking])
+  return JSON.stringify([t.user, t.address, t.port, t.proxyCommand ?? '', viaKey ?? t.proxyJump ?? '', t.configFile ?? ''])
 }
 
 export class SshTransport implements Transport {

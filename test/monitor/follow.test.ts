@@ -1,8 +1,8 @@
 /**
  * Monitoring follows the environment, with the real programs: sandbox hosts whose bootstrap starts Debian's
  * node_exporter on their own address, and a real Prometheus reading dops's file_sd directory. Prometheus' own
- * `/api/v1/targets` decides: after `env up` every host is `up` with its labels; `scale web=3` adds the new host,
- * `scale web=1` drops two; `env down` drops them all. `dops monitor targets --json` agrees with Prometheus.
+ * `/api/v1/targets` decides: after `env up` every host is `up` with its labels; a broken target file keeps the
+ * previous targets and the next `env up` repairs it; `scale web=3` adds the new host, `scale web=1` drops two; `env down` drops them all. `dops monitor targets --json` agrees with Prometheus.
  */
 import assert from 'node:assert/strict'
 import {mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
@@ -85,6 +85,16 @@ test('targets follow env up, scale and env down, as Prometheus sees them', {skip
   const listed = json<TargetsReport>(await run(['monitor', 'targets', '--json']))
   assert.deepEqual(listed.groups.map((g) => [g.group, g.registered, g.file]), [['web', true, file]])
   assert.deepEqual(listed.groups[0]!.hosts.sort(), first.map((t) => t.labels.host).sort(), 'dops monitor targets lists what Prometheus scrapes')
+
+  // a broken target file (written by someone else, cut short): Prometheus keeps the targets it had, and the next
+  // env command writes the file again (what it holds is not what the state says)
+  writeFileSync(file, '[{"targets": ["127.0.0.1:9')
+  await new Promise((r) => setTimeout(r, 7000)) // two file_sd refreshes and one discovery update (Prometheus sends at most every 5 s)
+  assert.equal(ours(await prom.targets()).filter((x) => x.health === 'up').length, 2, 'the previous targets stay')
+  const repair = await run(['env', 'up', '--yes'])
+  assert.equal(repair.code, 0, repair.stderr)
+  assert.match(repair.stderr, /web: 2 target\(s\) written/)
+  assert.equal((await upAsState()).length, 2)
 
   const more = await run(['scale', 'web=3', '--yes'])
   assert.equal(more.code, 0, more.stderr)

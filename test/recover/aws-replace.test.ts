@@ -11,6 +11,8 @@ import path from 'node:path'
 import {after, before, test} from 'node:test'
 import {envUp} from '../../src/env/env-job.js'
 import {clientToken} from '../../src/providers/aws/create.js'
+import {registerCoreKinds} from '../../src/serve/jobs/kinds.js'
+import {jobKind} from '../../src/serve/jobs/registry.js'
 import {AWS_TEST_ENV, haveMoto, motoAt, startFaultProxy, startMoto, type FaultProxy} from '../env/moto.js'
 
 const {port, ec2} = motoAt(27000)
@@ -71,4 +73,13 @@ test('a recovery replace on aws: same tags, create-before-destroy, ClientToken f
   assert.equal(t1, token)
   assert.notEqual(clientToken({...ctx, idempotencyKey: 'd-other'}, existing, undefined, 1), token)
   assert.equal(clientToken(ctx, existing, undefined, 1), undefined)
+
+  // a recovery's scale (the core `scale` job kind with the decision id, as the engine starts it) carries one too
+  registerCoreKinds()
+  const job = {id: 'j-20261203-000000-abcdef', kind: 'scale' as const, env: 'prod', params: {}, trigger: {type: 'recovery' as const}, state: 'running' as const, createdAt: new Date().toISOString()}
+  const scaled = await jobKind('scale')!({groups: {pool: 3}, yes: true, decision: 'd-scale-1'}, {projectDir: dir, planFile, job, reporter: () => {}, log: () => {}, stopSignal: new AbortController().signal})
+  assert.equal(scaled.exitCode, 0)
+  assert.equal((await live()).length, 3)
+  const calls = proxy!.calls.get('RunInstances')!
+  assert.match(calls[calls.length - 1]!.get('ClientToken') ?? '', /^dops-[0-9a-f]{40}$/, 'the scale\'s RunInstances carries a ClientToken from the decision')
 })

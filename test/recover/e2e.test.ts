@@ -238,4 +238,10 @@ alerting:
   const nope = await run(['env', 'up', '--replace', 'web-99', '--yes'])
   assert.equal(nope.code, 2)
   assert.match(nope.stderr, /no host `web-99` in environment local to replace/)
+
+  // the environment's status in the API carries its newest decisions, as GET /recovery has them
+  const all = (await decisions()).filter((d) => d.env === 'local')
+  const envView = (await (await fetch(`${server.url}/envs/local`, {headers: {authorization: `Bearer ${READ_TOKEN}`}})).json()) as {recovery?: Array<Decision & {ended?: Decision}>}
+  assert.ok(all.length > 10, `${all.length} decisions`)
+  assert.deepEqual(envView.recovery?.map((d) => [d.id, d.outcome, d.guard ?? '', d.ended?.outcome ?? '']), all.slice(0, 10).map((d) => [d.id, d.outcome, d.guard ?? '', d.ended?.outcome ?? '']))
 })

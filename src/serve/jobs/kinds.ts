@@ -27,7 +27,9 @@ export function insideProject(projectDir: string, rel: string, what: string): st
 async function envUpKind(params: JobParams, ctx: JobContext) {
   const {envUp} = await import('../../env/env-job.js')
   const scale = params.groups as Record<string, number> | undefined
-  const r = await envUp({source: source(ctx), connection: {}, scale, yes: params.yes === true, reporter: ctx.reporter, stopSignal: ctx.stopSignal})
+  // a recovery's scale carries its decision id: the provider's create is idempotent for it (EC2 ClientToken)
+  const actionId = str(params.decision)
+  const r = await envUp({source: source(ctx), connection: {}, scale, yes: params.yes === true, ...(actionId ? {actionId} : {}), reporter: ctx.reporter, stopSignal: ctx.stopSignal})
   return {exitCode: r.exitCode, result: r}
 }
 

@@ -29,7 +29,7 @@ export default async function plugin(app: FastifyInstance, {ctx}: {ctx: ServeCon
       description: 'One environment by group and host (revisions, labels, health), from the state and the deployment records; `refresh=1` asks the hosts now (as `dops env status`) and keeps the answer with `checkedAt`.',
       params: envParams,
       querystring: {type: 'object', additionalProperties: false, properties: {refresh: {type: 'string', enum: ['0', '1', 'true', 'false'], description: '1: ask the providers and hosts now'}}},
-      response: {200: anyObject('`{project, env, checkedAt?, groups: [...], lastDeployment?, locked?}` (see docs/serve.md)'), ...errors},
+      response: {200: anyObject('`{project, env, checkedAt?, groups: [...], lastDeployment?, locked?, recovery?}` (see docs/serve.md)'), ...errors},
     },
     handler: async (req, reply) => {
       if (req.query.refresh === '1' || req.query.refresh === 'true') return views.refresh(req.params.env)
