@@ -22,7 +22,6 @@ export interface TargetSink {
   where: string
   apply(files: TargetFile[]): Promise<Array<{file: string; outcome: WriteOutcome}>>
   read(file: string): Promise<string | undefined>
-  close(): Promise<void>
 }
 
 /** Only what changed since the last apply of this sink (everything, the first time). */
@@ -43,7 +42,6 @@ export function localSink(dir: string): TargetSink {
       return out
     },
     read: (file) => readFile(path.join(dir, file), 'utf8').catch(() => undefined),
-    close: async () => {},
   }
 }
 
@@ -92,6 +90,5 @@ export function sshSink(dir: string, host: () => Promise<Host>, transport: () =>
       const r = await exec(`cat ${shQuote(path.posix.join(dir, file))} 2>/dev/null`)
       return r.exitCode === 0 ? r.stdout : undefined
     },
-    close: async () => {},
   }
 }
