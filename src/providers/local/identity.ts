@@ -53,8 +53,4 @@ export function sshdConfigArg(dir: string): string {
   return `-f ${shQuote(path.join(dir, 'sshd_config'))}`
 }
 
-/** `child` is `parent` itself or a path under it (both absolute, compared after resolving `.` and `..`). */
-export function isWithin(parent: string, child: string): boolean {
-  const rel = path.relative(path.resolve(parent), path.resolve(child))
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel)
-}
+export {isWithin} from '../../util/within.js'

@@ -5,6 +5,7 @@
  */
 import path from 'node:path'
 import {InvalidInputError} from '../../errors.js'
+import {isWithin} from '../../util/within.js'
 import type {TargetSource} from '../../targets.js'
 import type {JobContext, JobParams} from '../types.js'
 import {registerJobKind} from './registry.js'
@@ -19,8 +20,7 @@ function source(ctx: JobContext): TargetSource {
 /** A path given to the API names a file of the project: relative to it, never outside it. */
 export function insideProject(projectDir: string, rel: string, what: string): string {
   const abs = path.resolve(projectDir, rel)
-  const r = path.relative(projectDir, abs)
-  if (r === '' || r.startsWith('..') || path.isAbsolute(r)) throw new InvalidInputError(`${what} \`${rel}\` is not inside the project directory ${projectDir}`)
+  if (!isWithin(projectDir, abs)) throw new InvalidInputError(`${what} \`${rel}\` is not inside the project directory ${projectDir}`)
   return abs
 }
 

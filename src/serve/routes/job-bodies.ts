@@ -1,4 +1,5 @@
 /** The bodies of the job-starting routes: JSON Schemas (unknown fields refused) and the checks a schema cannot make. */
+import {isWithin} from '../../util/within.js'
 import {statSync} from 'node:fs'
 import path from 'node:path'
 import type {LoadedPlan} from '../../plan/types.js'
@@ -52,8 +53,7 @@ export const bodies = {
 export function projectFile(projectDir: string, rel: string, what: string, kind: 'file' | 'any' = 'file'): string {
   if (path.isAbsolute(rel)) throw badRequest(`${what} \`${rel}\`: give a path relative to the project directory`)
   const abs = path.resolve(projectDir, rel)
-  const r = path.relative(projectDir, abs)
-  if (r === '' || r === '..' || r.startsWith(`..${path.sep}`)) throw badRequest(`${what} \`${rel}\` is not inside the project directory`)
+  if (!isWithin(projectDir, abs)) throw badRequest(`${what} \`${rel}\` is not inside the project directory`)
   const st = (() => {
     try {
       return statSync(abs)
