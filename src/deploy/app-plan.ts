@@ -10,11 +10,23 @@ import type {SshTransport} from '../transport/ssh.js'
 import type {HealthCheckSpec} from './health.js'
 import type {StrategySpec} from './strategy.js'
 
-export interface AppTraffic {
+/** Traffic control by commands run on a group's hosts (e.g. nginx), or through a load balancer's target group. */
+export type AppTraffic = CommandTraffic | TargetGroupTraffic
+
+export interface CommandTraffic {
   group: string
   block: string
   allow: string
 }
+
+/** a target group of the environment's `loadBalancers`: deregistered before BlockTraffic ends, registered after AllowTraffic once healthy */
+export interface TargetGroupTraffic {
+  targetGroup: string
+  /** waiting for draining and for healthy, default 5m */
+  timeout?: string | number
+}
+
+export const isCommandTraffic = (t: AppTraffic | undefined): t is CommandTraffic => !!t && 'group' in t
 
 export interface AppPlan extends AppSpec {
   strategy?: StrategySpec
@@ -70,7 +82,7 @@ export function trafficScript(command: string, env: Record<string, string>): str
  * Run the app's `traffic.block` or `traffic.allow` for host `h` on each traffic host; the first failure is returned.
  * The command sees the traffic host's own variables, and DOPS_HOST, DOPS_HOST_ADDRESS and DOPS_GROUP of `h`.
  */
-export async function runTraffic(transport: SshTransport, trafficHosts: Host[], appName: string, traffic: AppTraffic, what: 'block' | 'allow', h: Host, ctx: Pick<HostEnvContext, 'project' | 'env'> = {}): Promise<string | undefined> {
+export async function runTraffic(transport: SshTransport, trafficHosts: Host[], appName: string, traffic: CommandTraffic, what: 'block' | 'allow', h: Host, ctx: Pick<HostEnvContext, 'project' | 'env'> = {}): Promise<string | undefined> {
   for (const lb of trafficHosts) {
     const env = {...baseEnv(lb, {...ctx, address: transport.target(lb).address}), DOPS_HOST: h.name, DOPS_HOST_ADDRESS: transport.target(h).address, DOPS_GROUP: h.group, DOPS_APP: appName}
     const script = trafficScript(traffic[what], env)

@@ -27,7 +27,7 @@ import {Semaphore} from '../util/semaphore.js'
 import {checkHealth, type HealthCheckSpec} from './health.js'
 import {DEFAULT_DEPLOY_ROOT, hostLayout, readCurrentCommand, type HostLayout} from './host-layout.js'
 import {acquireLockOn} from './lock.js'
-import {hookEnv, runTraffic, type AppPlan, type AppTraffic} from './app-plan.js'
+import {hookEnv, isCommandTraffic, runTraffic, type AppPlan, type AppTraffic} from './app-plan.js'
 import {bundleRevision, prepareRevision, type PreparedRevision} from './prepare.js'
 import type {PlannedRevision} from './deploy-source.js'
 import {planRollout} from './strategy.js'
@@ -152,7 +152,8 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
       rev = preparedOrNone = await prepareRevision(b.file, layout, {behavior: app.fileExistsBehavior, inspected: b.inspected})
     }
   }
-  const traffic = app.traffic
+  // TODO(issue 14, traffic): target-group traffic through the provider
+  const traffic = isCommandTraffic(app.traffic) ? app.traffic : undefined
   if (traffic && !Object.keys(env.groups ?? {}).includes(traffic.group)) throw new InvalidInputError(`apps.${appName}.traffic.group \`${traffic.group}\` is not a group of environment ${t.envName}`)
 
   const transport = createSshTransport({...p.connection, projectDir: t.projectDir, planSsh: plan.ssh})

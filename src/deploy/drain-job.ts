@@ -9,7 +9,7 @@ import type {LoadedPlan} from '../plan/types.js'
 import type {SshTransport} from '../transport/ssh.js'
 import {makeRedactor} from '../util/redact.js'
 import {Semaphore} from '../util/semaphore.js'
-import {hookEnv, runTraffic, type AppPlan} from './app-plan.js'
+import {hookEnv, isCommandTraffic, runTraffic, type AppPlan} from './app-plan.js'
 import {redactDeep} from './redact-report.js'
 import {DEFAULT_DEPLOY_ROOT, hostLayout} from './host-layout.js'
 import {buildDriver, type DriverStep} from './steps/driver.js'
@@ -58,7 +58,8 @@ export async function drainHosts(p: DrainParams): Promise<DrainResult[]> {
 async function drainOne(p: DrainParams, h: Host, appName: string, app: AppPlan, leaving: Set<string>, drainId: string): Promise<DrainResult> {
   const out: DrainResult = {app: appName, host: h.name, group: h.group, status: 'ok', events: []}
   const layout = hostLayout({project: p.loaded.plan.project, env: p.envName, app: appName}, app.deployRoot ?? DEFAULT_DEPLOY_ROOT)
-  const traffic = app.traffic
+  // TODO(issue 14, traffic): target-group traffic through the provider
+  const traffic = isCommandTraffic(app.traffic) ? app.traffic : undefined
   const phases: DriverStep[][] = traffic ? [[prev('BeforeBlockTraffic')], [prev('AfterBlockTraffic'), prev('ApplicationStop')]] : [[prev('ApplicationStop')]]
   let conn
   try {

@@ -105,8 +105,72 @@ export interface EnvironmentSpec {
   description?: string
   vars?: Vars
   ssh?: SshSettings
+  /** the provider of groups that name none (a restore target builds every source group with it) */
+  provider?: string
   groups?: Record<string, GroupSpec>
   automation?: AutomationSpec
+  /** `dops env restore` rebuilds this environment from that one; `groups` entries are then overrides */
+  restoreFrom?: string
+  restore?: {hooks?: RestoreHookSpec[]}
+  loadBalancers?: Record<string, LoadBalancerSpec>
+  dns?: DnsSpec
+}
+
+/** A command `env restore` runs once the hosts of group `after` are ready (data restore stays the user's). */
+export interface RestoreHookSpec {
+  name?: string
+  after: string
+  /** default: `after` */
+  group?: string
+  run?: string
+  script?: string
+  timeout?: Duration
+}
+
+export type LbProtocol = 'HTTP' | 'HTTPS' | 'TCP' | 'TLS' | 'UDP' | 'TCP_UDP'
+
+export interface LoadBalancerSpec {
+  /** a name under `providers`; default: that of the group of its first target group */
+  provider?: string
+  /** default application */
+  type?: 'application' | 'network'
+  /** default internet-facing */
+  scheme?: 'internet-facing' | 'internal'
+  subnets?: string[]
+  securityGroups?: string[]
+  firewall?: Array<{port: number | string; protocol?: string; from: string[]}>
+  idleTimeout?: Duration
+  listeners: Array<{port: number; protocol?: LbProtocol; certificate?: string; targets: string; rules?: Array<{path?: string; host?: string; priority?: number; targets: string}>}>
+  targetGroups: Record<string, TargetGroupSpec>
+}
+
+export interface TargetGroupSpec {
+  group: string
+  port: number
+  protocol?: LbProtocol
+  deregistrationDelay?: Duration
+  healthCheck?: {path?: string; port?: number | 'traffic-port'; protocol?: 'HTTP' | 'HTTPS' | 'TCP'; interval?: Duration; timeout?: Duration; healthy?: number; unhealthy?: number; matcher?: string}
+}
+
+export interface DnsSpec {
+  provider?: string
+  zone?: string
+  zoneId?: string
+  /** A records' TTL, default 60 */
+  ttl?: number
+  /** `alias`: a load balancer of the environment; `group`: A records of that group's ready hosts' addresses */
+  records: Array<{name: string; alias?: string; group?: string; ttl?: number}>
+}
+
+/** The central revision store (`dops bundle push`, `revisions list`, `deploy --revision s3://…`, `distribution: pull`). */
+export interface RevisionsSpec {
+  /** s3://bucket/prefix */
+  store: string
+  region?: string
+  endpoint?: string
+  profile?: string
+  /** pre-signed URLs' validity, default 15m */
+  presignExpiry?: Duration
 }
 
 export interface ProviderSpec {
@@ -115,7 +179,10 @@ export interface ProviderSpec {
 }
 
 export interface AppSpec {
+  /** a directory or archive, or a revision in the store (`s3://bucket/prefix/app/<sha256>.tgz`) */
   source: string
+  /** push (default): dops streams the revision to each host; pull: each host downloads it from the revision store */
+  distribution?: 'push' | 'pull'
   build?: string
   /** deploy on code push (`dops serve`'s webhooks) */
   trigger?: AppTrigger
@@ -174,6 +241,7 @@ export interface Plan {
   apps?: Record<string, AppSpec>
   schedules?: Record<string, ScheduleSpec>
   monitoring?: MonitoringSpec
+  revisions?: RevisionsSpec
 }
 
 /** A plan with where it came from: the file, its directory (relative paths), positions, and secret values. */

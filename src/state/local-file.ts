@@ -37,6 +37,13 @@ export interface EnvState {
    * joins (bootstrap, hostsJoined) on the next `env up`.
    */
   static?: Record<string, {hosts: StaticHostState[]}>
+  /**
+   * Environment-level resources dops made, by kind (`loadBalancers`, `dns`, ...): what each EnvResource recorded
+   * (ids, ARNs, the records it owns: Route 53 records carry no tags), so plan and down know what is theirs.
+   */
+  resources?: Record<string, unknown>
+  /** `env restore`: the environment this one was restored from, and when */
+  restoredFrom?: {env: string; at: string; revisions: Record<string, string>}
   updatedAt?: string
 }
 

@@ -8,7 +8,7 @@ import {mkdtempSync, readFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {after, before, test} from 'node:test'
-import {runTraffic, type AppTraffic} from '../../src/deploy/app-plan.js'
+import {runTraffic, type CommandTraffic} from '../../src/deploy/app-plan.js'
 import type {Host} from '../../src/inventory/host.js'
 import {resolveEnvironment} from '../../src/inventory/resolve.js'
 import {parsePlan} from '../../src/plan/load.js'
@@ -35,7 +35,7 @@ test('a secret in a traffic command never appears in a process argv while the co
   process.env.DOPS_TRAFFIC_SECRET = secret
   const {loaded} = parsePlan(path.join(work, 'dops.yml'), `version: 1\nproject: t\nssh:\n  config: ${fleet.sshConfig}\napps:\n  web:\n    source: ./build\n    traffic: {group: lb, block: "sleep 2; : \${env:DOPS_TRAFFIC_SECRET}; echo \\"$DOPS_HOST $DOPS_APP\\" > /srv/blocked", allow: "true"}\nenvironments:\n  e:\n    groups:\n      web:\n        hosts: [${hosts[0]!.name}]\n        apps: [web]\n      lb:\n        hosts: [${hosts[1]!.name}]\n`)
   const all = await resolveEnvironment(loaded, 'e')
-  const traffic = loaded.plan.apps!.web!.traffic as AppTraffic
+  const traffic = loaded.plan.apps!.web!.traffic as CommandTraffic
   assert.match(traffic.block, new RegExp(secret), 'the plan resolved the secret into the command')
   const lb = all.filter((h) => h.group === 'lb')
   const web = all.find((h) => h.group === 'web')!
