@@ -76,3 +76,19 @@ export const lbBackends = new Map<string, LbBackend>()
 export function registerLbBackend(b: LbBackend): void {
   lbBackends.set(b.type, b)
 }
+
+/** What `state.resources.loadBalancers` keeps per load balancer (the backend fills what it has). */
+export interface LbRecord {
+  /** the provider name (under `providers`) and its type */
+  provider: string
+  type: string
+  arn?: string
+  dnsName?: string
+  /** the load balancer's canonical hosted zone (a Route 53 alias points there) */
+  zoneId?: string
+  securityGroup?: string
+  /** local: the sandbox host that runs it */
+  host?: {name: string; address: string}
+  targetGroups: Record<string, {arn?: string; group: string; port: number}>
+}
+export type LbRecords = Record<string, LbRecord>
