@@ -122,15 +122,23 @@ test('an ALB with two target groups: planned, made as planned, a second plan is 
   assert.deepEqual([site2.TargetGroupArn, site2.HealthCheckPath], [site.TargetGroupArn, '/ready'])
   assert.equal((await run(dir, ['env', 'plan', '--detailed-exitcode'])).code, 0)
 
-  // a port change: a new target group, the listener moved to it, the old one deleted
+  // a port change: a new target group under the same name, the web hosts in it, the listener moved to it, the old one deleted
   write(dir, true, {path: '/ready', webPort: 81})
   const pc = await run(dir, ['env', 'plan'])
   assert.ok(pc.stdout.includes('~ target group front/site: HTTP:80 -> HTTP:81'), pc.stdout)
+  assert.ok(!pc.stdout.includes('- target group'), pc.stdout)
   const upPort = await run(dir, ['env', 'up', '--yes'])
   assert.equal(upPort.code, 0, upPort.stdout + upPort.stderr)
-  const site3 = (await tgByName(targetGroupName(P, 'prod', 'front', 'site.2')))!
+  const site3 = (await tgByName(targetGroupName(P, 'prod', 'front', 'site')))!
   assert.equal(site3.Port, 81)
-  assert.equal(await tgByName(targetGroupName(P, 'prod', 'front', 'site')), undefined, 'the old target group is deleted')
+  assert.notEqual(site3.TargetGroupArn, site.TargetGroupArn)
+  assert.equal(await tgByName(targetGroupName(P, 'prod', 'front', 'site.2')), undefined, 'the passing target group is gone')
+  const oldGone = await c.send(new m.DescribeTargetGroupsCommand({TargetGroupArns: [site.TargetGroupArn!]})).then(() => false, (err: {name?: string}) => /TargetGroupNotFound/.test(String(err.name)))
+  assert.ok(oldGone, 'the old target group is deleted')
+  const webIds = (await e.c.send(new e.m.DescribeInstancesCommand({Filters: [{Name: 'tag:dops:project', Values: [P]}, {Name: 'tag:dops:group', Values: ['web']}, {Name: 'instance-state-name', Values: ['running']}]}))).Reservations!.flatMap((r) => r.Instances!.map((i) => i.InstanceId!)).sort()
+  const inSite = (await c.send(new m.DescribeTargetHealthCommand({TargetGroupArn: site3.TargetGroupArn}))).TargetHealthDescriptions!.map((t) => t.Target!.Id).sort()
+  assert.deepEqual(inSite, webIds)
+  assert.equal(webIds.length, 2)
   const moved = (await c.send(new m.DescribeListenersCommand({LoadBalancerArn: lb.LoadBalancerArn}))).Listeners!
   assert.deepEqual(moved.map((l) => l.DefaultActions![0]!.TargetGroupArn), [site3.TargetGroupArn])
   assert.equal(state(dir).resources!.loadBalancers!.front!.targetGroups.site!.arn, site3.TargetGroupArn)
