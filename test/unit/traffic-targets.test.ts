@@ -32,6 +32,7 @@ test('a load balancer\'s provider: its own, else that of its first target group\
   assert.equal(lbProviderName(env, env.loadBalancers!.front!), 'cloud')
   assert.equal(lbProviderName(env, env.loadBalancers!.inner!), 'other')
   assert.equal(lbProviderName(env, {listeners: [], targetGroups: {x: {group: 'gone', port: 1}}}), 'static')
+  assert.equal(lbProviderName({...env, provider: 'cloud'}, {listeners: [], targetGroups: {x: {group: 'gone', port: 1}}}), 'cloud', 'the environment\'s default provider')
 })
 
 test('health states: out = absent or unused; in = healthy; draining and the rest wait', () => {
