@@ -30,8 +30,9 @@ let moto: ChildProcess | undefined
 let proxy: RewriteProxy | undefined
 let fleet: Fleet | undefined
 let dir: string
-/** the test's switch: DescribeTargetHealth by id says `draining` while set */
+/** the test's switches: DescribeTargetHealth by id says `draining`, or `unhealthy` instead of healthy, while set */
 let drainForever = false
+let neverHealthy = false
 Object.assign(process.env, AWS_TEST_ENV)
 const run = (args: string[]) => dops(args, {cwd: dir, env: AWS_TEST_ENV, timeoutMs: 300_000})
 
@@ -57,7 +58,12 @@ function writeApp(version: string): void {
 before(async () => {
   if (skip) return
   moto = await startMoto(port)
-  proxy = await startRewriteProxy(port, (action, params, body) => (drainForever && action === 'DescribeTargetHealth' && params.get('Targets.member.1.Id') ? targetStates(body, 'draining') : undefined))
+  proxy = await startRewriteProxy(port, (action, params, body) => {
+    if (action !== 'DescribeTargetHealth' || !params.get('Targets.member.1.Id')) return undefined
+    if (drainForever) return targetStates(body, 'draining')
+    if (neverHealthy && body.includes('<State>healthy</State>')) return targetStates(body, 'unhealthy', 'Target.ResponseCodeMismatch')
+    return undefined
+  })
   fleet = await startFleet({count: 6, prefix: 'tr'})
   const slot = fleet.hosts[0]!.address.split('.')[2]
   dir = mkdtempSync(path.join(os.tmpdir(), 'dops-aws-traffic-'))
@@ -170,6 +176,22 @@ test('a deregistration that stays draining past traffic.timeout fails the host, 
   assert.equal(readFileSync(path.join(fleetHostOf(host.address).fsDir, 'srv/site/index.html'), 'utf8'), 'v2\n', 'it still runs the previous revision')
 })
 
+test('a host that never turns healthy after AllowTraffic fails the deployment, naming it and its state', {skip}, async () => {
+  writeApp('v4')
+  neverHealthy = true
+  const r = await run(['deploy', '-a', 'web', '--json', '--no-rollback']).finally(() => (neverHealthy = false))
+  assert.notEqual(r.code, 0, r.stdout)
+  const report = json<DeployReport>(r)
+  const failed = report.results.filter((x) => x.status === 'failed')
+  assert.equal(failed.length, 1, r.stdout)
+  const host = members().find((i) => i.name === failed[0]!.host)!
+  assert.match(failed[0]!.error ?? '', new RegExp(`host ${host.name} \\(${host.id}\\) is unhealthy \\(Target.ResponseCodeMismatch: rewritten by the test proxy\\) in target group web-80 .* after 3s \\(traffic.timeout\\), not healthy`))
+  assert.deepEqual(await healthy(), members().map((i) => i.id).sort(), 'it stays registered (moto says healthy once the proxy stops lying)')
+  // put the fleet back on one revision for the next test
+  writeApp('v2')
+  assert.equal((await run(['deploy', '-a', 'web', '--json'])).code, 0)
+})
+
 test('membership: scale up registers the new host, scale down drains the leaving ones out of the target group', {skip}, async () => {
   writeApp('v2')
   const up = await run(['scale', 'web=4', '--json'])
@@ -210,4 +232,19 @@ test('followTargets registers ready members that are missing, deregisters those 
   assert.deepEqual(await healthy(), [b!])
   await followTargets(s, ['web'], st)
   assert.deepEqual(await healthy(), [a!, b!].sort(), 'ready again: registered again')
+})
+
+test('env down once the target group is gone (torn down before the hosts): each drain\'s BlockTraffic is ok, nothing is left', {skip}, async () => {
+  const {m, c} = await elb()
+  const lbArn = (await c.send(new m.DescribeLoadBalancersCommand({Names: [lbName(PROJECT, 'prod', 'web')]}))).LoadBalancers![0]!.LoadBalancerArn!
+  await c.send(new m.DeleteLoadBalancerCommand({LoadBalancerArn: lbArn}))
+  await c.send(new m.DeleteTargetGroupCommand({TargetGroupArn: tgArn}))
+  const down = await run(['env', 'down', '--yes', '--json'])
+  assert.equal(down.code, 0, down.stdout + down.stderr)
+  const drains = (json<EnvReport>(down) as unknown as {drains: Array<{host: string; events: string[]; status: string}>}).drains
+  assert.equal(drains.length, 2)
+  for (const d of drains) assert.equal(d.status, 'ok', d.events.join(', '))
+  const {m: em, c: ec} = await ec2()
+  const live = (await ec.send(new em.DescribeInstancesCommand({Filters: [{Name: 'tag:dops:project', Values: [PROJECT]}, {Name: 'instance-state-name', Values: ['pending', 'running']}]}))).Reservations!.flatMap((x) => x.Instances ?? [])
+  assert.equal(live.length, 0)
 })

@@ -81,7 +81,8 @@ export async function targetTraffic(s: ResourceScope, targetGroup: string, state
     if (!id) return `host ${h.name} is not an instance in environment ${s.envName}'s state: ${label} registers the aws instances of group ${own.tgSpec.group}`
     try {
       const tg = await findTargetGroup(api, name)
-      if (!tg) return `${label} does not exist (dops env up -e ${s.envName} creates it)`
+      // a host cannot be in a target group that is not there (not made yet, or removed before the hosts by env down)
+      if (!tg) return what === 'block' ? undefined : `${label} does not exist (dops env up -e ${s.envName} creates it)`
       if (what === 'block') await deregisterTargets(api, tg, [id])
       else await registerTargets(api, tg, [id])
       const why = await waitFor(api, tg, id, what === 'block' ? isOut : isIn, timeoutMs, signal, (last, waited) =>
@@ -93,6 +94,7 @@ export async function targetTraffic(s: ResourceScope, targetGroup: string, state
       return `${why}; ${back}`
     } catch (e) {
       forgetTargetGroup(api, name)
+      if (what === 'block' && /TargetGroupNotFound/.test((e as Error).message) && !(await findTargetGroup(api, name).catch(() => 'unknown'))) return undefined
       return `${what === 'block' ? 'deregistering' : 'registering'} host ${h.name} (${id}) in ${label}: ${(e as Error).message}`
     }
   }
