@@ -41,6 +41,12 @@ const elb = async () => {
   return {m, c: new m.ElasticLoadBalancingV2Client({region: 'us-east-1', endpoint, credentials: TEST_CREDS})}
 }
 let tgArn = ''
+/** once the env wiring of load balancers is merged, env up makes them; until then the test does, under dops's names */
+let wired = false
+const findTgArn = async () => {
+  const {m, c} = await elb()
+  return (await c.send(new m.DescribeTargetGroupsCommand({Names: [targetGroupName(PROJECT, 'prod', 'web', 'web-80')]}))).TargetGroups![0]!.TargetGroupArn!
+}
 /** the instance ids moto lists as healthy in the target group (straight from moto, not through the proxy) */
 async function healthy(): Promise<string[]> {
   const {m, c} = await elb()
@@ -72,11 +78,13 @@ before(async () => {
   const vpc = (await c.send(new m.CreateVpcCommand({CidrBlock: `127.0.${slot}.0/24`}))).Vpc!.VpcId!
   const subnet = (await c.send(new m.CreateSubnetCommand({VpcId: vpc, CidrBlock: `127.0.${slot}.0/24`, AvailabilityZone: 'us-east-1a'}))).Subnet!.SubnetId!
   const ami = (await c.send(new m.DescribeImagesCommand({Filters: [{Name: 'architecture', Values: ['x86_64']}]}))).Images!.find((i) => i.ImageId && i.Name)!.ImageId!
-  const e = await elb()
-  const lb = (await e.c.send(new e.m.CreateLoadBalancerCommand({Name: lbName(PROJECT, 'prod', 'web'), Subnets: [subnet], Type: 'application'}))).LoadBalancers![0]!
-  const tg = (await e.c.send(new e.m.CreateTargetGroupCommand({Name: targetGroupName(PROJECT, 'prod', 'web', 'web-80'), Protocol: 'HTTP', Port: 80, VpcId: vpc, TargetType: 'instance'}))).TargetGroups![0]!
-  tgArn = tg.TargetGroupArn!
-  await e.c.send(new e.m.CreateListenerCommand({LoadBalancerArn: lb.LoadBalancerArn!, Protocol: 'HTTP', Port: 80, DefaultActions: [{Type: 'forward', TargetGroupArn: tgArn}]}))
+  wired = (await import('../../src/env/resources-list.js')).envResources.some((r) => r.key === 'loadBalancers')
+  if (!wired) {
+    const e = await elb()
+    const lb = (await e.c.send(new e.m.CreateLoadBalancerCommand({Name: lbName(PROJECT, 'prod', 'web'), Subnets: [subnet], Type: 'application'}))).LoadBalancers![0]!
+    const tg = (await e.c.send(new e.m.CreateTargetGroupCommand({Name: targetGroupName(PROJECT, 'prod', 'web', 'web-80'), Protocol: 'HTTP', Port: 80, VpcId: vpc, TargetType: 'instance'}))).TargetGroups![0]!
+    await e.c.send(new e.m.CreateListenerCommand({LoadBalancerArn: lb.LoadBalancerArn!, Protocol: 'HTTP', Port: 80, DefaultActions: [{Type: 'forward', TargetGroupArn: tg.TargetGroupArn!}]}))
+  }
 
   mkdirSync(path.join(dir, 'app/site'), {recursive: true})
   mkdirSync(path.join(dir, 'app/scripts'))
@@ -124,9 +132,13 @@ test('env up deploys through the target group: every ready instance ends up regi
   const up = await run(['env', 'up', '--json'])
   assert.equal(up.code, 0, up.stdout + up.stderr)
   assert.equal(json<EnvReport>(up).exitCode, 0)
+  tgArn = await findTgArn()
   const ids = members().map((i) => i.id).sort()
   assert.equal(ids.length, 3)
   assert.deepEqual(await healthy(), ids, 'AllowTraffic registered each host once it ran the app')
+  const plan = await run(['deploy', '-a', 'web', '--plan'])
+  assert.equal(plan.code, 0, plan.stdout + plan.stderr)
+  assert.match(plan.stdout, /; traffic: target group web-80 \(load balancer web\)\n/)
 })
 
 test('a rolling deploy takes each batch out of the target group and puts it back: the others stay in', {skip}, async () => {
@@ -235,10 +247,13 @@ test('followTargets registers ready members that are missing, deregisters those 
 })
 
 test('env down once the target group is gone (torn down before the hosts): each drain\'s BlockTraffic is ok, nothing is left', {skip}, async () => {
-  const {m, c} = await elb()
-  const lbArn = (await c.send(new m.DescribeLoadBalancersCommand({Names: [lbName(PROJECT, 'prod', 'web')]}))).LoadBalancers![0]!.LoadBalancerArn!
-  await c.send(new m.DeleteLoadBalancerCommand({LoadBalancerArn: lbArn}))
-  await c.send(new m.DeleteTargetGroupCommand({TargetGroupArn: tgArn}))
+  if (!wired) {
+    // as env down's load balancer step does before any host goes
+    const {m, c} = await elb()
+    const lbArn = (await c.send(new m.DescribeLoadBalancersCommand({Names: [lbName(PROJECT, 'prod', 'web')]}))).LoadBalancers![0]!.LoadBalancerArn!
+    await c.send(new m.DeleteLoadBalancerCommand({LoadBalancerArn: lbArn}))
+    await c.send(new m.DeleteTargetGroupCommand({TargetGroupArn: tgArn}))
+  }
   const down = await run(['env', 'down', '--yes', '--json'])
   assert.equal(down.code, 0, down.stdout + down.stderr)
   const drains = (json<EnvReport>(down) as unknown as {drains: Array<{host: string; events: string[]; status: string}>}).drains
