@@ -27,7 +27,8 @@ import {Semaphore} from '../util/semaphore.js'
 import {checkHealth, type HealthCheckSpec} from './health.js'
 import {DEFAULT_DEPLOY_ROOT, hostLayout, readCurrentCommand, type HostLayout} from './host-layout.js'
 import {acquireLockOn} from './lock.js'
-import {hookEnv, isCommandTraffic, runTraffic, type AppPlan, type AppTraffic} from './app-plan.js'
+import {hookEnv, type AppPlan, type AppTraffic} from './app-plan.js'
+import {checkTraffic, trafficControl, trafficLabel} from './traffic.js'
 import {bundleRevision, prepareRevision, type PreparedRevision} from './prepare.js'
 import type {PlannedRevision} from './deploy-source.js'
 import {planRollout} from './strategy.js'
@@ -77,7 +78,7 @@ export interface DeployReport {
   revision: {id: string; source: string; note?: string}
   status: 'planned' | 'up-to-date' | 'succeeded' | 'failed-rolled-back' | 'failed' | 'aborted'
   exitCode: number
-  plan: {strategy: string; batches: PlannedHost[][]; maxFailures: string | number; minHealthy: number; hooks: string[]; healthCheck?: HealthCheckSpec; traffic?: AppTraffic; lockHost?: string}
+  plan: {strategy: string; batches: PlannedHost[][]; maxFailures: string | number; minHealthy: number; hooks: string[]; healthCheck?: HealthCheckSpec; traffic?: AppTraffic; trafficControl?: string; lockHost?: string}
   results: DeployHostResult[]
   summary?: RunSummary
   stopped?: {reason: string; message: string}
@@ -152,9 +153,8 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
       rev = preparedOrNone = await prepareRevision(b.file, layout, {behavior: app.fileExistsBehavior, inspected: b.inspected})
     }
   }
-  // TODO(issue 14, traffic): target-group traffic through the provider
-  const traffic = isCommandTraffic(app.traffic) ? app.traffic : undefined
-  if (traffic && !Object.keys(env.groups ?? {}).includes(traffic.group)) throw new InvalidInputError(`apps.${appName}.traffic.group \`${traffic.group}\` is not a group of environment ${t.envName}`)
+  const traffic = app.traffic
+  checkTraffic(t.loaded, t.envName, appName, traffic)
 
   const transport = createSshTransport({...p.connection, projectDir: t.projectDir, planSsh: plan.ssh})
   try {
@@ -176,7 +176,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
       revision: {id: rev.id, source: sourceLabel, ...(rev.note ? {note: rev.note} : {})},
       status: 'planned',
       exitCode: ExitCode.OK,
-      plan: {strategy: rollout.describe, batches, maxFailures: rollout.maxFailures, minHealthy: rollout.minHealthy, hooks, healthCheck: app.healthCheck, traffic, lockHost: lockHost.name},
+      plan: {strategy: rollout.describe, batches, maxFailures: rollout.maxFailures, minHealthy: rollout.minHealthy, hooks, healthCheck: app.healthCheck, traffic, ...(traffic ? {trafficControl: trafficLabel(t.loaded, t.envName, traffic)} : {}), lockHost: lockHost.name},
       results: [],
       startedAt: started.toISOString(),
       durationMs: 0,
@@ -190,8 +190,8 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
     if (lock.takenOver) report.lock = {takenOverFrom: `${lock.takenOver.owner} (deployment ${lock.takenOver.deployment}, ${lock.takenOverBecause ?? 'lease expired'})`}
     const heartbeat = setInterval(() => void lock.renew().catch(() => undefined), 60_000)
     try {
-      const trafficHosts = traffic ? t.hosts.filter((h) => h.group === traffic.group) : []
-      const runTraffic_ = (what: 'block' | 'allow', h: Host) => runTraffic(transport, trafficHosts, appName, traffic!, what, h, {project: plan.project, env: t.envName})
+      const control = traffic ? await trafficControl({loaded: t.loaded, envName: t.envName, appName, traffic, transport, all: t.hosts, connection: p.connection, reporter: p.reporter}) : undefined
+      const runTraffic_ = (what: 'block' | 'allow', h: Host) => control![what](h, p.stopSignal)
       const gate = async (h: Host): Promise<string | undefined> => {
         if (!app.healthCheck) return undefined
         const h2 = await checkHealth(await transport.connect(h), app.healthCheck, p.stopSignal, hostEnv(h, {project: plan.project, env: t.envName, address: transport.target(h).address}))
