@@ -65,7 +65,8 @@ export function localTraffic(s: ResourceScope, name: string, targetGroup: string
   const tg = spec.targetGroups[targetGroup]!
   const flip = async (h: Host, out: boolean): Promise<string | undefined> => {
     const host = await runningLbHost(s, name)
-    if (!host) return `load balancer ${name} is not running (env up makes it)`
+    // no load balancer running: no request reaches the host (env down removes it before the hosts are drained)
+    if (!host) return out ? undefined : `load balancer ${name} is not running (env up makes it)`
     const entry = `${targetGroup} ${h.address}:${tg.port}`
     try {
       await updateLb(s, name, spec, host, undefined, {change: (down) => (out ? down.add(entry) : down.delete(entry)), waitOld: out})
