@@ -10,6 +10,7 @@ import {cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSyn
 import os from 'node:os'
 import path from 'node:path'
 import {after, test} from 'node:test'
+import type {DeployReport} from '../../src/deploy/deploy-job.js'
 import type {EnvReport} from '../../src/env/env-job.js'
 import type {LbRecord} from '../../src/env/resources.js'
 import {resourceScope} from '../../src/env/steps/resources.js'
@@ -167,6 +168,8 @@ test('a rolling deploy through the target group drops no request', {skip}, async
       }
     }
   }
+  const errorLog = () => path.join(root, 'hosts', lbOf()!.host!.name, 'fs/var/lib/dops/lb/error.log')
+  const logBefore = existsSync(errorLog()) ? readFileSync(errorLog(), 'utf8').length : 0
   const clients = [loop(), loop()]
   const deploy = await run(['deploy', '--json'])
   done = true
@@ -174,6 +177,12 @@ test('a rolling deploy through the target group drops no request', {skip}, async
   assert.equal(deploy.code, 0, deploy.stdout.slice(-3000) + deploy.stderr)
   t.diagnostic(`requests during the rollout: ${seen.ok} ok (v1 ${seen.v1}, v2 ${seen.v2}), ${seen.failed} failed`)
   assert.equal(seen.failed, 0, `failed requests: ${seen.errors.slice(0, 5).join('; ')}`)
+  // each host left the target group before its app stopped and came back after its health gate
+  const rep = json<DeployReport>(deploy)
+  assert.equal(rep.plan.trafficControl?.startsWith('target group web-8000'), true, rep.plan.trafficControl)
+  // no request was even tried on a host whose app was stopped (nginx's retries would hide it from the clients)
+  const errors = readFileSync(errorLog(), 'utf8').slice(logBefore)
+  assert.doesNotMatch(errors, /upstream/, `nginx met a stopped target:\n${errors.slice(0, 1000)}`)
   assert.ok(seen.v1 > 0 && seen.v2 > 0, `both revisions served during the rollout (v1 ${seen.v1}, v2 ${seen.v2})`)
   // every host is back in traffic, with the new revision
   const after = await servedBy(10)
