@@ -5,6 +5,8 @@
  * traffic control marks a target `down` (lb-traffic.ts). What nginx here cannot honour is listed by `ignoredFields`.
  * Recorded in `state.resources.loadBalancers` (type `local`, its host); its host is found again by its own record.
  */
+import {existsSync} from 'node:fs'
+import path from 'node:path'
 import {DopsError, ExitCode, InvalidInputError} from '../../errors.js'
 import {registerLbBackend, type LbBackend, type LbRecord, type ResourceScope} from '../../env/resources.js'
 import type {LoadBalancerSpec} from '../../plan/types.js'
@@ -14,6 +16,12 @@ import {appliedModel, createLbHost, destroyLbHosts, hostRunning, lbHosts, readDo
 import {localTraffic} from './lb-traffic.js'
 import {desiredModel, lbRecords, planLbs, updateLb} from './lb-update.js'
 import {sandboxUnavailable} from './sandbox.js'
+
+/** nginx runs on the load balancer's sandbox host, which shares this machine's programs */
+function nginxMissing(): string | undefined {
+  const dirs = (process.env.PATH ?? '/usr/sbin:/usr/bin').split(':').concat(['/usr/sbin', '/usr/local/sbin'])
+  return dirs.some((d) => d && existsSync(path.join(d, 'nginx'))) ? undefined : 'local load balancers need nginx on this machine: apt-get install -y nginx-light'
+}
 
 function records(state: EnvState): Record<string, LbRecord> {
   state.resources ??= {}
@@ -68,7 +76,7 @@ export const localLbBackend: LbBackend = {
     const out: string[] = []
     for (const name of await strays(s, state, names)) out.push(await remove(s, state, name))
     if (names.length) {
-      const why = sandboxUnavailable()
+      const why = sandboxUnavailable() ?? nginxMissing()
       if (why) throw new DopsError('LB_UNAVAILABLE', `load balancer(s) ${names.join(', ')}: ${why}`, {exitCode: ExitCode.INVALID_INPUT})
     }
     for (const name of names) {
