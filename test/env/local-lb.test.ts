@@ -15,6 +15,8 @@ import type {EnvReport} from '../../src/env/env-job.js'
 import type {LbRecord} from '../../src/env/resources.js'
 import {resourceScope} from '../../src/env/steps/resources.js'
 import {loadPlan} from '../../src/plan/load.js'
+import {LB_CONF, LB_RUN} from '../../src/providers/local/lb-config.js'
+import {onLbHost, runningLbHost} from '../../src/providers/local/lb-host.js'
 import {localLbBackend} from '../../src/providers/local/lb.js'
 import {localEnvRoot} from '../../src/providers/local/provider.js'
 import type {EnvState} from '../../src/state/local-file.js'
@@ -142,6 +144,20 @@ test('traffic control of a target group takes a host out of nginx and puts it ba
   assert.deepEqual(await servedBy(10), [b!.name], `${a!.name} is out: every request reaches ${b!.name}`)
   assert.equal(await tc.allow(host), undefined)
   assert.deepEqual(await servedBy(10), [a!.name, b!.name].sort())
+})
+
+test('a load balancer whose nginx stopped is seen by env plan and started again by env up', {skip}, async () => {
+  const {loaded} = await loadPlan(path.join(project, 'dops.yml'))
+  const host = await runningLbHost(resourceScope(loaded, 'local', loaded.dir), 'front')
+  const stop = await onLbHost(resourceScope(loaded, 'local', loaded.dir), host!, `nginx -e ${LB_RUN}/error.log -c ${LB_CONF} -s stop; sleep 0.5`, 10_000)
+  assert.equal(stop.code, 0, stop.out)
+  await assert.rejects(httpGet(`http://${host!.address}:8080/`))
+  const p = json<EnvReport>(await run(['env', 'plan', '--json']))
+  const lines = p.steps.flatMap((s) => (s.kind === 'resources' ? s.changes.flatMap((c) => c.lines) : []))
+  assert.deepEqual(lines, [`~ load balancer front: nginx is not running on ${host!.name} (started again)`])
+  const up = await run(['env', 'up', '--json'])
+  assert.equal(up.code, 0, up.stdout.slice(-3000) + up.stderr)
+  assert.equal((await servedBy(10)).length, 2)
 })
 
 test('a rolling deploy through the target group drops no request', {skip}, async (t) => {

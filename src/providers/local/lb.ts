@@ -10,12 +10,12 @@ import path from 'node:path'
 import {DopsError, ExitCode, InvalidInputError} from '../../errors.js'
 import {registerLbBackend, type LbBackend, type LbRecord, type ResourceScope} from '../../env/resources.js'
 import type {LoadBalancerSpec} from '../../plan/types.js'
-import type {EnvState} from '../../state/local-file.js'
+import type {EnvState, InstanceState} from '../../state/local-file.js'
 import {ignoredKeys, modelChanges, servedListeners} from './lb-config.js'
 import {appliedModel, createLbHost, destroyLbHosts, hostRunning, lbHosts, readDown, runningLbHost} from './lb-host.js'
 import {localTraffic} from './lb-traffic.js'
 import {desiredModel, lbRecords, planLbs, updateLb} from './lb-update.js'
-import {sandboxUnavailable} from './sandbox.js'
+import {answers, sandboxUnavailable} from './sandbox.js'
 
 /** nginx runs on the load balancer's sandbox host, which shares this machine's programs */
 function nginxMissing(): string | undefined {
@@ -66,7 +66,8 @@ export const localLbBackend: LbBackend = {
         out.push(`+ load balancer ${name} (${describe(spec)})`)
         continue
       }
-      out.push(...(await dryRun(s, name, spec, host, state)))
+      if (await nginxStopped(host)) out.push(`~ load balancer ${name}: nginx is not running on ${host.name} (started again)`)
+      else out.push(...(await dryRun(s, name, spec, host, state)))
     }
     for (const name of await strays(s, state, names)) out.push(`- load balancer ${name}`)
     return out
@@ -98,7 +99,9 @@ export const localLbBackend: LbBackend = {
         host: {name: host.name, address: host.address},
         targetGroups: Object.fromEntries(Object.entries(spec.targetGroups).map(([tg, g]) => [tg, {group: g.group, port: g.port}])),
       }
-      const changes = await updateLb(s, name, spec, host, state, {force: made})
+      const stopped = !made && (await nginxStopped(host))
+      const changes = await updateLb(s, name, spec, host, state, {force: made || stopped})
+      if (stopped) out.push(`~ load balancer ${name}: nginx started again on ${host.name}`)
       out.push(...(made ? [`+ load balancer ${name} (${describe(spec)}, on ${host.address})`] : changes))
     }
     return out
@@ -138,8 +141,14 @@ export const localLbBackend: LbBackend = {
   },
 }
 
+/** nginx of a running load balancer host does not answer on its first listener (it stopped or was stopped) */
+async function nginxStopped(host: InstanceState): Promise<boolean> {
+  const l = (await appliedModel(host))?.listeners[0]
+  return !!l && !(await answers(host.address, l.port)) && !(await answers(host.address, l.port))
+}
+
 /** `env plan`: what reconcile would change on a running load balancer. */
-async function dryRun(s: ResourceScope, name: string, spec: LoadBalancerSpec, host: Parameters<typeof desiredModel>[1], state: EnvState): Promise<string[]> {
+async function dryRun(s: ResourceScope, name: string, spec: LoadBalancerSpec, host: InstanceState, state: EnvState): Promise<string[]> {
   const have = await appliedModel(host)
   if (!have) return [`~ load balancer ${name}: configuration written`]
   return modelChanges(name, have, desiredModel(spec, host, state, await readDown(host)))
