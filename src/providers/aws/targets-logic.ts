@@ -24,11 +24,11 @@ export function locateTargetGroup(env: EnvironmentSpec | undefined, tg: string):
   return {lb, lbSpec, tg, tgSpec: lbSpec.targetGroups[tg]!}
 }
 
-/** The provider name of a load balancer: its own, else that of the group of its first target group. */
+/** The provider name of a load balancer: its own, else that of the group of its first target group (or the environment's default). */
 export function lbProviderName(env: EnvironmentSpec | undefined, lbSpec: LoadBalancerSpec): string {
   if (lbSpec.provider) return lbSpec.provider
   const first = Object.values(lbSpec.targetGroups ?? {})[0]
-  return (first && env?.groups?.[first.group]?.provider) ?? 'static'
+  return (first && env?.groups?.[first.group]?.provider) ?? env?.provider ?? 'static'
 }
 
 /** After DeregisterTargets: gone from the list or `unused` = out; `draining` (or not yet processed) = wait. */

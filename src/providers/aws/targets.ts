@@ -81,14 +81,20 @@ export async function targetTraffic(s: ResourceScope, targetGroup: string, state
     if (!id) return `host ${h.name} is not an instance in environment ${s.envName}'s state: ${label} registers the aws instances of group ${own.tgSpec.group}`
     try {
       const tg = await findTargetGroup(api, name)
-      if (!tg) return `${label} does not exist (dops env up -e ${s.envName} creates it)`
+      // a host cannot be in a target group that is not there (not made yet, or removed before the hosts by env down)
+      if (!tg) return what === 'block' ? undefined : `${label} does not exist (dops env up -e ${s.envName} creates it)`
       if (what === 'block') await deregisterTargets(api, tg, [id])
       else await registerTargets(api, tg, [id])
-      return await waitFor(api, tg, id, what === 'block' ? isOut : isIn, timeoutMs, signal, (last, waited) =>
-        what === 'block' ? `host ${h.name} (${id}) is still ${healthText(last)} in ${label} after ${secs(waited)} (traffic.timeout): it was not deregistered in time` : `host ${h.name} (${id}) is ${healthText(last)} in ${label} after ${secs(waited)} (traffic.timeout), not healthy`,
+      const why = await waitFor(api, tg, id, what === 'block' ? isOut : isIn, timeoutMs, signal, (last, waited) =>
+        what === 'block' ? `host ${h.name} (${id}) is still ${healthText(last)} in ${label} after ${secs(waited)} (traffic.timeout)` : `host ${h.name} (${id}) is ${healthText(last)} in ${label} after ${secs(waited)} (traffic.timeout), not healthy`,
       )
+      if (!why || what === 'allow') return why
+      // not out in time: the host keeps serving the revision it runs rather than stay half out
+      const back = await registerTargets(api, tg, [id]).then(() => 'registered again: it keeps serving its current revision', (e: Error) => `registering it again failed too: ${e.message}`)
+      return `${why}; ${back}`
     } catch (e) {
       forgetTargetGroup(api, name)
+      if (what === 'block' && /TargetGroupNotFound/.test((e as Error).message) && !(await findTargetGroup(api, name).catch(() => 'unknown'))) return undefined
       return `${what === 'block' ? 'deregistering' : 'registering'} host ${h.name} (${id}) in ${label}: ${(e as Error).message}`
     }
   }
