@@ -85,6 +85,8 @@ export async function trafficControl(p: TrafficParams): Promise<TrafficControl> 
   const state = p.state ?? (await readState(p.loaded, p.envName))
   // the backends register themselves when the list of environment resources is loaded
   await import('../env/resources-list.js')
+  // (locallb) backends load lazily: the type's module registers it (lbBackendModules, filled by resources-list.ts)
+  await (await import('../env/load-balancers.js')).lbBackendModules[type]?.()
   const {lbBackends} = await import('../env/resources.js')
   const backend = lbBackends.get(type)
   if (backend) return backend.traffic(scope, traffic.targetGroup, state)

@@ -7,5 +7,6 @@ import type {EnvResource} from './resources.js'
 import {lbBackendModules, loadBalancers} from './load-balancers.js'
 
 lbBackendModules.aws = () => import('../providers/aws/elb.js')
+lbBackendModules.local = () => import('../providers/local/lb.js')
 
 export const envResources: EnvResource[] = [loadBalancers]
