@@ -6,3 +6,6 @@
 import type {EnvResource} from './resources.js'
 
 export const envResources: EnvResource[] = []
+
+import {dns} from './dns.js'
+envResources.push(dns)
