@@ -57,6 +57,11 @@ export type EnvStep =
   | {kind: 'join'; group: string; hosts: string[]; again: string[]; bootstrap: boolean}
   /** static hosts the plan no longer lists: dropped from the state; nothing is run on, removed from or destroyed on them */
   | {kind: 'leave'; group: string; hosts: string[]}
+  /**
+   * environment-level resources (load balancers, DNS) brought to the plan, after every group's hosts are provisioned
+   * and before the first deploy; `changes`: per kind, its `+ / ~ / -` lines (planned, then those applied)
+   */
+  | {kind: 'resources'; changes: Array<{key: string; lines: string[]}>}
 
 /**
  * One batch of a rolling replacement of a group's outdated hosts (create-before-destroy): its new hosts are created,
@@ -133,6 +138,8 @@ export interface EnvReport {
   /** `record`: the deployment's own record (every host's hooks); `failed`: its failed hosts, with their output's tail */
   deployments: Array<{app: string; status: string; exitCode: number; deploymentId?: string; revision?: string; record?: string; failed?: HostRun[]}>
   events: Array<{group: string; event: 'hostsJoined' | 'hostsLeft'; handlerGroup: string; ok: number; failed: number; hosts: HostRun[]}>
+  /** environment-level resources: per kind, the plan keys its provider ignores (e.g. `web: subnets` on local) */
+  resources?: Array<{key: string; ignored: string[]}>
   /** hosts that did not answer SSH in time after they were created */
   waits: Array<{group: string; host: string; error: string}>
   /** env down: the static hosts it left as they are (never destroyed, nothing run on them), by group */
