@@ -9,16 +9,25 @@
  * a group with none has no record); after each state write `follow` brings them in step with membership.
  */
 import {isIP} from 'node:net'
+import {DopsError, ExitCode} from '../errors.js'
 import type {DnsSpec, EnvironmentSpec} from '../plan/types.js'
 import type {EnvState} from '../state/local-file.js'
 import type {DnsState, DnsWant} from '../providers/aws/dns.js'
 import type {AwsSettings} from '../providers/aws/dns-sdk.js'
 import {fullName, normName} from '../providers/aws/dns-names.js'
 import type {EnvResource, ResourceScope} from './resources.js'
+import {plannedCount} from './diff.js'
 
 const envSpec = (s: ResourceScope): EnvironmentSpec => s.loaded.plan.environments?.[s.envName] ?? {}
 const dnsSpec = (s: ResourceScope): DnsSpec | undefined => envSpec(s).dns
-export const dnsState = (state: EnvState): DnsState | undefined => state.resources?.dns as DnsState | undefined
+/** What dops recorded of its records; a record of another shape (edited by hand) is refused, never guessed at. */
+export function dnsState(state: EnvState): DnsState | undefined {
+  const v = state.resources?.dns as Partial<DnsState> | undefined
+  if (v === undefined) return undefined
+  const ok = typeof v === 'object' && v !== null && typeof v.provider === 'string' && typeof v.zoneId === 'string' && typeof v.zone === 'string' && Array.isArray(v.records) && v.records.every((r) => typeof r?.name === 'string' && typeof r?.type === 'string')
+  if (!ok) throw new DopsError('STATE_CORRUPT', `the state's resources.dns of environment ${state.env} is not what dops writes (provider, zoneId, zone, records[{name, type}]); restore it, or remove it and the records dops made by hand`, {exitCode: ExitCode.INVALID_INPUT})
+  return v as DnsState
+}
 
 function setState(state: EnvState, next: DnsState | undefined): void {
   if (next) state.resources = {...state.resources, dns: next}
@@ -53,6 +62,14 @@ export function readyAddresses(state: EnvState, group: string): string[] {
   return [...new Set(hosts.filter((h) => h.ready !== false && isIP(h.address) === 4).map((h) => h.address))].sort()
 }
 
+/** A group record's addresses, and whether the group is to have hosts that are not ready yet. */
+function groupRecord(s: ResourceScope, state: EnvState, group: string): {group: string; values: string[]; pending: boolean} {
+  const values = readyAddresses(state, group)
+  const spec = envSpec(s).groups?.[group]
+  const planned = !spec ? 0 : spec.hosts || spec.inventory ? (spec.hosts?.length ?? 1) : (state.groups[group]?.scaled?.desired ?? plannedCount(spec))
+  return {group, values, pending: !values.length && planned > 0}
+}
+
 /** What the plan wants, resolved against the state (undefined: no `dns:`, or not served by aws). */
 function want(s: ResourceScope, state: EnvState): DnsWant | undefined {
   const spec = dnsSpec(s)
@@ -65,7 +82,7 @@ function want(s: ResourceScope, state: EnvState): DnsWant | undefined {
     provider: prov.name,
     settings: prov.settings as AwsSettings,
     ...(spec.zoneId ? {zoneId: spec.zoneId} : {zone: spec.zone}),
-    records: (spec.records ?? []).map((r) => ({name: r.name, ttl: r.ttl ?? ttl, ...(r.alias ? {alias: r.alias} : {group: r.group, values: readyAddresses(state, r.group ?? '')})})),
+    records: (spec.records ?? []).map((r) => ({name: r.name, ttl: r.ttl ?? ttl, ...(r.alias ? {alias: r.alias} : groupRecord(s, state, r.group ?? ''))})),
     lbSettings: (lb) => s.provider(lbProviderName(s, lb) ?? prov.name).settings as AwsSettings,
   }
 }

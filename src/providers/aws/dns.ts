@@ -21,7 +21,8 @@ export interface DnsWant {
   settings: AwsSettings
   zone?: string
   zoneId?: string
-  records: Array<{name: string; alias?: string; group?: string; ttl: number; values?: string[]}>
+  /** `pending`: a group record whose group has no ready host yet but is to have some (env plan shows it as coming) */
+  records: Array<{name: string; alias?: string; group?: string; ttl: number; values?: string[]; pending?: boolean}>
   /** settings of the provider of load balancer `lb` (its region) */
   lbSettings(lb: string): AwsSettings
 }
@@ -111,7 +112,7 @@ async function compute(w: DnsWant, st: DnsState | undefined, mode: 'drift' | 'ap
       if (cur) {
         out.changes.push({action: 'DELETE', set: cur})
         out.lines.push(`- record ${shown(name)} A (group ${rec.group} has no ready host)`)
-      }
+      } else if (mode === 'drift' && rec.pending) out.lines.push(`+ record ${shown(name)} A (the addresses of group ${rec.group}'s hosts once they are ready)`)
       continue
     }
     if (!cur) {
