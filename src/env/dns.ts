@@ -92,13 +92,13 @@ const formerSettings = (s: ResourceScope, st: DnsState | undefined) => (st ? (s.
 
 const aws = () => import('../providers/aws/dns.js')
 
-/** follow's quick check, without an API call: do the group records' addresses differ from those recorded? */
+/** follow's quick check, without an API call: do the group records' addresses differ from those recorded? (a TTL change is env up's) */
 function membersChanged(w: DnsWant, st: DnsState): boolean {
   return w.records.some((r) => {
     if (!r.group) return false
     const rec = st.records.find((x) => x.name === fullName(r.name, st.zone) && x.type === 'A')
     const values = r.values ?? []
-    return rec ? rec.ttl !== r.ttl || (rec.values ?? []).join(' ') !== values.join(' ') : values.length > 0
+    return rec ? (rec.values ?? []).join(' ') !== values.join(' ') : values.length > 0
   })
 }
 

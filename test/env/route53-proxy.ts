@@ -13,6 +13,8 @@ export interface Route53Proxy {
   /** GetChange calls answered PENDING, and all GetChange calls */
   pendingAnswers: number
   polls: number
+  /** how many GetChange calls of each batch answer PENDING (Infinity: never in sync); may be changed between calls */
+  pendingPolls: number
   close(): void
 }
 
@@ -21,7 +23,7 @@ const GET_CHANGE = /^\/2013-04-01\/change\/([^/?]+)/
 
 export async function startRoute53Proxy(motoPort: number, pendingPolls: number): Promise<Route53Proxy> {
   const polls = new Map<string, number>()
-  const out: Route53Proxy = {endpoint: '', batches: [], pendingAnswers: 0, polls: 0, close: () => server.close()}
+  const out: Route53Proxy = {endpoint: '', batches: [], pendingAnswers: 0, polls: 0, pendingPolls, close: () => server.close()}
   const forward = (req: http.IncomingMessage, body: Buffer, res: http.ServerResponse, rewrite?: (xml: string) => string) => {
     const fwd = http.request({host: '127.0.0.1', port: motoPort, method: req.method, path: req.url, headers: req.headers}, (up) => {
       if (!rewrite) {
@@ -49,6 +51,8 @@ export async function startRoute53Proxy(motoPort: number, pendingPolls: number):
       const url = (req.url ?? '').split('?')[0]!
       if (req.method === 'POST' && CHANGE_BATCH.test(url)) {
         out.batches.push(body.toString())
+        // moto gives successive batches the same change id: each batch's polls are counted afresh
+        polls.clear()
         // the change is accepted, not yet in sync
         return forward(req, body, res, (xml) => xml.replace(/<Status>INSYNC<\/Status>/, '<Status>PENDING</Status>'))
       }
@@ -57,7 +61,7 @@ export async function startRoute53Proxy(motoPort: number, pendingPolls: number):
         out.polls++
         const n = (polls.get(change[1]!) ?? 0) + 1
         polls.set(change[1]!, n)
-        if (n <= pendingPolls) {
+        if (n <= out.pendingPolls) {
           out.pendingAnswers++
           res.writeHead(200, {'content-type': 'text/xml'})
           res.end(`<?xml version="1.0" encoding="UTF-8"?><GetChangeResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><ChangeInfo><Id>/change/${change[1]}</Id><Status>PENDING</Status><SubmittedAt>2026-01-01T00:00:00.000Z</SubmittedAt></ChangeInfo></GetChangeResponse>`)
