@@ -1,7 +1,8 @@
 /**
  * DNS records of static hosts, and providers without DNS. With `dns.provider` naming an aws provider, a static
  * group's hosts get A records in Route 53 (moto): their IPv4 addresses (a host known by a DNS name has none), kept
- * in step as hosts leave the plan; records dropped from the plan are deleted. With no aws provider, `dns:` is
+ * in step as hosts leave the plan; records dropped from the plan are deleted; records moved to another zone leave
+ * the old one. With no aws provider, `dns:` is
  * reported as ignored by env plan and env up, and nothing is recorded. Oracles: ListResourceRecordSets, the state.
  */
 import assert from 'node:assert/strict'
@@ -45,7 +46,7 @@ after(() => {
   for (const d of dirs) rmSync(d, {recursive: true, force: true})
 })
 
-test('A records of a static group through an aws provider: the hosts\' IPv4 addresses, following the plan\'s hosts; a record dropped from the plan is deleted', {skip, timeout: 300_000}, async () => {
+test('A records of a static group through an aws provider: the hosts\' IPv4 addresses, following the plan\'s hosts; a record dropped from the plan is deleted; a move to another zone', {skip, timeout: 300_000}, async () => {
   const {m, c} = await r53()
   const zone = (await c.send(new m.CreateHostedZoneCommand({Name: 'static.test', CallerReference: `static-${process.pid}`}))).HostedZone!.Id!.replace('/hostedzone/', '')
   const plan = (hosts: string, records = `        - {name: app, group: web}\n        - {name: "@", group: web, ttl: 120}\n`) =>
@@ -79,9 +80,19 @@ test('A records of a static group through an aws provider: the hosts\' IPv4 addr
   recs = await zoneRecords(zone)
   assert.equal(recs.get('static.test A'), undefined)
   assert.deepEqual(recs.get('app.static.test A'), ['192.0.2.2'])
+
+  // the records move to another zone: made there, then the old zone's go
+  const other = (await c.send(new m.CreateHostedZoneCommand({Name: 'other.test', CallerReference: `other-${process.pid}`}))).HostedZone!.Id!.replace('/hostedzone/', '')
+  writeFileSync(path.join(dir, 'dops.yml'), plan('192.0.2.2, web3.internal', `        - {name: app, group: web}
+`).replace('zone: static.test', 'zone: other.test'))
+  const moved = await run(dir, ['env', 'plan'])
+  for (const l of ['+ record app.other.test A 192.0.2.2 (group web, ttl 60)', '- record app.static.test A (zone static.test)']) assert.ok(moved.stdout.includes(l), `${l} in:\n${moved.stdout}`)
+  assert.equal((await run(dir, ['env', 'up'])).code, 0)
+  assert.deepEqual((await zoneRecords(other)).get('app.other.test A'), ['192.0.2.2'])
+  assert.deepEqual([...(await zoneRecords(zone)).keys()].sort(), ['static.test NS', 'static.test SOA'])
   const down = await run(dir, ['env', 'down', '--yes'])
   assert.equal(down.code, 0, down.stdout + down.stderr)
-  assert.deepEqual([...(await zoneRecords(zone)).keys()].sort(), ['static.test NS', 'static.test SOA'])
+  assert.deepEqual([...(await zoneRecords(other)).keys()].sort(), ['other.test NS', 'other.test SOA'])
 })
 
 test('a provider without DNS: env plan and env up say `dns:` is ignored by it, and nothing is recorded', async () => {
