@@ -1,7 +1,8 @@
 /**
- * Checks of an environment's `dns:` the schema cannot express: an alias names a load balancer of the environment, a
- * group record a group of it, the provider exists, a full name (ending with a dot) lies inside the zone, record
- * names are DNS names, no name is listed twice, and an alias carries no TTL (Route 53 uses the target's).
+ * Checks of an environment's `dns:` the schema cannot express: an alias names a load balancer of the environment
+ * (an aws one when Route 53 serves the records), a group record a group of it, the provider exists, a full name
+ * (ending with a dot) lies inside the zone, record names are DNS names, no name is listed twice, and an alias
+ * carries no TTL (Route 53 uses the target's).
  */
 import {closest} from './suggest.js'
 import type {Plan} from './types.js'
@@ -40,6 +41,19 @@ export function checkDns(plan: Plan, at: At, providerTypes: string[]): void {
     if (str(dns.provider) && !Object.hasOwn(providers, dns.provider) && !providerTypes.includes(dns.provider)) {
       at([...base, 'provider'], `provider \`${dns.provider}\` is not defined under \`providers\`${didYouMean(dns.provider, Object.keys(providers))}`)
     }
+    // which provider makes each load balancer and serves the records (as src/env/dns.ts resolves them)
+    const typeOf = (name: string) => (str(obj(providers[name]).type) ? String(obj(providers[name]).type) : name)
+    const groupProvider = (g: string) => (str(obj(obj(env.groups)[g]).provider) ? String(obj(obj(env.groups)[g]).provider) : str(env.provider) ? env.provider : 'static')
+    const lbProvider = (lb: string): string | undefined => {
+      const spec = obj(obj(env.loadBalancers)[lb])
+      if (str(spec.provider)) return spec.provider
+      const first = obj(Object.values(obj(spec.targetGroups))[0])
+      return str(first.group) && groups.includes(first.group) ? groupProvider(first.group) : undefined
+    }
+    const records = (Array.isArray(dns.records) ? dns.records : []).map(obj)
+    const firstRec = records.find((r) => str(r.alias) || str(r.group))
+    const dnsProvider = str(dns.provider) ? dns.provider : firstRec ? (str(firstRec.alias) ? lbProvider(firstRec.alias) : groupProvider(String(firstRec.group))) : undefined
+    const onAws = !!dnsProvider && typeOf(dnsProvider) === 'aws'
     const zone = str(dns.zone) ? dns.zone : undefined
     const seen = new Map<string, number>()
     ;(Array.isArray(dns.records) ? dns.records : []).forEach((raw, i) => {
@@ -47,6 +61,10 @@ export function checkDns(plan: Plan, at: At, providerTypes: string[]): void {
       const path: PathSegment[] = [...base, 'records', i]
       if (str(r.alias) && !lbs.includes(r.alias)) {
         at([...path, 'alias'], `alias \`${r.alias}\` is not a load balancer of environment ${envName}${didYouMean(r.alias, lbs)}`, lbs.length ? `load balancers: ${lbs.join(', ')}` : 'define it under `loadBalancers` of the environment')
+      }
+      const lbProv = str(r.alias) && lbs.includes(r.alias) ? lbProvider(r.alias) : undefined
+      if (onAws && lbProv && typeOf(lbProv) !== 'aws') {
+        at([...path, 'alias'], `load balancer \`${r.alias}\` is made by provider \`${lbProv}\` (type ${typeOf(lbProv)}): a Route 53 alias (provider \`${dnsProvider}\`) points only at an aws load balancer`)
       }
       if (str(r.group) && !groups.includes(r.group)) {
         at([...path, 'group'], `group \`${r.group}\` is not a group of environment ${envName}${didYouMean(r.group, groups)}`, groups.length ? `groups: ${groups.join(', ')}` : undefined)

@@ -55,6 +55,12 @@ test('bad dns records: each one located, exit 2', async () => {
   await expectProblem(one(`        - {name: "a..b", group: web}\n`), '"a..b"', /has an empty label/, 'environments.prod.dns.records[0].name')
   await expectProblem(one(`        - {name: "we b", group: web}\n`), '"we b"', /label `we b` is not a DNS label/, 'environments.prod.dns.records[0].name')
   await expectProblem(one(`        - {name: app, group: web}\n        - {name: app.example.test, alias: front}\n`), 'app.example.test', /record app.example.test is already listed \(records\[0\]\)/, 'environments.prod.dns.records[1].name')
+  await expectProblem(
+    plan(`      zone: example.test\n      provider: cloud\n      records:\n        - {name: www, alias: dev}\n`).replace('    dns:\n', '      dev:\n        provider: box\n        listeners: [{port: 80, targets: loc}]\n        targetGroups:\n          loc: {group: web, port: 8080}\n    dns:\n').replace('providers:\n', 'providers:\n  box: {type: local}\n'),
+    'dev}',
+    /load balancer `dev` is made by provider `box` \(type local\): a Route 53 alias \(provider `cloud`\) points only at an aws load balancer/,
+    'environments.prod.dns.records[0].alias',
+  )
   await expectProblem(plan(`      zone: example.test\n      provider: clod\n      records:\n        - {name: www, alias: front}\n`), 'clod', /provider `clod` is not defined under `providers`; did you mean `cloud`\?/, 'environments.prod.dns.provider')
 })
 

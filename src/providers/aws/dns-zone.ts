@@ -56,12 +56,17 @@ export async function findZone(r: Route53, spec: {zone?: string; zoneId?: string
   throw new DopsError('PROVIDER_ERROR', `dns: ${ids.length} hosted zones are named ${shown(want)} (${ids.join(', ')}); give the one to use as \`zoneId\``, {exitCode: ExitCode.PROVIDER_FAILED})
 }
 
-/** Every record set of the zone (at most 100 pages of 300). */
-export async function listRecords(r: Route53, zoneId: string): Promise<RecordSet[]> {
+/** Every record set of the zone (at most 100 pages of 300). `gone`: a zone that no longer exists has none (else an error). */
+export async function listRecords(r: Route53, zoneId: string, gone: 'empty' | 'error' = 'error'): Promise<RecordSet[]> {
   const out: RecordSet[] = []
   let start: {StartRecordName?: string; StartRecordType?: import('@aws-sdk/client-route-53').RRType; StartRecordIdentifier?: string} = {}
   for (let page = 0; page < PAGES; page++) {
-    const res = await call(`ListResourceRecordSets ${zoneId}`, () => r.c.send(new r.m.ListResourceRecordSetsCommand({HostedZoneId: zoneId, MaxItems: 300, ...start})))
+    const res = await call(`ListResourceRecordSets ${zoneId}`, () =>
+      r.c.send(new r.m.ListResourceRecordSetsCommand({HostedZoneId: zoneId, MaxItems: 300, ...start})).catch((e: unknown) => {
+        if (gone === 'empty' && errorName(e) === 'NoSuchHostedZone') return {ResourceRecordSets: [], IsTruncated: false, NextRecordName: undefined, NextRecordType: undefined, NextRecordIdentifier: undefined}
+        throw e
+      }),
+    )
     for (const s of res.ResourceRecordSets ?? []) {
       out.push({
         name: normName(s.Name!),

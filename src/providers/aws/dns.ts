@@ -140,9 +140,9 @@ async function compute(w: DnsWant, st: DnsState | undefined, mode: 'drift' | 'ap
   return out
 }
 
-/** Lines for the records of a state that another zone or provider now replaces (they go). */
+/** Lines for the records of a state that another zone or provider now replaces (they go; a deleted zone took them). */
 async function formerLines(st: DnsState, settings: AwsSettings): Promise<{lines: string[]; changes: RecordChange[]}> {
-  const current = new Map((await listRecords(route53(settings), st.zoneId)).map((s) => [key(s), s]))
+  const current = new Map((await listRecords(route53(settings), st.zoneId, 'empty')).map((s) => [key(s), s]))
   const changes: RecordChange[] = []
   for (const x of st.records) {
     const cur = current.get(key(x))
@@ -195,6 +195,6 @@ export async function dnsTeardown(st: DnsState, settings: AwsSettings, signal?: 
 
 /** Which of these records (once dops's) the zone still has. */
 export async function dnsLeftovers(st: DnsState, settings: AwsSettings): Promise<string[]> {
-  const current = new Set((await listRecords(route53(settings), st.zoneId)).filter((s) => !s.setIdentifier).map(key))
+  const current = new Set((await listRecords(route53(settings), st.zoneId, 'empty')).filter((s) => !s.setIdentifier).map(key))
   return st.records.filter((x) => current.has(key(x))).map((x) => `record ${shown(x.name)} ${x.type} (zone ${st.zone})`)
 }
