@@ -62,7 +62,8 @@ export const loadBalancers: EnvResource & {ignored(s: ResourceScope): string[]} 
   applies: (s, state) => Object.keys(planLbs(s)).length > 0 || Object.keys(lbRecords(state)).length > 0,
   drift: (s, state) => each(s, state, (b, names) => b.drift(s, names, state)),
   reconcile: (s, state) => each(s, state, (b, names) => b.reconcile(s, names, state)),
-  follow: (s, state) => each(s, state, async (b, names) => b.follow?.(s, names, state)),
+  // only load balancers that were made (recorded) have targets to follow
+  follow: (s, state) => each(s, state, async (b, names) => b.follow?.(s, names.filter((n) => Object.hasOwn(lbRecords(state), n)), state)),
   async teardown(s, state) {
     const out = await each(s, state, (b) => b.teardown(s, state))
     if (state.resources && !Object.keys(lbRecords(state)).length) delete state.resources.loadBalancers

@@ -14,6 +14,7 @@ import {checkSchedules} from './schedule-checks.js'
 import {checkTriggers} from './trigger-checks.js'
 import {checkAlertPolicies} from './alert-checks.js'
 import {checkDns} from './dns-checks.js'
+import {checkLoadBalancers} from './lb-checks.js'
 
 export {findCycles}
 
@@ -127,6 +128,7 @@ export function crossCheck(plan: Plan, source: YamlSource, providerTypes: string
   checkTriggers(plan, at)
   checkAlertPolicies(plan, at, source.file ? dirname(source.file) : undefined)
   checkDns(plan, at, providerTypes)
+  checkLoadBalancers(plan, at)
   return problems
 }
 

@@ -5,7 +5,9 @@
  */
 import type {ResourceScope} from '../../env/resources.js'
 import type {LbRecord} from '../../env/resources.js'
+import {lbRecords} from '../../env/load-balancers.js'
 import type {LoadBalancerSpec} from '../../plan/types.js'
+import type {EnvState} from '../../state/local-file.js'
 import type {ProviderContext} from '../types.js'
 import {lbFirewall, lbScheme, lbType, seconds} from './elb-desired.js'
 import {convergeListeners, retireTgs} from './elb-listeners.js'
@@ -50,7 +52,8 @@ export interface LbOutcome {
   record?: LbRecord
 }
 
-export async function convergeLb(s: ResourceScope, ctx: ProviderContext, e: Elb, name: string, spec: LoadBalancerSpec, provider: string, prev: LbRecord | undefined, apply: boolean): Promise<LbOutcome> {
+export async function convergeLb(s: ResourceScope, ctx: ProviderContext, e: Elb, name: string, spec: LoadBalancerSpec, provider: string, state: EnvState, apply: boolean): Promise<LbOutcome> {
+  const prev = lbRecords(state)[name]
   const lines: string[] = []
   const groups = (s.loaded.plan.environments?.[s.envName]?.groups ?? {}) as Record<string, Record<string, unknown>>
   const type = lbType(spec)
@@ -91,11 +94,12 @@ export async function convergeLb(s: ResourceScope, ctx: ProviderContext, e: Elb,
       if (apply) await e.elb.send(new e.elbm.ModifyLoadBalancerAttributesCommand({LoadBalancerArn: lb.LoadBalancerArn, Attributes: [{Key: 'idle_timeout.timeout_seconds', Value: String(seconds(spec.idleTimeout, 60))}]})).catch((err) => fail(ctx, 'ModifyLoadBalancerAttributes', err))
     }
   }
-  const tgs = await convergeTgs(ctx, e, name, spec, where.vpc ?? lb?.VpcId, groups, apply)
+  const readyIds = (g: string) => (state.groups[g]?.instances ?? []).filter((i) => i.ready !== false).map((i) => i.id)
+  const tgs = await convergeTgs(ctx, e, name, spec, where.vpc ?? lb?.VpcId, {...(lb ? {lbArn: lb.LoadBalancerArn!} : {}), groups, readyIds}, apply)
   lines.push(...tgs.lines)
   lines.push(...(await convergeListeners(ctx, e, name, lb?.LoadBalancerArn, spec, tgs.arns, apply)))
   const recorded = Object.values(prev?.targetGroups ?? {}).map((t) => t.arn!).filter(Boolean)
-  lines.push(...(await retireTgs(ctx, e, name, Object.values(tgs.arns), recorded, tgs.retire.map((r) => r.arn), apply)))
+  lines.push(...(await retireTgs(ctx, e, name, [...Object.values(tgs.arns), ...tgs.replacing], recorded, apply)))
   if (!apply || !lb) return {lines}
   const record: LbRecord = {
     provider,

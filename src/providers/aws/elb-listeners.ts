@@ -17,6 +17,8 @@ const forwardsTo = (actions: Array<{TargetGroupArn?: string}> | undefined) => ac
 const condKey = (c: Array<{Field?: string; Values?: string[]; PathPatternConfig?: {Values?: string[]}; HostHeaderConfig?: {Values?: string[]}}>) =>
   JSON.stringify(c.map((x) => [x.Field, x.Values ?? x.PathPatternConfig?.Values ?? x.HostHeaderConfig?.Values ?? []]).sort())
 
+const ruleDesc = (w: DesiredRule) => `${w.conditions.map((c) => `${c.Field} ${c.Values.join(',')}`).join(' and ')} -> ${w.targets}`
+
 async function convergeRules(ctx: ProviderContext, s: Elb, listener: string, label: string, want: DesiredRule[], arns: Record<string, string>, apply: boolean): Promise<string[]> {
   const lines: string[] = []
   const r = await s.elb.send(new s.elbm.DescribeRulesCommand({ListenerArn: listener})).catch((e) => fail(ctx, 'DescribeRules', e))
@@ -24,7 +26,7 @@ async function convergeRules(ctx: ProviderContext, s: Elb, listener: string, lab
   for (const w of want) {
     const cur = have.get(w.priority)
     have.delete(w.priority)
-    const desc = `${w.conditions.map((c) => `${c.Field} ${c.Values.join(',')}`).join(' and ')} -> ${w.targets}`
+    const desc = ruleDesc(w)
     if (cur && condKey(cur.Conditions ?? []) === condKey(w.conditions) && forwardsTo(cur.Actions) === arns[w.targets]) continue
     lines.push(`${cur ? '~' : '+'} ${label} rule ${w.priority}: ${desc}`)
     if (!apply) continue
@@ -67,7 +69,7 @@ export async function convergeListeners(ctx: ProviderContext, s: Elb, lb: string
       }
     }
     if (arn && (apply || cur)) lines.push(...(await convergeRules(ctx, s, arn, label, w.rules, arns, apply)))
-    else for (const r of w.rules) lines.push(`+ ${label} rule ${r.priority} -> ${r.targets}`)
+    else for (const r of w.rules) lines.push(`+ ${label} rule ${r.priority}: ${ruleDesc(r)}`)
   }
   for (const cur of have.filter((l) => !want.some((w) => w.port === l.Port))) {
     lines.push(`- listener ${lb} ${cur.Protocol}:${cur.Port}`)
@@ -78,9 +80,9 @@ export async function convergeListeners(ctx: ProviderContext, s: Elb, lb: string
 
 /**
  * Target groups of load balancer `lb` that the plan no longer has (`keep`: the ARNs it has): its recorded ones and
- * those tagged as its, deleted once the listeners left them (a replacement's old one, given in `retire`, too).
+ * those tagged as its, deleted once the listeners left them.
  */
-export async function retireTgs(ctx: ProviderContext, s: Elb, lb: string, keep: string[], recorded: string[], retire: string[], apply: boolean): Promise<string[]> {
+export async function retireTgs(ctx: ProviderContext, s: Elb, lb: string, keep: string[], recorded: string[], apply: boolean): Promise<string[]> {
   const all: string[] = []
   let marker: string | undefined
   for (let page = 0; page < 50; page++) {
@@ -91,7 +93,7 @@ export async function retireTgs(ctx: ProviderContext, s: Elb, lb: string, keep: 
   }
   const mine = (await ownArns(ctx, s, all.filter((a) => !keep.includes(a)))).filter((o) => o.tags['dops:lb'] === lb)
   const doomed = [...new Set([...mine.map((o) => o.arn), ...recorded.filter((a) => all.includes(a) && !keep.includes(a))])]
-  const lines = doomed.filter((a) => !retire.includes(a)).map((a) => `- target group ${lb}/${mine.find((o) => o.arn === a)?.tags['dops:tg'] ?? a}`)
+  const lines = doomed.map((a) => `- target group ${lb}/${mine.find((o) => o.arn === a)?.tags['dops:tg'] ?? a}`)
   if (apply) await deleteTgs(ctx, s, doomed)
   return lines
 }

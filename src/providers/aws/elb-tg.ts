@@ -1,8 +1,10 @@
 /**
  * A load balancer's target groups brought to the plan: made (health check and deregistration delay set, tagged with
  * the load balancer's identity), health checks modified in place, and a port or protocol change made as a new target
- * group under the other name (the listeners move to it, then the old one goes). A group with an Auto Scaling group
- * has it attached to the target group (AWS registers its instances); others are registered by followTargets.
+ * group (AWS cannot modify those): one under a passing name takes the group's hosts and the listeners, the old one
+ * goes, then one under the target group's own name (elb-names.ts, what deploys look it up by) takes them back and
+ * the passing one goes. A group with an Auto Scaling group has it attached to the target group (AWS registers its
+ * instances); others' ready hosts are registered by followTargets (and here, into a replacement).
  */
 import type {LoadBalancerSpec} from '../../plan/types.js'
 import type {ProviderContext} from '../types.js'
@@ -15,8 +17,15 @@ export interface TgOutcome {
   lines: string[]
   /** each target group's ARN (`(new)` when planning one that does not exist yet) */
   arns: Record<string, string>
-  /** target groups left behind by a replacement: deleted once the listeners point elsewhere */
-  retire: Array<{key: string; arn: string}>
+  /** planning: target groups a replacement would delete itself (not shown again as removed) */
+  replacing: string[]
+}
+
+/** What a target group needs of the environment: its load balancer (when made) and a group's ready instance ids. */
+export interface TgScope {
+  lbArn?: string
+  groups: Record<string, Record<string, unknown>>
+  readyIds(group: string): string[]
 }
 
 async function delayOf(ctx: ProviderContext, s: Elb, arn: string): Promise<number> {
@@ -50,13 +59,54 @@ export async function detachFromAsg(ctx: ProviderContext, s: Elb, asg: string, a
   await s.asg.send(new s.asgm.DetachLoadBalancerTargetGroupsCommand({AutoScalingGroupName: asg, TargetGroupARNs: [arn]})).catch((e) => fail(ctx, 'DetachLoadBalancerTargetGroups', e))
 }
 
+/** Every listener and rule of the load balancer that forwards to `from` forwards to `to` instead. */
+async function repoint(ctx: ProviderContext, s: Elb, lbArn: string | undefined, from: string, to: string): Promise<void> {
+  if (!lbArn) return
+  const fwd = [{Type: 'forward' as const, TargetGroupArn: to}]
+  const ls = (await s.elb.send(new s.elbm.DescribeListenersCommand({LoadBalancerArn: lbArn})).catch((e) => fail(ctx, 'DescribeListeners', e))).Listeners ?? []
+  for (const l of ls) {
+    if (l.DefaultActions?.some((a) => a.TargetGroupArn === from)) await s.elb.send(new s.elbm.ModifyListenerCommand({ListenerArn: l.ListenerArn, DefaultActions: fwd})).catch((e) => fail(ctx, 'ModifyListener', e))
+    const rules = (await s.elb.send(new s.elbm.DescribeRulesCommand({ListenerArn: l.ListenerArn})).catch((e) => fail(ctx, 'DescribeRules', e))).Rules ?? []
+    for (const r of rules) if (!r.IsDefault && r.Actions?.some((a) => a.TargetGroupArn === from)) await s.elb.send(new s.elbm.ModifyRuleCommand({RuleArn: r.RuleArn, Actions: fwd})).catch((e) => fail(ctx, 'ModifyRule', e))
+  }
+}
+
+/** A new target group's members: its group's Auto Scaling group attached, else the group's ready instances registered. */
+async function populate(ctx: ProviderContext, s: Elb, arn: string, group: string, t: TgScope): Promise<void> {
+  const asg = await asgOf(ctx, s, group, t.groups[group])
+  if (asg?.exists) await s.asg.send(new s.asgm.AttachLoadBalancerTargetGroupsCommand({AutoScalingGroupName: asg.name, TargetGroupARNs: [arn]})).catch((e) => fail(ctx, 'AttachLoadBalancerTargetGroups', e))
+  else if (!asg) {
+    const ids = t.readyIds(group)
+    for (let i = 0; i < ids.length; i += 20) await s.elb.send(new s.elbm.RegisterTargetsCommand({TargetGroupArn: arn, Targets: ids.slice(i, i + 20).map((Id) => ({Id}))})).catch((e) => fail(ctx, 'RegisterTargets', e))
+  }
+}
+
+/** Replace target group `cur` (port or protocol changed) without a moment where the listeners forward nowhere. */
+async function replace(ctx: ProviderContext, s: Elb, cur: TargetGroup, want: DesiredTg, vpc: string, t: TgScope): Promise<string> {
+  const [own, passing] = tgNames(ctx, want.key)
+  let from = cur.TargetGroupArn!
+  if (cur.TargetGroupName === own) {
+    const tmp = await create(ctx, s, passing, want, vpc)
+    await populate(ctx, s, tmp, want.group, t)
+    await repoint(ctx, s, t.lbArn, from, tmp)
+    await deleteTgs(ctx, s, [from])
+    from = tmp
+  }
+  const arn = await create(ctx, s, own, want, vpc)
+  await populate(ctx, s, arn, want.group, t)
+  await repoint(ctx, s, t.lbArn, from, arn)
+  await deleteTgs(ctx, s, [from])
+  return arn
+}
+
 /**
  * Every target group of the load balancer to the plan (`apply`: changed; else only said). `groups`: the
  * environment's group specs (for Auto Scaling). Target groups the plan no longer has are the listeners' step's to
  * retire (see retireTgs), once nothing forwards to them.
  */
-export async function convergeTgs(ctx: ProviderContext, s: Elb, lb: string, spec: LoadBalancerSpec, vpc: string | undefined, groups: Record<string, Record<string, unknown>>, apply: boolean): Promise<TgOutcome> {
-  const out: TgOutcome = {lines: [], arns: {}, retire: []}
+export async function convergeTgs(ctx: ProviderContext, s: Elb, lb: string, spec: LoadBalancerSpec, vpc: string | undefined, t: TgScope, apply: boolean): Promise<TgOutcome> {
+  const groups = t.groups
+  const out: TgOutcome = {lines: [], arns: {}, replacing: []}
   for (const [key, tgSpec] of Object.entries(spec.targetGroups ?? {})) {
     const want = desiredTg(spec, key, tgSpec)
     const cur: TargetGroup | undefined = await findTg(ctx, s, key)
@@ -67,9 +117,14 @@ export async function convergeTgs(ctx: ProviderContext, s: Elb, lb: string, spec
       arn = apply ? await create(ctx, s, tgNames(ctx, key)[0], want, vpc!) : '(new)'
     } else if (mustReplace(want, cur)) {
       out.lines.push(`~ ${what}: ${cur.Protocol}:${cur.Port} -> ${want.protocol}:${want.port} (a new target group; the listeners move to it, the old one is deleted)`)
-      const [a, b] = tgNames(ctx, key)
-      arn = apply ? await create(ctx, s, cur.TargetGroupName === a ? b : a, want, vpc ?? cur.VpcId!) : '(new)'
-      out.retire.push({key, arn: cur.TargetGroupArn!})
+      if (!apply) {
+        out.replacing.push(arn!)
+        arn = '(new)'
+      } else {
+        arn = await replace(ctx, s, cur, want, vpc ?? cur.VpcId!, t)
+        out.arns[key] = arn
+        continue
+      }
     } else {
       const changes = healthDiff(want.health, cur)
       const delay = await delayOf(ctx, s, arn!)

@@ -29,7 +29,7 @@ async function converge(s: ResourceScope, names: string[], state: EnvState, appl
   const recs = lbRecords(state)
   for (const name of names) {
     const {ctx, provider} = planCtx(s, name, specs[name]!)
-    const out = await convergeLb(s, ctx, await elbSdk(ctx), name, specs[name]!, provider, recs[name], apply)
+    const out = await convergeLb(s, ctx, await elbSdk(ctx), name, specs[name]!, provider, state, apply)
     lines.push(...out.lines)
     if (apply && out.record) records(state)[name] = out.record
   }
