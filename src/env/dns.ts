@@ -87,8 +87,15 @@ function want(s: ResourceScope, state: EnvState): DnsWant | undefined {
   }
 }
 
-/** The settings of the provider that made the recorded records. */
-const formerSettings = (s: ResourceScope, st: DnsState | undefined) => (st ? (s.provider(st.provider).settings as AwsSettings) : undefined)
+/** The settings of the provider that made the recorded records (it must still be an aws provider of the plan). */
+function formerSettings(s: ResourceScope, st: DnsState | undefined): AwsSettings | undefined {
+  if (!st) return undefined
+  const p = s.provider(st.provider)
+  if (p.type !== 'aws' || !s.loaded.plan.providers?.[st.provider]) {
+    throw new DopsError('PROVIDER_ERROR', `dns: the records dops made in zone ${st.zone} (${st.records.map((r) => r.name.replace(/\.$/, '')).join(', ')}) were made through provider \`${st.provider}\`, which the plan no longer defines as an aws provider; put it back under \`providers\` so they can be changed or removed`, {exitCode: ExitCode.PROVIDER_FAILED})
+  }
+  return p.settings as AwsSettings
+}
 
 const aws = () => import('../providers/aws/dns.js')
 

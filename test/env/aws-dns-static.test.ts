@@ -90,6 +90,13 @@ test('A records of a static group through an aws provider: the hosts\' IPv4 addr
   assert.equal((await run(dir, ['env', 'up'])).code, 0)
   assert.deepEqual((await zoneRecords(other)).get('app.other.test A'), ['192.0.2.2'])
   assert.deepEqual([...(await zoneRecords(zone)).keys()].sort(), ['static.test NS', 'static.test SOA'])
+  // the provider that made them gone from the plan: dops says so instead of guessing where they are
+  const body = plan('192.0.2.2, web3.internal', `        - {name: app, group: web}\n`).replace('zone: static.test', 'zone: other.test')
+  writeFileSync(path.join(dir, 'dops.yml'), body.replaceAll('cloud', 'cloud2'))
+  const lost = await run(dir, ['env', 'plan'])
+  assert.equal(lost.code, 23, lost.stdout + lost.stderr)
+  assert.match(lost.stderr, /were made through provider `cloud`, which the plan no longer defines as an aws provider/)
+  writeFileSync(path.join(dir, 'dops.yml'), body)
   const down = await run(dir, ['env', 'down', '--yes'])
   assert.equal(down.code, 0, down.stdout + down.stderr)
   assert.deepEqual([...(await zoneRecords(other)).keys()].sort(), ['other.test NS', 'other.test SOA'])
