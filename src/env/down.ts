@@ -14,7 +14,7 @@ import {confirmDestroy, loadEnv, phaseClock, providerOf, readState, step, type E
 import {journaled} from './journal.js'
 import {drain} from './steps/drain.js'
 import {fireEvents} from './steps/events.js'
-import {resourceLeftovers, resourceScope, teardownResources} from './steps/resources.js'
+import {applyingKinds, resourceLeftovers, resourceScope, teardownResources} from './steps/resources.js'
 import type {EnvParams, EnvReport} from './types.js'
 import {newRunId} from '../fleet/journal.js'
 
@@ -85,7 +85,10 @@ export async function envDown(p: EnvParams): Promise<DownReport> {
     const doomed = new Map(e.order.map((g, i) => [g, found[i]!] as const).filter(([, list]) => list.length))
     clock.lap('observe')
     const count = [...doomed.values()].reduce((n, l) => n + l.length, 0)
-    if (count) await confirmDestroy(p, `this destroys ${count} host(s) of ${e.envName} (${[...doomed].map(([g, l]) => `${g}: ${l.map((i) => i.name).join(', ')}`).join('; ')})`)
+    const scope = resourceScope(e.loaded, e.envName, e.t.projectDir, p.connection, p.reporter)
+    const kinds = applyingKinds(scope, state)
+    if (count) await confirmDestroy(p, `this destroys ${count} host(s) of ${e.envName} (${[...doomed].map(([g, l]) => `${g}: ${l.map((i) => i.name).join(', ')}`).join('; ')})${kinds.length ? ` and removes its ${kinds.join(', ')}` : ''}`)
+    else if (kinds.length) await confirmDestroy(p, `this removes the ${kinds.join(', ')} of ${e.envName}`)
     const report: DownReport = {...newReport(e, 'down', newRunId()), removed: []}
     const everything = [...doomed.values()].flat()
     // 1. the groups that stay (static hosts) hear that these hosts leave: a static load balancer drops them first.
@@ -97,7 +100,6 @@ export async function envDown(p: EnvParams): Promise<DownReport> {
     await drain(e, report, everything)
     // 3. the environment's load balancers (and DNS records) go before any host, last kind first
     const t2 = performance.now()
-    const scope = resourceScope(e.loaded, e.envName, e.t.projectDir, p.connection, p.reporter)
     const res = await teardownResources(scope, state)
     report.removed.push(...res.removed)
     if (res.kinds.length) await e.store.write(state)

@@ -25,11 +25,11 @@ const elb = async () => {
   const m = await import('@aws-sdk/client-elastic-load-balancing-v2')
   return {m, c: new m.ElasticLoadBalancingV2Client({region: 'us-east-1', endpoint, credentials: TEST_CREDS})}
 }
-function write(dir: string, scheme: string): void {
+function write(dir: string, scheme: string, subnets = ''): void {
   writeFileSync(
     path.join(dir, 'dops.yml'),
     `version: 1\nproject: ${P}\nproviders:\n  aws: {type: aws, region: us-east-1, endpoint: "${endpoint}"}\nenvironments:\n  prod:\n    groups:\n      db:\n        provider: aws\n        instance: {count: 1, image: ${ami}, size: t3.micro}\n` +
-      `    loadBalancers:\n      pg:\n        type: network\n        scheme: ${scheme}\n        idleTimeout: 120s\n        listeners: [{port: 5432, targets: pg}]\n        targetGroups:\n          pg: {group: db, port: 5432, healthCheck: {interval: 10s}}\n`,
+      `    loadBalancers:\n      pg:\n        type: network\n        scheme: ${scheme}\n${subnets ? `        subnets: [${subnets}]\n` : ''}        idleTimeout: 120s\n        listeners: [{port: 5432, targets: pg}]\n        targetGroups:\n          pg: {group: db, port: 5432, healthCheck: {interval: 10s}}\n`,
   )
 }
 const run = (dir: string, args: string[]) => dops(args, {cwd: dir, env: AWS_TEST_ENV})
@@ -48,6 +48,17 @@ after(() => {
 test('an NLB made, made again on a scheme change; env down without a state removes what carries its tags and nothing else', {skip, timeout: 600_000}, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dops-aws-nlb-'))
   dirs.push(dir)
+  // a subnet that does not exist: said before anything is made, naming the load balancer, with no stack trace
+  write(dir, 'internal', 'subnet-0nope')
+  for (const args of [['env', 'plan'], ['env', 'up', '--yes']]) {
+    const bad = await run(dir, args)
+    assert.equal(bad.code, 2, bad.stdout + bad.stderr)
+    assert.match(bad.stderr, /load balancer pg: subnet subnet-0nope does not exist in region us-east-1/)
+    assert.doesNotMatch(bad.stderr, /\n\s+at /)
+  }
+  const e0 = await ec2()
+  const made = (await e0.c.send(new e0.m.DescribeInstancesCommand({Filters: [{Name: 'tag:dops:project', Values: [P]}, {Name: 'instance-state-name', Values: ['pending', 'running']}]}))).Reservations!.flatMap((r) => r.Instances ?? [])
+  assert.deepEqual(made, [], 'no host was created')
   write(dir, 'internal')
   const plan = await run(dir, ['env', 'plan'])
   assert.equal(plan.code, 0, plan.stdout + plan.stderr)

@@ -31,8 +31,8 @@ const groups = () =>
   `    groups:\n` +
   `      web:\n        provider: aws\n        instance: {count: 2, image: ${ami}, size: t3.micro}\n` +
   `      pool:\n        provider: aws\n        instance: {count: 2, image: ${ami}, size: t3.micro, autoScaling: {min: 1, max: 3}}\n`
-const lbYaml = (o: {path?: string; webPort?: number} = {}) =>
-  `    loadBalancers:\n      front:\n        listeners:\n          - port: 80\n            targets: site\n            rules: [{path: /api/*, targets: api}]\n` +
+const lbYaml = (o: {path?: string; webPort?: number; firewall?: boolean} = {}) =>
+  `    loadBalancers:\n      front:\n${o.firewall ? '        firewall: [{port: 80, from: [0.0.0.0/0]}, {port: 8443, from: ["group:web"]}]\n' : ''}        listeners:\n          - port: 80\n            targets: site\n            rules: [{path: /api/*, targets: api}]\n` +
   `        targetGroups:\n          site: {group: web, port: ${o.webPort ?? 80}, healthCheck: {path: ${o.path ?? '/health'}, interval: 10s, timeout: 5s, healthy: 2}}\n` +
   `          api: {group: pool, port: 8080, deregistrationDelay: 30s}\n`
 
@@ -112,18 +112,22 @@ test('an ALB with two target groups: planned, made as planned, a second plan is 
   const again = await run(dir, ['env', 'plan', '--detailed-exitcode'])
   assert.equal(again.code, 0, `a second plan changes nothing:\n${again.stdout}${again.stderr}`)
 
-  // a health check change: shown as ~, applied to the same target group
-  write(dir, true, {path: '/ready'})
+  // a health check change: shown as ~, applied to the same target group; a firewall rule from a group's security group
+  write(dir, true, {path: '/ready', firewall: true})
   const hc = await run(dir, ['env', 'plan', '--detailed-exitcode'])
   assert.equal(hc.code, 10, hc.stdout + hc.stderr)
   assert.ok(hc.stdout.includes('~ target group front/site: health check path /health -> /ready'), hc.stdout)
+  assert.ok(hc.stdout.includes('~ load balancer front: firewall +tcp 8443 from group:web'), hc.stdout)
   assert.equal((await run(dir, ['env', 'up', '--yes'])).code, 0)
   const site2 = (await tgByName(targetGroupName(P, 'prod', 'front', 'site')))!
   assert.deepEqual([site2.TargetGroupArn, site2.HealthCheckPath], [site.TargetGroupArn, '/ready'])
+  const webSg = (await e.c.send(new e.m.DescribeSecurityGroupsCommand({Filters: [{Name: 'group-name', Values: [`dops-${P}-prod-web`]}]}))).SecurityGroups![0]!.GroupId
+  const rulesNow = (await e.c.send(new e.m.DescribeSecurityGroupsCommand({GroupIds: [sg.GroupId!]}))).SecurityGroups![0]!.IpPermissions!
+  assert.deepEqual(rulesNow.map((p) => [p.FromPort, p.IpRanges!.map((r) => r.CidrIp), p.UserIdGroupPairs!.map((g) => g.GroupId)]).sort(), [[80, ['0.0.0.0/0'], []], [8443, [], [webSg]]])
   assert.equal((await run(dir, ['env', 'plan', '--detailed-exitcode'])).code, 0)
 
   // a port change: a new target group under the same name, the web hosts in it, the listener moved to it, the old one deleted
-  write(dir, true, {path: '/ready', webPort: 81})
+  write(dir, true, {path: '/ready', webPort: 81, firewall: true})
   const pc = await run(dir, ['env', 'plan'])
   assert.ok(pc.stdout.includes('~ target group front/site: HTTP:80 -> HTTP:81'), pc.stdout)
   assert.ok(!pc.stdout.includes('- target group'), pc.stdout)

@@ -29,6 +29,8 @@ export function resourceScope(loaded: LoadedPlan, envName: string, projectDir: s
 }
 
 const applying = (s: ResourceScope, state: EnvState) => envResources.filter((r) => r.applies(s, state))
+/** The kinds the environment has (in its plan or its state), e.g. `loadBalancers`. */
+export const applyingKinds = (s: ResourceScope, state: EnvState) => applying(s, state).map((r) => r.key)
 
 /** One kind's planned changes (`+ / ~ / -` lines) and the plan keys its provider ignores. */
 export interface ResourceDrift {

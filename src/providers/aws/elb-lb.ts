@@ -17,7 +17,8 @@ import {removeLb} from './elb-teardown.js'
 import {convergeTgs} from './elb-tg.js'
 import {syncRules} from './firewall.js'
 import {subnetsOf} from './lookup.js'
-import {fail, nameOf, tagKeys, type Spec} from './sdk.js'
+import {DopsError, ExitCode} from '../../errors.js'
+import {fail, nameOf, regionOf, tagKeys, type Spec} from './sdk.js'
 
 /** The subnets: the plan's, else its target groups' groups', else the default VPC's; with their VPC. */
 async function placement(ctx: ProviderContext, s: Elb, spec: LoadBalancerSpec, groups: Record<string, Record<string, unknown>>): Promise<{subnets: string[]; vpc: string | undefined}> {
@@ -25,6 +26,9 @@ async function placement(ctx: ProviderContext, s: Elb, spec: LoadBalancerSpec, g
   const filters = subnets.length ? [{Name: 'subnet-id', Values: subnets}] : [{Name: 'default-for-az', Values: ['true']}]
   const r = await s.ec2.send(new s.ec2m.DescribeSubnetsCommand({Filters: filters})).catch((e) => fail(ctx, 'DescribeSubnets', e))
   const found = r.Subnets ?? []
+  const missing = subnets.filter((id) => !found.some((x) => x.SubnetId === id))
+  if (missing.length) throw new DopsError('INVALID_SPEC', `load balancer ${ctx.group.slice(3)}: subnet ${missing.join(', ')} does not exist in region ${regionOf(ctx)}; nothing of it was created`, {exitCode: ExitCode.INVALID_INPUT})
+  if (new Set(found.map((x) => x.VpcId)).size > 1) throw new DopsError('INVALID_SPEC', `load balancer ${ctx.group.slice(3)}: its subnets are in different VPCs (${[...new Set(found.map((x) => x.VpcId))].join(', ')})`, {exitCode: ExitCode.INVALID_INPUT})
   if (!subnets.length) subnets = found.map((x) => x.SubnetId!).sort()
   return {subnets, vpc: found[0]?.VpcId}
 }

@@ -4,6 +4,7 @@
  * plan drops them and by `env down`. What it made is recorded in `state.resources.loadBalancers` (LbRecord). Targets
  * follow membership and deploys' traffic control through targets.ts.
  */
+import {DopsError} from '../../errors.js'
 import {lbProvider, lbRecords, planLbs} from '../../env/load-balancers.js'
 import {registerLbBackend, type LbBackend, type LbRecord, type LbRecords, type ResourceScope} from '../../env/resources.js'
 import type {EnvState} from '../../state/local-file.js'
@@ -22,6 +23,16 @@ function records(state: EnvState): LbRecords {
 }
 
 const recordedOf = (r: LbRecord) => ({lbs: r.arn ? [r.arn] : [], tgs: Object.values(r.targetGroups ?? {}).flatMap((t) => (t.arn ? [t.arn] : [])), sgs: r.securityGroup ? [r.securityGroup] : []})
+
+/** The provider's errors name the load balancer, not the pseudo-group its context carries (`lb.NAME`). */
+async function named<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work
+  } catch (e) {
+    if (e instanceof DopsError) e.message = e.message.replace(/aws \(group lb\.([a-z0-9*-]+)\)/g, (_m, lb: string) => (lb === '*' ? 'aws (load balancers)' : `aws (load balancer ${lb})`))
+    throw e
+  }
+}
 
 async function converge(s: ResourceScope, names: string[], state: EnvState, apply: boolean): Promise<string[]> {
   const lines: string[] = []
@@ -61,28 +72,32 @@ function contexts(s: ResourceScope, state: EnvState): Array<{provider: string; c
   return [...names].map((provider) => ({provider, ctx: lbCtx(s, '*', s.provider(provider).settings)}))
 }
 
+async function teardown(s: ResourceScope, state: EnvState): Promise<string[]> {
+  const removed: string[] = []
+  const recs = lbRecords(state)
+  for (const {provider, ctx} of contexts(s, state)) {
+    const e = await elbSdk(ctx)
+    const mine = Object.entries(recs).filter(([, r]) => r.type === 'aws' && r.provider === provider)
+    const recorded = mine.map(([, r]) => recordedOf(r)).reduce((a, b) => ({lbs: [...a.lbs, ...b.lbs], tgs: [...a.tgs, ...b.tgs], sgs: [...a.sgs, ...b.sgs]}), {lbs: [], tgs: [], sgs: []})
+    removed.push(...(await removeFound(ctx, e, await discoverLbs(ctx, e), recorded)))
+    for (const [name] of mine) delete records(state)[name]
+  }
+  return removed
+}
+
+async function leftovers(s: ResourceScope, state: EnvState): Promise<string[]> {
+  const out: string[] = []
+  for (const {ctx} of contexts(s, state)) out.push(...describeFound(await discoverLbs(ctx, await elbSdk(ctx))))
+  return out
+}
+
 export const awsLb: LbBackend = {
   type: 'aws',
-  drift: (s, names, state) => converge(s, names, state, false),
-  reconcile: (s, names, state) => converge(s, names, state, true),
+  drift: (s, names, state) => named(converge(s, names, state, false)),
+  reconcile: (s, names, state) => named(converge(s, names, state, true)),
   follow: (s, names, state) => followTargets(s, names, state),
-  async teardown(s, state) {
-    const removed: string[] = []
-    const recs = lbRecords(state)
-    for (const {provider, ctx} of contexts(s, state)) {
-      const e = await elbSdk(ctx)
-      const mine = Object.entries(recs).filter(([, r]) => r.type === 'aws' && r.provider === provider)
-      const recorded = mine.map(([, r]) => recordedOf(r)).reduce((a, b) => ({lbs: [...a.lbs, ...b.lbs], tgs: [...a.tgs, ...b.tgs], sgs: [...a.sgs, ...b.sgs]}), {lbs: [], tgs: [], sgs: []})
-      removed.push(...(await removeFound(ctx, e, await discoverLbs(ctx, e), recorded)))
-      for (const [name] of mine) delete records(state)[name]
-    }
-    return removed
-  },
-  async leftovers(s, state) {
-    const out: string[] = []
-    for (const {ctx} of contexts(s, state)) out.push(...describeFound(await discoverLbs(ctx, await elbSdk(ctx))))
-    return out
-  },
+  teardown: (s, state) => named(teardown(s, state)),
+  leftovers: (s, state) => named(leftovers(s, state)),
   ignoredFields(s, name) {
     const spec = planLbs(s)[name]
     if (!spec || lbType(spec) !== 'network') return []
