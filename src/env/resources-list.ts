@@ -5,8 +5,9 @@
  */
 import type {EnvResource} from './resources.js'
 import {lbBackendModules, loadBalancers} from './load-balancers.js'
+import {dns} from './dns.js'
 
 lbBackendModules.aws = () => import('../providers/aws/elb.js')
 lbBackendModules.local = () => import('../providers/local/lb.js')
 
-export const envResources: EnvResource[] = [loadBalancers]
+export const envResources: EnvResource[] = [loadBalancers, dns]

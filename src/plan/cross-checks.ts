@@ -13,6 +13,7 @@ import {findCycles} from './cycles.js'
 import {checkSchedules} from './schedule-checks.js'
 import {checkTriggers} from './trigger-checks.js'
 import {checkAlertPolicies} from './alert-checks.js'
+import {checkDns} from './dns-checks.js'
 import {checkLoadBalancers} from './lb-checks.js'
 
 export {findCycles}
@@ -126,6 +127,7 @@ export function crossCheck(plan: Plan, source: YamlSource, providerTypes: string
   checkSchedules(plan, at)
   checkTriggers(plan, at)
   checkAlertPolicies(plan, at, source.file ? dirname(source.file) : undefined)
+  checkDns(plan, at, providerTypes)
   checkLoadBalancers(plan, at)
   return problems
 }
