@@ -13,6 +13,7 @@ import {findCycles} from './cycles.js'
 import {checkSchedules} from './schedule-checks.js'
 import {checkTriggers} from './trigger-checks.js'
 import {checkAlertPolicies} from './alert-checks.js'
+import {checkRevisionStore} from './revisions-checks.js'
 
 export {findCycles}
 
@@ -124,6 +125,7 @@ export function crossCheck(plan: Plan, source: YamlSource, providerTypes: string
   }
   checkSchedules(plan, at)
   checkTriggers(plan, at)
+  checkRevisionStore(plan, at)
   checkAlertPolicies(plan, at, source.file ? dirname(source.file) : undefined)
   return problems
 }
