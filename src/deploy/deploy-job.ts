@@ -21,7 +21,6 @@ import {hostEnv} from '../fleet/host-env.js'
 import {redactDeep} from './redact-report.js'
 import {SCRIPTED_EVENTS} from './appspec/types.js'
 import {deployHost, lifecyclePhases, stageRevision, type DeployHostResult} from './deploy-host.js'
-import {cachedBundle} from './deploy-source.js'
 import {recordedHostResult, writeDeployment} from './records.js'
 import {Semaphore} from '../util/semaphore.js'
 import {checkHealth, type HealthCheckSpec} from './health.js'
@@ -29,7 +28,7 @@ import {DEFAULT_DEPLOY_ROOT, hostLayout, readCurrentCommand, type HostLayout} fr
 import {acquireLockOn} from './lock.js'
 import {hookEnv, isCommandTraffic, runTraffic, type AppPlan, type AppTraffic} from './app-plan.js'
 import {prepareRevision, type PreparedRevision} from './prepare.js'
-import {resolveRevision} from './revision-source.js'
+import {bundleById, resolveRevision} from './revision-source.js'
 import {setUpPull} from './pull.js'
 import {planRollout} from './strategy.js'
 
@@ -252,9 +251,9 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
         const results: DeployHostResult[] = []
         let message: string | undefined = stranded.length ? `${stranded.join(', ')} had no previous revision to roll back to` : undefined
         for (const prevId of new Set(changed.map((r) => r.previousRevision!))) {
-          const file = await cachedBundle(cacheDir, prevId)
+          const file = await bundleById(prevId, {cacheDir, projectDir: t.projectDir, revisions: plan.revisions}).catch(() => undefined)
           if (!file) {
-            message = [message, `revision ${prevId} is not in the local cache ${cacheDir}: the hosts on it were not rolled back`].filter(Boolean).join('; ')
+            message = [message, `revision ${prevId} is not in the local cache ${cacheDir} nor in the revision store: the hosts on it were not rolled back`].filter(Boolean).join('; ')
             continue
           }
           const prev = await prepareRevision(file, layout, {behavior: 'OVERWRITE'})

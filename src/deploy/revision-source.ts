@@ -51,12 +51,19 @@ export async function storedBundle(url: string, a: Pick<RevisionAsk, 'revisions'
   return bundleRevision(fetched.file, a.cacheDir)
 }
 
+/** A revision by id from the cache, else from the store URL the history records for it (undefined when neither). */
+export async function bundleById(id: string, a: Pick<RevisionAsk, 'revisions' | 'cacheDir' | 'projectDir'>): Promise<string | undefined> {
+  const hit = await cachedBundle(a.cacheDir, id)
+  if (hit) return hit
+  const origin = await recordedOrigin(a.projectDir, id)
+  return origin ? (await storedBundle(origin, a)).file : undefined
+}
+
 export async function resolveRevision(a: RevisionAsk): Promise<ResolvedRevision> {
   const prepare = async (file: string, inspected?: BundledRevision['inspected']) => prepareRevision(file, a.layout, {behavior: a.app.fileExistsBehavior, inspected})
   if (a.revisionId) {
     const origin = await recordedOrigin(a.projectDir, a.revisionId)
-    let hit = await cachedBundle(a.cacheDir, a.revisionId)
-    if (!hit && origin) hit = (await storedBundle(origin, a)).file
+    const hit = await bundleById(a.revisionId, a)
     if (!hit) throw new InvalidInputError(`revision ${a.revisionId} is not in ${a.cacheDir} and no deployment record gives where it came from; deploy it from its source instead`)
     if (a.planOnly) return {label: hit, origin, rev: await planRevision(hit, undefined)}
     const prepared = await prepare(hit)
