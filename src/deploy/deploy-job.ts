@@ -134,9 +134,7 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
 
   // the revision: built or downloaded, bundled, checked and prepared before any host is touched; --plan only reads it
   const resolved = await resolveRevision({app, planDir: t.loaded.dir, projectDir: t.projectDir, cacheDir, layout, revisions: plan.revisions, revision: p.revision, revisionId: p.revisionId, planOnly: p.planOnly})
-  const {label: sourceLabel, rev, prepared: preparedOrNone} = resolved
-  // distribution: pull: pushed once to the store; each host downloads it (the URL is never shown or recorded)
-  const origin = preparedOrNone && app.distribution === 'pull' ? (await setUpPull(preparedOrNone, plan.revisions, appName)).pushed.url : resolved.origin
+  const {label: sourceLabel, rev, prepared: preparedOrNone, origin} = resolved
   // TODO(issue 14, traffic): target-group traffic through the provider
   const traffic = isCommandTraffic(app.traffic) ? app.traffic : undefined
   if (traffic && !Object.keys(env.groups ?? {}).includes(traffic.group)) throw new InvalidInputError(`apps.${appName}.traffic.group \`${traffic.group}\` is not a group of environment ${t.envName}`)
@@ -169,6 +167,8 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
     if (p.planOnly) return redactDeep({...report, durationMs: Math.round(performance.now() - t0)}, redact)
     if (!ordered.length) return redactDeep({...report, status: 'up-to-date', durationMs: Math.round(performance.now() - t0)}, redact)
     const prepared = preparedOrNone!
+    // distribution: pull: pushed once to the store; each host downloads it (the URL is never shown or recorded)
+    if (app.distribution === 'pull') report.revision.origin = (await setUpPull(prepared, plan.revisions, appName)).pushed.url
     p.reporter?.({type: 'deploy.plan', report: redactDeep(report, redact)})
 
     const lock = await acquireLockOn(() => transport.connect(lockHost), {host: lockHost.name, name: `${plan.project}-${t.envName}-${appName}`, deployment: deploymentId, waitMs: parseDuration(p.wait) ?? 0, steal: p.steal, sudo: app.sudo})
