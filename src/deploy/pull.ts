@@ -6,7 +6,7 @@
 import {InvalidInputError} from '../errors.js'
 import type {RevisionsSpec} from '../plan/types.js'
 import {openStore} from '../revisions/client.js'
-import {DEFAULT_PRESIGN_SECONDS, presignGet} from '../revisions/presign.js'
+import {DEFAULT_PRESIGN_SECONDS, maskPresigned, presignGet} from '../revisions/presign.js'
 import {pushRevision, type PushResult} from '../revisions/push.js'
 import {parseDuration} from '../util/duration.js'
 import type {PreparedRevision} from './prepare.js'
@@ -28,6 +28,12 @@ export function pullReceiveLine(timeoutSec: number): string {
     `command -v curl >/dev/null 2>&1 || { echo "curl is not installed on the host: distribution: pull needs it; nothing was installed" >&2; exit ${DOWNLOAD_EXIT}; }`,
     `curl -fsS --connect-timeout 10 --max-time ${t} --retry 2 --retry-delay 1 -o "$T/bundle.tgz" -K - || { rc=$?; echo "downloading the revision from the store failed (curl exit $rc); nothing was installed" >&2; exit ${DOWNLOAD_EXIT}; }`,
   ].join('\n')
+}
+
+/** Host output as it may be shown or recorded: the pre-signed URL (and any signature) elided. */
+export function scrubPresigned(text: string, url: string | undefined): string {
+  const masked = url ? text.split(url).join(maskPresigned(url)) : text
+  return masked.replace(/(X-Amz-(?:Signature|Credential|Security-Token)=)[^&\s"']+/g, '$1…')
 }
 
 export interface PullSetup {

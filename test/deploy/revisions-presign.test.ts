@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {presignGet, maskPresigned} from '../../src/revisions/presign.js'
-import {curlConfig, pullReceiveLine} from '../../src/deploy/pull.js'
+import {curlConfig, pullReceiveLine, scrubPresigned} from '../../src/deploy/pull.js'
 import {parseObjectUrl, parseStoreUrl, revisionKey, shaOfKey} from '../../src/revisions/url.js'
 
 const SECRET = 'wJalrXUtnFEMI-not-a-real-secret'
@@ -36,6 +36,9 @@ test('the URL reaches curl as a quoted config value on stdin, never on its comma
   const line = pullReceiveLine(120)
   assert.match(line, /curl -fsS .*--max-time 120 .*-K -/)
   assert.doesNotMatch(line, /http/)
+  const url = 'http://h/b/k.tgz?X-Amz-Credential=AK%2F1&X-Amz-Signature=abc123'
+  assert.equal(scrubPresigned(`curl: (22) ${url} returned 403`, url), 'curl: (22) http://h/b/k.tgz?… returned 403')
+  assert.equal(scrubPresigned('see http://other/x?X-Amz-Signature=deadbeef&y=1', url), 'see http://other/x?X-Amz-Signature=…&y=1')
 })
 
 test('store and object URLs, content-addressed keys', () => {
