@@ -216,3 +216,12 @@ test('a failed deployment rolls back to a stored revision this machine no longer
   assert.equal(page(0), '<h1>stored v1</h1>')
   assert.ok(readdirSync(path.join(project, '.dops', 'bundles', 'store')).includes(`${pushed.sha256}.tgz`))
 })
+
+test('a store that does not exist is named with a hint, nothing uploaded, no stack trace', {skip}, async () => {
+  const r = await run(['bundle', 'push', 'web', '--to', 's3://dops-no-such-bucket/x'])
+  assert.equal(r.code, 2, r.stdout + r.stderr)
+  assert.match(r.stderr, /revision store s3:\/\/dops-no-such-bucket\/x\/web\/[0-9a-f]{64}\.tgz: .* failed: NoSuchBucket.*the bucket does not exist/)
+  assert.doesNotMatch(r.stderr, /\n\s+at /)
+  const none = await run(['revisions', 'list', 'web', '-f', path.join(project, 'dops.yml'), '--store', 's3://dops-no-such-bucket/x', '--json'])
+  assert.equal(none.code, 2)
+})
