@@ -48,6 +48,11 @@ export async function validateJob(p: {cwd: string; planFile?: string; env?: Node
   }
   const apps: ValidateResult['apps'] = []
   for (const [name, app] of Object.entries(loaded.plan.apps ?? {})) {
+    // a stored revision (s3://…) is fetched and checked by the deployment that uses it
+    if (app.source.startsWith('s3://')) {
+      apps.push({name, source: app.source, built: false})
+      continue
+    }
     const source = path.resolve(loaded.dir, app.source)
     if (!existsSync(source)) {
       const where = {file, ...locate(loaded.source, ['apps', name, 'source']), path: `apps.${name}.source`}

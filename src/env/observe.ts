@@ -97,7 +97,7 @@ export async function observe(e: EnvContext, state: EnvState, opts: {hosts: bool
   }
   checkReplace(e, state)
   const names = [...new Set(e.order.flatMap((g) => e.groups[g]!.apps ?? []))]
-  const desired = await desiredRevisions(e.t.projectDir, e.loaded.dir, e.envName, (e.loaded.plan.apps ?? {}) as never, names, opts.hosts)
+  const desired = await desiredRevisions(e.t.projectDir, e.loaded.dir, e.envName, (e.loaded.plan.apps ?? {}) as never, names, opts.hosts, e.loaded.plan.revisions)
   const apps: Record<string, AppObservation> = {}
   for (const app of names) {
     const want = desired.get(app)!

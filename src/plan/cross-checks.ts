@@ -15,6 +15,7 @@ import {checkTriggers} from './trigger-checks.js'
 import {checkAlertPolicies} from './alert-checks.js'
 import {checkDns} from './dns-checks.js'
 import {checkLoadBalancers} from './lb-checks.js'
+import {checkRevisionStore} from './revisions-checks.js'
 
 export {findCycles}
 
@@ -126,6 +127,7 @@ export function crossCheck(plan: Plan, source: YamlSource, providerTypes: string
   }
   checkSchedules(plan, at)
   checkTriggers(plan, at)
+  checkRevisionStore(plan, at)
   checkAlertPolicies(plan, at, source.file ? dirname(source.file) : undefined)
   checkDns(plan, at, providerTypes)
   checkLoadBalancers(plan, at)
