@@ -88,13 +88,14 @@ export async function envRestore(p: RestoreParams): Promise<RestoreReport> {
     const up = await envUp({source: inputs.source, connection: p.connection, scale: inputs.counts, revisions: desiredFrom(inputs.revisions), afterPrepare: (g) => hooks.after(g), yes: p.yes || p.drill, confirm: p.confirm, reporter: p.reporter, stopSignal: p.stopSignal}).finally(() => recordOrigin(inputs, report))
     report.up = up
     report.hooks = hooks.results
-    const ph = up.phases as EnvReport['phases'] & {load?: number; observe?: number; plan?: number}
+    // env up's total counts the process's start when it is the process's first env command: not a phase of the restore
+    const ph = up.phases as EnvReport['phases'] & {start?: number; load?: number; observe?: number; plan?: number}
     phases.plan = Math.round((ph.load ?? 0) + (ph.observe ?? 0) + (ph.plan ?? 0))
     phases.hooks = Math.round(hooks.ms())
     phases.bootstrap = Math.round(ph.bootstrap)
     phases.deploy = Math.round(ph.deploy)
     phases.events = Math.round(ph.events)
-    phases.provision = Math.max(0, Math.round(ph.total - phases.plan - phases.hooks - phases.bootstrap - phases.deploy - phases.events))
+    phases.provision = Math.max(0, Math.round(ph.total - (ph.start ?? 0) - phases.plan - phases.hooks - phases.bootstrap - phases.deploy - phases.events))
     if (up.exitCode !== 0) {
       report.exitCode = up.exitCode
       report.error = up.stopped ?? `env up of ${names.name} failed (see ${up.journal ?? 'its journal'})${hooks.results.some((h) => h.failed || !h.ok) ? ': a restore hook failed' : ''}`

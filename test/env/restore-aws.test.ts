@@ -128,6 +128,29 @@ test('with the overrides, dr is prod\'s groups at prod\'s counts in us-west-2 wi
   assert.deepEqual((await madeIn('us-east-1', 'dr')).instances, [], 'nothing of dr in prod\'s region')
 })
 
+test('a drill whose image does not exist in us-west-2 fails in the provider\'s preflight and leaves nothing', {skip}, async () => {
+  writePlan(`    groups:
+      web:
+        instance: {image: ${ami.west}, keyPair: prod-west}
+      workers:
+        instance: {image: ami-0000000000000dead}
+`)
+  const res = await run(['env', 'restore', 'dr', '--drill', '--json'])
+  assert.notEqual(res.code, 0)
+  const r = json<RestoreReport>(res)
+  assert.match(r.error!, /ami-0000000000000dead/)
+  assert.equal(r.up, undefined)
+  assert.deepEqual(r.teardown!.left, [])
+  assert.deepEqual(await madeIn('us-west-2', 'drill-dr'), {instances: [], securityGroups: 0, templates: 0, asgs: []})
+  assert.ok(!existsSync(path.join(project, '.dops/state/drcloud-drill-dr.json')))
+  writePlan(`    groups:
+      web:
+        instance: {image: ${ami.west}, keyPair: prod-west}
+      workers:
+        instance: {image: ${ami.west}}
+`)
+})
+
 test('a drill builds drill-dr in us-west-2 and leaves nothing there', {skip}, async () => {
   const res = await run(['env', 'restore', 'dr', '--drill', '--json'])
   assert.equal(res.code, 0, res.stdout.slice(-3000) + res.stderr)

@@ -21,15 +21,18 @@ const project = mkdtempSync('/var/tmp/dops-restore-tests/local-')
 cpSync(path.join(ROOT, 'examples/local'), project, {recursive: true})
 const plan = readFileSync(path.join(project, 'dops.yml'), 'utf8').replace('project: shop', `project: ${PROJECT}`)
 // the second environment: the first's groups, a restore hook after db's bootstrap (where data would be restored)
-writeFileSync(
-  path.join(project, 'dops.yml'),
-  `${plan}  copy:
+const HOOK = `mkdir -p /var/lib/restored && echo "from=$DOPS_RESTORED_FROM db=$DOPS_DB_HOSTS" >> /var/lib/restored/marker`
+const writePlan = (hook: string) =>
+  writeFileSync(
+    path.join(project, 'dops.yml'),
+    `${plan}  copy:
     restoreFrom: local
     restore:
       hooks:
-        - {name: load data, after: db, run: 'mkdir -p /var/lib/restored && echo "from=$DOPS_RESTORED_FROM db=$DOPS_DB_HOSTS" > /var/lib/restored/marker'}
+        - {name: load data, after: db, run: ${JSON.stringify(hook)}}
 `,
-)
+  )
+writePlan(HOOK)
 const run = (args: string[]) => dops(args, {cwd: project, timeoutMs: 180_000})
 const site = path.join(project, 'app/site/index.html')
 const original = readFileSync(site, 'utf8')
@@ -67,6 +70,19 @@ test('the source runs a newly deployed revision on 3 web hosts', async () => {
   writeFileSync(site, `${original}<p>revision C</p>\n`)
 })
 
+test('a restore hook that fails stops the restore after db and leaves db-1 not ready', async () => {
+  writePlan('echo no dump here >&2; exit 7')
+  const res = await run(['env', 'restore', 'copy', '--json'])
+  assert.equal(res.code, 3, res.stdout.slice(-3000) + res.stderr.slice(-2000))
+  const r = json<RestoreReport>(res)
+  assert.deepEqual(r.hooks.map((h) => `${h.name}:${h.group}:${h.ok}/${h.failed}`), ['load data:db:0/1'])
+  assert.match(r.hooks[0]!.hosts[0]!.stderr, /no dump here/)
+  assert.equal(r.phases.recovery, undefined)
+  const state = JSON.parse(readFileSync(path.join(project, `.dops/state/${PROJECT}-copy.json`), 'utf8')) as {groups: Record<string, {instances: Array<{ready?: boolean}>}>}
+  assert.deepEqual(Object.fromEntries(Object.entries(state.groups).map(([g, v]) => [g, v.instances.map((i) => i.ready ?? true)])), {db: [false]}, 'db was made, not ready; nothing after it')
+  writePlan(HOOK)
+})
+
 test('env restore builds copy from local: its counts, its revision (not the working tree\'s), the hook after db', async () => {
   const res = await run(['env', 'restore', 'copy', '--json'])
   assert.equal(res.code, 0, res.stdout.slice(-3000) + res.stderr.slice(-2000))
@@ -93,7 +109,7 @@ test('env restore builds copy from local: its counts, its revision (not the work
   const lastLocal = records.filter((d) => d.env === 'local' && d.status === 'succeeded').sort((a, b) => (a.startedAt < b.startedAt ? -1 : 1)).at(-1)!
   assert.equal(r.revisions[0]!.id, lastLocal.revision.id)
   const marker = await run(['run', '-e', 'copy', '-g', 'db', '--json', '--', 'cat /var/lib/restored/marker'])
-  assert.match(json<{results: Array<{stdout: string}>}>(marker).results[0]!.stdout, /^from=local db=127\.0\.\d+\.\d+$/m)
+  assert.match(json<{results: Array<{stdout: string}>}>(marker).results[0]!.stdout, /^from=local db=127\.0\.\d+\.\d+\n$/, 'the hook ran once, on the new db host')
   assert.deepEqual(r.hooks.map((h) => `${h.name}:${h.group}:${h.ok}/${h.failed}`), ['load data:db:1/0'])
   const state = JSON.parse(readFileSync(path.join(project, `.dops/state/${PROJECT}-copy.json`), 'utf8')) as {restoredFrom?: {env: string; revisions: Record<string, string>}}
   assert.deepEqual(state.restoredFrom?.revisions, {web: lastLocal.revision.id})
