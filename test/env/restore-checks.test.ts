@@ -74,7 +74,7 @@ environments:
   const problems = json<Problems>(res).error.problems
   const at = (p: string) => problems.find((x) => x.path === p)
   assert.match(at('environments.dr.provider')!.message, /`boxx` is not a provider of the plan; did you mean `box`\?/)
-  assert.equal(at('environments.dr.provider')!.line, 13)
+  assert.equal(at('environments.dr.provider')!.line, 12)
   assert.match(at('environments.dr.restoreFrom')!.message, /`prd` is not an environment of the plan; did you mean `prod`\?/)
   assert.match(at('environments.dr2.restore.hooks[0].after')!.message, /`dbb` is not a group of the restored environment; did you mean `db`\?/)
   assert.match(at('environments.dr2.restore.hooks[1].group')!.message, /group `web` has no hosts yet when `db` is ready/)
