@@ -21,7 +21,7 @@ const project = mkdtempSync('/var/tmp/dops-restore-tests/local-')
 cpSync(path.join(ROOT, 'examples/local'), project, {recursive: true})
 const plan = readFileSync(path.join(project, 'dops.yml'), 'utf8').replace('project: shop', `project: ${PROJECT}`)
 // the second environment: the first's groups, a restore hook after db's bootstrap (where data would be restored)
-const HOOK = `mkdir -p /var/lib/restored && echo "from=$DOPS_RESTORED_FROM db=$DOPS_DB_HOSTS" >> /var/lib/restored/marker`
+const HOOK = `mkdir -p /var/lib/dops/restored && echo "from=$DOPS_RESTORED_FROM db=$DOPS_DB_HOSTS" >> /var/lib/dops/restored/marker`
 const writePlan = (hook: string) =>
   writeFileSync(
     path.join(project, 'dops.yml'),
@@ -108,7 +108,7 @@ test('env restore builds copy from local: its counts, its revision (not the work
   const records = readdirSync(path.join(project, '.dops/deployments')).map((f) => JSON.parse(readFileSync(path.join(project, '.dops/deployments', f), 'utf8')) as {env: string; status: string; startedAt: string; revision: {id: string}})
   const lastLocal = records.filter((d) => d.env === 'local' && d.status === 'succeeded').sort((a, b) => (a.startedAt < b.startedAt ? -1 : 1)).at(-1)!
   assert.equal(r.revisions[0]!.id, lastLocal.revision.id)
-  const marker = await run(['run', '-e', 'copy', '-g', 'db', '--json', '--', 'cat /var/lib/restored/marker'])
+  const marker = await run(['run', '-e', 'copy', '-g', 'db', '--json', '--', 'cat /var/lib/dops/restored/marker'])
   assert.match(json<{results: Array<{stdout: string}>}>(marker).results[0]!.stdout, /^from=local db=127\.0\.\d+\.\d+\n$/, 'the hook ran once, on the new db host')
   assert.deepEqual(r.hooks.map((h) => `${h.name}:${h.group}:${h.ok}/${h.failed}`), ['load data:db:1/0'])
   const state = JSON.parse(readFileSync(path.join(project, `.dops/state/${PROJECT}-copy.json`), 'utf8')) as {restoredFrom?: {env: string; revisions: Record<string, string>}}
