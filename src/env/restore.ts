@@ -85,7 +85,10 @@ export async function envRestore(p: RestoreParams): Promise<RestoreReport> {
   const report: RestoreReport = {project: inputs.loaded.plan.project, source: names.source, target: names.target, env: names.name, drill: !!p.drill, counts: inputs.counts, countsFrom: inputs.countsFrom, revisions: inputs.revisions, hooks: [], phases, exitCode: ExitCode.OK}
   const hooks = hookRunner({hooks: inputs.hooks, source: inputs.source, connection: p.connection, restoredFrom: names.source, reporter: p.reporter})
   try {
-    const up = await envUp({source: inputs.source, connection: p.connection, scale: inputs.counts, revisions: desiredFrom(inputs.revisions), afterPrepare: (g) => hooks.after(g), yes: p.yes || p.drill, confirm: p.confirm, reporter: p.reporter, stopSignal: p.stopSignal}).finally(() => recordOrigin(inputs, report))
+    const up = await envUp({source: inputs.source, connection: p.connection, scale: inputs.counts, revisions: desiredFrom(inputs.revisions), afterPrepare: (g) => hooks.after(g), yes: p.yes || p.drill, confirm: p.confirm, reporter: p.reporter, stopSignal: p.stopSignal}).finally(() =>
+      // a state that cannot be written now was reported by env up itself: the restore's result stands
+      recordOrigin(inputs, report).catch((e: unknown) => p.reporter?.({type: 'warning', message: `could not record in ${names.name}'s state that it was restored from ${names.source}: ${(e as Error).message}`})),
+    )
     report.up = up
     report.hooks = hooks.results
     // env up's total counts the process's start when it is the process's first env command: not a phase of the restore
