@@ -13,6 +13,8 @@ import {after, before, test} from 'node:test'
 import type {RestoreReport} from '../../src/env/restore.js'
 import {dops, json} from '../helpers.js'
 import {AWS_TEST_ENV, haveMoto, motoAt, startMoto, TEST_CREDS} from './moto.js'
+import {cleanUpLocalEnv} from './local-cleanup.js'
+import {localEnvRoot} from '../../src/providers/local/provider.js'
 
 const {port, endpoint} = motoAt(38000)
 let moto: ChildProcess | undefined
@@ -47,6 +49,7 @@ project: drcloud
 providers:
   east: {type: aws, region: us-east-1, endpoint: "${endpoint}", addressing: private}
   west: {type: aws, region: us-west-2, endpoint: "${endpoint}", addressing: private}
+  box: {type: local}
 environments:
   prod:
     provider: east
@@ -58,7 +61,10 @@ environments:
   dr:
     provider: west
     restoreFrom: prod
-${drGroups}`,
+${drGroups}  onbox:
+    provider: box
+    restoreFrom: prod
+`,
   )
 }
 const run = (args: string[]) => dops(args, {cwd: project, env: AWS_TEST_ENV, timeoutMs: 180_000})
@@ -76,6 +82,7 @@ before(async () => {
   }
 })
 after(async () => {
+  if (project) await cleanUpLocalEnv({project: 'drcloud', projectDir: project, env: 'drill-onbox', dopsEnv: AWS_TEST_ENV})
   moto?.kill('SIGKILL')
   if (project && existsSync(project)) rmSync(project, {recursive: true, force: true})
 })
@@ -99,8 +106,8 @@ test('every missing per-region value is reported, located at dr, before anything
   assert.equal(res.code, 2, res.stdout + res.stderr)
   const err = json<{error: {problems: Array<{path: string; line?: number; message: string}>}}>(res).error
   assert.deepEqual(err.problems.map((p) => p.path).sort(), ['environments.dr.groups.web.instance.image', 'environments.dr.groups.web.instance.keyPair', 'environments.dr.groups.workers.instance.image'])
-  // web's problems point at dr's own entry for web (line 18 of the plan); workers has none: at dr's `groups` (line 17)
-  assert.deepEqual(err.problems.map((p) => `${p.path.split('.')[3]}:${p.line}`).sort(), ['web:18', 'web:18', 'workers:17'])
+  // web's problems point at dr's own entry for web (line 19 of the plan); workers has none: at dr's `groups` (line 18)
+  assert.deepEqual(err.problems.map((p) => `${p.path.split('.')[3]}:${p.line}`).sort(), ['web:19', 'web:19', 'workers:18'])
   assert.match(err.problems.find((p) => p.path.endsWith('web.instance.image'))!.message, new RegExp(`${ami.east}.*region us-east-1`))
   // the SDK's view: nothing in the target's region, prod's region untouched; no state for dr
   assert.deepEqual(await madeIn('us-west-2', 'dr'), {instances: [], securityGroups: 0, templates: 0, asgs: []})
@@ -149,6 +156,18 @@ test('a drill whose image does not exist in us-west-2 fails in the provider\'s p
       workers:
         instance: {image: ${ami.west}}
 `)
+})
+
+test('another provider: a drill of prod on the local provider (aws -> local) runs prod\'s counts on sandbox hosts', {skip}, async () => {
+  const res = await run(['env', 'restore', 'onbox', '--drill', '--json'])
+  assert.equal(res.code, 0, res.stdout.slice(-3000) + res.stderr)
+  const r = json<RestoreReport>(res)
+  assert.deepEqual(r.counts, {web: 2, workers: 3})
+  assert.equal(r.verify!.hosts, 5)
+  assert.deepEqual(r.up!.changes.map((c) => `${c.group}:${c.provider}:${c.create}`), ['web:box:2', 'workers:box:3'])
+  assert.deepEqual(r.teardown!.left, [])
+  assert.ok(!existsSync(localEnvRoot('drcloud', 'drill-onbox', project)), 'no sandbox left')
+  assert.deepEqual(await madeIn('us-west-2', 'drill-onbox'), {instances: [], securityGroups: 0, templates: 0, asgs: []})
 })
 
 test('a drill builds drill-dr in us-west-2 and leaves nothing there', {skip}, async () => {
