@@ -8,6 +8,9 @@ import path from 'node:path'
 import {after, test} from 'node:test'
 import {deriveEnvironment, mergeDeep} from '../../src/env/restore-derive.js'
 import type {Plan} from '../../src/plan/types.js'
+import {regionProblems} from '../../src/plan/restore-checks.js'
+import {parseYamlSource} from '../../src/plan/yaml-source.js'
+import {parse} from 'yaml'
 import {localEnvRoot} from '../../src/providers/local/provider.js'
 import {dops, json} from '../helpers.js'
 
@@ -115,4 +118,35 @@ environments:
   assert.match(json<Problems>(drill).error.problems[0]!.message, /app web: environment prod has no successful deployment recorded/)
   for (const env of ['dr', 'drill-dr']) assert.ok(!existsSync(path.join(project, `.dops/state/p-${env}.json`)), `no state for ${env}`)
   assert.ok(!existsSync(localEnvRoot('p', 'dr', project)) && !existsSync(localEnvRoot('p', 'drill-dr', project)), 'no sandbox')
+})
+
+test('local -> aws: the image is needed (the source has none); same region: nothing is needed', () => {
+  const text = `version: 1
+project: p
+providers:
+  box: {type: local}
+  east: {type: aws, region: us-east-1}
+  east2: {type: aws, region: us-east-1}
+environments:
+  dev:
+    provider: box
+    groups:
+      web: {instance: {count: 2}}
+  cloud:
+    provider: east
+    groups:
+      web: {instance: {size: t3.micro}}
+  prod:
+    provider: east
+    groups:
+      web: {instance: {count: 1, image: ami-1, keyPair: k, subnets: [subnet-1]}}
+  copy:
+    provider: east2
+`
+  const {source} = parseYamlSource('/p/dops.yml', text)
+  const p = parse(text) as Plan
+  const fromLocal = regionProblems(p, {source: 'dev', target: 'cloud', name: 'cloud'}, source)
+  assert.deepEqual(fromLocal.map((x) => `${x.path}@${x.line}`), ['environments.cloud.groups.web.instance.image@15'])
+  assert.match(fromLocal[0]!.message, /the source has none/)
+  assert.deepEqual(regionProblems(p, {source: 'prod', target: 'copy', name: 'copy'}, source), [], 'another provider entry in the same region')
 })
