@@ -30,7 +30,7 @@ export async function validateJob(p: {cwd: string; planFile?: string; env?: Node
     const groups: ValidateResult['environments'][number]['groups'] = []
     for (const [gName, g] of Object.entries(env.groups ?? {})) {
       try {
-        const provider = g.provider ?? 'static'
+        const provider = g.provider ?? env.provider ?? 'static'
         const type = loaded.plan.providers?.[provider]?.type ?? provider
         if (type !== 'static') {
           groups.push({name: gName, provider: type, hosts: (g.instance?.count as number | undefined) ?? 0})

@@ -153,6 +153,11 @@ export async function applySteps(e: EnvContext, state: EnvState, observed: Obser
           report.exitCode = ExitCode.SOME_FAILED
           return finish()
         }
+        // env restore's hooks (data restore): a failure keeps the hosts not ready, so the next run does it again
+        if (p.afterPrepare && !(await p.afterPrepare(s.group, pending.map((i) => i.name)))) {
+          report.exitCode = ExitCode.SOME_FAILED
+          return finish()
+        }
         for (const i of pending) i.ready = true
         await write(s.group)
         // ready now: the other groups hear of them (a host prepared again on a later run joins then)

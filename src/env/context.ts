@@ -30,7 +30,8 @@ export interface EnvContext {
 }
 
 export function providerOf(loaded: LoadedPlan, g: GroupSpec): {name: string; type: string; settings: Record<string, unknown>} {
-  const name = g.provider ?? 'static'
+  // a group naming none: its environment's `provider` (the environment holding this very group), else static
+  const name = g.provider ?? Object.values(loaded.plan.environments ?? {}).find((env) => Object.values(env.groups ?? {}).includes(g))?.provider ?? 'static'
   const def = loaded.plan.providers?.[name]
   return {name, type: def?.type ?? name, settings: (def ?? {}) as Record<string, unknown>}
 }

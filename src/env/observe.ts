@@ -100,7 +100,7 @@ export async function observe(e: EnvContext, state: EnvState, opts: {hosts: bool
   const desired = await desiredRevisions(e.t.projectDir, e.loaded.dir, e.envName, (e.loaded.plan.apps ?? {}) as never, names, opts.hosts, e.loaded.plan.revisions)
   const apps: Record<string, AppObservation> = {}
   for (const app of names) {
-    const want = desired.get(app)!
+    const want = e.p.revisions?.[app] ?? desired.get(app)!
     apps[app] = {desired: want, ...(opts.hosts && want.id ? {behind: await behindHosts(e, app, want.id)} : {})}
   }
   // env reconcile creates and destroys nothing: resources are left to env up

@@ -25,6 +25,13 @@ export interface EnvParams {
   /** asked (on a terminal) before destroying hosts when `yes` is not given; without it, `yes` is required */
   confirm?: (what: string) => Promise<boolean>
   reporter?: Reporter
+  /** `env restore`: each app's revision (the source environment's), instead of the records' pin or the working tree's */
+  revisions?: Record<string, DesiredRevision>
+  /**
+   * `env restore`'s hooks: called once a group's new hosts answered SSH and were bootstrapped, before they are marked
+   * ready; false leaves them not ready (the next run prepares them again and calls it again) and ends the run (exit 3)
+   */
+  afterPrepare?: (group: string, hosts: string[]) => Promise<boolean>
 }
 
 /**
@@ -83,6 +90,11 @@ export interface DesiredRevision {
   source: 'rollback' | 'revision' | 'working tree'
   /** the deployment that pinned it */
   deploymentId?: string
+  /**
+   * where the revision can be fetched when the local bundle cache lacks it (a revision store URL, `s3://…`, as the
+   * deployment record says): deployed as `deploy --revision ORIGIN`
+   */
+  origin?: string
 }
 
 export interface GroupChange {
