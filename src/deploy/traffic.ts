@@ -13,7 +13,7 @@ import type {EnvState} from '../state/local-file.js'
 import type {TransportSettings} from '../transport/factory.js'
 import type {SshTransport} from '../transport/ssh.js'
 import {isCommandTraffic, runTraffic, type AppTraffic} from './app-plan.js'
-import {lbProviderName, locateTargetGroup} from '../providers/aws/targets-logic.js'
+import {locateTargetGroup} from '../providers/aws/targets-logic.js'
 
 /** For plans and records: `commands on group lb` or `target group web-80 (load balancer web)`. */
 export function trafficLabel(loaded: LoadedPlan, envName: string, traffic: AppTraffic): string {
@@ -81,17 +81,9 @@ export async function trafficControl(p: TrafficParams): Promise<TrafficControl> 
   const own = locateTargetGroup(env, traffic.targetGroup)
   if (typeof own === 'string') throw new InvalidInputError(own)
   const scope = resourceScope(p.loaded, p.envName, p.connection, p.reporter)
-  const type = scope.provider(lbProviderName(env, own.lbSpec)).type
   const state = p.state ?? (await readState(p.loaded, p.envName))
-  // the backends register themselves when the list of environment resources is loaded
-  await import('../env/resources-list.js')
-  // (locallb) backends load lazily: the type's module registers it (lbBackendModules, filled by resources-list.ts)
-  await (await import('../env/load-balancers.js')).lbBackendModules[type]?.()
-  const {lbBackends} = await import('../env/resources.js')
-  const backend = lbBackends.get(type)
-  if (backend) return backend.traffic(scope, traffic.targetGroup, state)
-  if (type === 'aws') return (await import('../providers/aws/targets.js')).targetTraffic(scope, traffic.targetGroup, state)
-  throw new InvalidInputError(`apps.${p.appName}.traffic.targetGroup \`${traffic.targetGroup}\`: load balancer ${own.lb} is on provider type ${type}, which has no load balancers in dops`)
+  // the load balancer's backend (aws: ELBv2 target registration; local: nginx upstreams), loaded when needed
+  return (await import('../env/load-balancers.js')).trafficThrough(scope, traffic.targetGroup, state)
 }
 
 async function readState(loaded: LoadedPlan, envName: string): Promise<EnvState> {
