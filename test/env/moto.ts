@@ -70,8 +70,15 @@ export async function startFaultProxy(motoPort: number, decide: (action: string,
 export const AWS_TEST_ENV = {AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true'}
 export const TEST_CREDS = {accessKeyId: 'testing', secretAccessKey: 'testing'}
 
-/** A test file's moto: its port (base + pid, so parallel files never share one), endpoint, and SDK clients to inspect it. */
+/**
+ * A test file's moto: its port, endpoint, and SDK clients to inspect it. Each test file has a base of its own (a
+ * multiple of 1000 from 10000 to 31000 that no other file uses: `grep -rn "motoAt(" test`; test/unit/isolation.test.ts
+ * checks), so files running at the same time never share a port; the pid part keeps two runs of one file on this
+ * machine (another checkout's) apart. Every port stays below Linux's ephemeral range (32768+), where the kernel picks
+ * the ports of outgoing connections and of `listen(0)`.
+ */
 export function motoAt(base: number) {
+  if (!Number.isInteger(base) || base % 1000 !== 0 || base < 10_000 || base > 31_000) throw new Error(`motoAt(${base}): the base must be a multiple of 1000 from 10000 to 31000`)
   const port = base + (process.pid % 1000)
   const endpoint = `http://127.0.0.1:${port}`
   const ec2 = async () => {
