@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs every test/**/*.test.ts with Node's test runner through tsx, several files at once. Node 20 does not expand a
 // quoted glob, and a bare `node --test` finds no .ts file, so the files are listed here (optionally only those whose
-// path contains one of the arguments). Each file is its own process; DOPS_TEST_CONCURRENCY of them run at a time
+// path contains one of the arguments) and given to the runner's run() by test/run-files.mjs (`node --test` sorts
+// them by path; run() keeps this order). Each file is its own process; DOPS_TEST_CONCURRENCY of them run at a time
 // (default 4: most of a file's time is spent waiting on sshd, moto and dops processes, not on this machine's CPUs).
 // The files known to be slow start first, so none of them is left running alone at the end. HOME is a fresh
 // temporary directory (each file gets its own under it: test/file-home.mjs), so no test reads or writes the user's
@@ -41,7 +42,7 @@ const rank = (f) => {
 files.sort((a, b) => rank(a) - rank(b))
 console.log(`${files.length} test files, ${Math.min(concurrency, files.length)} at a time (DOPS_TEST_CONCURRENCY)`)
 const home = mkdtempSync(path.join(os.tmpdir(), 'dops-test-home-'))
-const args = ['--import', 'tsx', '--import', './test/file-home.mjs', '--test', `--test-concurrency=${concurrency}`, '--test-reporter', './test/reporter.mjs', '--test-reporter-destination', 'stdout', ...files]
+const args = ['--import', 'tsx', '--import', './test/file-home.mjs', 'test/run-files.mjs', String(concurrency), ...files]
 const res = spawnSync(process.execPath, args, {
   cwd: root,
   stdio: 'inherit',
