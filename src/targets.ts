@@ -16,6 +16,8 @@ export interface TargetSource {
   env?: string
   inventory?: string
   processEnv?: NodeJS.ProcessEnv
+  /** the plan as a command sees it, derived in memory from the file's (`env restore` builds its target environment so) */
+  derive?: (loaded: LoadedPlan) => LoadedPlan
 }
 
 export interface ResolvedTargets {
@@ -39,10 +41,13 @@ export async function resolveTargets(src: TargetSource): Promise<ResolvedTargets
   const {pickEnvironment, resolveEnvironment, stateHosts} = await import('./inventory/resolve.js')
   const planFile = src.planFile ? path.resolve(src.cwd, src.planFile) : await findPlanFile(src.cwd)
   if (!planFile) throw new InvalidInputError(`no plan: there is no dops.yml in ${src.cwd}; pass -f PLAN, or -i INVENTORY to target an Ansible inventory`)
-  const {loaded, warnings} = await loadPlan(planFile, {env: src.processEnv})
+  const {loaded: read, warnings} = await loadPlan(planFile, {env: src.processEnv})
+  let loaded = src.derive ? src.derive(read) : read
   const envName = pickEnvironment(loaded, src.env)
   const {openState} = await import('./state/backend.js')
   const state = await (await openState(loaded, loaded.dir, envName)).read()
+  // an environment restored from another (its state says so, or its `restoreFrom`) is its source's groups with its overrides
+  if (!src.derive) loaded = (await import('./env/restore-derive.js')).restoredView(loaded, envName, state.restoredFrom?.env)
   return {hosts: [...(await resolveEnvironment(loaded, envName)), ...stateHosts(loaded, envName, state)], projectDir: loaded.dir, loaded, envName, secrets: loaded.secrets, warnings}
 }
 

@@ -30,7 +30,7 @@ export async function validateJob(p: {cwd: string; planFile?: string; env?: Node
     const groups: ValidateResult['environments'][number]['groups'] = []
     for (const [gName, g] of Object.entries(env.groups ?? {})) {
       try {
-        const provider = g.provider ?? 'static'
+        const provider = g.provider ?? env.provider ?? 'static'
         const type = loaded.plan.providers?.[provider]?.type ?? provider
         if (type !== 'static') {
           groups.push({name: gName, provider: type, hosts: (g.instance?.count as number | undefined) ?? 0})
@@ -48,6 +48,11 @@ export async function validateJob(p: {cwd: string; planFile?: string; env?: Node
   }
   const apps: ValidateResult['apps'] = []
   for (const [name, app] of Object.entries(loaded.plan.apps ?? {})) {
+    // a stored revision (s3://…) is fetched and checked by the deployment that uses it
+    if (app.source.startsWith('s3://')) {
+      apps.push({name, source: app.source, built: false})
+      continue
+    }
     const source = path.resolve(loaded.dir, app.source)
     if (!existsSync(source)) {
       const where = {file, ...locate(loaded.source, ['apps', name, 'source']), path: `apps.${name}.source`}

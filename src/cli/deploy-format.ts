@@ -11,7 +11,7 @@ export function formatDeployPlan(c: ChalkInstance, r: DeployReport): string {
     `${c.bold(r.kind === 'rollback' ? 'rollback' : 'deploy')} ${r.app} to ${r.env}: revision ${r.revision.id ? c.bold(r.revision.id.slice(0, 12)) : c.dim('not built yet')} (${r.revision.source})`,
     ...(r.revision.note ? [c.yellow(`  note: ${r.revision.note}`)] : []),
     `  strategy: ${r.plan.strategy}; failure budget: ${r.plan.maxFailures}; hosts kept healthy: ${r.plan.minHealthy}`,
-    `  hooks: ${r.plan.hooks.join(', ') || 'none'}${r.plan.healthCheck ? `; health gate: ${r.plan.healthCheck.http ?? r.plan.healthCheck.command}` : ''}${r.plan.traffic ? `; traffic: ${'group' in r.plan.traffic ? r.plan.traffic.group : `target group ${r.plan.traffic.targetGroup}`}` : ''}`,
+    `  hooks: ${r.plan.hooks.join(', ') || 'none'}${r.plan.healthCheck ? `; health gate: ${r.plan.healthCheck.http ?? r.plan.healthCheck.command}` : ''}${r.plan.traffic ? `; traffic: ${r.plan.trafficControl ?? ('group' in r.plan.traffic ? r.plan.traffic.group : `target group ${r.plan.traffic.targetGroup}`)}` : ''}`,
     `  lock: on ${r.plan.lockHost}`,
   ]
   r.plan.batches.forEach((b, i) => lines.push(`  batch ${i + 1}: ${b.map((h) => `${h.host} (${h.reachable ? `${short(h.from)} -> ${r.revision.id ? short(r.revision.id) : 'the built revision'}` : c.red('unreachable')})`).join(', ')}`))

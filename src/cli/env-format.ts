@@ -44,6 +44,9 @@ function stepText(c: ChalkInstance, s: EnvStep): string {
       const parts = [...(s.hosts.length ? [c.green(`join ${s.group} (static hosts; recorded${s.bootstrap ? ', bootstrapped' : ''}, nothing created): ${list(s.hosts)}`)] : []), ...(s.again.length ? [c.yellow(`bootstrap ${s.group} again (its bootstrap changed): ${list(s.again)}`)] : [])]
       return parts.join('; ')
     }
+    case 'resources':
+      // one line per change, under the step's number
+      return s.changes.flatMap((ch) => ch.lines.map((l) => `${ch.key}: ${l.startsWith('+') ? c.green(l) : l.startsWith('-') ? c.red(l) : l.startsWith('~') ? c.yellow(l) : l}`)).join('\n       ')
     case 'leave':
       return c.yellow(`leave ${s.group} (static hosts no longer in the plan; dropped from the state, nothing is run on or removed from them): ${list(s.hosts)}`)
     case 'deploy': {
@@ -90,6 +93,8 @@ export function formatEnvReport(c: ChalkInstance, r: EnvReport, stream: NodeJS.W
   })
   if (rows.length) lines.push(indent(formatTable(['GROUP', 'PROVIDER', 'HOSTS'], rows, stream, 2), 2))
   if (r.action !== 'plan' && !r.dryRun) for (const ch of r.changes) for (const u of ch.updates ?? []) lines.push(`  changed ${ch.group}: ${u}`)
+  if (r.action !== 'plan' && !r.dryRun) for (const s of r.steps) if (s.kind === 'resources') for (const ch of s.changes) for (const l of ch.lines) lines.push(`  changed ${ch.key}: ${l}`)
+  for (const x of r.resources ?? []) lines.push(c.yellow(`  ${x.key}: ignored by its provider: ${x.ignored.join(', ')}`))
   if (r.action === 'up' && !r.dryRun && !r.stopped && !r.exitCode) for (const ch of r.changes) if (ch.replace?.length) lines.push(`  replaced in ${ch.group}: ${ch.replace.map(replaced).join(', ')}`)
   if (r.dryRun) {
     lines.push(r.steps.length ? '  steps:' : '  steps: none')

@@ -13,6 +13,7 @@ import {CONFLICT_EXIT} from './steps/install-script.js'
 import {parseMarker} from './steps/markers.js'
 import {buildHasRevision, buildReceiveRevision, CHECKSUM_EXIT} from './steps/upload.js'
 import {buildPrune} from './steps/prune.js'
+import {curlConfig, DOWNLOAD_EXIT, pullReceiveLine, scrubPresigned} from './pull.js'
 import {shQuote} from '../transport/remote-command.js'
 import {PREVIOUS_REVISION_EVENTS} from './appspec/types.js'
 
@@ -232,9 +233,17 @@ export async function stageRevision(conn: Connection, layout: HostLayout, rev: P
   const has = await conn.exec(wrap(buildHasRevision(layout, rev.id)))
   if (has.exitCode !== 0) return {uploaded: false, exitCode: has.exitCode, stderr: has.stderr, error: `cannot inspect ${layout.root}: ${has.stderr.trim() || `exit ${has.exitCode}`}`}
   if (has.stdout.trim() === 'have') return {uploaded: false}
-  const up = await conn.exec(wrap(buildReceiveRevision(layout, rev.id, rev.sha256, rev.hookScripts)), {stdin: rev.bundle, signal: opts.signal})
-  if (up.exitCode !== 0) return {uploaded: false, exitCode: up.exitCode, stderr: up.stderr, error: up.exitCode === CHECKSUM_EXIT ? 'the revision arrived damaged (sha256 mismatch)' : `cannot unpack the revision: ${up.stderr.trim() || `exit ${up.exitCode}`}`}
+  // distribution: pull: the host downloads the bundle itself, the pre-signed URL on curl's stdin
+  const up = await conn.exec(wrap(buildReceiveRevision(layout, rev.id, rev.sha256, rev.hookScripts, rev.pull && pullReceiveLine(rev.pull.timeoutSec))), {stdin: rev.pull ? curlConfig(rev.pull.url) : rev.bundle, signal: opts.signal})
+  const stderr = scrubPresigned(up.stderr, rev.pull?.url)
+  if (up.exitCode !== 0) return {uploaded: false, exitCode: up.exitCode, stderr, error: receiveError(up.exitCode, stderr, !!rev.pull)}
   return {uploaded: true}
+}
+
+function receiveError(rc: number | null, stderr: string, pulled: boolean): string {
+  if (rc === CHECKSUM_EXIT) return pulled ? 'the revision downloaded from the store is damaged (sha256 mismatch); nothing was installed' : 'the revision arrived damaged (sha256 mismatch)'
+  if (rc === DOWNLOAD_EXIT) return `the host could not download the revision from the store: ${stderr.trim().split('\n').slice(-2).join('; ')}`
+  return `cannot unpack the revision: ${stderr.trim() || `exit ${rc}`}`
 }
 
 function describeFailure(failed: EventRun | undefined, rc: number | null, conflicts: string[], previous: string | undefined, deadline: boolean, o: DeployHostOptions): string {

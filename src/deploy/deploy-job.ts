@@ -21,15 +21,16 @@ import {hostEnv} from '../fleet/host-env.js'
 import {redactDeep} from './redact-report.js'
 import {SCRIPTED_EVENTS} from './appspec/types.js'
 import {deployHost, lifecyclePhases, stageRevision, type DeployHostResult} from './deploy-host.js'
-import {cachedBundle, planRevision, runBuild} from './deploy-source.js'
 import {recordedHostResult, writeDeployment} from './records.js'
 import {Semaphore} from '../util/semaphore.js'
 import {checkHealth, type HealthCheckSpec} from './health.js'
 import {DEFAULT_DEPLOY_ROOT, hostLayout, readCurrentCommand, type HostLayout} from './host-layout.js'
 import {acquireLockOn} from './lock.js'
-import {hookEnv, isCommandTraffic, runTraffic, type AppPlan, type AppTraffic} from './app-plan.js'
-import {bundleRevision, prepareRevision, type PreparedRevision} from './prepare.js'
-import type {PlannedRevision} from './deploy-source.js'
+import {hookEnv, type AppPlan, type AppTraffic} from './app-plan.js'
+import {checkTraffic, trafficControl, trafficLabel} from './traffic.js'
+import {prepareRevision, type PreparedRevision} from './prepare.js'
+import {bundleById, resolveRevision} from './revision-source.js'
+import {setUpPull} from './pull.js'
 import {planRollout} from './strategy.js'
 
 export interface DeployParams {
@@ -37,7 +38,7 @@ export interface DeployParams {
   selection: Selection
   connection: Omit<TransportSettings, 'projectDir' | 'planSsh' | 'onHostKeyLearned'>
   app?: string
-  /** deploy this revision (directory or archive) instead of the app's source */
+  /** deploy this revision (directory, archive or `s3://…` in the store) instead of the app's source */
   revision?: string
   /** roll back: deploy this cached revision id (prefix) */
   revisionId?: string
@@ -73,11 +74,11 @@ export interface DeployReport {
   project: string
   env: string
   app: string
-  /** `note`: with --plan, why the id may differ when deploying (the app's build has not run) */
-  revision: {id: string; source: string; note?: string}
+  /** `note`: with --plan, why the id may differ when deploying (the app's build has not run); `origin`: the store URL it came from */
+  revision: {id: string; source: string; origin?: string; note?: string}
   status: 'planned' | 'up-to-date' | 'succeeded' | 'failed-rolled-back' | 'failed' | 'aborted'
   exitCode: number
-  plan: {strategy: string; batches: PlannedHost[][]; maxFailures: string | number; minHealthy: number; hooks: string[]; healthCheck?: HealthCheckSpec; traffic?: AppTraffic; lockHost?: string}
+  plan: {strategy: string; batches: PlannedHost[][]; maxFailures: string | number; minHealthy: number; hooks: string[]; healthCheck?: HealthCheckSpec; traffic?: AppTraffic; trafficControl?: string; lockHost?: string}
   results: DeployHostResult[]
   summary?: RunSummary
   stopped?: {reason: string; message: string}
@@ -132,29 +133,11 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
   const deploymentId = p.deploymentId ?? newDeploymentId()
   const redact = makeRedactor(t.secrets)
 
-  // the revision: built, bundled, checked and prepared before any host is touched; --plan only reads it in place
-  let sourceLabel: string
-  let preparedOrNone: PreparedRevision | undefined
-  let rev: PlannedRevision
-  if (p.revisionId) {
-    const hit = await cachedBundle(cacheDir, p.revisionId)
-    if (!hit) throw new InvalidInputError(`revision ${p.revisionId} is not in ${cacheDir}; deploy it from its source instead`)
-    sourceLabel = hit
-    if (p.planOnly) rev = await planRevision(hit, undefined)
-    else rev = preparedOrNone = await prepareRevision(hit, layout, {behavior: app.fileExistsBehavior})
-  } else {
-    const src = path.resolve(t.loaded.dir, p.revision ?? app.source)
-    sourceLabel = src
-    if (p.planOnly) rev = await planRevision(src, p.revision ? undefined : app.build)
-    else {
-      if (!p.revision && app.build) await runBuild(app.build, t.loaded.dir)
-      const b = await bundleRevision(src, cacheDir)
-      rev = preparedOrNone = await prepareRevision(b.file, layout, {behavior: app.fileExistsBehavior, inspected: b.inspected})
-    }
-  }
-  // TODO(issue 14, traffic): target-group traffic through the provider
-  const traffic = isCommandTraffic(app.traffic) ? app.traffic : undefined
-  if (traffic && !Object.keys(env.groups ?? {}).includes(traffic.group)) throw new InvalidInputError(`apps.${appName}.traffic.group \`${traffic.group}\` is not a group of environment ${t.envName}`)
+  // the revision: built or downloaded, bundled, checked and prepared before any host is touched; --plan only reads it
+  const resolved = await resolveRevision({app, planDir: t.loaded.dir, projectDir: t.projectDir, cacheDir, layout, revisions: plan.revisions, revision: p.revision, revisionId: p.revisionId, planOnly: p.planOnly})
+  const {label: sourceLabel, rev, prepared: preparedOrNone, origin} = resolved
+  const traffic = app.traffic
+  checkTraffic(t.loaded, t.envName, appName, traffic)
 
   const transport = createSshTransport({...p.connection, projectDir: t.projectDir, planSsh: plan.ssh})
   try {
@@ -173,10 +156,10 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
       project: plan.project,
       env: t.envName,
       app: appName,
-      revision: {id: rev.id, source: sourceLabel, ...(rev.note ? {note: rev.note} : {})},
+      revision: {id: rev.id, source: sourceLabel, ...(origin ? {origin} : {}), ...(rev.note ? {note: rev.note} : {})},
       status: 'planned',
       exitCode: ExitCode.OK,
-      plan: {strategy: rollout.describe, batches, maxFailures: rollout.maxFailures, minHealthy: rollout.minHealthy, hooks, healthCheck: app.healthCheck, traffic, lockHost: lockHost.name},
+      plan: {strategy: rollout.describe, batches, maxFailures: rollout.maxFailures, minHealthy: rollout.minHealthy, hooks, healthCheck: app.healthCheck, traffic, ...(traffic ? {trafficControl: trafficLabel(t.loaded, t.envName, traffic)} : {}), lockHost: lockHost.name},
       results: [],
       startedAt: started.toISOString(),
       durationMs: 0,
@@ -184,14 +167,16 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
     if (p.planOnly) return redactDeep({...report, durationMs: Math.round(performance.now() - t0)}, redact)
     if (!ordered.length) return redactDeep({...report, status: 'up-to-date', durationMs: Math.round(performance.now() - t0)}, redact)
     const prepared = preparedOrNone!
+    // distribution: pull: pushed once to the store; each host downloads it (the URL is never shown or recorded)
+    if (app.distribution === 'pull') report.revision.origin = (await setUpPull(prepared, plan.revisions, appName)).pushed.url
     p.reporter?.({type: 'deploy.plan', report: redactDeep(report, redact)})
 
     const lock = await acquireLockOn(() => transport.connect(lockHost), {host: lockHost.name, name: `${plan.project}-${t.envName}-${appName}`, deployment: deploymentId, waitMs: parseDuration(p.wait) ?? 0, steal: p.steal, sudo: app.sudo})
     if (lock.takenOver) report.lock = {takenOverFrom: `${lock.takenOver.owner} (deployment ${lock.takenOver.deployment}, ${lock.takenOverBecause ?? 'lease expired'})`}
     const heartbeat = setInterval(() => void lock.renew().catch(() => undefined), 60_000)
     try {
-      const trafficHosts = traffic ? t.hosts.filter((h) => h.group === traffic.group) : []
-      const runTraffic_ = (what: 'block' | 'allow', h: Host) => runTraffic(transport, trafficHosts, appName, traffic!, what, h, {project: plan.project, env: t.envName})
+      const control = traffic ? await trafficControl({loaded: t.loaded, envName: t.envName, appName, traffic, transport, all: t.hosts, connection: p.connection, reporter: p.reporter}) : undefined
+      const runTraffic_ = (what: 'block' | 'allow', h: Host) => control![what](h, p.stopSignal)
       const gate = async (h: Host): Promise<string | undefined> => {
         if (!app.healthCheck) return undefined
         const h2 = await checkHealth(await transport.connect(h), app.healthCheck, p.stopSignal, hostEnv(h, {project: plan.project, env: t.envName, address: transport.target(h).address}))
@@ -266,9 +251,9 @@ export async function deployJob(p: DeployParams): Promise<DeployReport> {
         const results: DeployHostResult[] = []
         let message: string | undefined = stranded.length ? `${stranded.join(', ')} had no previous revision to roll back to` : undefined
         for (const prevId of new Set(changed.map((r) => r.previousRevision!))) {
-          const file = await cachedBundle(cacheDir, prevId)
+          const file = await bundleById(prevId, {cacheDir, projectDir: t.projectDir, revisions: plan.revisions}).catch(() => undefined)
           if (!file) {
-            message = [message, `revision ${prevId} is not in the local cache ${cacheDir}: the hosts on it were not rolled back`].filter(Boolean).join('; ')
+            message = [message, `revision ${prevId} is not in the local cache ${cacheDir} nor in the revision store: the hosts on it were not rolled back`].filter(Boolean).join('; ')
             continue
           }
           const prev = await prepareRevision(file, layout, {behavior: 'OVERWRITE'})

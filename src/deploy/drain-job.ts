@@ -9,7 +9,9 @@ import type {LoadedPlan} from '../plan/types.js'
 import type {SshTransport} from '../transport/ssh.js'
 import {makeRedactor} from '../util/redact.js'
 import {Semaphore} from '../util/semaphore.js'
-import {hookEnv, isCommandTraffic, runTraffic, type AppPlan} from './app-plan.js'
+import {hookEnv, isCommandTraffic, type AppPlan} from './app-plan.js'
+import {trafficControl} from './traffic.js'
+import type {TrafficControl} from '../env/resources.js'
 import {redactDeep} from './redact-report.js'
 import {DEFAULT_DEPLOY_ROOT, hostLayout} from './host-layout.js'
 import {buildDriver, type DriverStep} from './steps/driver.js'
@@ -42,11 +44,17 @@ export async function drainHosts(p: DrainParams): Promise<DrainResult[]> {
   const limit = new Semaphore(32)
   const jobs: Array<Promise<DrainResult>> = []
   const drainId = `drain-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}`
+  // one traffic control per app for the whole drain (a target group is looked up once)
+  const controls = new Map<string, Promise<TrafficControl>>()
+  const control = (appName: string, app: AppPlan) => {
+    if (!controls.has(appName)) controls.set(appName, trafficControl({loaded: p.loaded, envName: p.envName, appName, traffic: app.traffic!, transport: p.transport, all: p.all, leaving: leavingNames}))
+    return controls.get(appName)!
+  }
   for (const h of p.leaving) {
     for (const appName of env.groups?.[h.group]?.apps ?? []) {
       const app = p.loaded.plan.apps?.[appName] as AppPlan | undefined
       if (!app) continue
-      jobs.push(limit.use(() => drainOne(p, h, appName, app, leavingNames, drainId)))
+      jobs.push(limit.use(() => drainOne(p, h, appName, app, leavingNames, drainId, control)))
     }
   }
   // a traffic command's output may show a secret of the plan: what the commands said is redacted, never what dops
@@ -55,11 +63,10 @@ export async function drainHosts(p: DrainParams): Promise<DrainResult[]> {
   return (await Promise.all(jobs)).map((r) => ({...r, events: redactDeep(r.events, redact), ...(r.error !== undefined ? {error: redactDeep(r.error, redact)} : {})}))
 }
 
-async function drainOne(p: DrainParams, h: Host, appName: string, app: AppPlan, leaving: Set<string>, drainId: string): Promise<DrainResult> {
+async function drainOne(p: DrainParams, h: Host, appName: string, app: AppPlan, leaving: Set<string>, drainId: string, control: (appName: string, app: AppPlan) => Promise<TrafficControl>): Promise<DrainResult> {
   const out: DrainResult = {app: appName, host: h.name, group: h.group, status: 'ok', events: []}
   const layout = hostLayout({project: p.loaded.plan.project, env: p.envName, app: appName}, app.deployRoot ?? DEFAULT_DEPLOY_ROOT)
-  // TODO(issue 14, traffic): target-group traffic through the provider
-  const traffic = isCommandTraffic(app.traffic) ? app.traffic : undefined
+  const traffic = app.traffic
   const phases: DriverStep[][] = traffic ? [[prev('BeforeBlockTraffic')], [prev('AfterBlockTraffic'), prev('ApplicationStop')]] : [[prev('ApplicationStop')]]
   let conn
   try {
@@ -88,9 +95,10 @@ async function drainOne(p: DrainParams, h: Host, appName: string, app: AppPlan, 
       return {...out, status: 'unreachable', error: `the connection was lost: ${(e as Error).message}`}
     }
     if (i === 0 && traffic) {
-      const stay = p.all.filter((x) => x.group === traffic.group && !leaving.has(x.name))
-      const why = await runTraffic(p.transport, stay, appName, traffic, 'block', h, {project: p.loaded.plan.project, env: p.envName}).catch((e: Error) => e.message)
-      out.events.push(`BlockTraffic: ${why ? `failed (${why})` : `ok (${stay.length} traffic host(s))`}`)
+      const c = await control(appName, app).catch((e: Error) => e)
+      const why = c instanceof Error ? c.message : await c.block(h).catch((e: Error) => e.message)
+      const through = isCommandTraffic(traffic) ? `${p.all.filter((x) => x.group === traffic.group && !leaving.has(x.name)).length} traffic host(s)` : (c as TrafficControl).describe
+      out.events.push(`BlockTraffic: ${why ? `failed (${why})` : `ok (${through})`}`)
       if (why) {
         out.status = 'failed'
         out.error ??= why

@@ -21,6 +21,8 @@ import {checkRevision, inspectRevision, type RevisionCheck} from './validate-rev
 
 export interface PreparedRevision {
   id: string
+  /** the full content id (id is its first 16 hex digits) */
+  contentId: string
   bundleFile: string
   bundle: Buffer
   sha256: string
@@ -29,6 +31,8 @@ export interface PreparedRevision {
   hookScripts: Record<string, string>
   install: string
   warnings: Problem[]
+  /** distribution: pull: hosts download the bundle from this pre-signed URL (a secret: never shown or recorded) */
+  pull?: {url: string; timeoutSec: number}
 }
 
 /** Turn any revision source into a bundle in the project's cache (`.dops/bundles/<id>.tgz`). */
@@ -88,6 +92,7 @@ export async function prepareRevision(bundleFile: string, layout: HostLayout, op
   const bundle = await readFile(bundleFile)
   return {
     id,
+    contentId: check.revision.id,
     bundleFile,
     bundle,
     sha256: createHash('sha256').update(bundle).digest('hex'),

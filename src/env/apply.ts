@@ -13,6 +13,7 @@ import {deployStep} from './steps/deploy.js'
 import {drain} from './steps/drain.js'
 import {fireEvents} from './steps/events.js'
 import {prepareHosts} from './steps/prepare.js'
+import {reconcileResources, resourceScope} from './steps/resources.js'
 import {createHosts, destroyHosts, startHosts, updateSettings} from './steps/provision.js'
 import {noPhases, type EnvReport, type EnvStep, type GroupChange, type Phases} from './types.js'
 
@@ -20,7 +21,7 @@ export function newReport(e: EnvContext, action: EnvReport['action'], runId: str
   return {project: e.loaded.plan.project, env: e.envName, action, changes, steps, changed: false, bootstrap: [], deployments: [], events: [], waits: [], drains: [], phases: noPhases(), exitCode: 0, runId}
 }
 
-const PHASE: Record<EnvStep['kind'], keyof Phases | undefined> = {start: 'provision', announce: 'events', drain: undefined, destroy: 'provision', forget: 'provision', create: 'provision', adopt: 'provision', update: 'provision', prepare: undefined, deploy: 'deploy', join: undefined, leave: undefined}
+const PHASE: Record<EnvStep['kind'], keyof Phases | undefined> = {resources: 'provision', start: 'provision', announce: 'events', drain: undefined, destroy: 'provision', forget: 'provision', create: 'provision', adopt: 'provision', update: 'provision', prepare: undefined, deploy: 'deploy', join: undefined, leave: undefined}
 
 export async function applySteps(e: EnvContext, state: EnvState, observed: Observations, report: EnvReport): Promise<EnvReport> {
   const p = e.p
@@ -75,7 +76,7 @@ export async function applySteps(e: EnvContext, state: EnvState, observed: Obser
       return finish()
     }
     // once the hosts are provisioned, every group's record is written (a lost state recovered, a scale remembered)
-    if (!provisioned && (s.kind === 'deploy' || (s.kind === 'announce' && s.event === 'hostsJoined'))) {
+    if (!provisioned && (s.kind === 'deploy' || s.kind === 'resources' || (s.kind === 'announce' && s.event === 'hostsJoined'))) {
       provisioned = true
       await write()
     }
@@ -152,6 +153,11 @@ export async function applySteps(e: EnvContext, state: EnvState, observed: Obser
           report.exitCode = ExitCode.SOME_FAILED
           return finish()
         }
+        // env restore's hooks (data restore): a failure keeps the hosts not ready, so the next run does it again
+        if (p.afterPrepare && !(await p.afterPrepare(s.group, pending.map((i) => i.name)))) {
+          report.exitCode = ExitCode.SOME_FAILED
+          return finish()
+        }
         for (const i of pending) i.ready = true
         await write(s.group)
         // ready now: the other groups hear of them (a host prepared again on a later run joins then)
@@ -163,6 +169,14 @@ export async function applySteps(e: EnvContext, state: EnvState, observed: Obser
         // a replacement batch's deploy: only to the hosts that batch created
         await deployStep(e, report, s, s.batch ? (made.get(s.batch.group) ?? []).map((i) => i.name) : undefined)
         break
+      case 'resources': {
+        // what each kind changed replaces what was planned; the write lets each follow membership (targets registered)
+        const end = step(p, 'provision', `environment resources: ${s.changes.map((c) => c.key).join(', ')}`)
+        s.changes = await reconcileResources(resourceScope(e.loaded, e.envName, e.t.projectDir, p.connection, p.reporter), state)
+        await write()
+        end(`${s.changes.reduce((n, c) => n + c.lines.length, 0)} change(s)`)
+        break
+      }
       case 'leave':
         // a static host leaves: its record goes; nothing is run on it, removed from it or destroyed
         hosts.set(s.group, hosts.get(s.group)!.filter((i) => !s.hosts.includes(i.name)))

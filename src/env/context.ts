@@ -13,6 +13,7 @@ import {resolveTargets, type ResolvedTargets} from '../targets.js'
 import {parseDuration} from '../util/duration.js'
 import {makeRedactor} from '../util/redact.js'
 import {dependencyOrder} from './order.js'
+import {followResources, resourceScope} from './steps/resources.js'
 import type {EnvParams, EnvReport, HostRun, Phases} from './types.js'
 
 export interface EnvContext {
@@ -29,7 +30,8 @@ export interface EnvContext {
 }
 
 export function providerOf(loaded: LoadedPlan, g: GroupSpec): {name: string; type: string; settings: Record<string, unknown>} {
-  const name = g.provider ?? 'static'
+  // a group naming none: its environment's `provider` (the environment holding this very group), else static
+  const name = g.provider ?? Object.values(loaded.plan.environments ?? {}).find((env) => Object.values(env.groups ?? {}).includes(g))?.provider ?? 'static'
   const def = loaded.plan.providers?.[name]
   return {name, type: def?.type ?? name, settings: (def ?? {}) as Record<string, unknown>}
 }
@@ -59,7 +61,9 @@ export async function loadEnv(p: EnvParams): Promise<EnvContext> {
   await loadProviderModules(loaded)
   const groups = loaded.plan.environments![envName]!.groups ?? {}
   // monitoring follows membership: every state write rewrites the target files of groups whose hosts changed
-  const store = followMembership(await openState(loaded, t.projectDir, envName), {loaded, envName, projectDir: t.projectDir, labelsOf: labelsFrom(t.hosts, groups), connection: p.connection}, p.reporter)
+  const monitored = followMembership(await openState(loaded, t.projectDir, envName), {loaded, envName, projectDir: t.projectDir, labelsOf: labelsFrom(t.hosts, groups), connection: p.connection}, p.reporter)
+  // load balancers' targets (and DNS records) follow membership too, after each write
+  const store = followResources(monitored, resourceScope(loaded, envName, t.projectDir, p.connection, p.reporter))
   const ctx = (group: string): ProviderContext => ({project: loaded.plan.project, env: envName, group, projectDir: t.projectDir, spec: (groups[group]!.instance ?? {}) as Record<string, unknown>, settings: providerOf(loaded, groups[group]!).settings, ...(p.actionId ? {idempotencyKey: p.actionId} : {})})
   return {p, t: {...t, envName}, loaded, envName, groups, store, ctx, order: dependencyOrder(groups)}
 }

@@ -8,6 +8,9 @@ import path from 'node:path'
 import type {DeployReport} from '../deploy/deploy-job.js'
 import {readDeploymentRecords} from '../deploy/records.js'
 import {bundleRevision} from '../deploy/prepare.js'
+import {storedBundle} from '../deploy/revision-source.js'
+import type {RevisionsSpec} from '../plan/types.js'
+import {isS3Url} from '../revisions/url.js'
 import type {AppPlan} from '../deploy/app-plan.js'
 import type {DesiredRevision} from './types.js'
 
@@ -27,18 +30,21 @@ export function pinnedRevision(deployments: DeployReport[], env: string, app: st
  * `build` (bundling is content-addressed and only writes the local bundle cache); with a build it is known at deploy.
  * Hosts name a revision by the first 16 hex digits of its content id.
  */
-export async function desiredRevisions(projectDir: string, planDir: string, env: string, apps: Record<string, AppPlan>, names: string[], withWorkingTree: boolean): Promise<Map<string, DesiredRevision>> {
+export async function desiredRevisions(projectDir: string, planDir: string, env: string, apps: Record<string, AppPlan>, names: string[], withWorkingTree: boolean, revisions?: RevisionsSpec): Promise<Map<string, DesiredRevision>> {
   // a record that cannot be read may be the one that pins the revision: refuse, naming it, rather than guess
   const {deployments} = await readDeploymentRecords(projectDir, {strict: true})
   const out = new Map<string, DesiredRevision>()
   for (const app of names) {
     const a = apps[app]
-    const pin = pinnedRevision(deployments, env, app, path.resolve(planDir, a?.source ?? '.'))
+    // a source in the revision store (s3://…) is the working tree's revision as it is: deployments record its URL
+    const stored = isS3Url(a?.source)
+    const pin = pinnedRevision(deployments, env, app, stored ? a!.source : path.resolve(planDir, a?.source ?? '.'))
     if (pin) {
       out.set(app, {id: pin.id, source: pin.kind, deploymentId: pin.deploymentId})
       continue
     }
-    const id = withWorkingTree && a && !a.build ? (await bundleRevision(path.resolve(planDir, a.source), path.join(projectDir, '.dops', 'bundles'))).id.slice(0, 16) : undefined
+    const cacheDir = path.join(projectDir, '.dops', 'bundles')
+    const id = withWorkingTree && a && (stored || !a.build) ? (stored ? await storedBundle(a.source, {revisions, cacheDir}) : await bundleRevision(path.resolve(planDir, a.source), cacheDir)).id.slice(0, 16) : undefined
     out.set(app, {...(id ? {id} : {}), source: 'working tree'})
   }
   return out

@@ -135,6 +135,10 @@ export function diff(d: DiffInput): {changes: GroupChange[]; steps: EnvStep[]} {
       apps,
     })
   }
+  // environment-level resources once every group's hosts are provisioned (a firewall `group:` source finds its
+  // security group) and before the first deploy (whose traffic control needs the target groups)
+  const resources = (d.observed.resources ?? []).filter((r) => r.lines.length).map((r) => ({key: r.key, lines: r.lines}))
+  if (resources.length) steps.push({kind: 'resources', changes: resources})
   // apps: deployed where a host does not run the desired revision (new hosts, prepared ones, or all after a change)
   for (const app of [...new Set(changes.flatMap((c) => c.apps))]) {
     const a = d.observed.apps[app]!

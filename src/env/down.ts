@@ -14,6 +14,7 @@ import {confirmDestroy, loadEnv, phaseClock, providerOf, readState, step, type E
 import {journaled} from './journal.js'
 import {drain} from './steps/drain.js'
 import {fireEvents} from './steps/events.js'
+import {applyingKinds, resourceLeftovers, resourceScope, teardownResources} from './steps/resources.js'
 import type {EnvParams, EnvReport} from './types.js'
 import {newRunId} from '../fleet/journal.js'
 
@@ -84,7 +85,10 @@ export async function envDown(p: EnvParams): Promise<DownReport> {
     const doomed = new Map(e.order.map((g, i) => [g, found[i]!] as const).filter(([, list]) => list.length))
     clock.lap('observe')
     const count = [...doomed.values()].reduce((n, l) => n + l.length, 0)
-    if (count) await confirmDestroy(p, `this destroys ${count} host(s) of ${e.envName} (${[...doomed].map(([g, l]) => `${g}: ${l.map((i) => i.name).join(', ')}`).join('; ')})`)
+    const scope = resourceScope(e.loaded, e.envName, e.t.projectDir, p.connection, p.reporter)
+    const kinds = applyingKinds(scope, state)
+    if (count) await confirmDestroy(p, `this destroys ${count} host(s) of ${e.envName} (${[...doomed].map(([g, l]) => `${g}: ${l.map((i) => i.name).join(', ')}`).join('; ')})${kinds.length ? ` and removes its ${kinds.join(', ')}` : ''}`)
+    else if (kinds.length) await confirmDestroy(p, `this removes the ${kinds.join(', ')} of ${e.envName}`)
     const report: DownReport = {...newReport(e, 'down', newRunId()), removed: []}
     const everything = [...doomed.values()].flat()
     // 1. the groups that stay (static hosts) hear that these hosts leave: a static load balancer drops them first.
@@ -94,8 +98,12 @@ export async function envDown(p: EnvParams): Promise<DownReport> {
     report.phases.events = performance.now() - t1
     // 2. the apps are taken out of traffic and stopped
     await drain(e, report, everything)
-    // 3. the hosts go, the dependants first
+    // 3. the environment's load balancers (and DNS records) go before any host, last kind first
     const t2 = performance.now()
+    const res = await teardownResources(scope, state)
+    report.removed.push(...res.removed)
+    if (res.kinds.length) await e.store.write(state)
+    // 4. the hosts go, the dependants first
     for (const g of [...e.order].reverse()) {
       const list = doomed.get(g)
       if (!list) continue
@@ -115,10 +123,13 @@ export async function envDown(p: EnvParams): Promise<DownReport> {
       else delete state.groups[g]
       await e.store.write(state)
     }
-    // 4. what is left of the environment (Auto Scaling groups, launch templates, security groups) goes with its
+    // 5. what is left of the environment (Auto Scaling groups, launch templates, security groups) goes with its
     // last host; only then do the groups' records leave the state
-    const failures = report.stopped ? [] : await teardownAll(e, state, report.removed)
+    const failures = [...res.failures, ...(report.stopped ? [] : await teardownAll(e, state, report.removed))]
     await e.store.write(state)
+    // nothing of the environment's load balancers (and DNS records) may remain: found by their records and tags
+    const left = res.failures.length || !res.kinds.length ? [] : await resourceLeftovers(scope, state, res.kinds)
+    if (left.length) failures.push(new DopsError('PROVIDER_ERROR', `env down left behind: ${left.join(', ')}; run env down again`, {exitCode: ExitCode.PROVIDER_FAILED}))
     if (failures.length) throw failures.length === 1 ? failures[0]! : new DopsError(failures[0]!.code, failures.map((f) => f.message).join('\n'), {exitCode: failures[0]!.exitCode})
     if (!report.stopped && Object.values(e.groups).some((g) => providerOf(e.loaded, g).type === 'local')) {
       const {releaseLocalEnv} = await import('../providers/local/provider.js')

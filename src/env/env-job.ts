@@ -8,7 +8,7 @@ import {applySteps, newReport} from './apply.js'
 import {confirmDestroy, loadEnv, phaseClock, providerOf, readState, type EnvContext} from './context.js'
 import {changesAnything, checkScale, diff, type DiffInput} from './diff.js'
 import {journaled} from './journal.js'
-import {observe, providerFor} from './observe.js'
+import {observe, providerFor, type Observations} from './observe.js'
 import type {EnvState} from '../state/local-file.js'
 import type {EnvParams, EnvReport, GroupChange} from './types.js'
 
@@ -29,6 +29,12 @@ async function planSteps(e: EnvContext, state: EnvState, hosts: boolean, clock: 
   for (const g of new Set(planned.steps.flatMap((s) => (s.kind === 'create' ? [s.group] : [])))) await providerFor(e, g).preflight?.(e.ctx(g))
   clock.lap('plan')
   return {...planned, observed}
+}
+
+/** The plan keys of environment-level resources that their provider ignores, when any (as groups' `ignored`). */
+function ignoredResources(o: Observations): Pick<EnvReport, 'resources'> {
+  const list = (o.resources ?? []).filter((r) => r.ignored.length).map((r) => ({key: r.key, ignored: r.ignored}))
+  return list.length ? {resources: list} : {}
 }
 
 /** The command as the user knows it: scale and reconcile are `env up` underneath. */
@@ -52,8 +58,8 @@ export async function envPlan(p: EnvParams): Promise<EnvReport> {
   const e = await loadEnv(p)
   const state = await readState(e)
   clock.lap('load')
-  const {changes, steps} = await planSteps(e, state, true, clock)
-  return clock.into({...newReport(e, 'plan', newRunId(), changes, steps), command: commandOf(p, 'env plan'), changed: changesAnything(steps), dryRun: true})
+  const {changes, steps, observed} = await planSteps(e, state, true, clock)
+  return clock.into({...newReport(e, 'plan', newRunId(), changes, steps), ...ignoredResources(observed), command: commandOf(p, 'env plan'), changed: changesAnything(steps), dryRun: true})
 }
 
 export async function envUp(p: EnvParams): Promise<EnvReport> {
@@ -69,7 +75,7 @@ export async function envUp(p: EnvParams): Promise<EnvReport> {
       // the time someone takes to answer is no phase
       const what = destructiveChanges(changes)
       if (what) await confirmDestroy(p, `this would ${what}`)
-      return clock.into(await applySteps(e, state, observed, {...newReport(e, 'up', newRunId(), changes, steps), command: commandOf(p, 'env up')}))
+      return clock.into(await applySteps(e, state, observed, {...newReport(e, 'up', newRunId(), changes, steps), ...ignoredResources(observed), command: commandOf(p, 'env up')}))
     }),
   )
 }

@@ -11,6 +11,7 @@ import {providerOf, type EnvContext} from './context.js'
 import {desiredRevisions} from './desired.js'
 import {observeStatic} from './static-hosts.js'
 import type {DesiredRevision} from './types.js'
+import {observeResources, resourceScope, type ResourceDrift} from './steps/resources.js'
 
 export interface GroupObservation {
   provider: string
@@ -43,6 +44,8 @@ export interface AppObservation {
 export interface Observations {
   groups: Record<string, GroupObservation>
   apps: Record<string, AppObservation>
+  /** environment-level resources (load balancers, DNS): per kind, what reconciling would change */
+  resources?: ResourceDrift[]
 }
 
 export function providerFor(e: EnvContext, group: string): Provider {
@@ -94,13 +97,15 @@ export async function observe(e: EnvContext, state: EnvState, opts: {hosts: bool
   }
   checkReplace(e, state)
   const names = [...new Set(e.order.flatMap((g) => e.groups[g]!.apps ?? []))]
-  const desired = await desiredRevisions(e.t.projectDir, e.loaded.dir, e.envName, (e.loaded.plan.apps ?? {}) as never, names, opts.hosts)
+  const desired = await desiredRevisions(e.t.projectDir, e.loaded.dir, e.envName, (e.loaded.plan.apps ?? {}) as never, names, opts.hosts, e.loaded.plan.revisions)
   const apps: Record<string, AppObservation> = {}
   for (const app of names) {
-    const want = desired.get(app)!
+    const want = e.p.revisions?.[app] ?? desired.get(app)!
     apps[app] = {desired: want, ...(opts.hosts && want.id ? {behind: await behindHosts(e, app, want.id)} : {})}
   }
-  return {groups, apps}
+  // env reconcile creates and destroys nothing: resources are left to env up
+  const resources = e.p.reconcile ? [] : await observeResources(resourceScope(e.loaded, e.envName, e.t.projectDir, e.p.connection, e.p.reporter), state)
+  return {groups, apps, ...(resources.length ? {resources} : {})}
 }
 
 /** The app's hosts (as the state knows them now) whose current revision is not `id`; unreachable ones included. */

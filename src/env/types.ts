@@ -25,6 +25,13 @@ export interface EnvParams {
   /** asked (on a terminal) before destroying hosts when `yes` is not given; without it, `yes` is required */
   confirm?: (what: string) => Promise<boolean>
   reporter?: Reporter
+  /** `env restore`: each app's revision (the source environment's), instead of the records' pin or the working tree's */
+  revisions?: Record<string, DesiredRevision>
+  /**
+   * `env restore`'s hooks: called once a group's new hosts answered SSH and were bootstrapped, before they are marked
+   * ready; false leaves them not ready (the next run prepares them again and calls it again) and ends the run (exit 3)
+   */
+  afterPrepare?: (group: string, hosts: string[]) => Promise<boolean>
 }
 
 /**
@@ -57,6 +64,11 @@ export type EnvStep =
   | {kind: 'join'; group: string; hosts: string[]; again: string[]; bootstrap: boolean}
   /** static hosts the plan no longer lists: dropped from the state; nothing is run on, removed from or destroyed on them */
   | {kind: 'leave'; group: string; hosts: string[]}
+  /**
+   * environment-level resources (load balancers, DNS) brought to the plan, after every group's hosts are provisioned
+   * and before the first deploy; `changes`: per kind, its `+ / ~ / -` lines (planned, then those applied)
+   */
+  | {kind: 'resources'; changes: Array<{key: string; lines: string[]}>}
 
 /**
  * One batch of a rolling replacement of a group's outdated hosts (create-before-destroy): its new hosts are created,
@@ -78,6 +90,11 @@ export interface DesiredRevision {
   source: 'rollback' | 'revision' | 'working tree'
   /** the deployment that pinned it */
   deploymentId?: string
+  /**
+   * where the revision can be fetched when the local bundle cache lacks it (a revision store URL, `s3://…`, as the
+   * deployment record says): deployed as `deploy --revision ORIGIN`
+   */
+  origin?: string
 }
 
 export interface GroupChange {
@@ -133,6 +150,8 @@ export interface EnvReport {
   /** `record`: the deployment's own record (every host's hooks); `failed`: its failed hosts, with their output's tail */
   deployments: Array<{app: string; status: string; exitCode: number; deploymentId?: string; revision?: string; record?: string; failed?: HostRun[]}>
   events: Array<{group: string; event: 'hostsJoined' | 'hostsLeft'; handlerGroup: string; ok: number; failed: number; hosts: HostRun[]}>
+  /** environment-level resources: per kind, the plan keys its provider ignores (e.g. `web: subnets` on local) */
+  resources?: Array<{key: string; ignored: string[]}>
   /** hosts that did not answer SSH in time after they were created */
   waits: Array<{group: string; host: string; error: string}>
   /** env down: the static hosts it left as they are (never destroyed, nothing run on them), by group */

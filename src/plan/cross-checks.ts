@@ -13,6 +13,10 @@ import {findCycles} from './cycles.js'
 import {checkSchedules} from './schedule-checks.js'
 import {checkTriggers} from './trigger-checks.js'
 import {checkAlertPolicies} from './alert-checks.js'
+import {checkDns} from './dns-checks.js'
+import {checkLoadBalancers} from './lb-checks.js'
+import {checkRevisionStore} from './revisions-checks.js'
+import {checkRestore, sourceGroupOf} from './restore-checks.js'
 
 export {findCycles}
 
@@ -54,7 +58,9 @@ export function crossCheck(plan: Plan, source: YamlSource, providerTypes: string
     for (const [gName, gRaw] of Object.entries(groups)) {
       const g = obj<typeof gRaw>(gRaw)
       const base: PathSegment[] = ['environments', envName, 'groups', gName]
-      const providerName = str(g.provider) ? g.provider : 'static'
+      // a restored environment's entry may only override its source's group (restore-checks.ts)
+      const restored = sourceGroupOf(plan, envName, gName)
+      const providerName = str(g.provider) ? g.provider : str(obj(env).provider) ? (obj(env).provider as string) : (restored?.provider ?? 'static')
       const declared = Object.hasOwn(providers, providerName) ? obj<{type?: string; module?: string}>(providers[providerName]) : undefined
       const providerType = declared?.type ?? (providerTypes.includes(providerName) ? providerName : undefined)
       const isPlugin = !!declared?.module
@@ -64,7 +70,7 @@ export function crossCheck(plan: Plan, source: YamlSource, providerTypes: string
       }
       if (providerType === 'static') {
         if (g.instance) at([...base, 'instance'], 'a static group uses existing hosts and cannot have `instance`', 'set `provider: local` or `provider: aws`, or list `hosts`')
-        if (!g.hosts && !g.inventory) at(base, 'a static group needs `hosts` or `inventory`', undefined, true)
+        if (!g.hosts && !g.inventory && !restored) at(base, 'a static group needs `hosts` or `inventory`', undefined, true)
       } else if (providerType && !isPlugin && (g.hosts || g.inventory)) {
         at([...base, g.hosts ? 'hosts' : 'inventory'], `\`${g.hosts ? 'hosts' : 'inventory'}\` is only for static groups; provider \`${providerName}\` creates hosts from \`instance\``)
       }
@@ -124,7 +130,11 @@ export function crossCheck(plan: Plan, source: YamlSource, providerTypes: string
   }
   checkSchedules(plan, at)
   checkTriggers(plan, at)
+  checkRevisionStore(plan, at)
   checkAlertPolicies(plan, at, source.file ? dirname(source.file) : undefined)
+  checkDns(plan, at, providerTypes)
+  checkLoadBalancers(plan, at)
+  checkRestore(plan, at, providerTypes)
   return problems
 }
 

@@ -33,7 +33,7 @@ ${exitCodesHelp}`
   static override flags = {
     ...deployFlags,
     plan: Flags.boolean({description: 'print the rollout plan (hosts, batches, revisions, hooks, gates) and stop'}),
-    revision: Flags.string({description: 'deploy this directory or archive instead of the app\'s source (no build)'}),
+    revision: Flags.string({description: 'deploy this directory, archive or stored revision (s3://bucket/prefix/app/<sha256>.tgz) instead of the app\'s source (no build)'}),
     'ignore-application-stop-failures': Flags.boolean({description: 'go on when the previous revision\'s ApplicationStop script fails'}),
     'no-rollback': Flags.boolean({description: 'on failure, leave the changed hosts as they are'}),
   }

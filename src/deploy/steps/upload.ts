@@ -13,7 +13,8 @@ export function buildHasRevision(layout: HostLayout, id: string): string {
   return `${buildAdoptLegacy(layout)}\ntest -f ${shQuote(layout.revision(id) + '/complete')} && echo have || echo need`
 }
 
-export function buildReceiveRevision(layout: HostLayout, id: string, sha256: string, hookScripts: Record<string, string>): string {
+/** `receive`: the line that writes `$T/bundle.tgz` (default: the bundle on stdin; `distribution: pull`: a download) */
+export function buildReceiveRevision(layout: HostLayout, id: string, sha256: string, hookScripts: Record<string, string>, receive = 'cat > "$T/bundle.tgz"'): string {
   const q = shQuote
   const lines = [
     'set -e',
@@ -26,7 +27,7 @@ export function buildReceiveRevision(layout: HostLayout, id: string, sha256: str
     `trap 'rm -rf "$T"' EXIT`,
     `trap 'rm -rf "$T"; exit 1' HUP INT TERM PIPE`,
     'mkdir -p "$T/archive" "$T/hooks"',
-    'cat > "$T/bundle.tgz"',
+    receive,
     `if ! echo ${q(sha256)}'  '"$T/bundle.tgz" | sha256sum -c --status; then echo "the revision arrived damaged (sha256 mismatch)" >&2; rm -rf "$T"; exit ${CHECKSUM_EXIT}; fi`,
     'tar -xzf "$T/bundle.tgz" -C "$T/archive"',
     'rm -f "$T/bundle.tgz"',

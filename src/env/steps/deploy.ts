@@ -12,7 +12,8 @@ export async function deployStep(e: EnvContext, report: EnvReport, s: Extract<En
   const p = e.p
   const {deployJob, deploymentsDir} = await import('../../deploy/deploy-job.js')
   // a pinned revision comes from the bundle cache, as the deployment that pinned it (so it stays desired)
-  const pinned = s.revision.source !== 'working tree' ? {revisionId: s.revision.id, kind: s.revision.source === 'rollback' ? ('rollback' as const) : ('deploy' as const)} : {}
+  // (or, when the cache lacks it, from where the record says it came from: the revision store)
+  const pinned = s.revision.source === 'working tree' ? {} : s.revision.origin ? {revision: s.revision.origin, kind: 'deploy' as const} : {revisionId: s.revision.id, kind: s.revision.source === 'rollback' ? ('rollback' as const) : ('deploy' as const)}
   if (onto && !onto.length) return
   const only = onto ? {selection: {names: onto}, strategy: {preset: 'AllAtOnce' as const}} : {selection: {}}
   const end = step(p, 'deploy', `deploying ${s.app}${onto ? ` to ${onto.join(', ')}${s.batch ? ` (replacement batch ${s.batch.n}/${s.batch.of})` : ''}` : ''}${s.revision.source !== 'working tree' ? ` (revision ${s.revision.id}, kept since ${s.revision.source === 'rollback' ? 'the rollback' : 'the deployment'} ${s.revision.deploymentId ?? ''})` : ''}`)

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand, exitCodesHelp} from '../cli/base.js'
-import {colorFor, formatProblems} from '../cli/format.js'
-import {bundleDirectory, type BundleResult} from '../deploy/bundle.js'
+import {BaseCommand, exitCodesHelp} from '../../cli/base.js'
+import {colorFor, formatProblems} from '../../cli/format.js'
+import {bundleDirectory, type BundleResult} from '../../deploy/bundle.js'
 
 export default class Bundle extends BaseCommand {
   static override summary = 'Pack a revision directory (appspec.yml at its root) into a reproducible .tgz named by its content id.'

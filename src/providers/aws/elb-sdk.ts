@@ -1,0 +1,99 @@
+/**
+ * The ELBv2 side of the aws provider: its client (loaded on first use, one per region, endpoint and profile, like
+ * sdk.ts), the provider context of one load balancer (its security group is `dops-<project>-<env>-lb.<name>`, a name
+ * no group can have), lookups by the names of elb-names.ts, and not-found errors told apart.
+ */
+import {createRequire} from 'node:module'
+import type {ResourceScope} from '../../env/resources.js'
+import {lbProvider} from '../../env/load-balancers.js'
+import type {LoadBalancerSpec} from '../../plan/types.js'
+import type {ProviderContext} from '../types.js'
+import {lbName, targetGroupName} from './elb-names.js'
+import {fail, regionOf, sdk, settingsOf, type Sdk} from './sdk.js'
+
+export type ElbModule = typeof import('@aws-sdk/client-elastic-load-balancing-v2')
+export type LoadBalancer = import('@aws-sdk/client-elastic-load-balancing-v2').LoadBalancer
+export type TargetGroup = import('@aws-sdk/client-elastic-load-balancing-v2').TargetGroup
+export type Listener = import('@aws-sdk/client-elastic-load-balancing-v2').Listener
+
+export interface Elb extends Sdk {
+  elbm: ElbModule
+  elb: import('@aws-sdk/client-elastic-load-balancing-v2').ElasticLoadBalancingV2Client
+}
+
+const clients = new Map<string, Promise<Elb>>()
+
+/** The EC2, Auto Scaling and ELBv2 clients for the load balancer's region, endpoint and profile. */
+export function elbSdk(ctx: ProviderContext): Promise<Elb> {
+  const s = settingsOf(ctx)
+  const region = regionOf(ctx)
+  const key = JSON.stringify([region, s.endpoint ?? '', s.profile ?? ''])
+  let made = clients.get(key)
+  if (!made) {
+    made = (async () => {
+      const base = await sdk(ctx)
+      const elbm = createRequire(import.meta.url)('@aws-sdk/client-elastic-load-balancing-v2') as ElbModule
+      return {...base, elbm, elb: new elbm.ElasticLoadBalancingV2Client({region, endpoint: s.endpoint, profile: s.profile, maxAttempts: 8, retryMode: 'standard'})}
+    })()
+    clients.set(key, made)
+  }
+  return made
+}
+
+/** The provider context of load balancer `lb` (made with the given provider's settings). */
+export function lbCtx(s: ResourceScope, lb: string, settings: Record<string, unknown>): ProviderContext {
+  return {project: s.loaded.plan.project, env: s.envName, group: `lb.${lb}`, projectDir: s.projectDir, spec: {}, settings}
+}
+
+/** The context of a load balancer of the plan, by its provider. */
+export function planCtx(s: ResourceScope, lb: string, spec: LoadBalancerSpec): {ctx: ProviderContext; provider: string} {
+  const p = lbProvider(s, lb, spec)
+  return {ctx: lbCtx(s, lb, p.settings), provider: p.name}
+}
+
+export const lbOf = (ctx: ProviderContext) => ctx.group.slice(3)
+export const lbNameOf = (ctx: ProviderContext) => lbName(ctx.project, ctx.env, lbOf(ctx))
+/** A target group's two names: a port or protocol change makes the other one (both cannot exist at once in AWS). */
+export const tgNames = (ctx: ProviderContext, tg: string): [string, string] => [targetGroupName(ctx.project, ctx.env, lbOf(ctx), tg), targetGroupName(ctx.project, ctx.env, lbOf(ctx), `${tg}.2`)]
+
+const NOT_FOUND = new Set(['LoadBalancerNotFound', 'LoadBalancerNotFoundException', 'TargetGroupNotFound', 'TargetGroupNotFoundException', 'ListenerNotFound', 'ListenerNotFoundException', 'RuleNotFound', 'RuleNotFoundException', 'InvalidGroup.NotFound'])
+export const notFound = (e: unknown) => NOT_FOUND.has((e as {name?: string}).name ?? '')
+
+/** Run an SDK call; a not-found error is `undefined`, others fail naming the call. */
+export async function orNone<T>(ctx: ProviderContext, what: string, call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call
+  } catch (e) {
+    if (notFound(e)) return undefined
+    return fail(ctx, what, e)
+  }
+}
+
+export async function findLb(ctx: ProviderContext, s: Elb): Promise<LoadBalancer | undefined> {
+  const r = await orNone(ctx, 'DescribeLoadBalancers', s.elb.send(new s.elbm.DescribeLoadBalancersCommand({Names: [lbNameOf(ctx)]})))
+  return r?.LoadBalancers?.[0]
+}
+
+/** The target group `tg` of the load balancer, under either of its names. */
+export async function findTg(ctx: ProviderContext, s: Elb, tg: string): Promise<TargetGroup | undefined> {
+  for (const name of tgNames(ctx, tg)) {
+    const r = await orNone(ctx, 'DescribeTargetGroups', s.elb.send(new s.elbm.DescribeTargetGroupsCommand({Names: [name]})))
+    if (r?.TargetGroups?.[0]) return r.TargetGroups[0]
+  }
+  return undefined
+}
+
+export const awsTags = (t: Record<string, string>) => Object.entries(t).map(([Key, Value]) => ({Key, Value}))
+
+/** ARNs among `arns` whose tags say they are the environment's (dops:project, dops:env); by 20s, as the API takes. */
+export async function ownArns(ctx: ProviderContext, s: Elb, arns: string[]): Promise<Array<{arn: string; tags: Record<string, string>}>> {
+  const out: Array<{arn: string; tags: Record<string, string>}> = []
+  for (let i = 0; i < arns.length; i += 20) {
+    const r = await s.elb.send(new s.elbm.DescribeTagsCommand({ResourceArns: arns.slice(i, i + 20)})).catch((e) => fail(ctx, 'DescribeTags', e))
+    for (const d of r.TagDescriptions ?? []) {
+      const tags = Object.fromEntries((d.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']))
+      if (tags['dops:project'] === ctx.project && tags['dops:env'] === ctx.env && tags['dops:lb']) out.push({arn: d.ResourceArn!, tags})
+    }
+  }
+  return out
+}
