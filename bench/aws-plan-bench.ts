@@ -10,11 +10,12 @@ import {execFile} from 'node:child_process'
 import {mkdtempSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import {startFaultProxy, startMoto} from '../test/env/moto.js'
+import {motoAt, startFaultProxy, startMoto} from '../test/env/moto.js'
 
 const arg = (name: string, def: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : def)
 const rounds = Number(arg('--rounds', '5'))
-const port = Number(arg('--port', String(24990)))
+// the bench's own moto base (no test file uses 30000), so it can run while tests do
+const port = Number(arg('--port', String(motoAt(30000).port)))
 // `--size t3.medium` instead of `2C4G`: what the size lookup (one DescribeInstanceTypes listing) costs
 const size = arg('--size', '2C4G')
 const root = path.resolve(import.meta.dirname, '..')

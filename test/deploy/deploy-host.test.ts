@@ -101,11 +101,13 @@ test('a failing hook stops the host\'s deployment and says which script failed',
 })
 
 test('a hook over its timeout is killed with its children', async () => {
-  const r = await deploy(2, makeRevision('slow', {script: {ValidateService: 'sleep 600 & sleep 601'}}))
+  // durations of this run's own (other files, and other runs, may have a `sleep 600` of their own on this machine)
+  const [a, b] = [`600.${process.pid}`, `601.${process.pid}`]
+  const r = await deploy(2, makeRevision('slow', {script: {ValidateService: `sleep ${a} & sleep ${b}`}}))
   assert.equal(r.status, 'failed')
   assert.match(r.error!, /ValidateService failed: script scripts\/ValidateService\.sh timed out after 2s/)
   const ps = readdirProc(2)
-  assert.ok(!ps.some((c) => /^sleep 60[01]/.test(c)), `left: ${ps.join(', ')}`)
+  assert.ok(!ps.some((c) => c === `sleep ${a}` || c === `sleep ${b}`), `left: ${ps.join(', ')}`)
 })
 
 test('DISALLOW: a file the previous deployment did not install is a conflict, and nothing changes', async () => {

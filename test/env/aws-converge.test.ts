@@ -196,7 +196,9 @@ test('a size like 2C4G is resolved once per region and run, by the types of exac
     if (!token) break
   }
   const {pickInstanceType} = await import('../../src/providers/aws/size.js')
-  const up = await run(dir, ['env', 'up'])
+  // the whole listing is 1263 types in one answer, about 3 s of moto's CPU alone: on a machine whose CPUs other test
+  // files (or other jobs) share, it has taken over 100 s, past the helper's default 120 s for a hung command
+  const up = await dops(['env', 'up'], {cwd: dir, env: awsEnv, timeoutMs: 400_000})
   assert.equal(up.code, 0, up.stdout + up.stderr)
   const calls = spy.calls.get('DescribeInstanceTypes') ?? []
   // 2C4G: one filtered call for both groups; 3C5G: no type of exactly that size, so the listing (one page on moto)

@@ -12,10 +12,10 @@ import os from 'node:os'
 import path from 'node:path'
 import {after, before, test} from 'node:test'
 import {dops} from '../helpers.js'
-import {haveMoto, startFaultProxy, startMoto, type FaultProxy} from './moto.js'
+import {haveMoto, motoAt, startFaultProxy, startMoto, type FaultProxy} from './moto.js'
 
-const port = 25000 + (process.pid % 1000)
-const endpoint = `http://127.0.0.1:${port}`
+// its own base: aws-down.test.ts has 25000
+const {port, endpoint} = motoAt(28000)
 const awsEnv = {AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true'}
 const creds = {accessKeyId: 'testing', secretAccessKey: 'testing'}
 const skip = haveMoto ? false : "moto is not installed (pip install 'moto[server]')"

@@ -10,11 +10,10 @@ import path from 'node:path'
 import {after, before, test} from 'node:test'
 import {answers} from '../../src/providers/local/sandbox.js'
 import {dops, json} from '../helpers.js'
-import {haveMoto, startMoto} from './moto.js'
+import {freePort} from '../monitor/prometheus.js'
+import {haveMoto, motoAt, startMoto} from './moto.js'
 
-// below Linux's ephemeral range (32768+), and apart from aws.test.ts's ports
-const port = 23000 + (process.pid % 1000)
-const endpoint = `http://127.0.0.1:${port}`
+const {port, endpoint} = motoAt(23000)
 const awsEnv = {AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true'}
 let moto: ChildProcess | undefined
 const skip = haveMoto ? false : "moto is not installed (pip install 'moto[server]')"
@@ -49,8 +48,9 @@ test('a state bucket that does not exist: the object, NoSuchBucket and a hint, e
 })
 
 test('a state endpoint nobody answers: the object, the connection error and a hint, exit 4', {skip}, async () => {
-  // a port nobody listens on (moto's, plus one, checked)
-  const closed = port + 1
+  // a port nobody listens on (one the kernel just gave out and took back, checked; not moto's neighbour, which
+  // may be another file's moto)
+  const closed = await freePort()
   assert.equal(await answers('127.0.0.1', closed), false)
   const r = await dops(['env', 'plan'], {cwd: project('dops-state', `http://127.0.0.1:${closed}`), env: awsEnv})
   assert.equal(r.code, 4, r.stdout + r.stderr)

@@ -24,7 +24,7 @@ const TOKEN = 'am-test-token-0123456789'
 const project = mkdtempSync(path.join(os.tmpdir(), 'dops-recover-'))
 cpSync(path.join(ROOT, 'examples/local/app'), path.join(project, 'app'), {recursive: true})
 mkdirSync(path.join(project, 'scripts'))
-writeFileSync(path.join(project, 'scripts/clean.sh'), 'echo "cleaned $ALERT_MOUNTPOINT for $ALERT_ALERTNAME on $DOPS_HOST" > /var/tmp/cleaned\n')
+writeFileSync(path.join(project, 'scripts/clean.sh'), 'echo "cleaned $ALERT_MOUNTPOINT for $ALERT_ALERTNAME on $DOPS_HOST" > /tmp/dops-cleaned\n')
 const planFile = path.join(project, 'dops.yml')
 writeFileSync(
   planFile,
@@ -208,7 +208,7 @@ alerting:
   assert.equal((await amAlert({alertname: 'DiskFull', host: 'web-4', mountpoint: '/var/log'})).status, 200)
   const cleaned = await until('the script ran', async () => (await decisions()).find((d) => d.alert === 'DiskFull' && d.ended), 60_000)
   assert.deepEqual([cleaned.action, cleaned.ended!.outcome], ['run', 'succeeded'], cleaned.ended!.reason)
-  const note = await run(['run', '-H', 'web-4', '--', 'cat /var/tmp/cleaned'])
+  const note = await run(['run', '-H', 'web-4', '--', 'cat /tmp/dops-cleaned'])
   assert.match(note.stdout, /cleaned \/var\/log for DiskFull on web-4/)
 
   // scaling: HighLoad scales web up by one; a second firing inside the cooldown does nothing

@@ -13,7 +13,7 @@ import {BIN} from '../helpers.js'
 import {AWS_TEST_ENV, haveMoto, motoAt, startMoto, TEST_CREDS} from '../env/moto.js'
 import {project, until} from './schedule-helpers.js'
 
-const {port, endpoint} = motoAt(32000)
+const {port, endpoint} = motoAt(29000)
 let moto: ChildProcess | undefined
 const TOKEN = 'sched-test-token-0123456789abcdef'
 before(async () => {

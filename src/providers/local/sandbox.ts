@@ -6,7 +6,7 @@
  */
 import {execFile, spawn, type ChildProcess} from 'node:child_process'
 import {existsSync, openSync, realpathSync} from 'node:fs'
-import {mkdir, open, readFile, rm} from 'node:fs/promises'
+import {mkdir, open, readFile, rm, stat} from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
 import {promisify} from 'node:util'
@@ -117,14 +117,35 @@ export async function claimSlot(owner: number | string = process.pid): Promise<n
       await fh.close()
       return slot
     } catch {
-      const pid = Number((await readFile(file, 'utf8').catch(() => '0')).trim())
-      if (pid && !processAlive(pid) && !(await answers(`127.0.${slot}.2`, 22))) {
-        await rm(file, {force: true})
-        slot--
-      }
+      if (await dropStaleClaim(file, slot)) slot--
     }
   }
   throw new Error(`no free sandbox address range under ${SLOT_DIR}`)
+}
+
+/**
+ * Remove a slot's claim when its owner is gone (no such process, nothing answering on the slot), and say so. Under a
+ * per-slot lock: two claimers that both saw the dead owner would otherwise both remove the file, the second one the
+ * first one's new claim, and both use the slot. A lock left by a claimer killed while holding it goes after 30 s.
+ */
+async function dropStaleClaim(file: string, slot: number): Promise<boolean> {
+  const lock = `${file}.takeover`
+  try {
+    await mkdir(lock)
+  } catch {
+    const made = (await stat(lock).catch(() => undefined))?.mtimeMs
+    if (made !== undefined && Date.now() - made > 30_000) await rm(lock, {recursive: true, force: true})
+    return false
+  }
+  try {
+    // read again under the lock: the file may be a new claim by now (an empty one is being written: not stale)
+    const pid = Number((await readFile(file, 'utf8').catch(() => '0')).trim())
+    if (!pid || processAlive(pid) || (await answers(`127.0.${slot}.2`, 22))) return false
+    await rm(file, {force: true})
+    return true
+  } finally {
+    await rm(lock, {recursive: true, force: true})
+  }
 }
 
 export async function releaseSlot(slot: number): Promise<void> {
