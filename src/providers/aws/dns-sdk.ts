@@ -3,13 +3,10 @@
  * us-east-1, the provider's endpoint and profile) and ELBv2 (the region of an alias's load balancer), one per
  * region, endpoint and profile for the run. API failures become DopsErrors with the provider exit code.
  */
-import {createRequire} from 'node:module'
 import {DopsError} from '../../errors.js'
 import type {ProviderContext} from '../types.js'
 import {apiError} from './sdk.js'
-
-export type R53 = typeof import('@aws-sdk/client-route-53')
-export type Elbv2 = typeof import('@aws-sdk/client-elastic-load-balancing-v2')
+import {elbv2Client, route53Client} from './clients.js'
 
 /** The settings of an aws provider entry that these clients read. */
 export interface AwsSettings {
@@ -20,38 +17,9 @@ export interface AwsSettings {
   dnsTimeout?: string
 }
 
-export interface Route53 {
-  m: R53
-  c: import('@aws-sdk/client-route-53').Route53Client
-}
-export interface Elb {
-  m: Elbv2
-  c: import('@aws-sdk/client-elastic-load-balancing-v2').ElasticLoadBalancingV2Client
-}
-
-const made = new Map<string, unknown>()
-const load = createRequire(import.meta.url)
-
-function cached<T>(key: string, make: () => T): T {
-  if (!made.has(key)) made.set(key, make())
-  return made.get(key) as T
-}
-
-/** Route 53 is global: its API lives in us-east-1 whatever the provider's region. */
-export function route53(s: AwsSettings): Route53 {
-  return cached(JSON.stringify(['r53', s.endpoint ?? '', s.profile ?? '']), () => {
-    const m = load('@aws-sdk/client-route-53') as R53
-    return {m, c: new m.Route53Client({region: 'us-east-1', endpoint: s.endpoint, profile: s.profile, maxAttempts: 8, retryMode: 'standard'})}
-  })
-}
-
-export function elbv2(s: AwsSettings): Elb {
-  const region = s.region ?? process.env.AWS_REGION ?? 'us-east-1'
-  return cached(JSON.stringify(['elbv2', region, s.endpoint ?? '', s.profile ?? '']), () => {
-    const m = load('@aws-sdk/client-elastic-load-balancing-v2') as Elbv2
-    return {m, c: new m.ElasticLoadBalancingV2Client({region, endpoint: s.endpoint, profile: s.profile, maxAttempts: 8, retryMode: 'standard'})}
-  })
-}
+export type {Elbv2 as Elb, Route53} from './clients.js'
+export const route53 = (s: AwsSettings) => route53Client(s)
+export const elbv2 = (s: AwsSettings) => elbv2Client(s)
 
 /** An API call of the DNS records failed: the provider's error (its exit code, the credentials hint), said as DNS's. */
 export function dnsError(what: string, e: unknown): DopsError {

@@ -3,11 +3,11 @@
  * sdk.ts), the provider context of one load balancer (its security group is `dops-<project>-<env>-lb.<name>`, a name
  * no group can have), lookups by the names of elb-names.ts, and not-found errors told apart.
  */
-import {createRequire} from 'node:module'
 import type {ResourceScope} from '../../env/resources.js'
 import {lbProvider} from '../../env/load-balancers.js'
 import type {LoadBalancerSpec} from '../../plan/types.js'
 import type {ProviderContext} from '../types.js'
+import {elbv2Client} from './clients.js'
 import {lbName, targetGroupName} from './elb-names.js'
 import {fail, regionOf, sdk, settingsOf, type Sdk} from './sdk.js'
 
@@ -21,23 +21,11 @@ export interface Elb extends Sdk {
   elb: import('@aws-sdk/client-elastic-load-balancing-v2').ElasticLoadBalancingV2Client
 }
 
-const clients = new Map<string, Promise<Elb>>()
-
 /** The EC2, Auto Scaling and ELBv2 clients for the load balancer's region, endpoint and profile. */
-export function elbSdk(ctx: ProviderContext): Promise<Elb> {
+export async function elbSdk(ctx: ProviderContext): Promise<Elb> {
   const s = settingsOf(ctx)
-  const region = regionOf(ctx)
-  const key = JSON.stringify([region, s.endpoint ?? '', s.profile ?? ''])
-  let made = clients.get(key)
-  if (!made) {
-    made = (async () => {
-      const base = await sdk(ctx)
-      const elbm = createRequire(import.meta.url)('@aws-sdk/client-elastic-load-balancing-v2') as ElbModule
-      return {...base, elbm, elb: new elbm.ElasticLoadBalancingV2Client({region, endpoint: s.endpoint, profile: s.profile, maxAttempts: 8, retryMode: 'standard'})}
-    })()
-    clients.set(key, made)
-  }
-  return made
+  const {m, c} = elbv2Client({region: regionOf(ctx), endpoint: s.endpoint, profile: s.profile})
+  return {...(await sdk(ctx)), elbm: m, elb: c}
 }
 
 /** The provider context of load balancer `lb` (made with the given provider's settings). */

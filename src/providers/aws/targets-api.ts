@@ -3,35 +3,13 @@
  * a target group found by its dops name (cached for the run), what DescribeTargetHealth says of instances, and
  * register/deregister (InvalidTarget on deregister: the target is already out).
  */
-import {createRequire} from 'node:module'
 import {DopsError, ExitCode} from '../../errors.js'
+import {elbv2Client, type ClientSettings, type Elbv2} from './clients.js'
 
-type Elb = typeof import('@aws-sdk/client-elastic-load-balancing-v2')
-export interface ElbApi {
-  m: Elb
-  c: import('@aws-sdk/client-elastic-load-balancing-v2').ElasticLoadBalancingV2Client
-  where: string
-}
+export type ElbApi = Elbv2
+export type ElbSettings = ClientSettings
 
-export interface ElbSettings {
-  region?: string
-  endpoint?: string
-  profile?: string
-}
-
-const clients = new Map<string, ElbApi>()
-
-export function elbApi(settings: ElbSettings): ElbApi {
-  const region = settings.region ?? process.env.AWS_REGION ?? 'us-east-1'
-  const key = JSON.stringify([region, settings.endpoint ?? '', settings.profile ?? ''])
-  let api = clients.get(key)
-  if (!api) {
-    const m = createRequire(import.meta.url)('@aws-sdk/client-elastic-load-balancing-v2') as Elb
-    api = {m, c: new m.ElasticLoadBalancingV2Client({region, endpoint: settings.endpoint, profile: settings.profile, maxAttempts: 8, retryMode: 'standard'}), where: key}
-    clients.set(key, api)
-  }
-  return api
-}
+export const elbApi = (settings: ElbSettings): ElbApi => elbv2Client(settings)
 
 /** An API failure as a provider error naming what was being done. */
 export function elbError(what: string, e: unknown): DopsError {
