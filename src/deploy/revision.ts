@@ -211,10 +211,21 @@ function stripPrefix(entries: RevisionEntry[]): {entries: RevisionEntry[]; prefi
   return {prefix, entries: entries.filter((e) => e.path.startsWith(prefix)).map((e) => ({...e, path: e.path.slice(prefix.length)}))}
 }
 
+/**
+ * A mode as a bundle keeps it: dops bundles are portable tars, which drop group and other write bits and keep the
+ * owner's read and write (node-tar's modeFix), so a directory checked out with umask 002 (files 0664) has the id of
+ * its own bundle and of the same files checked out with umask 022.
+ */
+export function portableMode(mode: number, type: RevisionEntry['type']): number {
+  let m = ((mode & 0o777) | 0o600) & ~0o22
+  if (type === 'dir') m |= ((m & 0o444) >> 2) & 0o111
+  return m
+}
+
 export function revisionId(entries: Iterable<RevisionEntry>): string {
   const h = createHash('sha256')
   for (const e of [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
-    h.update(`${e.type} ${e.path} ${(e.mode & 0o777).toString(8)} ${e.sha256 ?? e.linkTarget ?? ''}\n`)
+    h.update(`${e.type} ${e.path} ${portableMode(e.mode, e.type).toString(8)} ${e.sha256 ?? e.linkTarget ?? ''}\n`)
   }
   return h.digest('hex')
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
-import {cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {test} from 'node:test'
@@ -48,6 +48,24 @@ z.close()`, zipFile, sample])
   // every archive form bundles, for a deploy, to the same content
   const {bundleRevision} = await import('../../src/deploy/prepare.js')
   for (const f of [zipFile, tarFile, b.file]) assert.equal((await bundleRevision(f, path.join(dir, 'cache'))).id, fromDir.id, f)
+})
+
+test('a checkout made with umask 002 (group-writable files) has the id of its bundle and of the same files made with umask 022', async () => {
+  const dir = tmp()
+  const copy = path.join(dir, 'sample-app')
+  cpSync(sample, copy, {recursive: true})
+  const widen = (p: string) => {
+    const st = statSync(p)
+    chmodSync(p, (st.mode & 0o777) | 0o020)
+    if (st.isDirectory()) for (const n of readdirSync(p)) widen(path.join(p, n))
+  }
+  widen(copy)
+  assert.equal(statSync(path.join(copy, 'appspec.yml')).mode & 0o777, 0o664, 'the copy is group-writable')
+  const id = (await openRevision(copy)).id
+  const b = await bundleDirectory(copy, {cwd: dir})
+  assert.equal(b.id, id)
+  assert.equal((await openRevision(b.file)).id, id, 'the bundle (modes 0644) has the directory\'s id')
+  assert.equal(id, (await openRevision(sample)).id, 'the same files with 0644 modes')
 })
 
 test('an archive entry escaping the revision is refused', async () => {
