@@ -16,7 +16,7 @@ import {AWS_TEST_ENV, haveMoto, motoAt, startMoto, TEST_CREDS} from '../env/moto
 import type {DeployReport} from '../../src/deploy/deploy-job.js'
 import type {BundlePushReport} from '../../src/revisions/jobs.js'
 
-const {port, endpoint: motoEndpoint} = motoAt(48000)
+const {port, endpoint: motoEndpoint} = motoAt(12000)
 const BUCKET = 'dops-pull-test'
 const skip = haveMoto ? false : 'moto_server is not installed'
 const N = 3

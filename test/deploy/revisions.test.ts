@@ -17,7 +17,7 @@ import type {DeployReport} from '../../src/deploy/deploy-job.js'
 import type {BundlePushReport} from '../../src/revisions/jobs.js'
 import type {RevisionList} from '../../src/revisions/list.js'
 
-const {port, endpoint} = motoAt(47000)
+const {port, endpoint} = motoAt(11000)
 const BUCKET = 'dops-revs-test'
 const skip = haveMoto ? false : 'moto_server is not installed'
 let moto: ChildProcess | undefined

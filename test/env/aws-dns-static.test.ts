@@ -14,7 +14,7 @@ import {after, before, test} from 'node:test'
 import {dops} from '../helpers.js'
 import {AWS_TEST_ENV, haveMoto, motoAt, startMoto, TEST_CREDS} from './moto.js'
 
-const {port, endpoint} = motoAt(59000)
+const {port, endpoint} = motoAt(18000)
 const skip = haveMoto ? false : "moto is not installed (pip install 'moto[server]')"
 let moto: ChildProcess | undefined
 const dirs: string[] = []

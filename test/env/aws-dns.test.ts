@@ -14,7 +14,7 @@ import {lbName} from '../../src/providers/aws/elb-names.js'
 import {dops} from '../helpers.js'
 import {AWS_TEST_ENV, haveMoto, motoAt, startMoto, TEST_CREDS} from './moto.js'
 
-const {port, endpoint, ec2} = motoAt(57000)
+const {port, endpoint, ec2} = motoAt(15000)
 const skip = haveMoto ? false : "moto is not installed (pip install 'moto[server]')"
 let moto: ChildProcess | undefined
 let ami: string

@@ -15,7 +15,7 @@ import {lbName, targetGroupName} from '../../src/providers/aws/elb-names.js'
 import {dops} from '../helpers.js'
 import {AWS_TEST_ENV, haveMoto, motoAt, startMoto, TEST_CREDS} from './moto.js'
 
-const {port, endpoint, ec2, asg} = motoAt(53000)
+const {port, endpoint, ec2, asg} = motoAt(13000)
 const skip = haveMoto ? false : "moto is not installed (pip install 'moto[server]')"
 let moto: ChildProcess | undefined
 let ami: string

@@ -16,7 +16,7 @@ import {AWS_TEST_ENV, haveMoto, motoAt, startMoto, TEST_CREDS} from './moto.js'
 import {cleanUpLocalEnv} from './local-cleanup.js'
 import {localEnvRoot} from '../../src/providers/local/provider.js'
 
-const {port, endpoint} = motoAt(38000)
+const {port, endpoint} = motoAt(10000)
 let moto: ChildProcess | undefined
 let project: string
 const ami: Record<string, string> = {}
