@@ -72,14 +72,14 @@ export const TEST_CREDS = {accessKeyId: 'testing', secretAccessKey: 'testing'}
 
 /**
  * A test file's moto: its port, endpoint, and SDK clients to inspect it. Each test file has a base of its own (a
- * multiple of 1000 from 10000 to 31000 (its ports stay below the kernel's range for outgoing connections, 32768 and up, where a connection may hold the port moto wants) that no other file uses: `grep -rn "motoAt(" test bench`;
+ * multiple of 1000 from 10000 to 31000 (its ports stay below the ephemeral port range, 32768 and up, where an outgoing connection may hold the port moto wants) that no other file uses: `grep -rn "motoAt(" test bench`;
  * test/unit/isolation.test.ts checks), so files running at the same time never share a port; the pid part keeps two
  * runs of one file on this machine (another checkout's) apart. Prefer a base below 32000: ports from 32768 up are
  * Linux's ephemeral range, where the kernel also picks the ports of `listen(0)` and outgoing connections, so one there
  * may be taken by chance (startMoto then fails saying so).
  */
 export function motoAt(base: number) {
-  if (!Number.isInteger(base) || base % 1000 !== 0 || base < 10_000 || base > 31_000) throw new Error(`motoAt(${base}): the base must be a multiple of 1000 from 10000 to 31000 (its ports stay below the kernel's range for outgoing connections, 32768 and up, where a connection may hold the port moto wants)`)
+  if (!Number.isInteger(base) || base % 1000 !== 0 || base < 10_000 || base > 31_000) throw new Error(`motoAt(${base}): the base must be a multiple of 1000 from 10000 to 31000 (its ports stay below the ephemeral port range, 32768 and up, where an outgoing connection may hold the port moto wants)`)
   const port = base + (process.pid % 1000)
   const endpoint = `http://127.0.0.1:${port}`
   const ec2 = async () => {

@@ -19,14 +19,14 @@ function sources(dir: string): string[] {
 const files = [...sources(path.join(ROOT, 'test')), ...sources(path.join(ROOT, 'bench'))].map((f) => ({file: path.relative(ROOT, f), text: readFileSync(f, 'utf8')}))
 const mine = (f: string) => f === 'test/env/moto.ts' || f === 'test/unit/isolation.test.ts'
 
-test('each moto has a base of its own: motoAt(N), N a multiple of 1000 from 10000 to 31000 (its ports stay below the kernel's range for outgoing connections, 32768 and up, where a connection may hold the port moto wants), used by one file only', () => {
+test('each moto has a base of its own: motoAt(N), N a multiple of 1000 from 10000 to 31000 (its ports stay below the ephemeral port range, 32768 and up, where an outgoing connection may hold the port moto wants), used by one file only', () => {
   const byBase = new Map<number, string[]>()
   const problems: string[] = []
   for (const {file, text} of files.filter((f) => !mine(f.file))) {
     const bases = [...text.matchAll(/motoAt\(\s*([^)]*?)\s*\)/g)].map((m) => m[1]!)
     for (const b of new Set(bases)) {
       const n = Number(b.replace(/_/g, ''))
-      if (!/^[\d_]+$/.test(b) || n % 1000 !== 0 || n < 10_000 || n > 31_000) problems.push(`${file}: motoAt(${b}): the base must be a literal multiple of 1000 from 10000 to 31000 (its ports stay below the kernel's range for outgoing connections, 32768 and up, where a connection may hold the port moto wants)`)
+      if (!/^[\d_]+$/.test(b) || n % 1000 !== 0 || n < 10_000 || n > 31_000) problems.push(`${file}: motoAt(${b}): the base must be a literal multiple of 1000 from 10000 to 31000 (its ports stay below the ephemeral port range, 32768 and up, where an outgoing connection may hold the port moto wants)`)
       else byBase.set(n, [...(byBase.get(n) ?? []), file])
     }
     if (file.startsWith('test/') && /startMoto\(/.test(text) && !bases.length) problems.push(`${file}: starts a moto on a port not from motoAt(base)`)
