@@ -4,7 +4,10 @@
  * region-specific values such as `instance.image`), built with the target's provider: the override's own
  * `provider`, else the target environment's `provider`, else the source group's. Groups only the target lists are
  * kept as they are. Environment settings (vars, ssh) are the source's with the target's over them; load balancers
- * and DNS are the target's when it has them, else the source's (a drill builds no DNS: its names are the live ones).
+ * are the target's when it has them, else the source's (their names carry the environment). DNS is only the
+ * target's own `dns:`, never the source's (its records are the source's state's); a drill builds none (its names are
+ * the live ones). A group's listed hosts or inventory are only the target's own: the source's machines are never
+ * part of the target.
  */
 import type {EnvironmentSpec, GroupSpec, LoadedPlan, Plan} from '../plan/types.js'
 
@@ -35,8 +38,24 @@ export function targetProvider(plan: Plan, n: RestoreNames, group: string): stri
   return target?.groups?.[group]?.provider ?? target?.provider ?? src?.provider ?? plan.environments?.[n.source]?.provider
 }
 
-function providerType(plan: Plan, name: string | undefined): string {
+export function providerType(plan: Plan, name: string | undefined): string {
   return name === undefined ? 'static' : (plan.providers?.[name]?.type ?? name)
+}
+
+/** The source's groups a restore would build as static without hosts of the target's own (refused). */
+export function unownedStatic(plan: Plan, n: RestoreNames): string[] {
+  const over = plan.environments?.[n.target]?.groups ?? {}
+  return Object.keys(plan.environments?.[n.source]?.groups ?? {}).filter((g) => providerType(plan, targetProvider(plan, n, g)) === 'static' && !over[g]?.hosts && !over[g]?.inventory)
+}
+
+/** What the report says about what a restore does not take from the source. */
+export function restoreNotes(plan: Plan, n: RestoreNames): string[] {
+  const source = plan.environments?.[n.source]
+  const target = plan.environments?.[n.target]
+  if (!source?.dns) return []
+  if (n.drill) return [`DNS: a drill builds no records (${n.source}'s names are live ones)`]
+  if (target?.dns) return [`DNS: ${n.target}'s own \`dns:\` is built; ${n.source}'s records stay ${n.source}'s`]
+  return [`DNS: ${n.source}'s records are not rebuilt (they are ${n.source}'s, in its state); set environments.${n.target}.dns to build ${n.target}'s own`]
 }
 
 /** One group of the target: the source's, the override merged over it, the target's provider. */
@@ -47,11 +66,11 @@ export function deriveGroup(plan: Plan, n: RestoreNames, group: string): GroupSp
   const merged = mergeDeep<GroupSpec>(src, over)
   const provider = targetProvider(plan, n, group)
   const out: GroupSpec = {...merged, ...(provider ? {provider} : {})}
-  // a static group rebuilt by a provider: its listed hosts are the source's machines, not the target's
-  if (providerType(plan, provider) !== 'static') {
-    if (!over?.hosts) delete out.hosts
-    if (!over?.inventory) delete out.inventory
-  }
+  // the source's listed hosts (or inventory) are its machines, never the target's: a restore keeps only the
+  // target's own (a static group without them is refused by restore-checks.ts staticProblems)
+  if (!over?.hosts) delete out.hosts
+  if (over?.inventory) out.inventory = over.inventory
+  else delete out.inventory
   return out
 }
 
@@ -72,8 +91,8 @@ export function deriveEnvironment(plan: Plan, n: RestoreNames): EnvironmentSpec 
   }
   const lbs = target.loadBalancers ?? source.loadBalancers
   if (lbs) out.loadBalancers = lbs
-  const dns = target.dns ?? source.dns
-  if (dns && !n.drill) out.dns = dns
+  // DNS records belong to the state of the environment that made them: a restore builds only the target's own
+  if (target.dns && !n.drill) out.dns = target.dns
   return out
 }
 

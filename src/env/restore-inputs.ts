@@ -5,7 +5,7 @@
  */
 import {DopsError, ExitCode, InvalidInputError, type Problem} from '../errors.js'
 import type {LoadedPlan} from '../plan/types.js'
-import {regionProblems} from '../plan/restore-checks.js'
+import {regionProblems, staticProblems} from '../plan/restore-checks.js'
 import {closest} from '../plan/suggest.js'
 import {formatPath, locate} from '../plan/yaml-source.js'
 import {openState} from '../state/backend.js'
@@ -49,7 +49,7 @@ export async function restoreInputs(o: {source: TargetSource; target: string; fr
   if (o.drill && envs[name]) throw new InvalidInputError(`a drill builds environment ${name}, but the plan has an environment of that name: rename it`, [located(['environments', name], 'a drill of `' + o.target + '` builds an environment of this name')])
   const names: RestoreNames = {source: from, target: o.target, name, drill: o.drill}
 
-  const problems: Problem[] = [...regionProblems(loaded.plan, names, loaded.source)]
+  const problems: Problem[] = [...staticProblems(loaded.plan, names, loaded.source), ...regionProblems(loaded.plan, names, loaded.source)]
   const derived = derivePlan(loaded, names)
   const groups = derived.plan.environments![name]!.groups ?? {}
   // the source's hosts as its state records them (a lost region's state may be unreadable: its plan's counts then)

@@ -14,6 +14,7 @@ import type {TransportSettings} from '../transport/factory.js'
 import {envUp, type EnvReport} from './env-job.js'
 import {tearDownDrill, type DrillTeardown} from './restore-drill.js'
 import {hookRunner, type HookResult} from './restore-hooks.js'
+import {restoreNotes} from './restore-derive.js'
 import {restoreInputs} from './restore-inputs.js'
 import {desiredFrom, type SourceRevision} from './restore-revisions.js'
 import {verifyRestore, type Verified} from './restore-verify.js'
@@ -57,6 +58,8 @@ export interface RestoreReport {
   countsFrom: Record<string, 'state' | 'plan'>
   revisions: SourceRevision[]
   hooks: HookResult[]
+  /** what the restore does not take from the source, and why (DNS records are the source's) */
+  notes: string[]
   up?: EnvReport
   verify?: Verified
   teardown?: DrillTeardown
@@ -82,7 +85,8 @@ export async function envRestore(p: RestoreParams): Promise<RestoreReport> {
   checked(`${Object.entries(inputs.counts).map(([g, n]) => `${g}=${n}`).join(' ') || 'no provider-made group'}; ${inputs.revisions.map((r) => `${r.app}@${r.id}`).join(' ') || 'no app'}`)
   const {names} = inputs
   const phases: RestorePhases = {check: since(t0), plan: 0, provision: 0, bootstrap: 0, hooks: 0, deploy: 0, events: 0, verify: 0, teardown: 0, total: 0}
-  const report: RestoreReport = {project: inputs.loaded.plan.project, source: names.source, target: names.target, env: names.name, drill: !!p.drill, counts: inputs.counts, countsFrom: inputs.countsFrom, revisions: inputs.revisions, hooks: [], phases, exitCode: ExitCode.OK}
+  const report: RestoreReport = {project: inputs.loaded.plan.project, source: names.source, target: names.target, env: names.name, drill: !!p.drill, counts: inputs.counts, countsFrom: inputs.countsFrom, revisions: inputs.revisions, hooks: [], notes: restoreNotes(inputs.loaded.plan, names), phases, exitCode: ExitCode.OK}
+  for (const message of report.notes) p.reporter?.({type: 'warning', message})
   const hooks = hookRunner({hooks: inputs.hooks, source: inputs.source, connection: p.connection, restoredFrom: names.source, reporter: p.reporter})
   try {
     const up = await envUp({source: inputs.source, connection: p.connection, scale: inputs.counts, revisions: desiredFrom(inputs.revisions), afterPrepare: (g) => hooks.after(g), yes: p.yes || p.drill, confirm: p.confirm, reporter: p.reporter, stopSignal: p.stopSignal}).finally(() =>

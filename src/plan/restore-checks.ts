@@ -4,7 +4,7 @@
  * `env restore` creates anything: every missing one is listed at once, located at the target environment).
  */
 import type {Problem} from '../errors.js'
-import {deriveEnvironment, type RestoreNames} from '../env/restore-derive.js'
+import {deriveEnvironment, unownedStatic, type RestoreNames} from '../env/restore-derive.js'
 import {closest} from './suggest.js'
 import type {Plan} from './types.js'
 import {formatPath, locate, type PathSegment, type YamlSource} from './yaml-source.js'
@@ -110,4 +110,17 @@ export function regionProblems(plan: Plan, n: RestoreNames, source: YamlSource):
     }
   }
   return problems
+}
+
+/**
+ * The source's static groups (listed hosts or an inventory: the source's own machines) that the target does not
+ * override with its own hosts, inventory or a provider: a restore or a drill never touches the source's machines, so
+ * each is one problem, located at the target's entry for the group (else the target environment).
+ */
+export function staticProblems(plan: Plan, n: RestoreNames, source: YamlSource): Problem[] {
+  const target = obj(obj(plan.environments)[n.target])
+  return unownedStatic(plan, n).map((g) => {
+    const path: PathSegment[] = ['environments', n.target, ...(obj(target.groups)[g] ? ['groups', g] : Object.hasOwn(target, 'groups') ? ['groups'] : [])]
+    return {file: source.file, ...locate(source, path, true), path: formatPath(['environments', n.target, 'groups', g, 'hosts']), message: `group ${g} of ${n.source} is static (its hosts are ${n.source}'s machines, which a restore never touches): ${n.target} needs its own hosts or a provider for it`, suggestion: `set environments.${n.target}.groups.${g}.hosts (or .provider), or environments.${n.target}.provider`}
+  })
 }

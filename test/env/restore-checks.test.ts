@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import {existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, test} from 'node:test'
-import {deriveEnvironment, mergeDeep} from '../../src/env/restore-derive.js'
+import {deriveEnvironment, mergeDeep, restoreNotes, unownedStatic} from '../../src/env/restore-derive.js'
 import type {Plan} from '../../src/plan/types.js'
 import {regionProblems} from '../../src/plan/restore-checks.js'
 import {parseYamlSource} from '../../src/plan/yaml-source.js'
@@ -149,4 +149,58 @@ environments:
   assert.deepEqual(fromLocal.map((x) => `${x.path}@${x.line}`), ['environments.cloud.groups.web.instance.image@15'])
   assert.match(fromLocal[0]!.message, /the source has none/)
   assert.deepEqual(regionProblems(p, {source: 'prod', target: 'copy', name: 'copy'}, source), [], 'another provider entry in the same region')
+})
+
+test('a restore never takes the source\'s machines nor its DNS records (load balancers are inherited)', () => {
+  const p = {
+    version: 1,
+    project: 'p',
+    providers: {box: {type: 'local'}},
+    environments: {
+      prod: {dns: {zone: 'example.com', records: [{name: 'www', type: 'A', values: ['1.2.3.4']}]}, loadBalancers: {web: {provider: 'box'}}, groups: {db: {hosts: ['10.0.0.1'], inventory: {path: 'inv.yml', group: 'db'}}, cache: {hosts: ['10.0.0.2']}, web: {provider: 'box', instance: {count: 1}}}},
+      dr: {groups: {db: {inventory: {path: 'dr.yml'}}, cache: {provider: 'static'}}},
+      dr2: {dns: {zone: 'example.org', records: []}, groups: {db: {hosts: ['10.9.0.1']}, cache: {provider: 'box'}}},
+    },
+  } as unknown as Plan
+  const dr = deriveEnvironment(p, {source: 'prod', target: 'dr', name: 'dr'})
+  assert.deepEqual(dr.groups!.db, {inventory: {path: 'dr.yml'}}, 'the target\'s inventory, not merged with the source\'s hosts or inventory')
+  assert.equal(dr.groups!.cache!.hosts, undefined, 'a static group the target does not give hosts keeps none of the source\'s')
+  assert.equal(dr.dns, undefined, 'the source\'s records are not inherited')
+  assert.deepEqual(dr.loadBalancers, {web: {provider: 'box'}}, 'load balancers are inherited (their names carry the environment)')
+  assert.deepEqual(unownedStatic(p, {source: 'prod', target: 'dr', name: 'dr'}), ['cache'])
+  assert.match(restoreNotes(p, {source: 'prod', target: 'dr', name: 'dr'})[0]!, /prod's records are not rebuilt.*set environments\.dr\.dns/)
+  const dr2 = deriveEnvironment(p, {source: 'prod', target: 'dr2', name: 'dr2'})
+  assert.deepEqual(dr2.groups!.db!.hosts, ['10.9.0.1'])
+  assert.equal(dr2.groups!.db!.inventory, undefined)
+  assert.deepEqual(dr2.dns, {zone: 'example.org', records: []}, 'the target\'s own dns')
+  assert.deepEqual(unownedStatic(p, {source: 'prod', target: 'dr2', name: 'dr2'}), [])
+  assert.equal(deriveEnvironment(p, {source: 'prod', target: 'dr2', name: 'drill-dr2', drill: true}).dns, undefined, 'a drill builds no DNS')
+})
+
+test('env restore and --drill refuse a static source group the target does not override, with the region values, nothing created', async () => {
+  writeFileSync(
+    path.join(project, 'dops.yml'),
+    `version: 1
+project: p
+providers:
+  east: {type: aws, region: us-east-1}
+  west: {type: aws, region: us-west-2}
+environments:
+  prod:
+    groups:
+      db: {hosts: [127.0.0.1]}
+      web: {provider: east, instance: {count: 1, image: ami-0123}}
+  dr:
+    groups:
+      web: {provider: west}
+`,
+  )
+  for (const args of [[], ['--drill']]) {
+    const res = await run(['env', 'restore', 'dr', '--from', 'prod', ...args, '--json'])
+    assert.equal(res.code, 2, res.stdout + res.stderr)
+    const problems = json<Problems>(res).error.problems
+    assert.deepEqual(problems.map((x) => `${x.path}@${x.line}`).sort(), ['environments.dr.groups.db.hosts@12', 'environments.dr.groups.web.instance.image@13'])
+    assert.match(problems.find((x) => x.path!.endsWith('db.hosts'))!.message, /group db of prod is static .*dr needs its own hosts or a provider/)
+  }
+  for (const env of ['dr', 'drill-dr']) assert.ok(!existsSync(path.join(project, `.dops/state/p-${env}.json`)), `no state for ${env}`)
 })

@@ -119,7 +119,16 @@ test('env restore builds copy from local: its counts, its revision (not the work
   assert.equal(again.up!.changed, false)
 })
 
+/** What dops keeps about the source (and the restored copy): a drill must change none of it. */
+function kept(): Record<string, string> {
+  const dops = path.join(project, '.dops')
+  const files = [...['local', 'copy'].map((e) => `state/${PROJECT}-${e}.json`), ...['deployments', 'monitoring'].flatMap((d) => readdirSync(path.join(dops, d)).map((f) => `${d}/${f}`))]
+  return Object.fromEntries(files.filter((f) => existsSync(path.join(dops, f))).map((f) => [f, readFileSync(path.join(dops, f), 'utf8')]))
+}
+
 test('a drill builds drill-copy, verifies it and leaves nothing behind', async () => {
+  const before = kept()
+  assert.ok(Object.keys(before).some((f) => f.startsWith('monitoring/')) && before[`state/${PROJECT}-local.json`], Object.keys(before).join(', '))
   const res = await run(['env', 'restore', 'copy', '--drill', '--json'])
   assert.equal(res.code, 0, res.stdout.slice(-3000) + res.stderr.slice(-2000))
   const r = json<RestoreReport>(res)
@@ -133,8 +142,11 @@ test('a drill builds drill-copy, verifies it and leaves nothing behind', async (
   assert.deepEqual(readdirSync(path.join(project, '.dops/monitoring')).filter((f) => f.includes('drill')), [], 'no monitoring target file')
   const records = readdirSync(path.join(project, '.dops/deployments')).filter((f) => readFileSync(path.join(project, '.dops/deployments', f), 'utf8').includes('"env": "drill-copy"'))
   assert.deepEqual(records, [], 'no deployment record of the drill')
-  // the restored environment is untouched by the drill
+  // the source and the restored environment are untouched by the drill: states, deployment records, monitoring
+  // target files, and what their load balancers serve
+  assert.deepEqual(kept(), before)
   assert.match(await get(`http://${await lbOf('copy')}:8080/`), /revision B/)
+  assert.match(await get(`http://${await lbOf('local')}:8080/`), /revision B/)
 })
 
 test('later commands know the restored groups: env down -e copy removes its 5 hosts', async () => {
