@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {checkTraffic, resourceScope, trafficLabel} from '../../src/deploy/traffic.js'
 import {parsePlan} from '../../src/plan/load.js'
-import {DEFAULT_TRAFFIC_TIMEOUT_MS, trafficTimeoutMs} from '../../src/providers/aws/targets.js'
+import {trafficTimeoutMs} from '../../src/providers/aws/targets.js'
 import {healthText, isIn, isOut, lbProviderName, locateTargetGroup, membershipChanges, pollDelay} from '../../src/providers/aws/targets-logic.js'
 import type {EnvironmentSpec} from '../../src/plan/types.js'
 
@@ -77,6 +77,8 @@ test('labels and checks of an app\'s traffic; the timeout is the longest of the 
   assert.deepEqual(s.provider('cloud'), {name: 'cloud', type: 'aws', settings: {type: 'aws', region: 'eu-west-1'}})
   assert.equal(s.provider('static').type, 'static')
   assert.equal(trafficTimeoutMs(s, 'web-80'), 120_000)
-  assert.equal(trafficTimeoutMs(s, 'elsewhere'), DEFAULT_TRAFFIC_TIMEOUT_MS)
+  // no timeout given: the deregistration delay (AWS default 300 s) and a minute, so draining cannot race the timeout
+  assert.equal(trafficTimeoutMs(s, 'elsewhere'), 360_000)
+  assert.equal(trafficTimeoutMs(s, 'elsewhere', 30_000), 90_000)
   assert.equal(trafficTimeoutMs(resourceScope(plan('{targetGroup: web-80}'), 'prod'), 'web-80'), 90_000)
 })
