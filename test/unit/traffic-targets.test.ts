@@ -63,7 +63,7 @@ test('membership changes: register the missing, deregister the gone; after a fir
 const plan = (traffic: string) =>
   parsePlan(
     '/nowhere/dops.yml',
-    `version: 1\nproject: p\nproviders:\n  cloud: {type: aws, region: eu-west-1}\napps:\n  web:\n    source: ./app\n    traffic: ${traffic}\n  other:\n    source: ./app\n    traffic: {targetGroup: web-80, timeout: 90s}\nenvironments:\n  prod:\n    loadBalancers:\n      front:\n        listeners: [{port: 80, targets: web-80}]\n        targetGroups:\n          web-80: {group: web, port: 80}\n    groups:\n      web: {provider: cloud, apps: [web], instance: {count: 1}}\n      lb: {hosts: [a]}\n`,
+    `version: 1\nproject: p\nproviders:\n  cloud: {type: aws, region: eu-west-1}\napps:\n  web:\n    source: ./app\n    traffic: ${traffic}\n  other:\n    source: ./app\n    traffic: {targetGroup: web-80, timeout: 90s}\nenvironments:\n  prod:\n    loadBalancers:\n      front:\n        listeners: [{port: 80, targets: web-80}]\n        targetGroups:\n          web-80: {group: web, port: 80, deregistrationDelay: 30s}\n    groups:\n      web: {provider: cloud, apps: [web], instance: {count: 1}}\n      lb: {hosts: [a]}\n`,
   ).loaded
 
 test('labels and checks of an app\'s traffic; the timeout is the longest of the apps on the target group', () => {
