@@ -91,6 +91,9 @@ test('a target group this process deleted, its load balancer recorded: BlockTraf
   const host = {name: inst.name, group: 'web'} as unknown as Host
   const api = elbApi(s.provider('aws').settings as never)
   const own = (await findTargetGroup(api, OWN()))!
+  const {m, c} = await elb()
+  const lbArn = (await c.send(new m.DescribeLoadBalancersCommand({Names: [lbName(P, 'prod', 'front')]}))).LoadBalancers![0]!.LoadBalancerArn!
+  for (const l of (await c.send(new m.DescribeListenersCommand({LoadBalancerArn: lbArn}))).Listeners ?? []) await c.send(new m.DeleteListenerCommand({ListenerArn: l.ListenerArn}))
   await deleteTgs(lbCtx(s, 'front', s.provider('aws').settings), await elbSdk(lbCtx(s, 'front', s.provider('aws').settings)), [own.arn])
   assert.equal(await findTargetGroup(api, OWN()), undefined, 'the deleted group is not served from the cache')
   const why = await (await targetTraffic(s, 'site', st)).block(host)
