@@ -96,6 +96,21 @@ export async function findTg(ctx: ProviderContext, s: Elb, tg: string): Promise<
   return own ?? passing
 }
 
+export const MAX_PAGES = 50
+
+/** Every page of a listing; more than MAX_PAGES is an error (dops does not decide what to delete from part of a list). */
+export async function pages<T>(ctx: ProviderContext, what: string, call: (marker?: string) => Promise<{items: T[]; next?: string}>): Promise<T[]> {
+  const out: T[] = []
+  let marker: string | undefined
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const r = await call(marker).catch((e) => fail(ctx, what, e))
+    out.push(...r.items)
+    marker = r.next
+    if (!marker) return out
+  }
+  return fail(ctx, what, new Error(`more than ${MAX_PAGES} pages of results; stopped rather than act on part of the list`))
+}
+
 export const awsTags = (t: Record<string, string>) => Object.entries(t).map(([Key, Value]) => ({Key, Value}))
 
 /** ARNs among `arns` whose tags say they are the environment's (dops:project, dops:env); by 20s, as the API takes. */

@@ -10,7 +10,7 @@ import type {LoadBalancerSpec} from '../../plan/types.js'
 import type {ProviderContext} from '../types.js'
 import {desiredTg, healthDiff, healthParams, mustReplace, type DesiredTg} from './elb-desired.js'
 import {lbTags} from './elb-names.js'
-import {awsTags, findTgs, lbOf, tgNames, type Elb, type TargetGroup} from './elb-sdk.js'
+import {awsTags, findTgs, lbOf, pages, tgNames, type Elb, type TargetGroup} from './elb-sdk.js'
 import {fail, nameOf} from './sdk.js'
 import {forgetTargetGroupArns} from './targets-api.js'
 
@@ -161,8 +161,11 @@ export async function deleteTgs(ctx: ProviderContext, s: Elb, arns: string[]): P
   if (!arns.length) return
   // a deploy later in this run must not find a deleted group in the cache of target registration
   forgetTargetGroupArns(arns)
-  const r = await s.asg.send(new s.asgm.DescribeAutoScalingGroupsCommand({Filters: [{Name: 'tag:dops:project', Values: [ctx.project]}, {Name: 'tag:dops:env', Values: [ctx.env]}]})).catch((e) => fail(ctx, 'DescribeAutoScalingGroups', e))
-  for (const g of r.AutoScalingGroups ?? []) for (const arn of arns) if (g.TargetGroupARNs?.includes(arn)) await detachFromAsg(ctx, s, g.AutoScalingGroupName!, arn)
+  const asgs = await pages(ctx, 'DescribeAutoScalingGroups', async (NextToken) => {
+    const r = await s.asg.send(new s.asgm.DescribeAutoScalingGroupsCommand({Filters: [{Name: 'tag:dops:project', Values: [ctx.project]}, {Name: 'tag:dops:env', Values: [ctx.env]}], NextToken}))
+    return {items: r.AutoScalingGroups ?? [], next: r.NextToken}
+  })
+  for (const g of asgs) for (const arn of arns) if (g.TargetGroupARNs?.includes(arn)) await detachFromAsg(ctx, s, g.AutoScalingGroupName!, arn)
   for (const arn of arns) {
     await s.elb.send(new s.elbm.DeleteTargetGroupCommand({TargetGroupArn: arn})).catch((e: {name?: string}) => /TargetGroupNotFound/.test(String(e.name)) || fail(ctx, 'DeleteTargetGroup', e))
   }
