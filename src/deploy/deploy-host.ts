@@ -13,7 +13,7 @@ import {CONFLICT_EXIT} from './steps/install-script.js'
 import {parseMarker} from './steps/markers.js'
 import {buildHasRevision, buildReceiveRevision, CHECKSUM_EXIT} from './steps/upload.js'
 import {buildPrune} from './steps/prune.js'
-import {curlConfig, DOWNLOAD_EXIT, pullReceiveLine, scrubPresigned} from './pull.js'
+import {curlConfig, currentPullUrl, DOWNLOAD_EXIT, pullReceiveLine, scrubPresigned} from './pull.js'
 import {shQuote} from '../transport/remote-command.js'
 import {PREVIOUS_REVISION_EVENTS} from './appspec/types.js'
 
@@ -234,8 +234,9 @@ export async function stageRevision(conn: Connection, layout: HostLayout, rev: P
   if (has.exitCode !== 0) return {uploaded: false, exitCode: has.exitCode, stderr: has.stderr, error: `cannot inspect ${layout.root}: ${has.stderr.trim() || `exit ${has.exitCode}`}`}
   if (has.stdout.trim() === 'have') return {uploaded: false}
   // distribution: pull: the host downloads the bundle itself, the pre-signed URL on curl's stdin
-  const up = await conn.exec(wrap(buildReceiveRevision(layout, rev.id, rev.sha256, rev.hookScripts, rev.pull && pullReceiveLine(rev.pull.timeoutSec))), {stdin: rev.pull ? curlConfig(rev.pull.url) : rev.bundle, signal: opts.signal})
-  const stderr = scrubPresigned(up.stderr, rev.pull?.url)
+  const url = rev.pull && (await currentPullUrl(rev.pull))
+  const up = await conn.exec(wrap(buildReceiveRevision(layout, rev.id, rev.sha256, rev.hookScripts, rev.pull && pullReceiveLine(rev.pull.timeoutSec))), {stdin: url ? curlConfig(url) : rev.bundle, signal: opts.signal})
+  const stderr = scrubPresigned(up.stderr, url)
   if (up.exitCode !== 0) return {uploaded: false, exitCode: up.exitCode, stderr, error: receiveError(up.exitCode, stderr, !!rev.pull)}
   return {uploaded: true}
 }

@@ -32,7 +32,21 @@ export interface PreparedRevision {
   install: string
   warnings: Problem[]
   /** distribution: pull: hosts download the bundle from this pre-signed URL (a secret: never shown or recorded) */
-  pull?: {url: string; timeoutSec: number}
+  pull?: PullUrl
+}
+
+/**
+ * A pull deploy's pre-signed URL: valid until `expiresAt` (ms); `resign` makes a new one (pull.ts currentPullUrl asks
+ * for it when the URL would expire before a download could finish, so a long deploy never hands out a dead URL).
+ */
+export interface PullUrl {
+  url: string
+  timeoutSec: number
+  expiresAt?: number
+  /** how long each signed URL is valid, seconds */
+  validSec?: number
+  resign?: () => Promise<{url: string; expiresAt: number}>
+  resigning?: Promise<void>
 }
 
 /** Turn any revision source into a bundle in the project's cache (`.dops/bundles/<id>.tgz`). */

@@ -9,7 +9,7 @@ import {openStore} from '../revisions/client.js'
 import {DEFAULT_PRESIGN_SECONDS, maskPresigned, presignGet} from '../revisions/presign.js'
 import {pushRevision, type PushResult} from '../revisions/push.js'
 import {parseDuration} from '../util/duration.js'
-import type {PreparedRevision} from './prepare.js'
+import type {PreparedRevision, PullUrl} from './prepare.js'
 
 export const DOWNLOAD_EXIT = 43
 
@@ -48,7 +48,33 @@ export async function setUpPull(prepared: PreparedRevision, spec: RevisionsSpec 
   if (!store) throw new InvalidInputError(`apps.${app}.distribution: pull needs a revision store: add \`revisions: {store: s3://bucket/prefix}\` to the plan; nothing was deployed`)
   const pushed = await pushRevision(store, prepared.bundleFile, {app, revision: prepared.contentId, commit}, {sha256: prepared.sha256})
   const expiresIn = (parseDuration(spec?.presignExpiry) ?? DEFAULT_PRESIGN_SECONDS * 1000) / 1000
-  const url = await presignGet(pushed.url, store.settings, expiresIn)
-  prepared.pull = {url, timeoutSec: Math.min(PULL_TIMEOUT_SECONDS, expiresIn)}
+  const sign = async () => {
+    const at = Date.now()
+    return {url: await presignGet(pushed.url, store.settings, expiresIn), expiresAt: at + expiresIn * 1000}
+  }
+  prepared.pull = {...(await sign()), timeoutSec: Math.min(PULL_TIMEOUT_SECONDS, expiresIn), validSec: expiresIn, resign: sign}
   return {pushed, expiresIn}
+}
+
+/**
+ * The URL a host downloads from now: signed again (once, however many hosts ask at the same time) when what is left of
+ * its validity would not cover a download (its timeout) and a minute more (or half its validity, when shorter): a deploy that waits for a lock or rolls
+ * through many batches outlives the first URL.
+ */
+export async function currentPullUrl(p: PullUrl, now = Date.now()): Promise<string> {
+  // a short validity: signed again when half of it is gone (not on every host)
+  const margin = Math.min((p.timeoutSec + 60) * 1000, ((p.validSec ?? Infinity) * 1000) / 2)
+  if (p.resign && p.expiresAt !== undefined && p.expiresAt - now < margin) {
+    p.resigning ??= p
+      .resign()
+      .then((r) => {
+        p.url = r.url
+        p.expiresAt = r.expiresAt
+      })
+      .finally(() => {
+        p.resigning = undefined
+      })
+    await p.resigning
+  }
+  return p.url
 }

@@ -10,7 +10,7 @@ import {changesAnything, checkScale, diff, type DiffInput} from './diff.js'
 import {journaled} from './journal.js'
 import {observe, providerFor, type Observations} from './observe.js'
 import type {EnvState} from '../state/local-file.js'
-import type {EnvParams, EnvReport, GroupChange} from './types.js'
+import type {EnvParams, EnvReport, EnvStep, GroupChange} from './types.js'
 
 export type {TimedPhases} from './context.js'
 export type {EnvParams, EnvReport, EnvStep, GroupChange, HostRun, Phases} from './types.js'
@@ -43,14 +43,21 @@ function commandOf(p: EnvParams, plain: string): string {
   return p.scale ? `scale ${Object.entries(p.scale).map(([g, n]) => `${g}=${n}`).join(' ')}` : p.reconcile ? 'env reconcile' : plain
 }
 
-/** What of `changes` destroys hosts, in words ("destroy 1 host(s) of web (web-3), replace 3 host(s) of web (...)"), or ''. */
-export function destructiveChanges(changes: GroupChange[]): string {
+/**
+ * What of `changes` destroys hosts, in words ("destroy 1 host(s) of web (web-3), replace 3 host(s) of web (...)"), and
+ * what of the resources step deletes or re-creates a load balancer (its `- load balancer` and `made again` lines), or ''.
+ */
+export function destructiveChanges(changes: GroupChange[], steps: EnvStep[] = []): string {
   const parts = [
     ...changes.filter((c) => c.destroy.length).map((c) => `destroy ${c.destroy.length} host(s) of ${c.group} (${c.destroy.join(', ')})`),
     ...changes.filter((c) => c.replace?.length).map((c) => `replace ${c.replace!.length} host(s) of ${c.group} (${c.replace!.map((r) => `${r.name}: ${r.why.join(', ')}`).join('; ')})`),
+    ...steps.flatMap((st) => (st.kind === 'resources' ? st.changes : [])).flatMap((c) => c.lines.filter(destroysLb).map((l) => l.replace(/^- /, 'delete ').replace(/^~ /, 're-create ')))
   ]
   return parts.join(', ')
 }
+
+/** A resource line that deletes a whole load balancer or makes it again. */
+const destroysLb = (line: string) => /^- load balancer [^:]*$/.test(line) || (/^~ load balancer /.test(line) && /\(made again\b/.test(line))
 
 /** What `up` (or `scale`, `reconcile`) would do, with the hosts' app revisions looked at; changes nothing. */
 export async function envPlan(p: EnvParams): Promise<EnvReport> {
@@ -71,9 +78,10 @@ export async function envUp(p: EnvParams): Promise<EnvReport> {
       const state = await readState(e)
       clock.lap('load')
       const {changes, steps, observed} = await planSteps(e, state, false, clock)
-      // destroying hosts, and replacing them (each replaced host is destroyed), asks first (--yes off a terminal);
+      // destroying hosts, and replacing them (each replaced host is destroyed), and deleting or re-creating a load
+      // balancer, asks first (--yes off a terminal);
       // the time someone takes to answer is no phase
-      const what = destructiveChanges(changes)
+      const what = destructiveChanges(changes, steps)
       if (what) await confirmDestroy(p, `this would ${what}`)
       return clock.into(await applySteps(e, state, observed, {...newReport(e, 'up', newRunId(), changes, steps), ...ignoredResources(observed), command: commandOf(p, 'env up')}))
     }),

@@ -7,7 +7,8 @@
  *
  * `traffic.targetGroup`: every environment with a group that runs the app (environments built by `restoreFrom`
  * excepted: they take the source's) must have a load balancer with a target group of that name, forwarding to a
- * group that runs the app.
+ * group that runs the app. An explicit `traffic.timeout` must exceed the target group's deregistration delay (AWS
+ * default 300 s for an aws load balancer): draining lasts up to the delay.
  */
 import type {Plan} from './types.js'
 import {closest} from './suggest.js'
@@ -94,6 +95,22 @@ function checkLb(plan: Plan, envName: string, env: Record<string, unknown>, lbNa
   if (str(lb.provider) && !Object.hasOwn(obj(plan.providers), lb.provider) && !['aws', 'local'].includes(lb.provider)) at([...base, 'provider'], `provider \`${lb.provider}\` is not defined under \`providers\``)
 }
 
+/** Whether a load balancer is an aws one (its provider's type, else that of its first target group's group). */
+function lbIsAws(plan: Plan, env: Record<string, unknown>, lb: Record<string, unknown>): boolean {
+  if (str(lb.provider)) return (str(obj(obj(plan.providers)[lb.provider]).type) ? obj(obj(plan.providers)[lb.provider]).type : lb.provider) === 'aws'
+  const first = obj(Object.values(obj(lb.targetGroups))[0])
+  return providerType(plan, env, obj(obj(env.groups)[String(first.group)])) === 'aws'
+}
+
+/** An explicit traffic.timeout not above the target group's deregistration delay races draining. */
+function checkTimeout(timeout: unknown, found: {lb: string; n: string; delay: unknown; aws: boolean}, envName: string, app: string, at: At): void {
+  const t = secs(timeout)
+  const delay = found.delay !== undefined ? secs(found.delay) : found.aws ? 300_000 : undefined
+  if (t === undefined || delay === undefined || t > delay) return
+  const given = found.delay !== undefined ? `${String(found.delay)}` : '300s, the AWS default'
+  at(['apps', app, 'traffic', 'timeout'], `traffic.timeout (${String(timeout)}) must be longer than the deregistration delay of target group \`${found.n}\` (load balancer ${found.lb} of environment ${envName}: ${given}): draining lasts up to the delay; leave timeout out for delay + 60s`)
+}
+
 export function checkLoadBalancers(plan: Plan, at: At): void {
   const environments = obj(plan.environments)
   for (const [envName, envRaw] of Object.entries(environments)) {
@@ -109,10 +126,11 @@ export function checkLoadBalancers(plan: Plan, at: At): void {
       if (str(env.restoreFrom)) continue
       const running = Object.entries(obj(env.groups)).filter(([, g]) => arr(obj(g).apps).includes(app)).map(([n]) => n)
       if (!running.length) continue
-      const all = Object.entries(obj(env.loadBalancers)).flatMap(([lb, l]) => Object.entries(obj(obj(l).targetGroups)).map(([n, t]) => ({lb, n, group: obj(t).group})))
+      const all = Object.entries(obj(env.loadBalancers)).flatMap(([lb, l]) => Object.entries(obj(obj(l).targetGroups)).map(([n, t]) => ({lb, n, group: obj(t).group, delay: obj(t).deregistrationDelay, aws: lbIsAws(plan, env, obj(l))})))
       const found = all.find((x) => x.n === tg)
       if (!found) at(['apps', app, 'traffic', 'targetGroup'], `\`${tg}\` is not a target group of a load balancer of environment ${envName}, where group ${running.join(', ')} runs app ${app}${didYouMean(tg, all.map((x) => x.n))}`)
       else if (!running.includes(String(found.group))) at(['apps', app, 'traffic', 'targetGroup'], `target group \`${tg}\` (load balancer ${found.lb} of environment ${envName}) forwards to group ${String(found.group)}, which does not run app ${app} (${running.join(', ')} do)`)
+      else checkTimeout(obj(obj(appRaw).traffic).timeout, found, envName, app, at)
     }
   }
 }

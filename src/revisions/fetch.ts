@@ -37,7 +37,11 @@ export async function fetchRevision(url: string, settings: StoreSettings, cacheD
     if (isNotFound(e)) throw new InvalidInputError(`revision ${url} is not in the store (no such object); nothing was deployed`)
     throw storeError(url, 'downloading the revision (GetObject)', e, settings.endpoint)
   })
-  const expected = named ?? r.Metadata?.sha256
+  const meta = r.Metadata?.sha256
+  if (meta !== undefined && !/^[0-9a-f]{64}$/.test(meta)) {
+    throw new InvalidInputError(`revision ${url}: its sha256 metadata is not 64 lowercase hex digits; it was not used and nothing was deployed`)
+  }
+  const expected = named ?? meta
   if (!expected) throw new InvalidInputError(`revision ${url}: neither its key (…/<sha256>.tgz) nor its metadata give a checksum; dops only deploys verified revisions`)
   await mkdir(dir, {recursive: true})
   const tmp = path.join(dir, `.${expected}.${process.pid}.tmp`)

@@ -53,6 +53,7 @@ export async function listRevisions(store: Store, app: string, running: Map<stri
     token = r.IsTruncated ? r.NextContinuationToken : undefined
     if (!token) break
   }
+  if (token) throw fail('listing revisions (ListObjectsV2)', new Error(`more than ${MAX_PAGES} pages of objects; the list would be incomplete`))
   const revisions: StoredRevision[] = []
   // metadata: a few HeadObject calls at a time
   const todo = objects.filter((o) => o.Key && shaOfKey(o.Key))

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {presignGet, maskPresigned} from '../../src/revisions/presign.js'
-import {curlConfig, pullReceiveLine, scrubPresigned} from '../../src/deploy/pull.js'
+import {curlConfig, currentPullUrl, pullReceiveLine, scrubPresigned} from '../../src/deploy/pull.js'
 import {parseObjectUrl, parseStoreUrl, revisionKey, shaOfKey} from '../../src/revisions/url.js'
 
 const SECRET = 'wJalrXUtnFEMI-not-a-real-secret'
@@ -51,4 +51,24 @@ test('store and object URLs, content-addressed keys', () => {
   assert.throws(() => parseObjectUrl('s3://b/'), /expected s3:\/\/bucket\/key/)
   assert.throws(() => parseStoreUrl('s3://B_ad/x'), /valid bucket name/)
   assert.throws(() => revisionKey({bucket: 'b', prefix: ''}, '../x', sha), /cannot be part of a store key/)
+})
+
+test('a pull deploy signs the URL again (once for concurrent hosts) before what is left of it cannot cover a download', async () => {
+  const t0 = 1_000_000_000
+  let n = 0
+  const resign = async () => ({url: `u${++n + 1}`, expiresAt: t0 + 2 * 900_000})
+  const p = {url: 'u1', timeoutSec: 120, validSec: 900, expiresAt: t0 + 900_000, resign}
+  assert.equal(await currentPullUrl(p, t0 + 600_000), 'u1', '300 s left: enough for a 120 s download and a minute')
+  assert.equal(n, 0)
+  const got = await Promise.all([1, 2, 3].map(() => currentPullUrl(p, t0 + 800_000)))
+  assert.deepEqual(got, ['u2', 'u2', 'u2'], '100 s left: signed again, once for the three hosts')
+  assert.equal(n, 1)
+  assert.equal(p.expiresAt, t0 + 1_800_000)
+  // a validity shorter than a download and a minute: signed again when half of it is gone, not for every host
+  let m = 0
+  const short = {url: 's1', timeoutSec: 60, validSec: 60, expiresAt: t0 + 60_000, resign: async () => ({url: `s${++m + 1}`, expiresAt: t0 + 100_000})}
+  assert.equal(await currentPullUrl(short, t0 + 10_000), 's1')
+  assert.equal(await currentPullUrl(short, t0 + 35_000), 's2')
+  assert.equal(await currentPullUrl(short, t0 + 36_000), 's2')
+  assert.equal(m, 1)
 })

@@ -225,3 +225,19 @@ test('a store that does not exist is named with a hint, nothing uploaded, no sta
   const none = await run(['revisions', 'list', 'web', '-f', path.join(project, 'dops.yml'), '--store', 's3://dops-no-such-bucket/x', '--json'])
   assert.equal(none.code, 2)
 })
+
+test('a sha256 metadata that is not 64 hex digits is refused and nothing is written outside the cache', {skip}, async () => {
+  const {m, c} = await s3()
+  await c.send(new m.PutObjectCommand({Bucket: BUCKET, Key: 'team/revs/web/odd.tgz', Body: 'x', Metadata: {sha256: '../../escape'}}))
+  const {fetchRevision} = await import('../../src/revisions/fetch.js')
+  const cache = path.join(project, '.dops', 'bundles')
+  const saved = {...process.env}
+  Object.assign(process.env, AWS_TEST_ENV)
+  try {
+    await assert.rejects(fetchRevision(`s3://${BUCKET}/team/revs/web/odd.tgz`, {endpoint, region: 'us-east-1'}, cache), /sha256 metadata is not 64 lowercase hex/)
+  } finally {
+    process.env = saved
+  }
+  assert.equal(existsSync(path.join(project, '.dops', 'escape.tgz')), false)
+  assert.deepEqual(readdirSync(path.join(cache, 'store')).filter((f) => f.endsWith('.tmp')), [])
+})

@@ -111,7 +111,7 @@ environments:
         subnets: [${subnet}]
         listeners: [{port: 80, protocol: HTTP, targets: web-80}]
         targetGroups:
-          web-80: {group: web, port: 80}
+          web-80: {group: web, port: 80, deregistrationDelay: 2s}
     groups:
       web:
         provider: cloud

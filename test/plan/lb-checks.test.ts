@@ -81,3 +81,11 @@ test('an app whose traffic.targetGroup is not a target group of an environment w
   await expectProblem(head(', traffic: {targetGroup: web-81}') + good, 'web-81', /`web-81` is not a target group of a load balancer of environment prod, where group web runs app api; did you mean `web-80`\?/, 'apps.api.traffic.targetGroup')
   await expectProblem(head(', traffic: {targetGroup: pool-8080}') + good, 'pool-8080}', /target group `pool-8080` \(load balancer front of environment prod\) forwards to group pool, which does not run app api \(web do\)/, 'apps.api.traffic.targetGroup')
 })
+
+test('a traffic.timeout not above the target group\'s deregistration delay (set, or the AWS default 300s)', async () => {
+  await expectProblem(head(', traffic: {targetGroup: web-80, timeout: 2m}') + good, '2m', /traffic\.timeout \(2m\) must be longer than the deregistration delay of target group `web-80` \(load balancer front of environment prod: 300s, the AWS default\)/, 'apps.api.traffic.timeout')
+  const delayed = good.replace('web-80: {group: web, port: 80,', 'web-80: {group: web, port: 80, deregistrationDelay: 30s,')
+  await expectProblem(head(', traffic: {targetGroup: web-80, timeout: 30s}') + delayed, '30s}', /must be longer than the deregistration delay of target group `web-80` \(load balancer front of environment prod: 30s\)/, 'apps.api.traffic.timeout')
+  const {r} = await validate(head(', traffic: {targetGroup: web-80, timeout: 31s}') + delayed)
+  assert.equal(r.code, 0, r.stdout + r.stderr)
+})

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {checkTraffic, resourceScope, trafficLabel} from '../../src/deploy/traffic.js'
 import {parsePlan} from '../../src/plan/load.js'
-import {DEFAULT_TRAFFIC_TIMEOUT_MS, trafficTimeoutMs} from '../../src/providers/aws/targets.js'
+import {trafficTimeoutMs} from '../../src/providers/aws/targets.js'
 import {healthText, isIn, isOut, lbProviderName, locateTargetGroup, membershipChanges, pollDelay} from '../../src/providers/aws/targets-logic.js'
 import type {EnvironmentSpec} from '../../src/plan/types.js'
 
@@ -63,7 +63,7 @@ test('membership changes: register the missing, deregister the gone; after a fir
 const plan = (traffic: string) =>
   parsePlan(
     '/nowhere/dops.yml',
-    `version: 1\nproject: p\nproviders:\n  cloud: {type: aws, region: eu-west-1}\napps:\n  web:\n    source: ./app\n    traffic: ${traffic}\n  other:\n    source: ./app\n    traffic: {targetGroup: web-80, timeout: 90s}\nenvironments:\n  prod:\n    loadBalancers:\n      front:\n        listeners: [{port: 80, targets: web-80}]\n        targetGroups:\n          web-80: {group: web, port: 80}\n    groups:\n      web: {provider: cloud, apps: [web], instance: {count: 1}}\n      lb: {hosts: [a]}\n`,
+    `version: 1\nproject: p\nproviders:\n  cloud: {type: aws, region: eu-west-1}\napps:\n  web:\n    source: ./app\n    traffic: ${traffic}\n  other:\n    source: ./app\n    traffic: {targetGroup: web-80, timeout: 90s}\nenvironments:\n  prod:\n    loadBalancers:\n      front:\n        listeners: [{port: 80, targets: web-80}]\n        targetGroups:\n          web-80: {group: web, port: 80, deregistrationDelay: 30s}\n    groups:\n      web: {provider: cloud, apps: [web], instance: {count: 1}}\n      lb: {hosts: [a]}\n`,
   ).loaded
 
 test('labels and checks of an app\'s traffic; the timeout is the longest of the apps on the target group', () => {
@@ -77,6 +77,8 @@ test('labels and checks of an app\'s traffic; the timeout is the longest of the 
   assert.deepEqual(s.provider('cloud'), {name: 'cloud', type: 'aws', settings: {type: 'aws', region: 'eu-west-1'}})
   assert.equal(s.provider('static').type, 'static')
   assert.equal(trafficTimeoutMs(s, 'web-80'), 120_000)
-  assert.equal(trafficTimeoutMs(s, 'elsewhere'), DEFAULT_TRAFFIC_TIMEOUT_MS)
+  // no timeout given: the deregistration delay (AWS default 300 s) and a minute, so draining cannot race the timeout
+  assert.equal(trafficTimeoutMs(s, 'elsewhere'), 360_000)
+  assert.equal(trafficTimeoutMs(s, 'elsewhere', 30_000), 90_000)
   assert.equal(trafficTimeoutMs(resourceScope(plan('{targetGroup: web-80}'), 'prod'), 'web-80'), 90_000)
 })

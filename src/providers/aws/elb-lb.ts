@@ -11,8 +11,8 @@ import type {EnvState} from '../../state/local-file.js'
 import type {ProviderContext} from '../types.js'
 import {lbFirewall, lbScheme, lbType, seconds} from './elb-desired.js'
 import {convergeListeners, retireTgs} from './elb-listeners.js'
-import {lbTags} from './elb-names.js'
-import {awsTags, findLb, lbNameOf, type Elb, type LoadBalancer} from './elb-sdk.js'
+import {lbTags, tagMismatch} from './elb-names.js'
+import {awsTags, findLb, foreignError, lbNameOf, type Elb, type LoadBalancer} from './elb-sdk.js'
 import {removeLb} from './elb-teardown.js'
 import {convergeTgs} from './elb-tg.js'
 import {syncRules} from './firewall.js'
@@ -37,7 +37,13 @@ async function placement(ctx: ProviderContext, s: Elb, spec: LoadBalancerSpec, g
 async function lbSecurityGroup(ctx: ProviderContext, s: Elb, vpc: string | undefined, apply: boolean): Promise<string | undefined> {
   const name = nameOf(ctx)
   const r = await s.ec2.send(new s.ec2m.DescribeSecurityGroupsCommand({Filters: [{Name: 'group-name', Values: [name]}, ...(vpc ? [{Name: 'vpc-id', Values: [vpc]}] : [])]})).catch((e) => fail(ctx, 'DescribeSecurityGroups', e))
-  const id = r.SecurityGroups?.[0]?.GroupId
+  const found = r.SecurityGroups?.[0]
+  if (found) {
+    const have = Object.fromEntries((found.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']))
+    const wrong = tagMismatch(lbTags(ctx.project, ctx.env, ctx.group.slice(3)), have)
+    if (wrong.length) throw foreignError(`security group of load balancer ${ctx.group.slice(3)}`, name, wrong)
+  }
+  const id = found?.GroupId
   if (id || !apply) return id
   const {'dops:project': p, 'dops:env': e} = tagKeys(ctx)
   const made = await s.ec2

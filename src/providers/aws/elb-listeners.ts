@@ -6,7 +6,7 @@
 import type {LoadBalancerSpec} from '../../plan/types.js'
 import type {ProviderContext} from '../types.js'
 import {desiredListeners, type DesiredRule} from './elb-desired.js'
-import {ownArns, type Elb} from './elb-sdk.js'
+import {ownArns, pages, type Elb} from './elb-sdk.js'
 import {deleteTgs} from './elb-tg.js'
 import {fail} from './sdk.js'
 
@@ -83,14 +83,10 @@ export async function convergeListeners(ctx: ProviderContext, s: Elb, lb: string
  * those tagged as its, deleted once the listeners left them.
  */
 export async function retireTgs(ctx: ProviderContext, s: Elb, lb: string, keep: string[], recorded: string[], apply: boolean): Promise<string[]> {
-  const all: string[] = []
-  let marker: string | undefined
-  for (let page = 0; page < 50; page++) {
-    const r = await s.elb.send(new s.elbm.DescribeTargetGroupsCommand({Marker: marker})).catch((e) => fail(ctx, 'DescribeTargetGroups', e))
-    all.push(...(r.TargetGroups ?? []).map((t) => t.TargetGroupArn!))
-    marker = r.NextMarker
-    if (!marker) break
-  }
+  const all = await pages(ctx, 'DescribeTargetGroups', async (Marker) => {
+    const r = await s.elb.send(new s.elbm.DescribeTargetGroupsCommand({Marker}))
+    return {items: (r.TargetGroups ?? []).map((t) => t.TargetGroupArn!), next: r.NextMarker}
+  })
   const mine = (await ownArns(ctx, s, all.filter((a) => !keep.includes(a)))).filter((o) => o.tags['dops:lb'] === lb)
   const doomed = [...new Set([...mine.map((o) => o.arn), ...recorded.filter((a) => all.includes(a) && !keep.includes(a))])]
   const lines = doomed.map((a) => `- target group ${lb}/${mine.find((o) => o.arn === a)?.tags['dops:tg'] ?? a}`)

@@ -1,14 +1,17 @@
 /**
  * The ELBv2 side of the aws provider: its client (loaded on first use, one per region, endpoint and profile, like
  * sdk.ts), the provider context of one load balancer (its security group is `dops-<project>-<env>-lb.<name>`, a name
- * no group can have), lookups by the names of elb-names.ts, and not-found errors told apart.
+ * no group can have), lookups by the names of elb-names.ts (what a name finds is used only when its dops tags say it
+ * is this environment's: else a clear refusal), and not-found errors told apart.
  */
 import type {ResourceScope} from '../../env/resources.js'
 import {lbProvider} from '../../env/load-balancers.js'
 import type {LoadBalancerSpec} from '../../plan/types.js'
 import type {ProviderContext} from '../types.js'
 import {elbv2Client} from './clients.js'
-import {lbName, targetGroupName} from './elb-names.js'
+import {foreignError, lbName, lbTags, tagMismatch, targetGroupName} from './elb-names.js'
+
+export {foreignError}
 import {fail, regionOf, sdk, settingsOf, type Sdk} from './sdk.js'
 
 export type ElbModule = typeof import('@aws-sdk/client-elastic-load-balancing-v2')
@@ -57,18 +60,55 @@ export async function orNone<T>(ctx: ProviderContext, what: string, call: Promis
   }
 }
 
+/** The tags of one ELBv2 resource. */
+export async function tagsOf(ctx: ProviderContext, s: Elb, arn: string): Promise<Record<string, string>> {
+  const r = await s.elb.send(new s.elbm.DescribeTagsCommand({ResourceArns: [arn]})).catch((e) => fail(ctx, 'DescribeTags', e))
+  return Object.fromEntries((r.TagDescriptions?.[0]?.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']))
+}
+
+async function mustBeOwn(ctx: ProviderContext, s: Elb, arn: string, what: string, name: string, tg?: string): Promise<void> {
+  const wrong = tagMismatch(lbTags(ctx.project, ctx.env, lbOf(ctx), tg), await tagsOf(ctx, s, arn))
+  if (wrong.length) throw foreignError(what, name, wrong)
+}
+
 export async function findLb(ctx: ProviderContext, s: Elb): Promise<LoadBalancer | undefined> {
   const r = await orNone(ctx, 'DescribeLoadBalancers', s.elb.send(new s.elbm.DescribeLoadBalancersCommand({Names: [lbNameOf(ctx)]})))
-  return r?.LoadBalancers?.[0]
+  const lb = r?.LoadBalancers?.[0]
+  if (lb) await mustBeOwn(ctx, s, lb.LoadBalancerArn!, `load balancer ${lbOf(ctx)}`, lbNameOf(ctx))
+  return lb
+}
+
+/** The target group `tg` of the load balancer under each of its names (own, passing): both exist only mid-replacement. */
+export async function findTgs(ctx: ProviderContext, s: Elb, tg: string): Promise<Array<TargetGroup | undefined>> {
+  const out: Array<TargetGroup | undefined> = []
+  for (const name of tgNames(ctx, tg)) {
+    const r = await orNone(ctx, 'DescribeTargetGroups', s.elb.send(new s.elbm.DescribeTargetGroupsCommand({Names: [name]})))
+    const found = r?.TargetGroups?.[0]
+    if (found) await mustBeOwn(ctx, s, found.TargetGroupArn!, `target group ${lbOf(ctx)}/${tg}`, name, tg)
+    out.push(found)
+  }
+  return out
 }
 
 /** The target group `tg` of the load balancer, under either of its names. */
 export async function findTg(ctx: ProviderContext, s: Elb, tg: string): Promise<TargetGroup | undefined> {
-  for (const name of tgNames(ctx, tg)) {
-    const r = await orNone(ctx, 'DescribeTargetGroups', s.elb.send(new s.elbm.DescribeTargetGroupsCommand({Names: [name]})))
-    if (r?.TargetGroups?.[0]) return r.TargetGroups[0]
+  const [own, passing] = await findTgs(ctx, s, tg)
+  return own ?? passing
+}
+
+export const MAX_PAGES = 50
+
+/** Every page of a listing; more than MAX_PAGES is an error (dops does not decide what to delete from part of a list). */
+export async function pages<T>(ctx: ProviderContext, what: string, call: (marker?: string) => Promise<{items: T[]; next?: string}>): Promise<T[]> {
+  const out: T[] = []
+  let marker: string | undefined
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const r = await call(marker).catch((e) => fail(ctx, what, e))
+    out.push(...r.items)
+    marker = r.next
+    if (!marker) return out
   }
-  return undefined
+  return fail(ctx, what, new Error(`more than ${MAX_PAGES} pages of results; stopped rather than act on part of the list`))
 }
 
 export const awsTags = (t: Record<string, string>) => Object.entries(t).map(([Key, Value]) => ({Key, Value}))

@@ -6,22 +6,10 @@
  */
 import {DopsError, ExitCode} from '../../errors.js'
 import type {ProviderContext} from '../types.js'
-import {notFound, ownArns, type Elb} from './elb-sdk.js'
+import {notFound, ownArns, pages, type Elb} from './elb-sdk.js'
 import {deleteTgs} from './elb-tg.js'
 import {fail, sleep, waitSeconds} from './sdk.js'
 import {deleteSecurityGroup} from './teardown.js'
-
-async function pages<T>(ctx: ProviderContext, what: string, call: (marker?: string) => Promise<{items: T[]; next?: string}>): Promise<T[]> {
-  const out: T[] = []
-  let marker: string | undefined
-  for (let page = 0; page < 50; page++) {
-    const r = await call(marker).catch((e) => fail(ctx, what, e))
-    out.push(...r.items)
-    marker = r.next
-    if (!marker) break
-  }
-  return out
-}
 
 export interface LbFound {
   lbs: Array<{arn: string; lb: string}>

@@ -10,8 +10,9 @@ import type {LoadBalancerSpec} from '../../plan/types.js'
 import type {ProviderContext} from '../types.js'
 import {desiredTg, healthDiff, healthParams, mustReplace, type DesiredTg} from './elb-desired.js'
 import {lbTags} from './elb-names.js'
-import {awsTags, findTg, lbOf, tgNames, type Elb, type TargetGroup} from './elb-sdk.js'
+import {awsTags, findTgs, lbOf, pages, tgNames, type Elb, type TargetGroup} from './elb-sdk.js'
 import {fail, nameOf} from './sdk.js'
+import {forgetTargetGroupArns} from './targets-api.js'
 
 export interface TgOutcome {
   lines: string[]
@@ -109,14 +110,24 @@ export async function convergeTgs(ctx: ProviderContext, s: Elb, lb: string, spec
   const out: TgOutcome = {lines: [], arns: {}, replacing: []}
   for (const [key, tgSpec] of Object.entries(spec.targetGroups ?? {})) {
     const want = desiredTg(spec, key, tgSpec)
-    const cur: TargetGroup | undefined = await findTg(ctx, s, key)
+    const [own, passing] = await findTgs(ctx, s, key)
     const what = `target group ${lb}/${key}`
+    if (own && passing) {
+      // a replacement interrupted after the group under its own name was made: the listeners move back to it
+      out.lines.push(`~ ${what}: finishing an interrupted replacement (the listeners move from ${passing.TargetGroupName} to ${own.TargetGroupName}, which is deleted)`)
+      if (apply) {
+        await repoint(ctx, s, t.lbArn, passing.TargetGroupArn!, own.TargetGroupArn!)
+        await deleteTgs(ctx, s, [passing.TargetGroupArn!])
+      } else out.replacing.push(passing.TargetGroupArn!)
+    }
+    const cur: TargetGroup | undefined = own ?? passing
     let arn = cur?.TargetGroupArn
     if (!cur) {
       out.lines.push(`+ ${what} (${want.protocol}:${want.port}, group ${want.group})`)
       arn = apply ? await create(ctx, s, tgNames(ctx, key)[0], want, vpc!) : '(new)'
-    } else if (mustReplace(want, cur)) {
-      out.lines.push(`~ ${what}: ${cur.Protocol}:${cur.Port} -> ${want.protocol}:${want.port} (a new target group; the listeners move to it, the old one is deleted)`)
+    } else if (mustReplace(want, cur) || !own) {
+      // !own: a replacement interrupted while only the passing group existed (deploys look the group up by its own name)
+      out.lines.push(mustReplace(want, cur) ? `~ ${what}: ${cur.Protocol}:${cur.Port} -> ${want.protocol}:${want.port} (a new target group; the listeners move to it, the old one is deleted)` : `~ ${what}: finishing an interrupted replacement (${cur.TargetGroupName} moves back to ${tgNames(ctx, key)[0]})`)
       if (!apply) {
         out.replacing.push(arn!)
         arn = '(new)'
@@ -148,9 +159,15 @@ export async function convergeTgs(ctx: ProviderContext, s: Elb, lb: string, spec
 /** Delete target groups (detached first from the environment's Auto Scaling groups); not-found ones are gone already. */
 export async function deleteTgs(ctx: ProviderContext, s: Elb, arns: string[]): Promise<void> {
   if (!arns.length) return
-  const r = await s.asg.send(new s.asgm.DescribeAutoScalingGroupsCommand({Filters: [{Name: 'tag:dops:project', Values: [ctx.project]}, {Name: 'tag:dops:env', Values: [ctx.env]}]})).catch((e) => fail(ctx, 'DescribeAutoScalingGroups', e))
-  for (const g of r.AutoScalingGroups ?? []) for (const arn of arns) if (g.TargetGroupARNs?.includes(arn)) await detachFromAsg(ctx, s, g.AutoScalingGroupName!, arn)
+  // a deploy later in this run must not find a deleted group in the cache of target registration
+  forgetTargetGroupArns(arns)
+  const asgs = await pages(ctx, 'DescribeAutoScalingGroups', async (NextToken) => {
+    const r = await s.asg.send(new s.asgm.DescribeAutoScalingGroupsCommand({Filters: [{Name: 'tag:dops:project', Values: [ctx.project]}, {Name: 'tag:dops:env', Values: [ctx.env]}], NextToken}))
+    return {items: r.AutoScalingGroups ?? [], next: r.NextToken}
+  })
+  for (const g of asgs) for (const arn of arns) if (g.TargetGroupARNs?.includes(arn)) await detachFromAsg(ctx, s, g.AutoScalingGroupName!, arn)
   for (const arn of arns) {
     await s.elb.send(new s.elbm.DeleteTargetGroupCommand({TargetGroupArn: arn})).catch((e: {name?: string}) => /TargetGroupNotFound/.test(String(e.name)) || fail(ctx, 'DeleteTargetGroup', e))
   }
+  forgetTargetGroupArns(arns)
 }

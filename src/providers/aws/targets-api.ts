@@ -5,6 +5,7 @@
  */
 import {DopsError, ExitCode} from '../../errors.js'
 import {elbv2Client, type ClientSettings, type Elbv2} from './clients.js'
+import {foreignError, tagMismatch} from './elb-names.js'
 
 export type ElbApi = Elbv2
 export type ElbSettings = ClientSettings
@@ -25,8 +26,11 @@ export interface FoundTargetGroup {
 
 const groups = new Map<string, FoundTargetGroup>()
 
-/** The target group named `name` (elb-names.ts), or undefined when there is none (yet); found ones are cached for the run. */
-export async function findTargetGroup(api: ElbApi, name: string): Promise<FoundTargetGroup | undefined> {
+/**
+ * The target group named `name` (elb-names.ts), or undefined when there is none (yet); found ones are cached for the
+ * run. With `want` (its dops tags), one whose tags differ is refused (an error naming it), never used.
+ */
+export async function findTargetGroup(api: ElbApi, name: string, want?: Record<string, string>): Promise<FoundTargetGroup | undefined> {
   const key = `${api.where} ${name}`
   const hit = groups.get(key)
   if (hit) return hit
@@ -34,13 +38,24 @@ export async function findTargetGroup(api: ElbApi, name: string): Promise<FoundT
     const r = await api.c.send(new api.m.DescribeTargetGroupsCommand({Names: [name]}))
     const tg = r.TargetGroups?.[0]
     if (!tg?.TargetGroupArn) return undefined
+    if (want) {
+      const t = await api.c.send(new api.m.DescribeTagsCommand({ResourceArns: [tg.TargetGroupArn]}))
+      const wrong = tagMismatch(want, Object.fromEntries((t.TagDescriptions?.[0]?.Tags ?? []).map((x) => [x.Key ?? '', x.Value ?? ''])))
+      if (wrong.length) throw foreignError(`target group ${want['dops:lb'] ?? ''}/${want['dops:tg'] ?? ''}`, name, wrong)
+    }
     const found = {arn: tg.TargetGroupArn, name, port: tg.Port}
     groups.set(key, found)
     return found
   } catch (e) {
+    if (e instanceof DopsError) throw e
     if ((e as {name?: string}).name === 'TargetGroupNotFoundException' || (e as {name?: string}).name === 'TargetGroupNotFound') return undefined
     throw elbError(`finding target group ${name}`, e)
   }
+}
+
+/** Forget every cached target group with one of these ARNs (deleted, or replaced by env up's resources step). */
+export function forgetTargetGroupArns(arns: string[]): void {
+  for (const [key, tg] of groups) if (arns.includes(tg.arn)) groups.delete(key)
 }
 
 /** Forget a cached target group (it was deleted, or a call said it is gone). */
