@@ -23,7 +23,7 @@ import type {EnvState} from '../../src/state/local-file.js'
 import {dops} from '../helpers.js'
 import {AWS_TEST_ENV, haveMoto, motoAt, startMoto, TEST_CREDS} from './moto.js'
 
-const {port, endpoint, ec2} = motoAt(33000)
+const {port, endpoint, ec2} = motoAt(19000)
 const skip = haveMoto ? false : "moto is not installed (pip install 'moto[server]')"
 const P = 'lbown'
 let moto: ChildProcess | undefined
