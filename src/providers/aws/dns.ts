@@ -139,6 +139,9 @@ async function compute(w: DnsWant, st: DnsState | undefined, mode: 'drift' | 'ap
       out.changes.push({action: 'CREATE', set: want})
       out.lines.push(`+ record ${shown(name)} A ${what}`)
       out.created.push({...rec2, pending: true})
+    } else if (mine?.pending && same(cur, want)) {
+      // its change got in sync after dops stopped waiting (a kill, `dnsTimeout`): recorded as dops's now
+      out.lines.push(`~ record ${shown(name)} A ${what}: recorded as dops's (its change got in sync after the last run stopped waiting)`)
     } else if (!same(cur, want)) {
       out.changes.push({action: 'UPSERT', set: want})
       out.lines.push(`~ record ${shown(name)} A: ${describe(cur)} -> ${rec.alias ? `alias ${rec.alias} (${shown(want.alias!.dnsName)})` : describe(want)}`)
@@ -156,7 +159,7 @@ async function compute(w: DnsWant, st: DnsState | undefined, mode: 'drift' | 'ap
     if (cur && matches(cur, x)) {
       out.changes.push({action: 'DELETE', set: cur})
       out.lines.push(`- record ${shown(x.name)} ${x.type}`)
-    } else if (cur) out.lines.push(`! record ${shown(x.name)} ${x.type} is no longer what dops set (${describe(cur)}): left as it is, no longer dops's`)
+    } else if (cur && !x.pending) out.lines.push(`! record ${shown(x.name)} ${x.type} is no longer what dops set (${describe(cur)}): left as it is, no longer dops's`)
   }
   return out
 }
@@ -171,7 +174,8 @@ async function formerLines(st: DnsState, settings: AwsSettings): Promise<{lines:
   const kept: string[] = []
   for (const x of st.records) {
     const cur = current.get(key(x))
-    if (!cur || cur.setIdentifier) continue
+    // a pending record the zone does not have as dops asked was never made by dops
+    if (!cur || cur.setIdentifier || (x.pending && !matches(cur, x))) continue
     if (matches(cur, x)) changes.push({action: 'DELETE', set: cur})
     else kept.push(`record ${shown(x.name)} ${x.type} (zone ${st.zone}) is no longer what dops set (${describe(cur)}): left as it is`)
   }
