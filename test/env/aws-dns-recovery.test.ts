@@ -165,3 +165,14 @@ test('Ctrl-C during the INSYNC wait stops it (exit 6), and the next env up adopt
   assert.equal((await run(dir, ['env', 'down', '--yes'])).code, 0)
   assert.equal((await zoneRecords(zone)).get('app.stop.test A'), undefined)
 })
+
+test('with zoneId, an absolute name outside the zone (validate cannot know the zone\'s name): env plan fails naming the record, nothing changed', {skip, timeout: 120_000}, async () => {
+  const zone = await makeZone('byid.test')
+  const dir = project('dnsz', {zone: 'byid.test', timeout: '1m', alias: false})
+  writeFileSync(path.join(dir, 'dops.yml'), readFileSync(path.join(dir, 'dops.yml'), 'utf8').replace('zone: byid.test', `zoneId: ${zone}`).replace('{name: app, group: web}', '{name: app.other.test., group: web}'))
+  const plan = await run(dir, ['env', 'plan'])
+  assert.equal(plan.code, 2, plan.stdout + plan.stderr)
+  assert.match(plan.stderr, new RegExp(`dns\\.records\\[0\\] of environment prod \\(\`app\\.other\\.test\\.\`\\): record app\\.other\\.test is not inside zone byid\\.test \\(${zone}\\)`))
+  assert.doesNotMatch(plan.stderr, /\n\s+at /, 'no stack trace')
+  assert.deepEqual([...(await zoneRecords(zone)).keys()].sort(), ['byid.test NS', 'byid.test SOA'])
+})

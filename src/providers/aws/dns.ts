@@ -98,12 +98,13 @@ async function compute(w: DnsWant, st: DnsState | undefined, mode: 'drift' | 'ap
   const current = new Map((await listRecords(r, zone.id)).filter((s) => !s.setIdentifier).map((s) => [key(s), s]))
   const out: Computed = {zone, changes: [], lines: [], next: [], created: [], conflicts: []}
   const wanted = new Set<string>()
-  for (const rec of w.records) {
+  for (const [i, rec] of w.records.entries()) {
     if (o.groupsOnly && !rec.group) continue
     const name = fullName(rec.name, zone.name)
-    if (!inZone(name, zone.name)) throw new InvalidInputError(`dns: record ${rec.name} (${shown(name)}) is not inside zone ${zone.name}`)
+    const which = `dns.records[${i}] of environment ${w.env} (\`${rec.name}\`)`
+    if (!inZone(name, zone.name)) throw new InvalidInputError(`${which}: record ${shown(name)} is not inside zone ${zone.name} (${zone.id}); write it relative to the zone, or as a full name ending with .${zone.name}.`)
     const k = key({name, type: 'A'})
-    if (wanted.has(k)) throw new InvalidInputError(`dns: record ${shown(name)} is listed twice`)
+    if (wanted.has(k)) throw new InvalidInputError(`${which}: record ${shown(name)} is listed twice in zone ${zone.name} (${zone.id}); one record per name`)
     wanted.add(k)
     const cur = current.get(k)
     const mine = owned.get(k)
