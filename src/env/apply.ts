@@ -172,7 +172,7 @@ export async function applySteps(e: EnvContext, state: EnvState, observed: Obser
       case 'resources': {
         // what each kind changed replaces what was planned; the write lets each follow membership (targets registered)
         const end = step(p, 'provision', `environment resources: ${s.changes.map((c) => c.key).join(', ')}`)
-        s.changes = await reconcileResources(resourceScope(e.loaded, e.envName, e.t.projectDir, p.connection, p.reporter), state)
+        s.changes = await reconcileResources(resourceScope(e.loaded, e.envName, e.t.projectDir, p.connection, p.reporter, p.stopSignal), state, () => e.store.write(state))
         await write()
         end(`${s.changes.reduce((n, c) => n + c.lines.length, 0)} change(s)`)
         break

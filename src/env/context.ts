@@ -63,7 +63,7 @@ export async function loadEnv(p: EnvParams): Promise<EnvContext> {
   // monitoring follows membership: every state write rewrites the target files of groups whose hosts changed
   const monitored = followMembership(await openState(loaded, t.projectDir, envName), {loaded, envName, projectDir: t.projectDir, labelsOf: labelsFrom(t.hosts, groups), connection: p.connection}, p.reporter)
   // load balancers' targets (and DNS records) follow membership too, after each write
-  const store = followResources(monitored, resourceScope(loaded, envName, t.projectDir, p.connection, p.reporter))
+  const store = followResources(monitored, resourceScope(loaded, envName, t.projectDir, p.connection, p.reporter, p.stopSignal))
   const ctx = (group: string): ProviderContext => ({project: loaded.plan.project, env: envName, group, projectDir: t.projectDir, spec: (groups[group]!.instance ?? {}) as Record<string, unknown>, settings: providerOf(loaded, groups[group]!).settings, ...(p.actionId ? {idempotencyKey: p.actionId} : {})})
   return {p, t: {...t, envName}, loaded, envName, groups, store, ctx, order: dependencyOrder(groups)}
 }

@@ -12,7 +12,7 @@ import {isIP} from 'node:net'
 import {DopsError, ExitCode} from '../errors.js'
 import type {DnsSpec, EnvironmentSpec} from '../plan/types.js'
 import type {EnvState} from '../state/local-file.js'
-import type {DnsState, DnsWant} from '../providers/aws/dns.js'
+import type {DnsOptions, DnsState, DnsWant} from '../providers/aws/dns.js'
 import type {AwsSettings} from '../providers/aws/dns-sdk.js'
 import {fullName, normName} from '../providers/aws/dns-names.js'
 import type {EnvResource, ResourceScope} from './resources.js'
@@ -112,6 +112,12 @@ function membersChanged(w: DnsWant, st: DnsState): boolean {
 /** Is the plan's zone the one recorded (by id, or by name)? */
 const sameZone = (w: DnsWant, st: DnsState) => (w.zoneId ? w.zoneId.replace(/^\/?hostedzone\//, '') === st.zoneId : normName(w.zone ?? '') === normName(st.zone))
 
+/** The stop signal for the INSYNC wait, and the save of new records (pending) before their change batch is sent. */
+const options = (s: ResourceScope, state: EnvState): DnsOptions => ({
+  ...(s.signal ? {signal: s.signal} : {}),
+  ...(s.save ? {save: async (next: DnsState) => (setState(state, next), await s.save!())} : {}),
+})
+
 /** Records removed by env down, by state: what leftovers checks. */
 const tornDown = new WeakMap<EnvState, DnsState>()
 
@@ -128,7 +134,7 @@ export const dns: EnvResource & {ignored(s: ResourceScope): string[]} = {
     const w = want(s, state)
     const st = dnsState(state)
     if (!w && !st) return []
-    const out = await (await aws()).dnsReconcile(w, st, formerSettings(s, st))
+    const out = await (await aws()).dnsReconcile(w, st, formerSettings(s, st), options(s, state))
     setState(state, out.state)
     return out.lines
   },
@@ -138,14 +144,15 @@ export const dns: EnvResource & {ignored(s: ResourceScope): string[]} = {
     // nothing made yet (env up's resources step makes the records first), or a move to another zone or provider
     if (!st || !w || w.provider !== st.provider || !sameZone(w, st)) return []
     if (!membersChanged(w, st)) return []
-    const out = await (await aws()).dnsReconcile(w, st, undefined, {groupsOnly: true})
+    const out = await (await aws()).dnsReconcile(w, st, undefined, {groupsOnly: true, ...options(s, state)})
     setState(state, out.state)
     return out.lines
   },
   async teardown(s, state) {
     const st = dnsState(state)
     if (!st) return []
-    const removed = await (await aws()).dnsTeardown(st, formerSettings(s, st)!)
+    const {removed, kept} = await (await aws()).dnsTeardown(st, formerSettings(s, st)!, s.signal)
+    for (const k of kept) s.reporter?.({type: 'warning', message: `dns: ${k} (changed since dops set it; remove it by hand if it is no longer wanted)`})
     tornDown.set(state, st)
     setState(state, undefined)
     return removed

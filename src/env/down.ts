@@ -85,7 +85,7 @@ export async function envDown(p: EnvParams): Promise<DownReport> {
     const doomed = new Map(e.order.map((g, i) => [g, found[i]!] as const).filter(([, list]) => list.length))
     clock.lap('observe')
     const count = [...doomed.values()].reduce((n, l) => n + l.length, 0)
-    const scope = resourceScope(e.loaded, e.envName, e.t.projectDir, p.connection, p.reporter)
+    const scope = resourceScope(e.loaded, e.envName, e.t.projectDir, p.connection, p.reporter, p.stopSignal)
     const kinds = applyingKinds(scope, state)
     if (count) await confirmDestroy(p, `this destroys ${count} host(s) of ${e.envName} (${[...doomed].map(([g, l]) => `${g}: ${l.map((i) => i.name).join(', ')}`).join('; ')})${kinds.length ? ` and removes its ${kinds.join(', ')}` : ''}`)
     else if (kinds.length) await confirmDestroy(p, `this removes the ${kinds.join(', ')} of ${e.envName}`)

@@ -24,6 +24,10 @@ export interface ResourceScope {
   projectDir: string
   connection?: Omit<TransportSettings, 'projectDir' | 'planSsh' | 'onHostKeyLearned'>
   reporter?: Reporter
+  /** Ctrl-C: long waits (Route 53's INSYNC) stop early */
+  signal?: AbortSignal
+  /** persist the state as it is now, before a change that cannot be taken back (DNS records recorded pending) */
+  save?(): Promise<void>
   /** the provider name and type, and its settings, for a name under `providers` */
   provider(name: string): {name: string; type: string; settings: Record<string, unknown>}
 }

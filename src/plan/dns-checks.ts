@@ -2,7 +2,8 @@
  * Checks of an environment's `dns:` the schema cannot express: an alias names a load balancer of the environment
  * (an aws one when Route 53 serves the records), a group record a group of it, the provider exists, a full name
  * (ending with a dot) lies inside the zone, record names are DNS names, no name is listed twice, and an alias
- * carries no TTL (Route 53 uses the target's).
+ * carries no TTL (Route 53 uses the target's). With `zoneId` (the zone's name unknown until Route 53 is asked), names
+ * are compared as written; env up checks absolute ones against the zone and fails naming the record.
  */
 import {closest} from './suggest.js'
 import type {Plan} from './types.js'
@@ -73,7 +74,15 @@ export function checkDns(plan: Plan, at: At, providerTypes: string[]): void {
       if (!str(r.name)) return
       const bad = badRecordName(r.name)
       if (bad) return at([...path, 'name'], `record name \`${r.name}\` ${bad}`)
-      if (!zone) return
+      // with `zoneId` the zone's name is known only to Route 53: an absolute name (ending with a dot) is compared as
+      // written; a relative one is inside the zone by construction (env up checks absolute ones against the zone)
+      if (!zone) {
+        const full = r.name.endsWith('.') ? fullName(r.name, '.') : `${r.name.toLowerCase()} (in zone ${String(dns.zoneId)})`
+        const first = seen.get(full)
+        if (first !== undefined) at([...path, 'name'], `record ${shown(full)} is already listed (records[${first}]); one record per name`)
+        else seen.set(full, i)
+        return
+      }
       const full = fullName(r.name, zone)
       if (!inZone(full, zone)) {
         return at([...path, 'name'], `record name \`${r.name}\` is not inside zone ${shown(zone)}`, `write it relative to the zone (\`${shown(r.name).split('.')[0]}\`), \`@\` for the zone itself, or as a full name ending with \`.${shown(zone)}\``)

@@ -2,7 +2,9 @@
  * A proxy in front of moto's Route 53 (REST-XML) that makes changes look PENDING, as Route 53 says while it
  * propagates them (moto always answers INSYNC): a ChangeResourceRecordSets answer says PENDING, and the first
  * `pendingPolls` GetChange calls of each change answer PENDING too (Infinity: it never gets in sync). It counts the
- * change batches and the polls, and keeps each batch's body.
+ * change batches and the polls, and keeps each batch's body. `beforeBatch` runs just before a batch reaches moto (a
+ * record made between dops's listing and its change); `strictCreate` answers a CREATE of a record the zone already
+ * has with InvalidChangeBatch, as Route 53 does (moto lets it overwrite the record).
  */
 import http from 'node:http'
 
@@ -15,7 +17,26 @@ export interface Route53Proxy {
   polls: number
   /** how many GetChange calls of each batch answer PENDING (Infinity: never in sync); may be changed between calls */
   pendingPolls: number
+  beforeBatch?: () => Promise<void>
+  strictCreate?: boolean
   close(): void
+}
+
+/** `name. TYPE` of an XML block holding a record set (whatever the order of its elements). */
+const nameType = (block: string) => `${(/<Name>([^<]+)<\/Name>/.exec(block)?.[1] ?? '').replace(/\.?$/, '.').toLowerCase()} ${/<Type>([^<]+)<\/Type>/.exec(block)?.[1] ?? ''}`
+/** The (name, type) of each CREATE of a batch's XML body: `app.example.test. A`. */
+const creates = (xml: string) => [...xml.matchAll(/<Change>([\s\S]*?)<\/Change>/g)].filter((m) => /<Action>CREATE<\/Action>/.test(m[1]!)).map((m) => nameType(m[1]!))
+
+/** The zone's record sets as moto has them: `name. TYPE` (first page is enough for a test zone). */
+function existing(motoPort: number, url: string, authorization: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    // moto's server tells Route 53 from the other services by the credential scope of the signature
+    http.get({host: '127.0.0.1', port: motoPort, path: url, headers: {authorization}}, (res) => {
+      let text = ''
+      res.on('data', (c: Buffer) => (text += c.toString()))
+      res.on('end', () => resolve([...text.matchAll(/<ResourceRecordSet>([\s\S]*?)<\/ResourceRecordSet>/g)].map((m) => nameType(m[1]!))))
+    }).on('error', reject)
+  })
 }
 
 const CHANGE_BATCH = /^\/2013-04-01\/hostedzone\/[^/]+\/rrset\/?$/
@@ -51,10 +72,22 @@ export async function startRoute53Proxy(motoPort: number, pendingPolls: number):
       const url = (req.url ?? '').split('?')[0]!
       if (req.method === 'POST' && CHANGE_BATCH.test(url)) {
         out.batches.push(body.toString())
-        // moto gives successive batches the same change id: each batch's polls are counted afresh
-        polls.clear()
-        // the change is accepted, not yet in sync
-        return forward(req, body, res, (xml) => xml.replace(/<Status>INSYNC<\/Status>/, '<Status>PENDING</Status>'))
+        void (async () => {
+          await out.beforeBatch?.()
+          const have = out.strictCreate ? new Set(await existing(motoPort, url, req.headers.authorization ?? '')) : new Set<string>()
+          const taken = creates(body.toString()).find((k) => have.has(k))
+          if (taken) {
+            const [name, type] = taken.split(' ')
+            res.writeHead(400, {'content-type': 'text/xml'})
+            res.end(`<?xml version="1.0"?><ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>InvalidChangeBatch</Code><Message>Tried to create resource record set [name='${name}', type='${type}'] but it already exists</Message></Error><RequestId>proxy</RequestId></ErrorResponse>`)
+            return
+          }
+          // moto gives successive batches the same change id: each batch's polls are counted afresh
+          polls.clear()
+          // the change is accepted, not yet in sync
+          forward(req, body, res, (xml) => xml.replace(/<Status>INSYNC<\/Status>/, '<Status>PENDING</Status>'))
+        })().catch(() => res.destroy())
+        return
       }
       const change = GET_CHANGE.exec(url)
       if (req.method === 'GET' && change) {

@@ -64,6 +64,12 @@ test('bad dns records: each one located, exit 2', async () => {
   await expectProblem(plan(`      zone: example.test\n      provider: clod\n      records:\n        - {name: www, alias: front}\n`), 'clod', /provider `clod` is not defined under `providers`; did you mean `cloud`\?/, 'environments.prod.dns.provider')
 })
 
+test('with zoneId (the zone\'s name unknown to validate): a name listed twice, absolute or relative, is located', async () => {
+  const byId = (rec: string) => plan(`      zoneId: Z123\n      provider: cloud\n      records:\n${rec}`)
+  await expectProblem(byId(`        - {name: app.example.test., group: web}\n        - {name: App.Example.Test., alias: front}\n`), 'App.Example.Test.', /record app.example.test is already listed \(records\[0\]\)/, 'environments.prod.dns.records[1].name')
+  await expectProblem(byId(`        - {name: www, group: web}\n        - {name: WWW, alias: front}\n`), 'WWW', /record www \(in zone Z123\) is already listed \(records\[0\]\)/, 'environments.prod.dns.records[1].name')
+})
+
 test('record names resolve in the zone: relative, apex, full, absolute', () => {
   assert.equal(fullName('www', 'example.test'), 'www.example.test.')
   assert.equal(fullName('@', 'Example.Test.'), 'example.test.')

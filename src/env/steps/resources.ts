@@ -14,13 +14,14 @@ import {envResources} from '../resources-list.js'
 /** A kind may say which plan keys its provider ignores (reported by env plan, never silently dropped). */
 type WithIgnored = EnvResource & {ignored?(s: ResourceScope): string[]}
 
-export function resourceScope(loaded: LoadedPlan, envName: string, projectDir: string, connection?: Omit<TransportSettings, 'projectDir' | 'planSsh' | 'onHostKeyLearned'>, reporter?: Reporter): ResourceScope {
+export function resourceScope(loaded: LoadedPlan, envName: string, projectDir: string, connection?: Omit<TransportSettings, 'projectDir' | 'planSsh' | 'onHostKeyLearned'>, reporter?: Reporter, signal?: AbortSignal): ResourceScope {
   return {
     loaded,
     envName,
     projectDir,
     ...(connection ? {connection} : {}),
     ...(reporter ? {reporter} : {}),
+    ...(signal ? {signal} : {}),
     provider(name: string) {
       const def = loaded.plan.providers?.[name]
       return {name, type: def?.type ?? name, settings: (def ?? {}) as Record<string, unknown>}
@@ -46,31 +47,45 @@ export async function observeResources(s: ResourceScope, state: EnvState): Promi
   return out
 }
 
-/** The `resources` step: each kind brought to the plan, in the registry's order; what changed, by kind. */
-export async function reconcileResources(s: ResourceScope, state: EnvState): Promise<Array<{key: string; lines: string[]}>> {
+/** States in a `resources` step: their writes (a kind's `save`) do not follow (the step writes and follows after). */
+const reconciling = new WeakSet<EnvState>()
+
+/** The `resources` step: each kind brought to the plan, in the registry's order; what changed, by kind. `save`: persist the state now. */
+export async function reconcileResources(s: ResourceScope, state: EnvState, save?: () => Promise<void>): Promise<Array<{key: string; lines: string[]}>> {
   const out: Array<{key: string; lines: string[]}> = []
-  for (const r of applying(s, state)) out.push({key: r.key, lines: await r.reconcile(s, state)})
+  const scope = save ? {...s, save} : s
+  reconciling.add(state)
+  try {
+    for (const r of applying(scope, state)) out.push({key: r.key, lines: await r.reconcile(scope, state)})
+  } finally {
+    reconciling.delete(state)
+  }
   return out
 }
 
 /**
  * Make `store.write` also let each kind follow membership (targets registered and deregistered, A records). A
- * failure is a warning: the hosts were changed and recorded, and the next write tries again.
+ * failure is a warning: the hosts were changed and recorded, and the next write tries again. What follow records
+ * (DNS records) is written again once all have followed.
  */
 export function followResources<T extends StateBackend>(store: T, s: ResourceScope): T {
   const write = store.write.bind(store)
   store.write = async (state: EnvState) => {
     await write(state)
-    for (const r of applying(s, state)) {
+    if (reconciling.has(state)) return
+    const before = JSON.stringify(state.resources ?? {})
+    const scope = {...s, save: () => write(state)}
+    for (const r of applying(scope, state)) {
       if (!r.follow) continue
       const t0 = performance.now()
       try {
-        const lines = await r.follow(s, state)
+        const lines = await r.follow(scope, state)
         for (const text of lines) s.reporter?.({type: 'env.step', phase: 'provision', text: `${r.key}: ${text}`, state: 'end', ok: true, ms: performance.now() - t0})
       } catch (e) {
         s.reporter?.({type: 'warning', message: `${r.key}: members not followed: ${(e as Error).message}; the next env command tries again`})
       }
     }
+    if (JSON.stringify(state.resources ?? {}) !== before) await write(state)
   }
   return store
 }

@@ -1,5 +1,5 @@
 /**
- * One Route 53 change batch (UPSERT new or changed record sets, DELETE with their current values), then GetChange
+ * One Route 53 change batch (CREATE new record sets, UPSERT changed ones dops owns, DELETE with their current values), then GetChange
  * until Route 53 says INSYNC, within a bounded wait (polls 1 s, doubling to 10 s).
  */
 import type {Change, ResourceRecordSet} from '@aws-sdk/client-route-53'
@@ -8,7 +8,7 @@ import {call, type Route53} from './dns-sdk.js'
 import type {RecordSet} from './dns-zone.js'
 
 export interface RecordChange {
-  action: 'UPSERT' | 'DELETE'
+  action: 'CREATE' | 'UPSERT' | 'DELETE'
   set: RecordSet
 }
 
@@ -31,7 +31,10 @@ export async function applyChanges(r: Route53, zoneId: string, changes: RecordCh
   let status = out.ChangeInfo!.Status
   const end = Date.now() + timeoutMs
   for (let wait = 1000; status !== 'INSYNC'; wait = Math.min(wait * 2, 10_000)) {
-    if (Date.now() >= end || signal?.aborted) {
+    if (signal?.aborted) {
+      throw new DopsError('INTERRUPTED', `dns: stopped while Route 53 change ${id} in zone ${zoneId} was still ${status}; Route 53 goes on applying it, and the next env command checks the records again`, {exitCode: ExitCode.INTERRUPTED})
+    }
+    if (Date.now() >= end) {
       throw new DopsError('PROVIDER_ERROR', `dns: Route 53 change ${id} in zone ${zoneId} is still ${status} after ${Math.round(timeoutMs / 1000)} s (the provider's \`dnsTimeout\`); Route 53 goes on applying it, and the next env command checks the records again`, {exitCode: ExitCode.PROVIDER_FAILED})
     }
     await sleep(Math.min(wait, Math.max(0, end - Date.now())), signal)
