@@ -16,7 +16,7 @@ import {BIN, dops} from '../helpers.js'
 import {AWS_TEST_ENV, haveMoto, motoAt, startMoto, TEST_CREDS} from './moto.js'
 import {startRoute53Proxy, type Route53Proxy} from './route53-proxy.js'
 
-const {port, endpoint, ec2} = motoAt(43000)
+const {port, endpoint, ec2} = motoAt(20000)
 const skip = haveMoto ? false : "moto is not installed (pip install 'moto[server]')"
 let moto: ChildProcess | undefined
 let proxy: Route53Proxy | undefined
