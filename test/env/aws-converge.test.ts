@@ -13,7 +13,7 @@ import {after, before, test} from 'node:test'
 import {dops} from '../helpers.js'
 import {AWS_TEST_ENV, type FaultProxy, haveMoto, motoAt, startFaultProxy, startMoto} from './moto.js'
 
-const {port, endpoint, ec2, asg} = motoAt(22000)
+const {port, endpoint, ec2, image, asg} = motoAt(22000)
 const awsEnv = AWS_TEST_ENV
 
 let moto: ChildProcess | undefined
@@ -49,8 +49,7 @@ const proxy = async (decide: Parameters<typeof startFaultProxy>[1]) => {
 before(async () => {
   if (!haveMoto) return
   moto = await startMoto(port)
-  const {m, c} = await ec2()
-  ami = (await c.send(new m.DescribeImagesCommand({Filters: [{Name: 'architecture', Values: ['x86_64']}]}))).Images!.find((i) => i.ImageId && i.Name)!.ImageId!
+  ami = await image()
 })
 after(() => {
   moto?.kill('SIGKILL')

@@ -16,7 +16,7 @@ import {BIN, dops} from '../helpers.js'
 import {AWS_TEST_ENV, haveMoto, motoAt, startMoto, TEST_CREDS} from './moto.js'
 import {startRoute53Proxy, type Route53Proxy} from './route53-proxy.js'
 
-const {port, endpoint, ec2} = motoAt(20000)
+const {port, endpoint, ec2, image} = motoAt(20000)
 const skip = haveMoto ? false : "moto is not installed (pip install 'moto[server]')"
 let moto: ChildProcess | undefined
 let proxy: Route53Proxy | undefined
@@ -68,8 +68,7 @@ before(async () => {
   if (!haveMoto) return
   moto = await startMoto(port)
   proxy = await startRoute53Proxy(port, 0)
-  const {m, c} = await ec2()
-  ami = (await c.send(new m.DescribeImagesCommand({Filters: [{Name: 'architecture', Values: ['x86_64']}]}))).Images!.find((i) => i.ImageId && i.Name)!.ImageId!
+  ami = await image()
 })
 after(() => {
   proxy?.close()

@@ -14,7 +14,7 @@ import {lbName} from '../../src/providers/aws/elb-names.js'
 import {dops} from '../helpers.js'
 import {AWS_TEST_ENV, haveMoto, motoAt, startMoto, TEST_CREDS} from './moto.js'
 
-const {port, endpoint, ec2} = motoAt(15000)
+const {port, endpoint, ec2, image} = motoAt(15000)
 const skip = haveMoto ? false : "moto is not installed (pip install 'moto[server]')"
 let moto: ChildProcess | undefined
 let ami: string
@@ -86,8 +86,7 @@ const dnsState = (dir: string, p: string) => (JSON.parse(readFileSync(path.join(
 before(async () => {
   if (!haveMoto) return
   moto = await startMoto(port)
-  const {m, c} = await ec2()
-  ami = (await c.send(new m.DescribeImagesCommand({Filters: [{Name: 'architecture', Values: ['x86_64']}]}))).Images!.find((i) => i.ImageId && i.Name)!.ImageId!
+  ami = await image()
 })
 after(() => {
   moto?.kill('SIGKILL')

@@ -15,7 +15,7 @@ import {dops} from '../helpers.js'
 import {haveMoto, motoAt, startFaultProxy, startMoto, type FaultProxy} from './moto.js'
 
 // its own base: aws-down.test.ts has 25000
-const {port, endpoint} = motoAt(28000)
+const {port, endpoint, image} = motoAt(28000)
 const awsEnv = {AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true'}
 const creds = {accessKeyId: 'testing', secretAccessKey: 'testing'}
 const skip = haveMoto ? false : "moto is not installed (pip install 'moto[server]')"
@@ -80,9 +80,7 @@ before(async () => {
   if (skip) return
   moto = await startMoto(port)
   strict = await startFaultProxy(port, ec2Rules())
-  const m = await import('@aws-sdk/client-ec2')
-  const c = new m.EC2Client({region: 'us-east-1', endpoint, credentials: creds})
-  ami = (await c.send(new m.DescribeImagesCommand({Filters: [{Name: 'architecture', Values: ['x86_64']}]}))).Images!.find((i) => i.ImageId && i.Name)!.ImageId!
+  ami = await image()
 })
 after(() => {
   moto?.kill('SIGKILL')

@@ -13,7 +13,7 @@ import {after, before, test} from 'node:test'
 import {dops} from '../helpers.js'
 import {AWS_TEST_ENV, haveMoto, motoAt, startMoto, TEST_CREDS} from './moto.js'
 
-const {port, endpoint, ec2} = motoAt(26000)
+const {port, endpoint, ec2, image} = motoAt(26000)
 const awsEnv = AWS_TEST_ENV
 const creds = TEST_CREDS
 
@@ -33,8 +33,7 @@ const run = (dir: string, args: string[]) => dops(args, {cwd: dir, env: awsEnv})
 before(async () => {
   if (skip) return
   moto = await startMoto(port)
-  const {m, c} = await ec2()
-  ami = (await c.send(new m.DescribeImagesCommand({Filters: [{Name: 'architecture', Values: ['x86_64']}]}))).Images!.find((i) => i.ImageId && i.Name)!.ImageId!
+  ami = await image()
 })
 after(() => moto?.kill('SIGKILL'))
 

@@ -14,7 +14,7 @@ import {lbName, targetGroupName} from '../../src/providers/aws/elb-names.js'
 import {dops} from '../helpers.js'
 import {AWS_TEST_ENV, haveMoto, motoAt, startMoto, TEST_CREDS} from './moto.js'
 
-const {port, endpoint, ec2} = motoAt(14000)
+const {port, endpoint, ec2, image} = motoAt(14000)
 const skip = haveMoto ? false : "moto is not installed (pip install 'moto[server]')"
 let moto: ChildProcess | undefined
 let ami: string
@@ -37,8 +37,7 @@ const run = (dir: string, args: string[]) => dops(args, {cwd: dir, env: AWS_TEST
 before(async () => {
   if (!haveMoto) return
   moto = await startMoto(port)
-  const {m, c} = await ec2()
-  ami = (await c.send(new m.DescribeImagesCommand({Filters: [{Name: 'architecture', Values: ['x86_64']}]}))).Images!.find((i) => i.ImageId && i.Name)!.ImageId!
+  ami = await image()
 })
 after(() => {
   moto?.kill('SIGKILL')

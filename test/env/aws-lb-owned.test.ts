@@ -23,7 +23,7 @@ import type {EnvState} from '../../src/state/local-file.js'
 import {dops} from '../helpers.js'
 import {AWS_TEST_ENV, haveMoto, motoAt, startMoto, TEST_CREDS} from './moto.js'
 
-const {port, endpoint, ec2} = motoAt(19000)
+const {port, endpoint, ec2, image} = motoAt(19000)
 const skip = haveMoto ? false : "moto is not installed (pip install 'moto[server]')"
 const P = 'lbown'
 let moto: ChildProcess | undefined
@@ -51,8 +51,7 @@ before(async () => {
   if (skip) return
   Object.assign(process.env, AWS_TEST_ENV)
   moto = await startMoto(port)
-  const {m, c} = await ec2()
-  const ami = (await c.send(new m.DescribeImagesCommand({Filters: [{Name: 'architecture', Values: ['x86_64']}]}))).Images!.find((i) => i.ImageId && i.Name)!.ImageId!
+  const ami = await image()
   dir = mkdtempSync(path.join(os.tmpdir(), 'dops-aws-lb-owned-'))
   writeFileSync(
     path.join(dir, 'dops.yml'),

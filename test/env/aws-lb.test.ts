@@ -15,7 +15,7 @@ import {lbName, targetGroupName} from '../../src/providers/aws/elb-names.js'
 import {dops} from '../helpers.js'
 import {AWS_TEST_ENV, haveMoto, motoAt, startMoto, TEST_CREDS} from './moto.js'
 
-const {port, endpoint, ec2, asg} = motoAt(13000)
+const {port, endpoint, ec2, image, asg} = motoAt(13000)
 const skip = haveMoto ? false : "moto is not installed (pip install 'moto[server]')"
 let moto: ChildProcess | undefined
 let ami: string
@@ -63,8 +63,7 @@ const state = (dir: string) => JSON.parse(readFileSync(path.join(dir, '.dops', '
 before(async () => {
   if (!haveMoto) return
   moto = await startMoto(port)
-  const {m, c} = await ec2()
-  ami = (await c.send(new m.DescribeImagesCommand({Filters: [{Name: 'architecture', Values: ['x86_64']}]}))).Images!.find((i) => i.ImageId && i.Name)!.ImageId!
+  ami = await image()
 })
 after(() => {
   moto?.kill('SIGKILL')

@@ -23,7 +23,7 @@ import {dops, json} from '../helpers.js'
 import {AWS_TEST_ENV, haveMoto, motoAt, startMoto, TEST_CREDS} from './moto.js'
 import {startRewriteProxy, targetStates, type RewriteProxy} from './rewrite-proxy.js'
 
-const {port, endpoint, ec2} = motoAt(17000)
+const {port, endpoint, ec2, image} = motoAt(17000)
 const skip = !haveMoto ? "moto is not installed (pip install 'moto[server]')" : (sandboxUnavailable() ?? false)
 const PROJECT = 'trafficaws'
 let moto: ChildProcess | undefined
@@ -77,7 +77,7 @@ before(async () => {
   const {m, c} = await ec2()
   const vpc = (await c.send(new m.CreateVpcCommand({CidrBlock: `127.0.${slot}.0/24`}))).Vpc!.VpcId!
   const subnet = (await c.send(new m.CreateSubnetCommand({VpcId: vpc, CidrBlock: `127.0.${slot}.0/24`, AvailabilityZone: 'us-east-1a'}))).Subnet!.SubnetId!
-  const ami = (await c.send(new m.DescribeImagesCommand({Filters: [{Name: 'architecture', Values: ['x86_64']}]}))).Images!.find((i) => i.ImageId && i.Name)!.ImageId!
+  const ami = await image()
   wired = (await import('../../src/env/resources-list.js')).envResources.some((r) => r.key === 'loadBalancers')
   if (!wired) {
     const e = await elb()

@@ -90,5 +90,10 @@ export function motoAt(base: number) {
     const m = await import('@aws-sdk/client-auto-scaling')
     return {m, c: new m.AutoScalingClient({region: 'us-east-1', endpoint, credentials: TEST_CREDS})}
   }
-  return {port, endpoint, ec2, asg}
+  /** an x86_64 image moto serves (any will do for instances on moto) */
+  const image = async () => {
+    const {m, c} = await ec2()
+    return (await c.send(new m.DescribeImagesCommand({Filters: [{Name: 'architecture', Values: ['x86_64']}]}))).Images!.find((i) => i.ImageId && i.Name)!.ImageId!
+  }
+  return {port, endpoint, ec2, asg, image}
 }

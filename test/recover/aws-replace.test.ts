@@ -15,7 +15,7 @@ import {registerCoreKinds} from '../../src/serve/jobs/kinds.js'
 import {jobKind} from '../../src/serve/jobs/registry.js'
 import {AWS_TEST_ENV, haveMoto, motoAt, startFaultProxy, startMoto, type FaultProxy} from '../env/moto.js'
 
-const {port, ec2} = motoAt(27000)
+const {port, ec2, image} = motoAt(27000)
 const skip = !haveMoto ? "moto is not installed (pip install 'moto[server]')" : false
 let moto: ChildProcess | undefined
 let proxy: FaultProxy | undefined
@@ -40,8 +40,7 @@ const live = async () => {
 const tags = (i: {Tags?: Array<{Key?: string; Value?: string}>}) => Object.fromEntries((i.Tags ?? []).filter((t) => t.Key!.startsWith('dops:') || t.Key === 'Name').map((t) => [t.Key, t.Value]))
 
 test('a recovery replace on aws: same tags, create-before-destroy, ClientToken from the action id', {skip}, async () => {
-  const {m, c} = await ec2()
-  const ami = (await c.send(new m.DescribeImagesCommand({Filters: [{Name: 'architecture', Values: ['x86_64']}]}))).Images!.find((i) => i.ImageId && i.Name)!.ImageId!
+  const ami = await image()
   const planFile = path.join(dir, 'dops.yml')
   writeFileSync(planFile, `version: 1\nproject: awsrec\nproviders:\n  aws: {type: aws, region: us-east-1, endpoint: "${proxy!.endpoint}"}\nenvironments:\n  prod:\n    groups:\n      pool:\n        provider: aws\n        instance: {count: 2, image: ${ami}, size: t3.micro}\n`)
   const source = {cwd: dir, planFile, env: 'prod'}
