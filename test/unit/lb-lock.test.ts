@@ -8,7 +8,7 @@ import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync}
 import os from 'node:os'
 import path from 'node:path'
 import {test} from 'node:test'
-import {dropStale, withLbLock} from '../../src/providers/local/lb-lock.js'
+import {dropStaleLock as dropStale, withLbLock} from '../../src/providers/local/lb-lock.js'
 
 const deadPid = () => spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString()
 

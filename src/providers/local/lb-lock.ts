@@ -3,9 +3,10 @@
  * and across processes (an O_EXCL lock file in the host's directory naming its pid; a dead owner's is recovered).
  * A deploy's traffic control and an env command following membership may both change it.
  */
-import {mkdir, open, readFile, rm, stat} from 'node:fs/promises'
+import {open, readFile, rm} from 'node:fs/promises'
 import path from 'node:path'
 import {processAlive} from '../../util/process.js'
+import {dropStale} from '../../util/stale-lock.js'
 
 const queues = new Map<string, Promise<unknown>>()
 
@@ -20,36 +21,15 @@ async function fileLock(file: string, timeoutMs: number): Promise<() => Promise<
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
       const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim())
-      if (pid && pid !== process.pid && !processAlive(pid) && (await dropStale(file))) continue
+      if (pid && pid !== process.pid && !processAlive(pid) && (await dropStaleLock(file))) continue
       if (Date.now() > until || i > 100_000) throw new Error(`the load balancer's configuration is being changed by process ${pid || '?'} (${file}); gave up after ${Math.round(timeoutMs / 1000)} s`)
       await new Promise((r) => setTimeout(r, 50))
     }
   }
 }
 
-/**
- * Remove a dead owner's lock file under a takeover lock (a directory), reading it again there: two processes that both
- * saw the dead pid would otherwise both remove it, the second one the first one's new lock. A takeover lock left by a
- * process killed while holding it goes after 30 s.
- */
-export async function dropStale(file: string): Promise<boolean> {
-  const guard = `${file}.takeover`
-  try {
-    await mkdir(guard)
-  } catch {
-    const made = (await stat(guard).catch(() => undefined))?.mtimeMs
-    if (made !== undefined && Date.now() - made > 30_000) await rm(guard, {recursive: true, force: true})
-    return false
-  }
-  try {
-    const pid = Number((await readFile(file, 'utf8').catch(() => '0')).trim())
-    if (!pid || pid === process.pid || processAlive(pid)) return false
-    await rm(file, {force: true})
-    return true
-  } finally {
-    await rm(guard, {recursive: true, force: true})
-  }
-}
+/** A dead owner's lock file, removed under a takeover lock (src/util/stale-lock.ts). */
+export const dropStaleLock = (file: string) => dropStale(file, (pid) => pid !== process.pid && !processAlive(pid))
 
 /** Run `fn` holding the lock of the load balancer host whose directory is `dir`. */
 export function withLbLock<T>(dir: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {

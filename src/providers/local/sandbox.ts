@@ -6,13 +6,14 @@
  */
 import {execFile, spawn, type ChildProcess} from 'node:child_process'
 import {existsSync, openSync, realpathSync} from 'node:fs'
-import {mkdir, open, readFile, rm, stat} from 'node:fs/promises'
+import {mkdir, open, readFile, rm} from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
 import {promisify} from 'node:util'
 import {DopsError, ExitCode} from '../../errors.js'
 import {shQuote} from '../../transport/remote-command.js'
 import {processAlive} from '../../util/process.js'
+import {dropStale} from '../../util/stale-lock.js'
 import {isWithin, sshdConfigArg} from './identity.js'
 
 const exec = promisify(execFile)
@@ -123,30 +124,8 @@ export async function claimSlot(owner: number | string = process.pid): Promise<n
   throw new Error(`no free sandbox address range under ${SLOT_DIR}`)
 }
 
-/**
- * Remove a slot's claim when its owner is gone (no such process, nothing answering on the slot), and say so. Under a
- * per-slot lock: two claimers that both saw the dead owner would otherwise both remove the file, the second one the
- * first one's new claim, and both use the slot. A lock left by a claimer killed while holding it goes after 30 s.
- */
-async function dropStaleClaim(file: string, slot: number): Promise<boolean> {
-  const lock = `${file}.takeover`
-  try {
-    await mkdir(lock)
-  } catch {
-    const made = (await stat(lock).catch(() => undefined))?.mtimeMs
-    if (made !== undefined && Date.now() - made > 30_000) await rm(lock, {recursive: true, force: true})
-    return false
-  }
-  try {
-    // read again under the lock: the file may be a new claim by now (an empty one is being written: not stale)
-    const pid = Number((await readFile(file, 'utf8').catch(() => '0')).trim())
-    if (!pid || processAlive(pid) || (await answers(`127.0.${slot}.2`, 22))) return false
-    await rm(file, {force: true})
-    return true
-  } finally {
-    await rm(lock, {recursive: true, force: true})
-  }
-}
+/** Remove a slot's claim when its owner is gone (no such process, nothing answering on the slot), and say so. */
+const dropStaleClaim = (file: string, slot: number) => dropStale(file, async (pid) => !processAlive(pid) && !(await answers(`127.0.${slot}.2`, 22)))
 
 export async function releaseSlot(slot: number): Promise<void> {
   await rm(path.join(SLOT_DIR, String(slot)), {force: true})
